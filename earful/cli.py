@@ -1,0 +1,303 @@
+"""The ``earful`` command: one entry point for every worker and tool.
+
+Each worker is its own process: ``earful ingest replay``, ``earful analyze``,
+``earful sink metrics``, ``earful sink alerts``. Common flags: ``--config``
+(YAML settings file), ``--bootstrap`` (overrides ``EARFUL_KAFKA_BOOTSTRAP``),
+and for workers the burst mode ``--max-messages`` / ``--idle-timeout``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from earful.errors import ConfigError, EarfulError
+from earful.settings import (
+    AlertSinkSettings,
+    AnalyzerSettings,
+    BaseWorkerSettings,
+    MetricsSinkSettings,
+    ReplaySettings,
+    load_settings,
+)
+
+__all__ = ["main"]
+
+log = logging.getLogger("earful")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="YAML settings file (or EARFUL_CONFIG)")
+    p.add_argument("--bootstrap", help="Kafka bootstrap servers (or EARFUL_KAFKA_BOOTSTRAP)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def _burst(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-messages", type=int, help="stop after consuming this many records")
+    p.add_argument(
+        "--idle-timeout", type=float, help="stop after this many seconds without records"
+    )
+    p.add_argument(
+        "--at-least-once", action="store_true", help="commit after acks instead of transactions"
+    )
+    p.add_argument(
+        "--instance-id",
+        default=os.environ.get("EARFUL_INSTANCE_ID") or socket.gethostname(),
+        help="stable id of this replica (transactional id suffix); default: hostname",
+    )
+
+
+def _settings(cls: type[Any], args: argparse.Namespace, **extra: Any) -> Any:
+    overrides = {"kafka_bootstrap": args.bootstrap, **extra}
+    if getattr(args, "at_least_once", False):
+        overrides["exactly_once"] = False
+    return load_settings(cls, config=args.config, **overrides)
+
+
+# -- commands -----------------------------------------------------------------
+
+
+def cmd_kafka(args: argparse.Namespace) -> int:
+    from earful.localkafka import LocalKafka
+
+    broker = LocalKafka(port=args.port, controller_port=args.controller_port)
+    if args.action == "up":
+        print(f"starting Kafka on {broker.bootstrap} (first start resolves jars with Maven)...")
+        bootstrap = broker.up(fresh=args.fresh)
+        print(f"Kafka is up at {bootstrap} (logs: {broker.log_file})")
+    elif args.action == "down":
+        print("stopped" if broker.down() else "not running")
+    else:
+        state = broker.status()
+        print(f"{state} ({broker.bootstrap})")
+        return 0 if state == "running" else 3
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from earful.topics import create_topics, topic_specs
+
+    settings = _settings(BaseWorkerSettings, args, topic_partitions=args.partitions)
+    created = create_topics(settings)
+    for spec in topic_specs(settings):
+        state = "created" if spec.name in created else "exists"
+        print(f"{spec.name:32} {spec.partitions:>3} partitions  {state}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from earful.worker import make_producer
+    from ingest.replay import replay_file
+
+    settings = _settings(ReplaySettings, args, replay_speed=args.speed)
+    producer = make_producer(settings)
+    try:
+        stats = replay_file(args.file, settings, producer, rebase=args.rebase)
+    finally:
+        producer.close(timeout=10)
+    print(
+        f"replayed {stats.produced} mentions from {args.file} "
+        f"({stats.deadlettered} to dead letters, {stats.skipped_blank} blank lines)"
+    )
+    return 0
+
+
+def _run_worker(
+    args: argparse.Namespace,
+    *,
+    name: str,
+    settings: BaseWorkerSettings,
+    group: str,
+    topics: Sequence[str],
+    processor: Any,
+    produces: bool,
+    hook: Any = None,
+    on_start: Callable[[], None] | None = None,
+) -> int:
+    from earful.worker import Worker, make_consumer, make_producer
+
+    transactional = produces and settings.exactly_once
+    producer = None
+    if produces:
+        txn_id = f"{group}.{args.instance_id}" if transactional else None
+        producer = make_producer(settings, transactional_id=txn_id)
+    consumer = make_consumer(settings, group=group, topics=topics)
+    worker = Worker(
+        name=name,
+        settings=settings,
+        consumer=consumer,
+        producer=producer,
+        processor=processor,
+        transactional=transactional,
+        hook=hook,
+    )
+    worker.install_signal_handlers()
+    if on_start is not None:
+        on_start()
+    try:
+        stats = worker.run(max_messages=args.max_messages, idle_timeout_s=args.idle_timeout)
+    finally:
+        worker.close()
+    log.info(
+        "%s stopped (%s): consumed %d, produced %d, dead letters %d",
+        name, stats.stopped_by, stats.consumed, stats.produced, stats.deadlettered,
+    )  # fmt: skip
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from analyze.scoring import Scorer
+    from analyze.worker import AnalyzerProcessor
+
+    settings = _settings(AnalyzerSettings, args)
+    processor = AnalyzerProcessor(settings, Scorer(cache_size=settings.score_cache_size))
+    return _run_worker(
+        args, name="analyzer", settings=settings, group=settings.analyzer_group,
+        topics=[settings.topic_raw], processor=processor, produces=True,
+    )  # fmt: skip
+
+
+def cmd_sink_metrics(args: argparse.Namespace) -> int:
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    from sinks.metrics import MetricsProcessor, PipelineMetrics
+
+    settings = _settings(MetricsSinkSettings, args, metrics_port=args.port)
+    registry = CollectorRegistry()
+    processor = MetricsProcessor(settings, PipelineMetrics(registry))
+
+    def serve() -> None:
+        server, _ = start_http_server(
+            settings.metrics_port, addr=settings.metrics_host, registry=registry
+        )
+        print(f"metrics at http://{settings.metrics_host}:{server.server_port}/metrics", flush=True)
+
+    return _run_worker(
+        args, name="sink-metrics", settings=settings, group=settings.metrics_group,
+        topics=[settings.topic_scored, settings.topic_deadletter], processor=processor,
+        produces=False, on_start=serve,
+    )  # fmt: skip
+
+
+def cmd_sink_alerts(args: argparse.Namespace) -> int:
+    from earful.worker import make_consumer
+    from sinks.alerts import AlertProcessor, load_open_alerts
+
+    settings = _settings(AlertSinkSettings, args)
+    reader = make_consumer(settings, group=None, topics=[])
+    try:
+        open_alerts = load_open_alerts(settings, reader)
+    finally:
+        reader.close(autocommit=False)
+    if open_alerts:
+        log.info("resuming with %d open alert(s): %s", len(open_alerts), sorted(open_alerts))
+    processor = AlertProcessor(settings, open_alerts=open_alerts)
+    return _run_worker(
+        args, name="sink-alerts", settings=settings, group=settings.alerts_group,
+        topics=[settings.topic_scored], processor=processor, produces=True, hook=processor,
+    )  # fmt: skip
+
+
+def cmd_schemas(args: argparse.Namespace) -> int:
+    from earful.schemas import write_schemas
+
+    for path in write_schemas(args.dir):
+        print(path)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from earful.demo import run_demo
+
+    return run_demo(args)
+
+
+# -- parser -------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="earful", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("kafka", help="run a local Apache Kafka broker for development")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("--port", type=int, default=9092)
+    p.add_argument("--controller-port", type=int, default=9093)
+    p.add_argument("--fresh", action="store_true", help="wipe the broker's data before starting")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_kafka)
+
+    p = sub.add_parser("topics", help="manage the pipeline's topics")
+    p.add_argument("action", choices=["create"])
+    p.add_argument("--partitions", type=int, help="partitions per topic (EARFUL_TOPIC_PARTITIONS)")
+    _common(p)
+    p.set_defaults(func=cmd_topics)
+
+    ingest = sub.add_parser("ingest", help="ingest workers").add_subparsers(
+        dest="source", required=True
+    )
+    p = ingest.add_parser("replay", help="replay a JSONL file of mentions to the raw topic")
+    p.add_argument("file", type=Path)
+    p.add_argument("--speed", type=float, help="event-time speed-up (0: as fast as possible)")
+    p.add_argument("--rebase", action="store_true", help="shift event times to start now")
+    _common(p)
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("analyze", help="score raw mentions into the scored topic")
+    _common(p)
+    _burst(p)
+    p.set_defaults(func=cmd_analyze)
+
+    sinks = sub.add_parser("sink", help="sink workers").add_subparsers(dest="sink", required=True)
+    p = sinks.add_parser("metrics", help="serve Prometheus metrics from the scored topic")
+    p.add_argument("--port", type=int, help="metrics port (EARFUL_METRICS_PORT)")
+    _common(p)
+    _burst(p)
+    p.set_defaults(func=cmd_sink_metrics)
+    p = sinks.add_parser("alerts", help="alert when the negative share crosses a threshold")
+    _common(p)
+    _burst(p)
+    p.set_defaults(func=cmd_sink_alerts)
+
+    p = sub.add_parser("schemas", help="write the JSON Schema files of the event contract")
+    p.add_argument("action", choices=["write"])
+    p.add_argument("--dir", type=Path, default=Path("schemas"))
+    p.set_defaults(func=cmd_schemas)
+
+    p = sub.add_parser("demo", help="run the pipeline end to end on the bundled example incident")
+    p.add_argument("--speed", type=float, default=120.0, help="event-time speed-up (default 120)")
+    p.add_argument("--follow", action="store_true", help="keep the workers running at the end")
+    p.add_argument("--metrics-port", type=int, default=9464)
+    p.add_argument("--file", type=Path, help="mentions to replay (default: the bundled incident)")
+    _common(p)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not getattr(args, "verbose", False):
+        logging.getLogger("kafka").setLevel(logging.WARNING)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"earful: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except EarfulError as exc:
+        print(f"earful: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

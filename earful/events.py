@@ -1,0 +1,392 @@
+"""Earful's event contract, version 1: the one definition every worker imports.
+
+Records travel through Kafka as UTF-8 JSON objects. Every record carries
+``schema_version``; a reader accepts exactly the versions it knows and rejects
+the rest with :class:`SchemaError`, which the worker turns into a dead letter.
+
+Compatibility rule within a version: fields may be added (optional, with a
+default); none is removed, renamed or retyped. Readers ignore unknown fields so
+that an older worker keeps reading records from a newer producer. A breaking
+change bumps ``SCHEMA_VERSION`` and the scored topic's name suffix.
+
+Every timestamp is timezone-aware and normalised to UTC on the way in; naive
+timestamps are rejected.
+
+The human-readable description lives in ``docs/events.md``; the JSON Schema
+files under ``schemas/`` are generated from these models
+(``earful schemas write``) and checked in tests to be up to date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+)
+
+from earful.errors import SchemaError
+
+__all__ = [
+    "MAX_RECORD_BYTES",
+    "MAX_TEXT_CHARS",
+    "SCHEMA_VERSION",
+    "SOURCES",
+    "Alert",
+    "AlertStatus",
+    "Engagement",
+    "Evidence",
+    "Mention",
+    "MentionKind",
+    "OutageAnalysis",
+    "SampleMention",
+    "ScoredMention",
+    "SentimentLabel",
+    "SentimentScore",
+    "Severity",
+    "Signal",
+    "SignalKind",
+    "SignalState",
+    "Source",
+    "TermCount",
+    "VaderScores",
+    "WindowStats",
+    "decode",
+    "encode",
+    "make_mention_id",
+]
+
+SCHEMA_VERSION: Final = 1
+
+#: Largest record a worker accepts, in bytes of JSON. Bigger ones are dead letters.
+MAX_RECORD_BYTES: Final = 256 * 1024
+#: Longest mention text accepted (Reddit self-posts top out at 40,000 characters).
+MAX_TEXT_CHARS: Final = 50_000
+
+Source = Literal[
+    "mastodon",
+    "bluesky",
+    "reddit",
+    "hackernews",
+    "rss",
+    "statuspage",
+    "push",
+    "replay",
+    "x",
+    "youtube",
+]
+SOURCES: Final[tuple[str, ...]] = Source.__args__  # type: ignore[attr-defined]
+
+MentionKind = Literal["post", "reply", "repost", "quote", "comment", "article", "status_update"]
+SentimentLabel = Literal["negative", "neutral", "positive"]
+SignalKind = Literal["volume_spike", "negative_surge", "outage_burst"]
+SignalState = Literal["open", "update", "resolved"]
+Severity = Literal["info", "warning", "critical"]
+AlertStatus = Literal["firing", "resolved"]
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _iso_z(value: datetime) -> str:
+    # One canonical text form: RFC 3339 in UTC with a Z, microseconds only when present.
+    return value.isoformat().replace("+00:00", "Z")
+
+
+UtcDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(_to_utc),
+    PlainSerializer(_iso_z, return_type=str, when_used="json"),
+]
+
+
+class _Record(BaseModel):
+    """Base of every contract model: immutable, unknown fields ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
+
+
+class _Versioned(_Record):
+    schema_version: Literal[1] = Field(
+        default=SCHEMA_VERSION, description="Contract version; readers reject unknown versions."
+    )
+
+
+class Engagement(_Record):
+    """Counts the source reported when the mention was fetched; null when unknown."""
+
+    likes: int | None = Field(default=None, ge=0)
+    reposts: int | None = Field(default=None, ge=0)
+    replies: int | None = Field(default=None, ge=0)
+    quotes: int | None = Field(default=None, ge=0)
+
+
+MetadataValue = str | int | float | bool | None
+
+
+class Mention(_Versioned):
+    """One public post, comment or update that mentions a tracked subject.
+
+    Topic ``earful.mentions.raw``, keyed by ``id``.
+    """
+
+    id: str = Field(
+        min_length=3,
+        max_length=512,
+        description="Stable id: '<source>:<source-native id>' (see make_mention_id).",
+    )
+    source: Source
+    native_id: str = Field(min_length=1, max_length=480, description="The source's own id.")
+    url: str | None = Field(default=None, max_length=2048)
+    author: str = Field(
+        min_length=1,
+        max_length=256,
+        description="Pseudonymous author id (keyed hash) unless raw handles are configured.",
+    )
+    author_handle: str | None = Field(
+        default=None, max_length=256, description="Raw handle; only set when configured."
+    )
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+    lang: str | None = Field(
+        default=None, max_length=16, description="Language the source declared, if any."
+    )
+    created_at: UtcDatetime = Field(description="When the author posted it (event time).")
+    ingested_at: UtcDatetime = Field(description="When Earful fetched it.")
+    subjects: tuple[str, ...] = Field(
+        min_length=1, description="Tracked subjects (brands, services) the mention matched."
+    )
+    is_official: bool = Field(
+        default=False, description="Posted by the organisation (official account, status page)."
+    )
+    kind: MentionKind = "post"
+    in_reply_to: str | None = Field(
+        default=None, max_length=512, description="Mention id this one replies to, if known."
+    )
+    engagement: Engagement = Field(default_factory=Engagement)
+    metadata: dict[str, MetadataValue] = Field(
+        default_factory=dict, description="Source-specific fields (instance, subreddit...)."
+    )
+
+
+class VaderScores(_Record):
+    """Raw VADER output, kept for transparency."""
+
+    neg: float = Field(ge=0.0, le=1.0)
+    neu: float = Field(ge=0.0, le=1.0)
+    pos: float = Field(ge=0.0, le=1.0)
+    compound: float = Field(ge=-1.0, le=1.0)
+
+
+class SentimentScore(_Record):
+    """Earful's incident-aware sentiment, with the raw VADER scores it started from."""
+
+    label: SentimentLabel
+    compound: float = Field(ge=-1.0, le=1.0)
+    vader: VaderScores
+
+
+class OutageAnalysis(_Record):
+    """Whether a mention reports a service disruption, and its specifics."""
+
+    is_report: bool
+    confidence: float = Field(ge=0.0, le=1.0)
+    symptoms: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    error_codes: tuple[str, ...] = ()
+
+
+class ScoredMention(_Versioned):
+    """A mention scored for one subject.
+
+    Topic ``earful.mentions.scored.v1``, keyed by ``subject``: a mention that
+    matched two subjects yields two records. Consumers deduplicate on
+    ``(mention.id, subject)``.
+    """
+
+    subject: str = Field(min_length=1, max_length=128)
+    mention: Mention
+    lang: str | None = Field(default=None, description="Detected language (ISO 639-1).")
+    sentiment: SentimentScore | None = Field(
+        default=None, description="Null when not scored (see unscored_reason)."
+    )
+    unscored_reason: str | None = None
+    outage: OutageAnalysis | None = Field(default=None, description="Null when not analysed.")
+    scored_at: UtcDatetime
+    model: str = Field(description="Scorer name and version, e.g. 'earful-vader/1 vader-3.3.2'.")
+
+
+class TermCount(_Record):
+    term: str
+    count: int = Field(ge=0)
+
+
+class WindowStats(_Versioned):
+    """Aggregates of one subject (optionally one source) over one event-time window.
+
+    Topic ``earful.windows.v1``, keyed by ``subject``.
+    """
+
+    subject: str
+    source: str | None = Field(default=None, description="Null for all sources together.")
+    window_start: UtcDatetime
+    window_end: UtcDatetime
+    mentions: int = Field(ge=0)
+    unique_authors: int = Field(ge=0)
+    negative: int = Field(ge=0)
+    negative_share: float = Field(ge=0.0, le=1.0)
+    mean_compound: float | None = Field(default=None, ge=-1.0, le=1.0)
+    outage_reports: int = Field(ge=0, description="At most one per author per window.")
+    late: int = Field(default=0, ge=0, description="Records that arrived after the window closed.")
+    top_symptoms: tuple[TermCount, ...] = ()
+    top_platforms: tuple[TermCount, ...] = ()
+    top_places: tuple[TermCount, ...] = ()
+    top_terms: tuple[TermCount, ...] = ()
+
+
+class SampleMention(_Record):
+    id: str
+    source: str
+    created_at: UtcDatetime
+    text: str = Field(max_length=500, description="Snippet, truncated.")
+    url: str | None = None
+
+
+class Evidence(_Record):
+    """What a responder needs to judge a signal without opening a dashboard."""
+
+    samples: tuple[SampleMention, ...] = ()
+    top_symptoms: tuple[TermCount, ...] = ()
+    top_places: tuple[TermCount, ...] = ()
+    top_platforms: tuple[TermCount, ...] = ()
+    top_terms: tuple[TermCount, ...] = ()
+    trend: tuple[float, ...] = Field(
+        default=(), description="Recent observed values, oldest first."
+    )
+
+
+class Signal(_Versioned):
+    """A detector's finding: opened once, updated, resolved once.
+
+    Topic ``earful.signals.v1``, keyed by ``subject``.
+    """
+
+    id: str = Field(description="Stable per episode: subject, kind and opening window.")
+    subject: str
+    kind: SignalKind
+    state: SignalState
+    severity: Severity
+    detector: str = Field(description="Detector name and version.")
+    opened_at: UtcDatetime
+    updated_at: UtcDatetime
+    resolved_at: UtcDatetime | None = None
+    window_start: UtcDatetime
+    window_end: UtcDatetime
+    observed: float
+    expected: float
+    score: float = Field(ge=0.0, le=1.0, description="Anomaly score in [0, 1].")
+    evidence: Evidence = Field(default_factory=Evidence)
+
+
+class Alert(_Versioned):
+    """A notification-ready alert derived from a signal.
+
+    Topic ``earful.alerts.v1``, keyed by ``dedup_key``. ``firing`` then
+    ``resolved`` share a dedup key; notifiers use it as their idempotency key.
+    """
+
+    dedup_key: str = Field(max_length=255)
+    status: AlertStatus
+    subject: str
+    kind: str
+    severity: Severity
+    summary: str = Field(max_length=1024)
+    description: str = ""
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime | None = None
+    signal_id: str | None = None
+    observed: float | None = None
+    expected: float | None = None
+    evidence: Evidence = Field(default_factory=Evidence)
+    dashboard_url: str | None = None
+    created_at: UtcDatetime
+
+
+def make_mention_id(source: str, native_id: str) -> str:
+    """The stable mention id: readable when short, hashed when the native id is long."""
+    if len(native_id) <= 200:
+        return f"{source}:{native_id}"
+    digest = hashlib.sha256(native_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{source}:h:{digest}"
+
+
+_R = TypeVar("_R", bound=_Versioned)
+
+
+def encode(record: _Versioned) -> bytes:
+    """Serialise a contract record to the UTF-8 JSON bytes that go on a topic."""
+    return record.model_dump_json(exclude_none=False).encode("utf-8")
+
+
+def decode(model: type[_R], raw: bytes | None) -> _R:
+    """Parse and validate one record; raise :class:`SchemaError` with a clear reason.
+
+    The checks run cheapest first: size, UTF-8, JSON, version, then the model.
+    """
+    if raw is None:
+        raise SchemaError("empty record (tombstone or null value)", reason="empty")
+    if len(raw) > MAX_RECORD_BYTES:
+        raise SchemaError(
+            f"record is {len(raw)} bytes, over the {MAX_RECORD_BYTES}-byte limit",
+            reason="too_large",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SchemaError(
+            f"record is not valid UTF-8 (byte {exc.start}: {exc.reason})", reason="not_utf8"
+        ) from exc
+    try:
+        obj: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"record is not JSON: {exc}", reason="not_json") from exc
+    if not isinstance(obj, dict):
+        raise SchemaError(
+            f"record is JSON {type(obj).__name__}, expected an object", reason="not_object"
+        )
+    version = obj.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise SchemaError(
+            f"schema_version {version!r} is not supported (this reader knows {SCHEMA_VERSION})",
+            reason="schema_version",
+        )
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        raise SchemaError(f"invalid {model.__name__}: {_summarise(exc)}", reason="invalid") from exc
+
+
+def _summarise(exc: ValidationError, limit: int = 3) -> str:
+    parts = []
+    for err in exc.errors()[:limit]:
+        where = ".".join(str(p) for p in err["loc"]) or "<record>"
+        parts.append(f"{where}: {err['msg']}")
+    more = exc.error_count() - limit
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)
+
+
+def now_utc() -> datetime:
+    """The current time, tz-aware UTC (the default clock)."""
+    return datetime.now(UTC)

@@ -1,0 +1,3 @@
+"""Ingest workers: sources of mentions, producing to the raw topic."""
+
+__all__: list[str] = []

@@ -1,0 +1,99 @@
+"""The small interface every ingest connector implements.
+
+A connector only knows its network: it fetches, parses the network's records
+into :class:`Post` objects, and says which cursor comes after them. The ingest
+runner does the rest, the same for every source: tracking rules (which
+subjects a post mentions), pseudonymising authors, dedup, producing
+:class:`~earful.events.Mention` records to the raw topic, and storing the
+cursor only after Kafka acknowledged the mentions before it.
+
+Two shapes:
+
+* :class:`PollingSource` (REST APIs, feeds): ``fetch(cursor) -> Page``, called
+  again after ``page.wait_s`` seconds.
+* :class:`StreamingSource` (websocket firehoses): ``stream(cursor)`` yields
+  pages until the connection drops; the runner reconnects from the last
+  stored cursor.
+
+Both raise :class:`SourceError` subclasses for failures the runner handles
+(rate limits with ``retry_after``, transient errors to retry with backoff).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from earful.errors import EarfulError
+from earful.events import Engagement, MentionKind, MetadataValue, Source
+
+__all__ = [
+    "Page",
+    "PollingSource",
+    "Post",
+    "RateLimited",
+    "SourceError",
+    "StreamingSource",
+    "TransientSourceError",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One record from a network, parsed, before tracking rules are applied."""
+
+    source: Source
+    native_id: str
+    text: str
+    created_at: datetime  # tz-aware UTC
+    author_handle: str  # raw handle or account id; the runner pseudonymises it
+    url: str | None = None
+    lang: str | None = None
+    kind: MentionKind = "post"
+    in_reply_to: str | None = None  # native id of the parent post, if a reply
+    reply_to_handle: str | None = None  # handle of the account replied to, if known
+    repost_of: str | None = None  # native id of the original, for reposts and boosts
+    is_official: bool = False  # status pages set this; accounts are matched by the rules
+    hashtags: tuple[str, ...] = ()
+    engagement: Engagement = field(default_factory=Engagement)
+    metadata: Mapping[str, MetadataValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Posts from one fetch, and the cursor to store once they are in Kafka."""
+
+    posts: tuple[Post, ...]
+    cursor: str | None
+    wait_s: float = 0.0  # how long to wait before the next fetch
+    malformed: int = 0  # records in the response that could not be parsed
+
+
+class PollingSource(Protocol):
+    name: str
+
+    def fetch(self, cursor: str | None) -> Page: ...
+
+
+class StreamingSource(Protocol):
+    name: str
+
+    def stream(self, cursor: str | None) -> Iterator[Page]: ...
+
+
+class SourceError(EarfulError):
+    """A fetch failed."""
+
+
+class TransientSourceError(SourceError):
+    """Worth retrying with backoff (5xx, timeouts, dropped connections)."""
+
+
+class RateLimited(TransientSourceError):
+    """The network asked us to slow down; wait ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,3 @@
+"""Sinks: Prometheus metrics and alerts for responders."""
+
+__all__: list[str] = []
