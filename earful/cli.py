@@ -9,6 +9,8 @@ and for workers the burst mode ``--max-messages`` / ``--idle-timeout``.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import logging
 import os
 import socket
@@ -27,18 +29,25 @@ from earful.settings import (
     load_settings,
 )
 
-__all__ = ["main"]
+__all__ = [
+    "COMMAND_MODULES",
+    "add_common_options",
+    "add_worker_options",
+    "main",
+    "run_worker",
+    "settings_from_args",
+]
 
 log = logging.getLogger("earful")
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="YAML settings file (or EARFUL_CONFIG)")
     p.add_argument("--bootstrap", help="Kafka bootstrap servers (or EARFUL_KAFKA_BOOTSTRAP)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
-def _burst(p: argparse.ArgumentParser) -> None:
+def add_worker_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-messages", type=int, help="stop after consuming this many records")
     p.add_argument(
         "--idle-timeout", type=float, help="stop after this many seconds without records"
@@ -53,7 +62,7 @@ def _burst(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _settings(cls: type[Any], args: argparse.Namespace, **extra: Any) -> Any:
+def settings_from_args(cls: type[Any], args: argparse.Namespace, **extra: Any) -> Any:
     overrides = {"kafka_bootstrap": args.bootstrap, **extra}
     if getattr(args, "at_least_once", False):
         overrides["exactly_once"] = False
@@ -83,7 +92,7 @@ def cmd_kafka(args: argparse.Namespace) -> int:
 def cmd_topics(args: argparse.Namespace) -> int:
     from earful.topics import create_topics, topic_specs
 
-    settings = _settings(BaseWorkerSettings, args, topic_partitions=args.partitions)
+    settings = settings_from_args(BaseWorkerSettings, args, topic_partitions=args.partitions)
     created = create_topics(settings)
     for spec in topic_specs(settings):
         state = "created" if spec.name in created else "exists"
@@ -95,7 +104,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from earful.worker import make_producer
     from ingest.replay import replay_file
 
-    settings = _settings(ReplaySettings, args, replay_speed=args.speed)
+    settings = settings_from_args(ReplaySettings, args, replay_speed=args.speed)
     producer = make_producer(settings)
     try:
         stats = replay_file(args.file, settings, producer, rebase=args.rebase)
@@ -108,7 +117,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_worker(
+def run_worker(
     args: argparse.Namespace,
     *,
     name: str,
@@ -155,9 +164,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from analyze.scoring import Scorer
     from analyze.worker import AnalyzerProcessor
 
-    settings = _settings(AnalyzerSettings, args)
+    settings = settings_from_args(AnalyzerSettings, args)
     processor = AnalyzerProcessor(settings, Scorer(cache_size=settings.score_cache_size))
-    return _run_worker(
+    return run_worker(
         args, name="analyzer", settings=settings, group=settings.analyzer_group,
         topics=[settings.topic_raw], processor=processor, produces=True,
     )  # fmt: skip
@@ -168,7 +177,7 @@ def cmd_sink_metrics(args: argparse.Namespace) -> int:
 
     from sinks.metrics import MetricsProcessor, PipelineMetrics
 
-    settings = _settings(MetricsSinkSettings, args, metrics_port=args.port)
+    settings = settings_from_args(MetricsSinkSettings, args, metrics_port=args.port)
     registry = CollectorRegistry()
     processor = MetricsProcessor(settings, PipelineMetrics(registry))
 
@@ -178,7 +187,7 @@ def cmd_sink_metrics(args: argparse.Namespace) -> int:
         )
         print(f"metrics at http://{settings.metrics_host}:{server.server_port}/metrics", flush=True)
 
-    return _run_worker(
+    return run_worker(
         args, name="sink-metrics", settings=settings, group=settings.metrics_group,
         topics=[settings.topic_scored, settings.topic_deadletter], processor=processor,
         produces=False, on_start=serve,
@@ -189,7 +198,7 @@ def cmd_sink_alerts(args: argparse.Namespace) -> int:
     from earful.worker import make_consumer
     from sinks.alerts import AlertProcessor, load_open_alerts
 
-    settings = _settings(AlertSinkSettings, args)
+    settings = settings_from_args(AlertSinkSettings, args)
     reader = make_consumer(settings, group=None, topics=[])
     try:
         open_alerts = load_open_alerts(settings, reader)
@@ -198,7 +207,7 @@ def cmd_sink_alerts(args: argparse.Namespace) -> int:
     if open_alerts:
         log.info("resuming with %d open alert(s): %s", len(open_alerts), sorted(open_alerts))
     processor = AlertProcessor(settings, open_alerts=open_alerts)
-    return _run_worker(
+    return run_worker(
         args, name="sink-alerts", settings=settings, group=settings.alerts_group,
         topics=[settings.topic_scored], processor=processor, produces=True, hook=processor,
     )  # fmt: skip
@@ -220,6 +229,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # -- parser -------------------------------------------------------------------
 
+#: Modules that add their own commands. Each defines ``register(groups)`` where
+#: ``groups`` maps "root", "ingest" and "sink" to their subparser actions; every
+#: parser it adds sets ``func=callable(args) -> int``. They reuse
+#: ``add_common_options``, ``add_worker_options``, ``settings_from_args`` and
+#: ``run_worker`` from here. A module that does not exist yet is skipped.
+COMMAND_MODULES = (
+    "analyze.score_cli",
+    "analyze.backtest_cli",
+    "analyze.detect_cli",
+    "ingest.cli",
+    "sinks.notify_cli",
+    "sinks.observability_cli",
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="earful", description=__doc__.splitlines()[0])
@@ -236,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("topics", help="manage the pipeline's topics")
     p.add_argument("action", choices=["create"])
     p.add_argument("--partitions", type=int, help="partitions per topic (EARFUL_TOPIC_PARTITIONS)")
-    _common(p)
+    add_common_options(p)
     p.set_defaults(func=cmd_topics)
 
     ingest = sub.add_parser("ingest", help="ingest workers").add_subparsers(
@@ -246,23 +269,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     p.add_argument("--speed", type=float, help="event-time speed-up (0: as fast as possible)")
     p.add_argument("--rebase", action="store_true", help="shift event times to start now")
-    _common(p)
+    add_common_options(p)
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("analyze", help="score raw mentions into the scored topic")
-    _common(p)
-    _burst(p)
+    add_common_options(p)
+    add_worker_options(p)
     p.set_defaults(func=cmd_analyze)
 
     sinks = sub.add_parser("sink", help="sink workers").add_subparsers(dest="sink", required=True)
     p = sinks.add_parser("metrics", help="serve Prometheus metrics from the scored topic")
     p.add_argument("--port", type=int, help="metrics port (EARFUL_METRICS_PORT)")
-    _common(p)
-    _burst(p)
+    add_common_options(p)
+    add_worker_options(p)
     p.set_defaults(func=cmd_sink_metrics)
     p = sinks.add_parser("alerts", help="alert when the negative share crosses a threshold")
-    _common(p)
-    _burst(p)
+    add_common_options(p)
+    add_worker_options(p)
     p.set_defaults(func=cmd_sink_alerts)
 
     p = sub.add_parser("schemas", help="write the JSON Schema files of the event contract")
@@ -275,8 +298,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--follow", action="store_true", help="keep the workers running at the end")
     p.add_argument("--metrics-port", type=int, default=9464)
     p.add_argument("--file", type=Path, help="mentions to replay (default: the bundled incident)")
-    _common(p)
+    add_common_options(p)
     p.set_defaults(func=cmd_demo)
+
+    groups = {"root": sub, "ingest": ingest, "sink": sinks}
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).register(groups)
     return parser
 
 
