@@ -136,7 +136,11 @@ def run_worker(
     if produces:
         txn_id = f"{group}.{args.instance_id}" if transactional else None
         producer = make_producer(settings, transactional_id=txn_id)
-    consumer = make_consumer(settings, group=group, topics=topics)
+    # Static membership: a restarted replica takes its partitions back at once
+    # instead of waiting for the dead member's session to time out.
+    consumer = make_consumer(
+        settings, group=group, topics=topics, group_instance_id=f"{group}.{args.instance_id}"
+    )
     worker = Worker(
         name=name,
         settings=settings,

@@ -333,6 +333,7 @@ class LocalKafka:
             start_new_session=True,  # survives the CLI that started it
         )  # fmt: skip
         out.close()
+        _STARTED[proc.pid] = proc  # keep the handle so down() can reap it
         self.pid_file.write_text(str(proc.pid), encoding="utf-8")
         try:
             wait_for_kafka(self.bootstrap, timeout_s=timeout_s, proc=proc)
@@ -357,8 +358,15 @@ class LocalKafka:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             time.sleep(0.5)
+        started = _STARTED.pop(pid, None)
+        if started is not None:
+            started.wait(timeout=5)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+
+#: Brokers this process started, by pid.
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
 
 
 def _is_zombie(pid: int) -> bool:

@@ -232,6 +232,7 @@ class Worker:
 
         self.setup()
         idle_since = time.monotonic()
+        unassigned_since = time.monotonic()
         timeout_ms = int(self.settings.poll_timeout_s * 1000)
         try:
             while not self._stop.is_set():
