@@ -300,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the pipeline end to end on the bundled example incident")
     p.add_argument("--speed", type=float, default=120.0, help="event-time speed-up (default 120)")
     p.add_argument("--follow", action="store_true", help="keep the workers running at the end")
+    p.add_argument(
+        "--keep-kafka", action="store_true", help="leave the local broker running afterwards"
+    )
     p.add_argument("--metrics-port", type=int, default=9464)
     p.add_argument("--file", type=Path, help="mentions to replay (default: the bundled incident)")
     add_common_options(p)

@@ -244,14 +244,21 @@ class Worker:
                         break
                 batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=limit)
                 self.last_poll = time.monotonic()
+                now = time.monotonic()
                 if not batch:
-                    if (
-                        idle_timeout_s is not None
-                        and time.monotonic() - idle_since > idle_timeout_s
-                    ):
+                    if not self.consumer.assignment():
+                        # Idle time only counts once we own partitions: a restarted
+                        # worker may wait for a rebalance before it gets any.
+                        idle_since = now
+                        waited = now - unassigned_since
+                        if idle_timeout_s is not None and waited > max(60.0, idle_timeout_s):
+                            self.request_stop("no_assignment")
+                        continue
+                    unassigned_since = now
+                    if idle_timeout_s is not None and now - idle_since > idle_timeout_s:
                         self.request_stop("idle_timeout")
                     continue
-                idle_since = time.monotonic()
+                idle_since = unassigned_since = now
                 outputs: list[Output] = []
                 offsets = {}
                 for tp, records in batch.items():

@@ -1,0 +1,373 @@
+"""``earful demo``: the bundled example incident through a real broker, end to end.
+
+It starts the local broker unless a bootstrap address is configured, creates
+a fresh set of demo topics, starts each worker as its own process (as in
+production), replays the incident at a speed-up, shows progress, waits until
+every worker has caught up, and prints what a responder would see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from earful.events import ScoredMention, decode
+from earful.settings import BaseWorkerSettings, ReplaySettings, load_settings
+
+__all__ = ["DEMO_FILE", "run_demo"]
+
+DEMO_FILE = Path(__file__).resolve().parent.parent / "examples" / "acme-incident.jsonl"
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "that",
+        "this",
+        "with",
+        "you",
+        "are",
+        "was",
+        "but",
+        "not",
+        "have",
+        "has",
+        "just",
+        "what",
+        "why",
+        "when",
+        "from",
+        "they",
+        "our",
+        "your",
+        "all",
+        "any",
+        "can",
+        "cant",
+        "can't",
+        "its",
+        "it's",
+        "don't",
+        "dont",
+        "again",
+        "still",
+        "been",
+        "get",
+        "got",
+        "out",
+        "now",
+        "who",
+        "how",
+        "will",
+        "would",
+        "about",
+        "there",
+        "their",
+        "them",
+        "then",
+        "than",
+        "into",
+        "over",
+        "some",
+        "more",
+        "very",
+        "really",
+        "acme",
+        "acmepay",
+        "acmestatus",
+        "http",
+        "https",
+        "www",
+        "com",
+    ]
+)
+
+
+@dataclass
+class _Proc:
+    name: str
+    group: str | None
+    proc: subprocess.Popen[bytes]
+
+
+def _demo_env(settings: BaseWorkerSettings, run: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["EARFUL_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap
+    for field in ("raw", "scored", "windows", "signals", "alerts", "deadletter"):
+        env[f"EARFUL_TOPIC_{field.upper()}"] = getattr(settings, f"topic_{field}")
+    for group in ("ANALYZER", "METRICS", "ALERTS"):
+        env[f"EARFUL_{group}_GROUP"] = f"demo-{run}-{group.lower()}"
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _lag(settings: BaseWorkerSettings, group: str, topics: list[str]) -> int:
+    """Records not yet committed by ``group`` on ``topics`` (-1 if unknown yet)."""
+    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+    from kafka.errors import KafkaError
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="earful-demo")
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, isolation_level="read_committed"
+    )
+    try:
+        committed = admin.list_group_offsets(group).get(group, {})
+        tps = [
+            TopicPartition(t, p)
+            for t in topics
+            for p in sorted(consumer.partitions_for_topic(t) or ())
+        ]
+        ends = consumer.end_offsets(tps)
+        return sum(
+            max(0, ends[tp] - (committed[tp].offset if tp in committed else 0)) for tp in tps
+        )
+    except KafkaError:
+        return -1
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def _scrape_total(url: str, metric: str) -> float:
+    import httpx
+
+    try:
+        body = httpx.get(url, timeout=2.0).text
+    except httpx.HTTPError:
+        return 0.0
+    total = 0.0
+    for line in body.splitlines():
+        if line.startswith(metric + "{") or line.startswith(metric + " "):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def _summarise(settings: BaseWorkerSettings) -> str:
+    from earful.kafkautil import read_to_end
+    from earful.worker import make_consumer
+
+    consumer = make_consumer(settings, group=None, topics=[])
+    labels: Counter[str] = Counter()
+    sources: Counter[str] = Counter()
+    terms: Counter[str] = Counter()
+    loudest: list[tuple[int, str, str]] = []
+    seen: set[str] = set()
+    try:
+        for record in read_to_end(consumer, settings.topic_scored):
+            scored = decode(ScoredMention, record.value)
+            m = scored.mention
+            if scored.subject != "acme" or m.id in seen:
+                continue
+            seen.add(m.id)
+            label = scored.sentiment.label if scored.sentiment else "unscored"
+            labels[label] += 1
+            sources[m.source] += 1
+            if label == "negative" and not m.is_official:
+                words = re.findall(r"[a-z][a-z'\-]{2,}", m.text.lower())
+                terms.update(w for w in set(words) if w not in _STOPWORDS)
+                reach = (m.engagement.likes or 0) + 3 * (m.engagement.reposts or 0)
+                loudest.append((reach, m.text, m.url or m.id))
+    finally:
+        consumer.close(autocommit=False)
+    total = sum(labels.values()) or 1
+    lines = [
+        "== What a responder sees (subject 'acme') ==",
+        "mentions: " + ", ".join(f"{k} {v} ({v / total:.0%})" for k, v in labels.most_common()),
+        "by source: " + ", ".join(f"{k} {v}" for k, v in sources.most_common()),
+        "top complaint terms: " + ", ".join(f"{w} ({n})" for w, n in terms.most_common(10)),
+        "loudest complaints:",
+    ]
+    for reach, text, where in sorted(loudest, reverse=True)[:3]:
+        lines.append(f'  - "{" ".join(text.split())[:120]}" (reach {reach}, {where})')
+    return "\n".join(lines)
+
+
+def _ensure_broker(args: argparse.Namespace) -> tuple[str, Any]:
+    """The bootstrap address, and the local broker if this demo started it."""
+    bootstrap = args.bootstrap or os.environ.get("EARFUL_KAFKA_BOOTSTRAP")
+    if bootstrap:
+        return str(bootstrap), None
+    from earful.localkafka import LocalKafka
+
+    broker = LocalKafka()
+    if broker.status() != "stopped":
+        return broker.up(), None
+    print("starting the local Kafka broker (the first start resolves jars with Maven)...")
+    return broker.up(), broker
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    source = args.file or DEMO_FILE
+    if not source.exists():
+        print(f"earful demo: {source} not found", file=sys.stderr)
+        return 2
+    bootstrap, started_broker = _ensure_broker(args)
+    try:
+        return _run(args, source, bootstrap)
+    finally:
+        if started_broker is not None and not args.keep_kafka:
+            print("stopping the local Kafka broker (--keep-kafka leaves it running)")
+            started_broker.down()
+
+
+def _run(args: argparse.Namespace, source: Path, bootstrap: str) -> int:
+    from earful.topics import create_topics
+    from earful.worker import make_producer
+    from ingest.replay import ReplayStats, replay_file
+
+    run = uuid.uuid4().hex[:6]
+    topics = {
+        f"topic_{k}": f"demo.{run}.{k}"
+        for k in ("raw", "scored", "windows", "signals", "alerts", "deadletter")
+    }
+    settings = load_settings(
+        ReplaySettings,
+        config=args.config,
+        kafka_bootstrap=bootstrap,
+        replay_speed=args.speed,
+        **topics,
+    )
+    _drop_old_demo_topics(settings, keep=run)
+    create_topics(settings)
+    env = _demo_env(settings, run)
+    metrics_url = f"http://127.0.0.1:{args.metrics_port}/metrics"
+    cli = [sys.executable, "-m", "earful.cli"]
+    procs = [
+        _Proc("analyzer", env["EARFUL_ANALYZER_GROUP"],
+              subprocess.Popen([*cli, "analyze", "--instance-id", f"demo-{run}"], env=env)),
+        _Proc("sink-metrics", env["EARFUL_METRICS_GROUP"],
+              subprocess.Popen([*cli, "sink", "metrics", "--port", str(args.metrics_port),
+                                "--instance-id", f"demo-{run}"], env=env)),
+        _Proc("sink-alerts", env["EARFUL_ALERTS_GROUP"],
+              subprocess.Popen([*cli, "sink", "alerts", "--instance-id", f"demo-{run}"], env=env)),
+    ]  # fmt: skip
+    try:
+        print(
+            f"Earful demo: replaying {source.name} at {args.speed:g}x through Kafka at "
+            f"{bootstrap}\nmetrics: {metrics_url}\n",
+            flush=True,
+        )
+        producer = _CountingProducer(make_producer(settings), settings.topic_raw)
+        stop = threading.Event()
+        ticker = threading.Thread(
+            target=_show_progress, args=(producer, metrics_url, stop), daemon=True
+        )
+        ticker.start()
+        try:
+            stats: ReplayStats = replay_file(source, settings, producer, rebase=True)
+        finally:
+            stop.set()
+            ticker.join()
+            producer.close(timeout=10)
+        print(
+            f"\nreplayed {stats.produced} mentions; waiting for the workers to catch up...",
+            flush=True,
+        )
+        _wait_caught_up(settings, procs)
+        print()
+        print(_summarise(settings))
+        print(f"\nmetrics: {metrics_url}")
+        if args.follow:
+            print("--follow: workers keep running; Ctrl-C to stop.", flush=True)
+            _wait_forever(procs)
+    finally:
+        _stop_all(procs)
+    failed = [p.name for p in procs if p.proc.returncode not in (0, -signal.SIGTERM)]
+    if failed:
+        print(f"earful demo: worker(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+class _CountingProducer:
+    """Wraps the replay's producer so the progress line can count what was sent."""
+
+    def __init__(self, producer: Any, raw_topic: str) -> None:
+        self._producer = producer
+        self._raw_topic = raw_topic
+        self.sent = 0
+        self.deadlettered = 0
+
+    def send(self, topic: str, *args: Any, **kwargs: Any) -> Any:
+        if topic == self._raw_topic:
+            self.sent += 1
+        else:
+            self.deadlettered += 1
+        return self._producer.send(topic, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._producer, name)
+
+
+def _show_progress(counter: _CountingProducer, metrics_url: str, stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        scored = _scrape_total(metrics_url, "earful_mentions_scored_total")
+        alerts = _scrape_total(metrics_url, "earful_alerts_total")
+        print(
+            f"  replayed {counter.sent:>5}   scored {int(scored):>5}   "
+            f"dead letters {counter.deadlettered}" + (f"   alerts {int(alerts)}" if alerts else ""),
+            flush=True,
+        )
+
+
+def _wait_caught_up(
+    settings: BaseWorkerSettings, procs: list[_Proc], timeout_s: float = 120
+) -> None:
+    inputs = {
+        "analyzer": [settings.topic_raw],
+        "sink-metrics": [settings.topic_scored, settings.topic_deadletter],
+        "sink-alerts": [settings.topic_scored],
+    }
+    deadline = time.monotonic() + timeout_s
+    pending = {p.name for p in procs if p.group}
+    while pending and time.monotonic() < deadline:
+        for p in procs:
+            if p.name in pending and p.group and _lag(settings, p.group, inputs[p.name]) == 0:
+                pending.discard(p.name)
+            if p.proc.poll() is not None:
+                raise SystemExit(f"earful demo: {p.name} exited with {p.proc.returncode}")
+        time.sleep(0.5)
+
+
+def _drop_old_demo_topics(settings: BaseWorkerSettings, keep: str) -> None:
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="earful-demo")
+    try:
+        old = [t for t in admin.list_topics() if t.startswith("demo.") and f".{keep}." not in t]
+        if old:
+            admin.delete_topics(old)
+    finally:
+        admin.close()
+
+
+def _wait_forever(procs: list[_Proc]) -> None:
+    try:
+        while all(p.proc.poll() is None for p in procs):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+
+
+def _stop_all(procs: list[_Proc], timeout_s: float = 30) -> None:
+    for p in procs:
+        if p.proc.poll() is None:
+            p.proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for p in procs:
+        try:
+            p.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.proc.kill()
+            p.proc.wait()
