@@ -17,6 +17,24 @@ Two shapes:
 
 Both raise :class:`SourceError` subclasses for failures the runner handles
 (rate limits with ``retry_after``, transient errors to retry with backoff).
+Any other :class:`SourceError` is taken as lasting (bad credentials, access
+revoked): the runner logs it and retries at the longest backoff.
+
+Connector modules: ``ingest/sources/<name>.py`` exposes a :class:`ConnectorFactory`
+named ``build``::
+
+    def build(
+        config: Mapping[str, Any], http: httpx.Client, search: SearchTerms
+    ) -> PollingSource | StreamingSource: ...
+
+``config`` is the mapping under ``connectors.<name>`` in the settings file (or
+``EARFUL_CONNECTORS``); ``http`` is a client the runner owns and closes
+(timeouts and User-Agent set); ``search`` lists what the tracking rules look
+for, so a connector can ask the network server-side (a search query, the
+hashtag timelines to poll). The runner still applies the full rules to every
+post, so a connector may over-fetch but never needs to filter. ``build``
+raises :class:`~earful.errors.ConfigError` for a bad ``config``. The runner
+calls ``build(config, http)`` when the function takes only two parameters.
 """
 
 from __future__ import annotations
@@ -24,16 +42,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from earful.errors import EarfulError
 from earful.events import Engagement, MentionKind, MetadataValue, Source
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = [
+    "ConnectorFactory",
     "Page",
     "PollingSource",
     "Post",
     "RateLimited",
+    "SearchTerms",
     "SourceError",
     "StreamingSource",
     "TransientSourceError",
@@ -69,15 +92,22 @@ class Page:
     cursor: str | None
     wait_s: float = 0.0  # how long to wait before the next fetch
     malformed: int = 0  # records in the response that could not be parsed
+    # Event time the cursor stands for (e.g. Jetstream time_us, the newest
+    # created_at asked for); the runner reports now minus this as the lag.
+    cursor_time: datetime | None = None
 
 
 class PollingSource(Protocol):
+    """Fetches one page at a time; ``name`` keys its checkpoint and labels its metrics."""
+
     name: str
 
     def fetch(self, cursor: str | None) -> Page: ...
 
 
 class StreamingSource(Protocol):
+    """Yields pages from a live connection until it drops; ``name`` as for polling."""
+
     name: str
 
     def stream(self, cursor: str | None) -> Iterator[Page]: ...
@@ -97,3 +127,27 @@ class RateLimited(TransientSourceError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTerms:
+    """What the tracking rules look for, for connectors that can search server-side.
+
+    Terms and phrases are as configured (original case, unnormalised);
+    hashtags without ``#``, handles and official accounts without ``@``.
+    ``languages`` is empty when any language is tracked.
+    """
+
+    terms: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    handles: tuple[str, ...] = ()
+    official_accounts: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+
+class ConnectorFactory(Protocol):
+    """The ``build`` function of a connector module (see the module docstring)."""
+
+    def __call__(
+        self, config: Mapping[str, Any], http: httpx.Client, search: SearchTerms
+    ) -> PollingSource | StreamingSource: ...
