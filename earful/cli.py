@@ -24,7 +24,6 @@ from earful.settings import (
     AlertSinkSettings,
     AnalyzerSettings,
     BaseWorkerSettings,
-    MetricsSinkSettings,
     ReplaySettings,
     load_settings,
 )
@@ -179,21 +178,29 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_sink_metrics(args: argparse.Namespace) -> int:
     from prometheus_client import CollectorRegistry, start_http_server
 
-    from sinks.metrics import MetricsProcessor, PipelineMetrics
+    from sinks.metrics import (
+        MetricsProcessor,
+        PipelineMetrics,
+        SinkMetricsSettings,
+        input_topics,
+        start_lag_monitor,
+    )
 
-    settings = settings_from_args(MetricsSinkSettings, args, metrics_port=args.port)
+    settings = settings_from_args(SinkMetricsSettings, args, metrics_port=args.port)
     registry = CollectorRegistry()
-    processor = MetricsProcessor(settings, PipelineMetrics(registry))
+    metrics = PipelineMetrics(registry)
+    processor = MetricsProcessor(settings, metrics)
 
     def serve() -> None:
         server, _ = start_http_server(
             settings.metrics_port, addr=settings.metrics_host, registry=registry
         )
         print(f"metrics at http://{settings.metrics_host}:{server.server_port}/metrics", flush=True)
+        start_lag_monitor(settings, metrics)
 
     return run_worker(
         args, name="sink-metrics", settings=settings, group=settings.metrics_group,
-        topics=[settings.topic_scored, settings.topic_deadletter], processor=processor,
+        topics=input_topics(settings), processor=processor,
         produces=False, on_start=serve,
     )  # fmt: skip
 
@@ -317,8 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    level = os.environ.get("EARFUL_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+        level=logging.DEBUG if getattr(args, "verbose", False) else level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

@@ -109,6 +109,7 @@ def _demo_env(settings: BaseWorkerSettings, run: str) -> dict[str, str]:
     for group in ("ANALYZER", "METRICS", "ALERTS"):
         env[f"EARFUL_{group}_GROUP"] = f"demo-{run}-{group.lower()}"
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("EARFUL_LOG_LEVEL", "WARNING")  # the demo's screen is for alerts
     return env
 
 
@@ -119,7 +120,9 @@ def _lag(settings: BaseWorkerSettings, group: str, topics: list[str]) -> int:
 
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="earful-demo")
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, isolation_level="read_committed"
+        bootstrap_servers=settings.kafka_bootstrap,
+        isolation_level="read_committed",
+        enable_auto_commit=False,
     )
     try:
         committed = admin.list_group_offsets(group).get(group, {})
@@ -161,7 +164,7 @@ def _summarise(settings: BaseWorkerSettings) -> str:
     labels: Counter[str] = Counter()
     sources: Counter[str] = Counter()
     terms: Counter[str] = Counter()
-    loudest: list[tuple[int, str, str]] = []
+    loudest: dict[str, tuple[int, str]] = {}
     seen: set[str] = set()
     try:
         for record in read_to_end(consumer, settings.topic_scored):
@@ -177,7 +180,9 @@ def _summarise(settings: BaseWorkerSettings) -> str:
                 words = re.findall(r"[a-z][a-z'\-]{2,}", m.text.lower())
                 terms.update(w for w in set(words) if w not in _STOPWORDS)
                 reach = (m.engagement.likes or 0) + 3 * (m.engagement.reposts or 0)
-                loudest.append((reach, m.text, m.url or m.id))
+                key = " ".join(m.text.lower().split())
+                if reach >= loudest.get(key, (-1, ""))[0]:
+                    loudest[key] = (reach, m.url or m.id)
     finally:
         consumer.close(autocommit=False)
     total = sum(labels.values()) or 1
@@ -188,8 +193,9 @@ def _summarise(settings: BaseWorkerSettings) -> str:
         "top complaint terms: " + ", ".join(f"{w} ({n})" for w, n in terms.most_common(10)),
         "loudest complaints:",
     ]
-    for reach, text, where in sorted(loudest, reverse=True)[:3]:
-        lines.append(f'  - "{" ".join(text.split())[:120]}" (reach {reach}, {where})')
+    top = sorted(loudest.items(), key=lambda kv: kv[1][0], reverse=True)[:3]
+    for text, (reach, where) in top:
+        lines.append(f'  - "{text[:120]}" (reach {reach}, {where})')
     return "\n".join(lines)
 
 

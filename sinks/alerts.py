@@ -123,7 +123,15 @@ class AlertProcessor:
         s = self.settings
         total = len(state.entries)
         minutes = s.alert_window_s / 60
-        negatives = [m for _, neg, m in reversed(state.entries) if neg][:_SAMPLES]
+        negatives: list[ScoredMention] = []
+        seen_texts: set[str] = set()
+        for _, neg, m in reversed(state.entries):
+            key = " ".join(m.mention.text.lower().split())
+            if neg and key not in seen_texts:
+                seen_texts.add(key)
+                negatives.append(m)
+                if len(negatives) == _SAMPLES:
+                    break
         samples = tuple(
             SampleMention(
                 id=m.mention.id,
