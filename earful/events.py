@@ -351,6 +351,11 @@ def decode(model: type[_R], raw: bytes | None) -> _R:
             reason="too_large",
         )
     try:
+        # Fast path: parse and validate in one pass in pydantic-core.
+        return model.model_validate_json(raw)
+    except ValidationError:
+        pass  # diagnose below, step by step, for a clear reason
+    try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SchemaError(
