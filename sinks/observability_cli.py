@@ -1,0 +1,61 @@
+"""``earful check``: probe a worker's health endpoint and exit 0 (healthy) or 1.
+
+Meant for container healthchecks (compose ``healthcheck.test``) and scripts::
+
+    earful check                 # GET http://127.0.0.1:$EARFUL_HEALTH_PORT/readyz
+    earful check --live          # /livez instead
+    earful check --url http://127.0.0.1:9464/metrics
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+__all__ = ["check_url", "cmd_check", "register"]
+
+
+def check_url(url: str, *, timeout_s: float, client: Any = None) -> tuple[bool, str]:
+    """GET ``url``; healthy on a 2xx. Returns (healthy, what happened)."""
+    import httpx
+
+    try:
+        if client is None:
+            response = httpx.get(url, timeout=timeout_s)
+        else:
+            response = client.get(url, timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        return False, f"{url}: {type(exc).__name__}: {exc}"
+    detail = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
+    return response.is_success, f"{url}: HTTP {response.status_code} {detail}".rstrip()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    url = args.url
+    if url is None:
+        from earful.cli import settings_from_args
+        from earful.health import HealthSettings
+
+        settings = settings_from_args(HealthSettings, args)
+        # A wildcard bind address is probed on loopback.
+        wildcard = settings.health_host in ("0.0.0.0", "::", "")  # noqa: S104
+        host = "127.0.0.1" if wildcard else settings.health_host
+        path = "/livez" if args.live else "/readyz"
+        url = f"http://{host}:{settings.health_port}{path}"
+    healthy, message = check_url(url, timeout_s=args.timeout)
+    print(message, file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
+
+
+def register(groups: dict[str, Any]) -> None:
+    from earful.cli import add_common_options
+
+    p = groups["root"].add_parser(
+        "check", help="probe a worker's /readyz (or /livez) for container healthchecks"
+    )
+    p.add_argument("--url", help="probe this URL instead of the configured health port")
+    p.add_argument("--live", action="store_true", help="probe /livez instead of /readyz")
+    p.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
+    add_common_options(p)
+    p.set_defaults(func=cmd_check)

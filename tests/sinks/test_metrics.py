@@ -1,0 +1,223 @@
+"""The metrics sink's processor on in-memory records: what each record moves, label bounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+
+from earful.events import _Versioned, encode
+from sinks.metrics import (
+    OTHER,
+    BoundedLabel,
+    MetricsProcessor,
+    PipelineMetrics,
+    SinkMetricsSettings,
+    input_topics,
+    lag_targets,
+)
+from tests.sinks.metrics_records import FakeRecord, scored, signal, window
+
+
+def make(**overrides: Any) -> tuple[MetricsProcessor, CollectorRegistry]:
+    settings = SinkMetricsSettings(**overrides)
+    registry = CollectorRegistry()
+    return MetricsProcessor(settings, PipelineMetrics(registry)), registry
+
+
+def feed(processor: MetricsProcessor, topic: str, *records: _Versioned) -> None:
+    for offset, record in enumerate(records):
+        out = processor.process(FakeRecord(topic=topic, value=encode(record), offset=offset))
+        assert list(out) == []
+
+
+def value(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
+    return registry.get_sample_value(name, labels)
+
+
+def test_mentions_are_counted_by_subject_source_and_label() -> None:
+    proc, reg = make()
+    topic = proc.settings.topic_scored
+    feed(proc, topic, scored(1), scored(2), scored(3, label="positive", compound=0.7))
+    feed(proc, topic, scored(4, source="bluesky", label="neutral", compound=0.0))
+    name = "earful_mentions_scored_total"
+    assert value(reg, name, subject="acme", source="mastodon", label="negative") == 2
+    assert value(reg, name, subject="acme", source="mastodon", label="positive") == 1
+    assert value(reg, name, subject="acme", source="bluesky", label="neutral") == 1
+    # The compound histogram puts -0.6 under -0.5 and 0.7 under 0.75.
+    hist = "earful_sentiment_compound_bucket"
+    assert value(reg, hist, subject="acme", le="-0.5") == 2
+    assert value(reg, hist, subject="acme", le="0.75") == 4
+    assert value(reg, "earful_sentiment_compound_count", subject="acme") == 4
+
+
+def test_unlisted_subjects_fold_into_other() -> None:
+    proc, reg = make(metrics_subjects=("acme",))
+    feed(proc, proc.settings.topic_scored, scored(1), scored(2, subject="globex"))
+    name = "earful_mentions_scored_total"
+    assert value(reg, name, subject="acme", source="mastodon", label="negative") == 1
+    assert value(reg, name, subject=OTHER, source="mastodon", label="negative") == 1
+    assert value(reg, name, subject="globex", source="mastodon", label="negative") is None
+
+
+def test_without_a_list_the_first_values_seen_are_admitted() -> None:
+    label = BoundedLabel(limit=2)
+    got = [label(v) for v in ["a", "b", "c", "a", "", None]]
+    assert got == ["a", "b", OTHER, "a", OTHER, OTHER]
+    assert label("x" * 300) == OTHER  # still bounded after truncation
+    fixed = BoundedLabel(["paris", "lyon"], limit=1)
+    assert [fixed("lyon"), fixed("nice"), fixed("paris")] == ["lyon", OTHER, "paris"]
+
+
+def test_outage_reports_by_symptom_place_and_platform() -> None:
+    proc, reg = make(metrics_places=("Paris",))
+    feed(
+        proc,
+        proc.settings.topic_scored,
+        scored(1, symptoms=("login", "payments"), places=("Paris",), platforms=("ios",)),
+        scored(2, symptoms=("login",), places=("Springfield",)),
+        scored(3),  # not an outage report
+    )
+    assert value(reg, "earful_outage_reports_total", subject="acme", source="mastodon") == 2
+    sym = "earful_outage_report_symptoms_total"
+    assert value(reg, sym, subject="acme", symptom="login") == 2
+    assert value(reg, sym, subject="acme", symptom="payments") == 1
+    place = "earful_outage_report_places_total"
+    assert value(reg, place, subject="acme", place="Paris") == 1
+    assert value(reg, place, subject="acme", place=OTHER) == 1
+    plat = "earful_outage_report_platforms_total"
+    assert value(reg, plat, subject="acme", platform="ios") == 1
+
+
+def test_official_updates_and_connector_freshness_only_move_forward() -> None:
+    proc, reg = make()
+    topic = proc.settings.topic_scored
+    feed(proc, topic, scored(100, official=True), scored(10, official=True))
+    assert value(reg, "earful_official_updates_total", subject="acme", source="mastodon") == 2
+    newest = scored(100).mention
+    got = value(reg, "earful_official_update_timestamp_seconds", subject="acme")
+    assert got == newest.created_at.timestamp()
+    fresh = value(reg, "earful_source_last_ingested_timestamp_seconds", source="mastodon")
+    assert fresh == newest.ingested_at.timestamp()
+
+
+def test_latency_histograms() -> None:
+    proc, reg = make()
+    feed(proc, proc.settings.topic_scored, scored(1, ingest_delay_s=40.0, score_delay_s=0.2))
+    assert value(reg, "earful_source_delay_seconds_bucket", source="mastodon", le="30.0") == 0
+    assert value(reg, "earful_source_delay_seconds_bucket", source="mastodon", le="60.0") == 1
+    assert value(reg, "earful_ingest_to_scored_seconds_bucket", le="0.1") == 0
+    assert value(reg, "earful_ingest_to_scored_seconds_bucket", le="0.25") == 1
+    assert value(reg, "earful_event_to_scored_seconds_bucket", le="30.0") == 0
+    assert value(reg, "earful_event_to_scored_seconds_bucket", le="60.0") == 1
+
+
+def test_window_gauges_show_the_latest_window() -> None:
+    proc, reg = make()
+    topic = proc.settings.topic_windows
+    feed(proc, topic, window(0, mentions=10, negative=5), window(2, mentions=40, negative=30))
+    feed(proc, topic, window(1, mentions=99, negative=0, late=3))  # older: counted late only
+    feed(proc, topic, window(2, source="bluesky", mentions=8, negative=2))
+    labels = {"subject": "acme", "source": "all"}
+    assert value(reg, "earful_window_mentions", **labels) == 40
+    assert value(reg, "earful_window_negative_ratio", **labels) == 0.75
+    assert value(reg, "earful_window_unique_authors", **labels) == 39
+    assert value(reg, "earful_window_outage_reports", **labels) == 2
+    end = window(2).window_end.timestamp()
+    assert value(reg, "earful_window_end_timestamp_seconds", **labels) == end
+    assert value(reg, "earful_window_mentions", subject="acme", source="bluesky") == 8
+    assert value(reg, "earful_window_late_records_total", subject="acme") == 3
+
+
+def test_signal_lifecycle_moves_open_counts_and_observed_expected() -> None:
+    proc, reg = make()
+    topic = proc.settings.topic_signals
+    per_detector = {"subject": "acme", "kind": "volume_spike", "detector": "volume/1"}
+    open_key = {"subject": "acme", "kind": "volume_spike"}
+
+    feed(proc, topic, signal("s1", "open", observed=120, expected=20))
+    feed(proc, topic, signal("s1", "open"))  # redelivered: not a second opening
+    assert value(reg, "earful_signals_total", **open_key, severity="warning", state="open") == 1
+    assert value(reg, "earful_signals_open", **open_key, severity="warning") == 1
+    assert value(reg, "earful_signal_observed", **per_detector) == 120
+    assert value(reg, "earful_signal_expected", **per_detector) == 20
+    assert value(reg, "earful_signal_anomaly_score", **per_detector) == 0.97
+
+    feed(proc, topic, signal("s1", "update", severity="critical", observed=300, expected=25))
+    assert value(reg, "earful_signals_open", **open_key, severity="warning") == 0
+    assert value(reg, "earful_signals_open", **open_key, severity="critical") == 1
+    assert value(reg, "earful_signal_observed", **per_detector) == 300
+
+    feed(proc, topic, signal("s1", "resolved", severity="critical"))
+    feed(proc, topic, signal("s1", "resolved", severity="critical"))  # redelivered
+    resolved = {**open_key, "severity": "critical", "state": "resolved"}
+    assert value(reg, "earful_signals_total", **resolved) == 1
+    assert value(reg, "earful_signals_open", **open_key, severity="critical") == 0
+    assert value(reg, "earful_signal_observed", **per_detector) is None
+    assert value(reg, "earful_signal_expected", **per_detector) is None
+
+
+def test_observed_stays_while_another_signal_of_the_detector_is_open() -> None:
+    proc, reg = make()
+    topic = proc.settings.topic_signals
+    feed(proc, topic, signal("s1", "open"), signal("s2", "open", observed=50))
+    feed(proc, topic, signal("s1", "resolved"))
+    per_detector = {"subject": "acme", "kind": "volume_spike", "detector": "volume/1"}
+    assert value(reg, "earful_signal_observed", **per_detector) == 50
+    open_now = {"subject": "acme", "kind": "volume_spike", "severity": "warning"}
+    assert value(reg, "earful_signals_open", **open_now) == 1
+
+
+def test_dead_letters_are_counted_by_reason_and_worker() -> None:
+    proc, reg = make()
+    headers = [("earful.error.reason", b"not_json"), ("earful.worker", b"analyzer")]
+    topic = proc.settings.topic_deadletter
+    for offset in range(2):
+        proc.process(FakeRecord(topic=topic, value=b"{", headers=headers, offset=offset))
+    proc.process(FakeRecord(topic=proc.settings.topic_deadletter, value=b"x"))
+    name = "earful_deadletter_records_total"
+    assert value(reg, name, reason="not_json", worker="analyzer") == 2
+    assert value(reg, name, reason="unknown", worker="unknown") == 1
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b'{"schema_version": 1}', None])
+def test_an_unreadable_record_is_counted_not_raised(raw: bytes | None) -> None:
+    proc, reg = make()
+    for topic in input_topics(proc.settings)[:3]:
+        assert list(proc.process(FakeRecord(topic=topic, value=raw))) == []
+        rejected = [
+            s
+            for m in reg.collect()
+            if m.name == "earful_sink_rejected_records"
+            for s in m.samples
+            if s.labels["topic"] == topic
+        ]
+        assert len(rejected) == 1 and rejected[0].value == 1
+
+
+def test_records_of_other_topics_are_ignored() -> None:
+    proc, reg = make()
+    before = generate_latest(reg)
+    assert list(proc.process(FakeRecord(topic="elsewhere", value=encode(scored(1))))) == []
+    assert generate_latest(reg) == before
+
+
+def test_lag_targets_include_the_sink_itself_and_configured_groups() -> None:
+    settings = SinkMetricsSettings(metrics_lag_groups={"earful-analyzer": ("earful.mentions.raw",)})
+    targets = lag_targets(settings)
+    assert targets["earful-analyzer"] == ("earful.mentions.raw",)
+    assert targets[settings.metrics_group] == tuple(input_topics(settings))
+
+
+def test_no_series_carries_per_author_text_or_url_labels() -> None:
+    proc, reg = make()
+    feed(proc, proc.settings.topic_scored, *(scored(i, symptoms=("login",)) for i in range(20)))
+    feed(proc, proc.settings.topic_windows, window(0))
+    feed(proc, proc.settings.topic_signals, signal("s", "open"))
+    names = {k for m in reg.collect() for s in m.samples for k in s.labels}
+    assert names <= {"subject", "source", "label", "le", "symptom", "kind", "severity",
+                     "detector", "state"}  # fmt: skip
+    # 20 distinct authors and texts, yet one series per label combination.
+    mentions = next(m for m in reg.collect() if m.name == "earful_mentions_scored")
+    assert len(mentions.samples) == 1

@@ -1,0 +1,42 @@
+"""``earful check`` against a real health server on 127.0.0.1: its exit code is the verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from earful.cli import main
+from earful.health import HealthServer, HealthState, start_health_server
+
+
+@pytest.fixture
+def health() -> Iterator[tuple[HealthServer, HealthState]]:
+    state = HealthState()
+    server = start_health_server(state, "127.0.0.1", 0)
+    try:
+        yield server, state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_check_follows_readiness(
+    health: tuple[HealthServer, HealthState],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server, state = health
+    monkeypatch.setenv("EARFUL_HEALTH_PORT", str(server.port))
+    assert main(["check"]) == 1
+    assert "HTTP 503" in capsys.readouterr().err
+    state.beat(assigned=True)
+    assert main(["check"]) == 0
+    assert "/readyz: HTTP 200" in capsys.readouterr().out
+    assert main(["check", "--live"]) == 0
+
+
+def test_check_fails_when_nothing_listens(capsys: pytest.CaptureFixture[str]) -> None:
+    # Port 9 (discard) on loopback: nothing listens there in a test machine.
+    assert main(["check", "--url", "http://127.0.0.1:9/readyz", "--timeout", "1"]) == 1
+    assert "ConnectError" in capsys.readouterr().err
