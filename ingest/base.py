@@ -82,6 +82,10 @@ class Post:
     hashtags: tuple[str, ...] = ()
     engagement: Engagement = field(default_factory=Engagement)
     metadata: Mapping[str, MetadataValue] = field(default_factory=dict)
+    # Subjects the connector knows the post is about whatever its text says (a
+    # status page configured for "acme"); added to what the tracking rules find.
+    # Names the rules do not define are ignored (and logged once).
+    subjects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
