@@ -1,0 +1,32 @@
+"""Print alerts to a stream: the demo's target, and a safe default with no secrets."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from earful.events import now_utc
+from sinks.notify.base import Clock, DeliveryResult, Notification
+from sinks.notify.message import plain_text
+
+__all__ = ["ConsoleNotifier"]
+
+
+@dataclass(kw_only=True)
+class ConsoleNotifier:
+    name: str
+    kind: str = "console"
+    idempotent: bool = False
+    out: TextIO = field(default=sys.stdout)
+    clock: Clock = now_utc
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def deliver(self, notification: Notification) -> DeliveryResult:
+        first, *rest = plain_text(notification.alert, self.clock()).splitlines()
+        block = "\n".join([f"[{self.name}] {first}", *(f"  {line}" for line in rest)])
+        with self._lock:
+            self.out.write(block + "\n\n")
+            self.out.flush()
+        return DeliveryResult("delivered", 1)
