@@ -110,8 +110,15 @@ class RetryPolicy:
 class Target(Protocol):
     """Anything the delivery worker can hand a notification to."""
 
-    name: str
-    kind: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether a re-send after a crash is deduplicated by the target."""
 
     def deliver(self, notification: Notification) -> DeliveryResult: ...
 
@@ -162,6 +169,8 @@ class Notifier(ABC):
     clock: Clock = now_utc
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
+    #: Per-request timeout; None keeps the client's own.
+    timeout_s: float | None = None
 
     @abstractmethod
     def build_request(self, notification: Notification) -> httpx.Request:
@@ -185,6 +194,8 @@ class Notifier(ABC):
             wait_at_least = 0.0
             try:
                 request = self.build_request(notification)
+                if self.timeout_s is not None:
+                    request.extensions["timeout"] = httpx.Timeout(self.timeout_s).as_dict()
                 response = self.client.send(request, follow_redirects=False)
             except httpx.TimeoutException as exc:
                 status, detail = None, f"timeout ({type(exc).__name__})"

@@ -16,6 +16,7 @@ __all__ = [
     "MAX_SAMPLES",
     "duration_text",
     "kind_title",
+    "magnitude",
     "magnitude_text",
     "plain_text",
     "sample_snippet",
@@ -53,21 +54,25 @@ def _number(value: float, share: bool) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
-def magnitude_text(alert: Alert) -> str | None:
-    """'observed 412 vs expected 40 (10.3x normal)'; None when the alert carries no numbers."""
-    if alert.observed is None:
+def magnitude(kind: str, observed: float | None, expected: float | None) -> str | None:
+    """'observed 412 vs expected 40 (10.3x normal)'; None without an observed value."""
+    if observed is None:
         return None
-    share = alert.kind in _SHARE_KINDS and 0.0 <= alert.observed <= 1.0
-    observed = _number(alert.observed, share)
-    if alert.expected is None:
-        return f"observed {observed}"
-    expected = _number(alert.expected, share)
-    if alert.expected > 0:
-        ratio = alert.observed / alert.expected
+    share = kind in _SHARE_KINDS and 0.0 <= observed <= 1.0
+    shown = _number(observed, share)
+    if expected is None:
+        return f"observed {shown}"
+    if expected > 0:
+        ratio = observed / expected
         how = f"{ratio:.1f}x normal" if ratio >= 1.05 else "near normal"
     else:
         how = "normally none"
-    return f"observed {observed} vs expected {expected} ({how})"
+    return f"observed {shown} vs expected {_number(expected, share)} ({how})"
+
+
+def magnitude_text(alert: Alert) -> str | None:
+    """How far above normal this alert is, from its observed and expected values."""
+    return magnitude(alert.kind, alert.observed, alert.expected)
 
 
 def duration_text(seconds: float) -> str:

@@ -1,0 +1,156 @@
+"""Commands: ``earful sink notify``, ``earful sink signals`` and ``earful sink receiver``.
+
+* ``sink notify``: the delivery worker (alerts topic -> Slack, PagerDuty,
+  Teams, Alertmanager, signed webhooks, console), state in ``earful.deliveries``.
+* ``sink signals``: the signal-to-alert worker (signals topic -> alerts topic).
+* ``sink receiver``: a local webhook receiver on 127.0.0.1 that prints what
+  arrives; point a ``webhook`` target at it to watch deliveries in the demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+__all__ = ["cmd_receiver", "cmd_sink_notify", "cmd_sink_signals", "register"]
+
+log = logging.getLogger("earful")
+
+
+def cmd_sink_notify(args: argparse.Namespace) -> int:
+    import httpx
+
+    from earful.cli import run_worker, settings_from_args
+    from earful.worker import make_consumer
+    from sinks.delivery import (
+        AlertmanagerRefresher,
+        DeliveryProcessor,
+        DeliverySettings,
+        DeliveryState,
+        cooldown_seconds,
+        ensure_deliveries_topic,
+        load_delivery_state,
+    )
+    from sinks.notify.base import silence_http_request_logs
+    from sinks.routing import Cooldown, build_targets
+
+    silence_http_request_logs()  # httpx would log every (secret) webhook URL at INFO
+    settings = settings_from_args(DeliverySettings, args)
+    client = httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False)
+    try:
+        targets = build_targets(
+            settings.notify_targets,
+            client=client,
+            base_delay_s=settings.notify_base_delay_s,
+            max_delay_s=settings.notify_max_delay_s,
+            max_retry_after_s=settings.notify_max_retry_after_s,
+        )
+        ensure_deliveries_topic(settings)
+        state = DeliveryState(Cooldown(cooldown_seconds(settings)))
+        reader = make_consumer(settings, group=None, topics=[])
+        try:
+            loaded = load_delivery_state(settings, reader, state)
+        finally:
+            reader.close(autocommit=False)
+        log.info(
+            "sink-notify: %d delivery record(s) loaded, %d alert(s) active; targets: %s",
+            loaded, len(state.active), ", ".join(f"{n} ({t.kind})" for n, t in targets.items()),
+        )  # fmt: skip
+        processor = DeliveryProcessor(settings, targets=targets, state=state)
+        refresher = AlertmanagerRefresher(state, targets, interval_s=settings.notify_refresh_s)
+        try:
+            return run_worker(
+                args, name="sink-notify", settings=settings, group=settings.notify_group,
+                topics=[settings.topic_alerts], processor=processor, produces=True,
+                on_start=refresher.start,
+            )  # fmt: skip
+        finally:
+            refresher.close()
+    finally:
+        client.close()
+
+
+def cmd_sink_signals(args: argparse.Namespace) -> int:
+    from earful.cli import run_worker, settings_from_args
+    from earful.worker import make_consumer
+    from sinks.signal_alerts import SignalAlertProcessor, SignalAlertSettings, load_open_signals
+
+    settings = settings_from_args(SignalAlertSettings, args)
+    reader = make_consumer(settings, group=None, topics=[])
+    try:
+        open_signals = load_open_signals(settings, reader)
+    finally:
+        reader.close(autocommit=False)
+    if open_signals:
+        log.info("sink-signals: resuming with %d open signal(s)", len(open_signals))
+    processor = SignalAlertProcessor(settings, open_signals=open_signals)
+    return run_worker(
+        args, name="sink-signals", settings=settings, group=settings.signal_alerts_group,
+        topics=[settings.topic_signals], processor=processor, produces=True,
+    )  # fmt: skip
+
+
+def cmd_receiver(args: argparse.Namespace) -> int:
+    from sinks.notify.receiver import LocalReceiver, ReceivedRequest
+
+    seen: set[str] = set()
+    lock = threading.Lock()
+
+    def show(request: ReceivedRequest) -> None:
+        key = request.idempotency_key
+        with lock:
+            repeat = key in seen
+            seen.add(key)
+        try:
+            payload: Any = request.json()
+        except ValueError:
+            payload = {}
+        data = payload.get("data", {}) if isinstance(payload, dict) else {}
+        line = data.get("summary") or request.body[:200].decode("utf-8", "replace")
+        kind = payload.get("type", request.path) if isinstance(payload, dict) else request.path
+        sig = {True: "signature ok", False: "BAD SIGNATURE", None: "unsigned"}[request.signature_ok]
+        flag = " (repeat, ignored)" if repeat else ""
+        print(f"received {kind} [{sig}]{flag}: {line}", flush=True)
+
+    receiver = LocalReceiver(port=args.port, secret=args.secret, on_request=show)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with receiver:
+        print(f"listening on {receiver.url}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return 0
+
+
+def register(groups: dict[str, Any]) -> None:
+    from earful.cli import add_common_options, add_worker_options
+
+    sink = groups["sink"]
+    p = sink.add_parser(
+        "notify", help="deliver alerts to Slack, PagerDuty, Teams, Alertmanager, webhooks"
+    )
+    add_common_options(p)
+    add_worker_options(p)
+    p.set_defaults(func=cmd_sink_notify)
+
+    p = sink.add_parser("signals", help="turn detector signals into alerts on the alerts topic")
+    add_common_options(p)
+    add_worker_options(p)
+    p.set_defaults(func=cmd_sink_signals)
+
+    p = sink.add_parser("receiver", help="a local webhook receiver that prints what arrives")
+    p.add_argument("--port", type=int, default=8099, help="port on 127.0.0.1 (default 8099)")
+    p.add_argument("--secret", help="whsec_... secret to verify webhook signatures with")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_receiver)
+
+
+if __name__ == "__main__":
+    from earful.cli import main
+
+    sys.exit(main())
