@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from earful.errors import ConfigError
 from ingest.privacy import Pseudonymiser, pseudonymiser_from_settings
@@ -53,6 +54,6 @@ def test_key_from_settings_env_and_file(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_short_key_and_missing_key_file_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="at least 16"):
-        IngestSettings(pseudonym_key="short").pseudonym_key_bytes()
+        IngestSettings(pseudonym_key=SecretStr("short")).pseudonym_key_bytes()
     with pytest.raises(ConfigError, match="pseudonym_key_file"):
         IngestSettings(pseudonym_key_file=tmp_path / "missing").pseudonym_key_bytes()

@@ -1,0 +1,205 @@
+"""Connector cursors kept in Kafka, written together with the mentions before them.
+
+Topic ``earful.ingest.checkpoints`` (compacted, one partition) holds one
+record per connector, keyed by the connector's name::
+
+    {"version": 1, "connector": "hackernews", "cursor": "1764064800",
+     "updated_at": "2026-11-25T10:00:00Z", "produced": 1234}
+
+:class:`CheckpointWriter` makes a page durable in one step:
+
+* **exactly-once** (default): one Kafka transaction holds the page's mentions
+  and the new cursor. Readers of both topics use ``read_committed``, so the
+  cursor is visible exactly when the mentions are: a crash before the commit
+  leaves neither, and the restarted connector fetches the page again.
+* **at-least-once**: the mentions are produced and every one acknowledged
+  (``flush`` and each future) before the cursor is produced. A crash in
+  between repeats the page; the dedup drops what it already produced.
+
+On start-up :func:`load_checkpoints` reads the topic to its end (it is small:
+compaction keeps the last cursor per connector).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from earful.errors import SchemaError
+from earful.kafkautil import read_to_end
+from ingest.settings import IngestSettings
+
+__all__ = [
+    "CHECKPOINT_VERSION",
+    "Checkpoint",
+    "CheckpointWriter",
+    "KeyedRecord",
+    "decode_checkpoint",
+    "encode_checkpoint",
+    "ensure_checkpoint_topic",
+    "load_checkpoints",
+]
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Where a connector stands: the cursor after everything it produced."""
+
+    connector: str
+    cursor: str | None
+    updated_at: datetime
+    produced: int = 0  # mentions produced by this connector so far (for operators)
+
+
+def encode_checkpoint(checkpoint: Checkpoint) -> bytes:
+    return json.dumps(
+        {
+            "version": CHECKPOINT_VERSION,
+            "connector": checkpoint.connector,
+            "cursor": checkpoint.cursor,
+            "updated_at": checkpoint.updated_at.isoformat().replace("+00:00", "Z"),
+            "produced": checkpoint.produced,
+        },
+        separators=(",", ":"),
+    ).encode("utf-8")
+
+
+def decode_checkpoint(raw: bytes) -> Checkpoint:
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SchemaError(f"checkpoint is not UTF-8 JSON: {exc}", reason="not_json") from exc
+    if not isinstance(obj, dict) or obj.get("version") != CHECKPOINT_VERSION:
+        raise SchemaError("checkpoint has an unknown version", reason="schema_version")
+    try:
+        updated_at = datetime.fromisoformat(str(obj["updated_at"]))
+        cursor = obj.get("cursor")
+        if updated_at.tzinfo is None or not (cursor is None or isinstance(cursor, str)):
+            raise ValueError("naive updated_at or a cursor that is not a string")
+        return Checkpoint(
+            connector=str(obj["connector"]),
+            cursor=cursor,
+            updated_at=updated_at,
+            produced=int(obj.get("produced", 0)),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SchemaError(f"invalid checkpoint: {exc}", reason="invalid") from exc
+
+
+def ensure_checkpoint_topic(settings: IngestSettings) -> bool:
+    """Create the compacted checkpoint topic if it is missing; True when created."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.kafka_client_id}-admin"
+    )
+    try:
+        if settings.topic_checkpoints in set(admin.list_topics()):
+            return False
+        admin.create_topics(
+            [
+                NewTopic(
+                    settings.topic_checkpoints,
+                    1,
+                    settings.topic_replication,
+                    topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"},
+                )
+            ],
+            raise_errors=False,  # another connector may create it at the same moment
+            wait_for_metadata=True,
+        )
+        return True
+    finally:
+        admin.close()
+
+
+def load_checkpoints(
+    consumer: Any, topic: str, *, timeout_s: float = 30.0
+) -> dict[str, Checkpoint]:
+    """The latest checkpoint of every connector; unreadable records are logged and skipped."""
+    latest: dict[str, Checkpoint] = {}
+    for record in read_to_end(consumer, topic, timeout_s=timeout_s):
+        name = record.key.decode("utf-8", "replace") if record.key is not None else None
+        if name is None:
+            continue
+        if record.value is None:  # tombstone: the connector's cursor was reset
+            latest.pop(name, None)
+            continue
+        try:
+            latest[name] = decode_checkpoint(record.value)
+        except SchemaError as exc:
+            log.warning("%s@%d: skipping unreadable checkpoint of %s: %s",
+                        topic, record.offset, name, exc)  # fmt: skip
+    return latest
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedRecord:
+    """A record for the raw topic: key (the mention id) and JSON value."""
+
+    key: bytes
+    value: bytes
+
+
+class CheckpointWriter:
+    """Produces a page's mentions and then its cursor, atomically or in order."""
+
+    def __init__(
+        self, producer: Any, *, raw_topic: str, checkpoint_topic: str, transactional: bool
+    ) -> None:
+        self.producer = producer
+        self.raw_topic = raw_topic
+        self.checkpoint_topic = checkpoint_topic
+        self.transactional = transactional
+        self._ready = False
+
+    def setup(self) -> None:
+        if self.transactional and not self._ready:
+            # Fences a predecessor with the same transactional id and aborts what it left open.
+            self.producer.init_transactions()
+        self._ready = True
+
+    def write(self, records: Sequence[KeyedRecord], checkpoint: Checkpoint) -> None:
+        """Return once Kafka holds the records and the checkpoint; raise otherwise."""
+        self.setup()
+        key = checkpoint.connector.encode("utf-8")
+        if self.transactional:
+            self.producer.begin_transaction()
+            try:
+                for record in records:
+                    self.producer.send(self.raw_topic, key=record.key, value=record.value)
+                self.producer.send(
+                    self.checkpoint_topic, key=key, value=encode_checkpoint(checkpoint)
+                )
+                self.producer.commit_transaction()
+            except Exception:
+                self._abort()
+                raise
+            return
+        futures = [
+            self.producer.send(self.raw_topic, key=record.key, value=record.value)
+            for record in records
+        ]
+        self.producer.flush()
+        for future in futures:
+            future.get(timeout=30)  # raises if the broker refused a mention
+        future = self.producer.send(
+            self.checkpoint_topic, key=key, value=encode_checkpoint(checkpoint)
+        )
+        self.producer.flush()
+        future.get(timeout=30)
+
+    def _abort(self) -> None:
+        try:
+            self.producer.abort_transaction()
+        except Exception:  # a fenced or broken producer cannot abort; the broker will
+            log.warning("could not abort the transaction", exc_info=True)

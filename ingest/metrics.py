@@ -1,0 +1,79 @@
+"""Prometheus metrics of the ingest workers, one label set per connector.
+
+All on an injected :class:`~prometheus_client.CollectorRegistry`:
+
+================================================  =====================================
+``earful_ingest_fetched_total{connector}``        posts the source returned
+``earful_ingest_produced_total{connector}``       mentions Kafka acknowledged
+``earful_ingest_dropped_total{connector,reason}`` ``no_match``, ``duplicate``,
+                                                  ``malformed`` (unparseable payload),
+                                                  ``invalid`` (parsed, not a valid mention)
+``earful_ingest_errors_total{connector,kind}``    ``rate_limited``, ``transient``,
+                                                  ``source`` (lasting), ``unexpected``,
+                                                  ``kafka``
+``earful_ingest_reposts_total{connector}``        reposts and boosts produced
+``earful_ingest_near_duplicates_total{connector}`` mentions flagged as flood copies
+``earful_ingest_last_success_timestamp_seconds``  last page fetched and made durable
+``earful_ingest_lag_seconds{connector}``          now minus the event time the cursor
+                                                  stands at (0 when caught up)
+================================================  =====================================
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+__all__ = ["DROP_REASONS", "ERROR_KINDS", "IngestMetrics"]
+
+DROP_REASONS = ("no_match", "duplicate", "malformed", "invalid")
+ERROR_KINDS = ("rate_limited", "transient", "source", "unexpected", "kafka")
+
+
+class IngestMetrics:
+    """The counters and gauges; ``for_connector`` pre-creates a connector's series at zero."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        ns, sub = "earful", "ingest"
+        self.fetched = Counter(
+            "fetched", "Posts the source returned.", ["connector"],
+            namespace=ns, subsystem=sub, registry=registry,
+        )  # fmt: skip
+        self.produced = Counter(
+            "produced", "Mentions produced and acknowledged by Kafka.", ["connector"],
+            namespace=ns, subsystem=sub, registry=registry,
+        )  # fmt: skip
+        self.dropped = Counter(
+            "dropped", "Posts not produced, by reason.", ["connector", "reason"],
+            namespace=ns, subsystem=sub, registry=registry,
+        )  # fmt: skip
+        self.errors = Counter(
+            "errors", "Failed fetches or writes, by kind.", ["connector", "kind"],
+            namespace=ns, subsystem=sub, registry=registry,
+        )  # fmt: skip
+        self.reposts = Counter(
+            "reposts", "Reposts and boosts produced (kind 'repost').", ["connector"],
+            namespace=ns, subsystem=sub, registry=registry,
+        )  # fmt: skip
+        self.near_duplicates = Counter(
+            "near_duplicates", "Mentions flagged as copies in a flood.", ["connector"],
+            namespace=ns, subsystem=sub, registry=registry,
+        )  # fmt: skip
+        self.last_success = Gauge(
+            "last_success_timestamp_seconds", "When a page was last fetched and made durable.",
+            ["connector"], namespace=ns, subsystem=sub, registry=registry,
+        )  # fmt: skip
+        self.lag = Gauge(
+            "lag_seconds", "How far behind the source the connector is, in event time.",
+            ["connector"], namespace=ns, subsystem=sub, registry=registry,
+        )  # fmt: skip
+
+    def for_connector(self, connector: str) -> None:
+        """Create every series of ``connector`` at zero so dashboards see it from the start."""
+        for counter in (self.fetched, self.produced, self.reposts, self.near_duplicates):
+            counter.labels(connector)
+        for reason in DROP_REASONS:
+            self.dropped.labels(connector, reason)
+        for kind in ERROR_KINDS:
+            self.errors.labels(connector, kind)
+        self.lag.labels(connector)
+        self.last_success.labels(connector)
