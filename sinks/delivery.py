@@ -160,6 +160,10 @@ class DeliveryState:
                 self.active[where] = record.alert
                 self.cooldown.record(record.target, record.alert, record.at)
 
+    def firing_at(self, dedup_key: str) -> list[str]:
+        with self._lock:
+            return [t for (t, k) in self.active if k == dedup_key]
+
     def active_for(self, target: str) -> list[Alert]:
         with self._lock:
             return [a for (t, _), a in self.active.items() if t == target]
@@ -239,7 +243,13 @@ class DeliveryProcessor:
     def process(self, record: ConsumedRecord) -> Iterable[Output]:
         alert = decode(Alert, record.value)
         outputs: list[Output] = []
-        for name in self.router.targets_for(alert):
+        names = self.router.targets_for(alert)
+        if alert.status == "resolved":
+            # A resolve goes wherever the alert is firing, even if the routes changed since.
+            names += [n for n in self.state.firing_at(alert.dedup_key) if n not in names]
+        for name in names:
+            if name not in self.targets:
+                continue  # a target removed from the configuration
             decision = self._decide(name, alert)
             if decision is None:
                 continue

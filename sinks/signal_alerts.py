@@ -141,6 +141,9 @@ class SignalAlertProcessor:
             if current is None:
                 return None  # never announced (or already resolved): nothing to close
             del self.open[signal.id]
+            # Resolve at the highest severity announced, so it routes where the firing went.
+            if SEVERITY_RANK[current.severity] > SEVERITY_RANK[signal.severity]:
+                signal = signal.model_copy(update={"severity": current.severity})
             return alert_from_signal(signal, resolved=True, dashboard_url=url, created_at=now)
         if current is not None and (
             SEVERITY_RANK[signal.severity] <= SEVERITY_RANK[current.severity]

@@ -1,0 +1,222 @@
+"""Alert delivery on the real broker: end to end from signals, and a kill mid-delivery."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from earful.events import encode, now_utc
+from earful.kafkautil import read_to_end
+from earful.worker import Worker, make_consumer, make_producer
+from sinks.delivery import (
+    DeliveryProcessor,
+    DeliveryRecord,
+    DeliverySettings,
+    DeliveryState,
+    cooldown_seconds,
+    ensure_deliveries_topic,
+    load_delivery_state,
+)
+from sinks.notify.receiver import LocalReceiver
+from sinks.routing import Cooldown, TargetConfig, build_targets
+from sinks.signal_alerts import SignalAlertProcessor, SignalAlertSettings
+from tests.sinks.notify.alerts import make_alert
+from tests.sinks.test_signal_alerts import make_signal
+
+pytestmark = pytest.mark.kafka
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def _produce(settings: Any, topic: str, records: list[tuple[str, bytes]]) -> None:
+    producer = make_producer(settings)
+    try:
+        futures = [producer.send(topic, key=k.encode(), value=v) for k, v in records]
+        producer.flush()
+        for f in futures:
+            f.get(timeout=30)
+    finally:
+        producer.close(timeout=10)
+
+
+def _deliveries(settings: DeliverySettings) -> list[DeliveryRecord]:
+    consumer = make_consumer(settings, group=None, topics=[])
+    try:
+        return [
+            DeliveryRecord.model_validate_json(r.value)
+            for r in read_to_end(consumer, settings.topic_deliveries)
+        ]
+    finally:
+        consumer.close(autocommit=False)
+
+
+def _run_inline(settings: Any, *, group: str, topic: str, processor: Any) -> Worker:
+    worker = Worker(
+        name=group,
+        settings=settings,
+        consumer=make_consumer(settings, group=group, topics=[topic]),
+        producer=make_producer(settings, transactional_id=f"{group}.t"),
+        processor=processor,
+        transactional=True,
+    )
+    try:
+        worker.run(idle_timeout_s=3.0)
+    finally:
+        worker.close()
+    return worker
+
+
+def _webhook_target(url: str) -> TargetConfig:
+    return TargetConfig.model_validate(
+        {"name": "hook", "kind": "webhook", "url": url + "/hook", "secret": SECRET}
+    )
+
+
+def test_signals_become_alerts_that_reach_the_webhook_once(
+    settings_factory: Callable[..., Any], unique_name: Callable[[str], str]
+) -> None:
+    signals = settings_factory(SignalAlertSettings)
+    opened = make_signal("open", "warning", opened_at=now_utc() - timedelta(minutes=5))
+    sequence = [
+        opened,
+        opened.model_copy(update={"state": "update"}),
+        opened.model_copy(update={"state": "update", "severity": "critical"}),
+        opened.model_copy(update={"state": "resolved", "resolved_at": now_utc()}),
+    ]
+    _produce(signals, signals.topic_signals, [(s.subject, encode(s)) for s in sequence])
+    # The first slice's threshold alert (sinks/alerts.py) travels the same topic.
+    legacy = make_alert(
+        dedup_key="earful/negative_share/globex/x", subject="globex", kind="negative_share",
+        severity="warning", created_at=now_utc(),
+    )  # fmt: skip
+    _produce(signals, signals.topic_alerts, [(legacy.dedup_key, encode(legacy))])
+    _run_inline(
+        signals, group=signals.signal_alerts_group, topic=signals.topic_signals,
+        processor=SignalAlertProcessor(signals),
+    )  # fmt: skip
+
+    with LocalReceiver(secret=SECRET) as rx, httpx.Client(timeout=5) as client:
+        settings = settings_factory(
+            DeliverySettings, topic_deliveries=unique_name("deliveries"),
+            **{f: getattr(signals, f) for f in ("topic_alerts", "topic_deadletter")},
+            notify_targets=(_webhook_target(rx.url),),
+        )  # fmt: skip
+        ensure_deliveries_topic(settings)
+        for run in range(2):  # the second run finds everything delivered and sends nothing
+            state = DeliveryState(Cooldown(cooldown_seconds(settings)))
+            reader = make_consumer(settings, group=None, topics=[])
+            load_delivery_state(settings, reader, state)
+            reader.close(autocommit=False)
+            processor = DeliveryProcessor(
+                settings, state=state,
+                targets=build_targets(settings.notify_targets, client=client),
+            )  # fmt: skip
+            group = settings.notify_group if run == 0 else unique_name("fresh-group")
+            _run_inline(settings, group=group, topic=settings.topic_alerts, processor=processor)
+        received = [(r.json()["type"], r.json()["data"]) for r in rx.requests]
+
+    assert all(r.signature_ok for r in rx.requests)
+    by_subject = sorted((d["subject"], t, d["severity"]) for t, d in received)
+    assert by_subject == [
+        ("acme", "earful.alert.firing", "critical"),
+        ("acme", "earful.alert.firing", "warning"),
+        ("acme", "earful.alert.resolved", "critical"),
+        ("globex", "earful.alert.firing", "warning"),
+    ]
+    assert len(rx.counts()) == 4 and max(rx.counts().values()) == 1
+    assert sorted(d.outcome for d in _deliveries(settings)) == ["delivered"] * 4
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
+
+
+def _notify_process(
+    procs: list[subprocess.Popen[bytes]], settings: DeliverySettings, url: str, *extra: str
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "EARFUL_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "EARFUL_TOPIC_ALERTS": settings.topic_alerts,
+        "EARFUL_TOPIC_DEADLETTER": settings.topic_deadletter,
+        "EARFUL_TOPIC_DELIVERIES": settings.topic_deliveries,
+        "EARFUL_NOTIFY_GROUP": settings.notify_group,
+        "EARFUL_NOTIFY_TARGETS": json.dumps(
+            [{"name": "hook", "kind": "webhook", "url": url + "/hook", "secret": SECRET}]
+        ),
+        "EARFUL_NOTIFY_COOLDOWN_S": "0",
+    }
+    env.pop("EARFUL_CONFIG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "earful.cli", "sink", "notify", "--instance-id", "kill", *extra],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    procs.append(proc)
+    return proc
+
+
+def test_kill_between_send_and_commit_loses_nothing_and_repeats_only_the_idempotent_one(
+    settings_factory: Callable[..., Any],
+    unique_name: Callable[[str], str],
+    processes: list[subprocess.Popen[bytes]],
+) -> None:
+    killed: list[str] = []
+    holder: list[subprocess.Popen[bytes]] = []
+
+    def kill_on_third(request: Any) -> None:
+        # The worker has sent this request and waits for the answer: kill it now,
+        # before it can record the delivery and commit.
+        if len(rx.requests) == 3 and not killed:
+            killed.append(request.idempotency_key)
+            holder[0].send_signal(signal.SIGKILL)
+            holder[0].wait(timeout=10)
+
+    with LocalReceiver(secret=SECRET, on_request=kill_on_third) as rx:
+        settings = settings_factory(
+            DeliverySettings, topic_deliveries=unique_name("deliveries"),
+            notify_targets=(_webhook_target(rx.url),),
+        )  # fmt: skip
+        alerts = [
+            make_alert(dedup_key=f"earful/kill/{i}", subject=f"s{i}", created_at=now_utc())
+            for i in range(6)
+        ]
+        _produce(settings, settings.topic_alerts, [(a.dedup_key, encode(a)) for a in alerts])
+
+        first = _notify_process(processes, settings, rx.url)
+        holder.append(first)
+        assert rx.wait_for(lambda reqs: len(reqs) >= 3, timeout_s=90), "no deliveries"
+        first.wait(timeout=30)
+        assert first.returncode == -signal.SIGKILL and killed
+
+        second = _notify_process(processes, settings, rx.url, "--idle-timeout", "3")
+        _, err = second.communicate(timeout=120)
+        assert second.returncode == 0, err.decode()[-3000:]
+        counts = rx.counts()
+
+    sent_data = {r.json()["data"]["dedup_key"] for r in rx.requests}
+    assert sent_data == {a.dedup_key for a in alerts}, "an alert was lost"
+    assert len(counts) == 6
+    # Only the delivery in flight at the kill was sent again, with the same webhook-id.
+    assert {k: n for k, n in counts.items() if n > 1} == {killed[0]: 2}
+    assert all(r.signature_ok for r in rx.requests)
+    records = _deliveries(settings)
+    assert sorted(r.dedup_key for r in records) == sorted(a.dedup_key for a in alerts)
+    assert {r.delivery_id for r in records} == set(counts)
+    assert all(r.outcome == "delivered" for r in records)
