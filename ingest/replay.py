@@ -1,26 +1,38 @@
-"""``earful ingest replay FILE``: a JSONL file of mentions to the raw topic.
+"""``earful ingest replay FILE``: a JSONL or CSV file of mentions to the raw topic.
 
-Each line is a JSON object with the :class:`~earful.events.Mention` fields.
-``schema_version``, ``id`` (from ``source`` and ``native_id``) and
-``ingested_at`` are filled in when absent. With ``speed > 0`` the replay is
-paced by event time, compressed by that factor; with ``rebase`` the event
-times are shifted so the first record happens now (handy for live dashboards).
+JSONL: each line is a JSON object with the :class:`~earful.events.Mention`
+fields. CSV (a ``.csv`` file, or ``fmt="csv"``): a header row names the
+columns, which are the same fields; ``subjects`` holds names separated by
+``;``, ``|`` or ``,`` (or a JSON list), ``is_official`` is true/false/1/0/yes/no,
+engagement counts go in ``likes``, ``reposts``, ``replies`` and ``quotes``
+(or ``engagement.likes``...), and ``metadata.<key>`` columns fill
+``metadata``. Empty cells count as absent; unknown columns are ignored.
 
-A line that is not valid UTF-8, not JSON or not a valid mention goes to the
-dead-letter topic with its file and line number, and the replay goes on.
+``schema_version``, ``source`` ("replay"), ``id`` (from ``source`` and
+``native_id``) and ``ingested_at`` are filled in when absent. With
+``speed > 0`` the replay is paced by event time, compressed by that factor;
+with ``rebase`` the event times are shifted so the first record happens now
+(handy for live dashboards).
+
+A line (or CSV row) that is not valid UTF-8, not JSON or not a valid mention
+goes to the dead-letter topic with its file and line number, and the replay
+goes on.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -36,7 +48,16 @@ from earful.events import (
 from earful.settings import ReplaySettings
 from earful.worker import Clock, deadletter_output
 
-__all__ = ["ReplayStats", "parse_line", "replay_file"]
+__all__ = [
+    "ReplayFormat",
+    "ReplayStats",
+    "csv_row_to_record",
+    "parse_line",
+    "parse_record",
+    "replay_file",
+]
+
+ReplayFormat = Literal["auto", "jsonl", "csv"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +82,13 @@ def parse_line(raw: bytes, *, ingested_at: datetime, shift: timedelta | None = N
         raise SchemaError(f"line is not JSON: {exc}", reason="not_json") from exc
     if not isinstance(obj, dict):
         raise SchemaError("line is not a JSON object", reason="not_object")
+    return parse_record(obj, ingested_at=ingested_at, shift=shift)
+
+
+def parse_record(
+    obj: dict[str, Any], *, ingested_at: datetime, shift: timedelta | None = None
+) -> Mention:
+    """A mapping of mention fields to a Mention (defaults filled in), or SchemaError."""
     version = obj.setdefault("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise SchemaError(f"schema_version {version!r} is not supported", reason="schema_version")
@@ -79,16 +107,104 @@ def parse_line(raw: bytes, *, ingested_at: datetime, shift: timedelta | None = N
     return mention
 
 
+_LIST_SEPARATORS = re.compile(r"[;|,]")
+_ENGAGEMENT = ("likes", "reposts", "replies", "quotes")
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+
+
+def csv_row_to_record(row: dict[str, str | None]) -> dict[str, Any]:
+    """One CSV row (column -> cell) to the mapping :func:`parse_record` takes."""
+    record: dict[str, Any] = {}
+    engagement: dict[str, Any] = {}
+    metadata: dict[str, Any] = {}
+    for column, cell in row.items():
+        if column is None or cell is None or not cell.strip():
+            continue  # empty cell, or a cell beyond the header (csv puts those under None)
+        name = column.strip()
+        value = cell.strip() if name != "text" else cell
+        if name == "subjects":
+            if value.startswith("["):
+                try:
+                    record[name] = json.loads(value)
+                except json.JSONDecodeError as exc:
+                    raise SchemaError(
+                        f"subjects is not a JSON list: {exc}", reason="invalid"
+                    ) from exc
+            else:
+                record[name] = [s.strip() for s in _LIST_SEPARATORS.split(value) if s.strip()]
+        elif name == "is_official":
+            lowered = value.lower()
+            if lowered not in _TRUE | _FALSE:
+                raise SchemaError(f"is_official {value!r} is not true or false", reason="invalid")
+            record[name] = lowered in _TRUE
+        elif name in _ENGAGEMENT or name.removeprefix("engagement.") in _ENGAGEMENT:
+            engagement[name.removeprefix("engagement.")] = value
+        elif name.startswith("metadata."):
+            metadata[name.removeprefix("metadata.")] = value
+        elif name == "schema_version":
+            record[name] = int(value) if value.isdigit() else value
+        else:
+            record[name] = value
+    if engagement:
+        record["engagement"] = engagement
+    if metadata:
+        record["metadata"] = metadata
+    return record
+
+
+_Item = tuple[int, bytes, Callable[[datetime, timedelta | None], Mention]]
+
+
+def _items(path: Path, fmt: ReplayFormat) -> Iterator[_Item]:
+    """(line number, raw bytes for a dead letter, parser) for each record of the file."""
+    if fmt == "csv" or (fmt == "auto" and path.suffix.lower() == ".csv"):
+        yield from _csv_items(path)
+        return
+    for lineno, raw in _lines(path):
+        yield lineno, raw, _json_parser(raw)
+
+
+def _json_parser(raw: bytes) -> Callable[[datetime, timedelta | None], Mention]:
+    return lambda ingested_at, shift: parse_line(raw, ingested_at=ingested_at, shift=shift)
+
+
+def _csv_parser(row: dict[str, str | None]) -> Callable[[datetime, timedelta | None], Mention]:
+    return lambda ingested_at, shift: parse_record(
+        csv_row_to_record(row), ingested_at=ingested_at, shift=shift
+    )
+
+
+def _csv_items(path: Path) -> Iterator[_Item]:
+    with path.open("rb") as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
+        reader = csv.DictReader(text)
+        lineno = 1
+        for row in reader:
+            raw = json.dumps(row, ensure_ascii=False).encode("utf-8")
+            if "\ufffd" in raw.decode("utf-8"):
+                yield lineno + 1, raw, _not_utf8
+            else:
+                yield lineno + 1, raw, _csv_parser(row)
+            lineno = reader.line_num
+
+
+def _not_utf8(_ingested_at: datetime, _shift: timedelta | None) -> Mention:
+    raise SchemaError("row is not valid UTF-8", reason="not_utf8")
+
+
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
     with path.open("rb") as fh:
         for lineno, line in enumerate(fh, start=1):
             yield lineno, line.rstrip(b"\r\n")
 
 
-def _first_created_at(path: Path) -> datetime | None:
-    for _, raw in _lines(path):
+def _first_created_at(path: Path, fmt: ReplayFormat) -> datetime | None:
+    for _, raw, parse in _items(path, fmt):
+        if not raw.strip():
+            continue
         try:
-            return parse_line(raw, ingested_at=now_utc()).created_at
+            return parse(now_utc(), None).created_at
         except RecordError:
             continue
     return None
@@ -103,21 +219,22 @@ def replay_file(
     rebase: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[ReplayStats], None] | None = None,
+    fmt: ReplayFormat = "auto",
 ) -> ReplayStats:
-    """Produce every mention in ``path`` to the raw topic; return counts."""
+    """Produce every mention in ``path`` (JSONL, or CSV by suffix or ``fmt``); return counts."""
     stats = ReplayStats()
     start_wall = time.monotonic()
-    first = _first_created_at(path) if (rebase or settings.replay_speed > 0) else None
+    first = _first_created_at(path, fmt) if (rebase or settings.replay_speed > 0) else None
     shift = (clock() - first) if (rebase and first is not None) else None
     base_event = first + shift if (first is not None and shift is not None) else first
     pending: list[Any] = []
-    for lineno, raw in _lines(path):
+    for lineno, raw, parse in _items(path, fmt):
         stats.lines += 1
         if not raw.strip():
             stats.skipped_blank += 1
             continue
         try:
-            mention = parse_line(raw, ingested_at=clock(), shift=shift)
+            mention = parse(clock(), shift)
         except RecordError as exc:
             origin = SimpleNamespace(
                 topic=f"file:{path.name}", partition=0, offset=lineno, key=None, value=raw,

@@ -1,0 +1,164 @@
+"""File replay: JSONL and CSV, dead letters with line numbers, time compression."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from earful.errors import SchemaError
+from earful.events import Mention
+from earful.kafkautil import read_to_end
+from earful.settings import ReplaySettings
+from earful.worker import make_consumer, make_producer
+from ingest.replay import csv_row_to_record, parse_line, parse_record, replay_file
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+CSV = """\
+native_id,source,author,text,created_at,subjects,is_official,likes,metadata.instance,lang
+1,mastodon,u_a,"Is acme down?",2026-11-25T10:00:00Z,acme,false,3,mastodon.social,en
+2,mastodon,u_b,"acme pay, declined
+twice",2026-11-25T10:01:00Z,acme;acme-pay,no,,fosstodon.org,
+3,replay,u_c,no subjects here,2026-11-25T10:02:00Z,,false,,,
+4,replay,u_d,"fine",2026-11-25T10:03:00Z,"[""acme""]",maybe,,,
+5,replay,u_e,"ok again",2026-11-25T10:04:00Z,acme,TRUE,,,
+"""
+
+
+class FakeFuture:
+    def get(self, timeout: float | None = None) -> None:
+        return None
+
+
+class FakeProducer:
+    """Records what was sent; dead letters with their headers."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, bytes]] = []
+        self.dead_headers: list[dict[str, bytes]] = []
+
+    def send(
+        self,
+        topic: str,
+        *,
+        value: bytes,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> FakeFuture:
+        self.sent.append((topic, key, value))
+        if topic == "dead":
+            self.dead_headers.append(dict(headers or []))
+        return FakeFuture()
+
+    def flush(self) -> None:
+        pass
+
+
+def settings(**kw: Any) -> ReplaySettings:
+    return ReplaySettings(topic_raw="raw", topic_deadletter="dead", **kw)
+
+
+def test_csv_row_conversion() -> None:
+    record = csv_row_to_record(
+        {
+            "native_id": " 7 ",
+            "text": "  keep my spaces ",
+            "subjects": "acme | acme-pay",
+            "is_official": "Yes",
+            "engagement.reposts": "2",
+            "likes": "5",
+            "metadata.subreddit": "sysadmin",
+            "url": "",
+            None: "extra cell",  # type: ignore[dict-item]
+        }
+    )
+    assert record == {
+        "native_id": "7",
+        "text": "  keep my spaces ",
+        "subjects": ["acme", "acme-pay"],
+        "is_official": True,
+        "engagement": {"reposts": "2", "likes": "5"},
+        "metadata": {"subreddit": "sysadmin"},
+    }
+
+
+def test_parse_record_fills_defaults_and_keeps_parse_line_working() -> None:
+    base = {"native_id": "9", "author": "u_x", "text": "acme?", "subjects": ["acme"]}
+    mention = parse_record({**base, "created_at": "2026-11-25T10:00:00Z"}, ingested_at=NOW)
+    assert mention.id == "replay:9" and mention.ingested_at == NOW
+    line = json.dumps({**base, "source": "bluesky", "created_at": "2026-11-25T10:00:00+01:00"})
+    shifted = parse_line(line.encode(), ingested_at=NOW, shift=timedelta(hours=1))
+    assert shifted.id == "bluesky:9"
+    assert shifted.created_at == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    with pytest.raises(SchemaError, match="subjects"):
+        parse_record(
+            {**base, "subjects": [], "created_at": "2026-11-25T10:00:00Z"}, ingested_at=NOW
+        )
+
+
+def test_csv_replay_produces_good_rows_and_deadletters_bad_ones_with_line_numbers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "incident.csv"
+    path.write_text(CSV, encoding="utf-8")
+    producer = FakeProducer()
+    stats = replay_file(path, settings(), producer, clock=lambda: NOW)
+    produced = [Mention.model_validate_json(v) for t, _, v in producer.sent if t == "raw"]
+    assert [m.id for m in produced] == ["mastodon:1", "mastodon:2", "replay:5"]
+    assert produced[0].engagement.likes == 3
+    assert produced[0].metadata == {"instance": "mastodon.social"}
+    assert produced[1].text == "acme pay, declined\ntwice"
+    assert produced[1].subjects == ("acme", "acme-pay") and produced[1].lang is None
+    assert produced[2].is_official
+    assert stats.produced == 3 and stats.deadlettered == 2
+    dead = producer.dead_headers
+    # Row 3 starts on line 5 (row 2 spans two lines); row 4 on line 6.
+    assert [d["earful.source.offset"] for d in dead] == [b"5", b"6"]
+    assert all(d["earful.source.topic"] == b"file:incident.csv" for d in dead)
+
+
+def test_speed_compresses_event_time(tmp_path: Path) -> None:
+    path = tmp_path / "three.jsonl"
+    lines = [
+        {"native_id": str(i), "author": "u", "text": "acme", "subjects": ["acme"],
+         "created_at": f"2026-11-25T10:{i:02d}:00Z"}
+        for i in (0, 1, 3)
+    ]  # fmt: skip
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n", encoding="utf-8")
+    sleeps: list[float] = []
+    stats = replay_file(path, settings(replay_speed=60.0), FakeProducer(), sleep=sleeps.append)
+    # One minute of event time per second; the file's own time is spent between them.
+    assert len(sleeps) == 2
+    assert sleeps[0] == pytest.approx(1.0, abs=0.25)
+    assert sleeps[1] == pytest.approx(3.0, abs=0.25)
+    assert stats.produced == 3 and stats.skipped_blank == 1
+
+
+@pytest.mark.kafka
+def test_csv_replay_into_the_real_broker(
+    tmp_path: Path, settings_factory: Callable[..., Any]
+) -> None:
+    replay_settings: ReplaySettings = settings_factory(ReplaySettings)
+    path = tmp_path / "incident.csv"
+    path.write_text(CSV, encoding="utf-8")
+    producer = make_producer(replay_settings)
+    try:
+        stats = replay_file(path, replay_settings, producer, rebase=True)
+    finally:
+        producer.close()
+    reader = make_consumer(replay_settings, group=None, topics=[])
+    try:
+        raw = list(read_to_end(reader, replay_settings.topic_raw))
+        dead = list(read_to_end(reader, replay_settings.topic_deadletter))
+    finally:
+        reader.close()
+    assert stats.produced == 3
+    assert sorted(r.key for r in raw) == [b"mastodon:1", b"mastodon:2", b"replay:5"]
+    assert len(dead) == 2
+    reasons = sorted(dict(r.headers)["earful.error.reason"] for r in dead)
+    assert reasons == [b"invalid", b"invalid"]
