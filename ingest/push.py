@@ -1,0 +1,381 @@
+"""``earful ingest push``: an HTTP endpoint other tools POST mentions to.
+
+``POST /v1/mentions`` with ``Authorization: Bearer <token>`` and either
+
+* ``Content-Type: application/json``: one mention object, or an array of them;
+* ``Content-Type: application/x-ndjson`` (also ``application/jsonl``): one
+  mention object per line.
+
+A mention object has the :class:`~earful.events.Mention` fields; required are
+``native_id`` (or ``id``), ``text``, ``created_at`` (with a time zone) and
+``author`` or ``author_handle``. ``source`` defaults to ``"push"``;
+``subjects``, when absent, come from the tracking rules (a mention matching
+none is dropped and counted); the author is pseudonymised like every other
+source's unless raw handles are configured.
+
+Answers: ``200`` with ``{"accepted", "duplicates", "dropped_no_match", "ids"}``
+only once Kafka acknowledged every accepted mention; ``400`` unreadable body
+(not UTF-8, not JSON, with the line); ``401`` missing or wrong token;
+``404``/``405`` wrong path or method; ``411`` no Content-Length; ``413`` body
+or item count over the limit; ``415`` other content types; ``422`` a
+mention that is not valid (every problem listed with its index or line, and
+nothing produced); ``503`` Kafka did not acknowledge (retry later).
+``GET /healthz`` answers ``200 ok`` without a token.
+
+Why the standard library: the endpoint needs one route, a size limit before
+reading and a constant-time token check, all a few lines on
+``http.server.ThreadingHTTPServer``; an ASGI stack would add a server, a
+framework and an event loop around a blocking Kafka producer for nothing.
+Run it behind a TLS-terminating proxy when it leaves the host.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from pydantic import ValidationError
+
+from earful.errors import ConfigError
+from earful.events import SCHEMA_VERSION, Mention, encode, make_mention_id, now_utc
+from earful.worker import Clock
+from ingest.dedup import SeenIds
+from ingest.metrics import IngestMetrics
+from ingest.privacy import Pseudonymiser
+from ingest.rules import TrackingRules
+from ingest.settings import IngestSettings
+
+__all__ = ["PushApp", "PushResponse", "make_push_server"]
+
+log = logging.getLogger(__name__)
+
+CONNECTOR = "push"
+PATH = "/v1/mentions"
+_JSON_TYPES = {"application/json"}
+_NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl"}
+_MAX_REPORTED_ERRORS = 20
+
+
+@dataclass
+class PushResponse:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.extra = extra
+
+
+class PushApp:
+    """The endpoint's logic, apart from the HTTP server (so it is easy to reason about)."""
+
+    def __init__(
+        self,
+        *,
+        settings: IngestSettings,
+        producer: Any,
+        rules: TrackingRules,
+        privacy: Pseudonymiser,
+        seen: SeenIds,
+        metrics: IngestMetrics,
+        clock: Clock = now_utc,
+    ) -> None:
+        if settings.push_token is None or not settings.push_token.get_secret_value():
+            raise ConfigError("the push endpoint needs a token: set EARFUL_PUSH_TOKEN")
+        self.settings = settings
+        self.producer = producer
+        self.rules = rules
+        self.privacy = privacy
+        self.seen = seen
+        self.metrics = metrics
+        self.clock = clock
+        self._token = settings.push_token.get_secret_value().encode("utf-8")
+        # One request at a time checks, produces and remembers its ids: two clients pushing
+        # the same mention at once must not both get it produced.
+        self._lock = threading.Lock()
+        metrics.for_connector(CONNECTOR)
+
+    def authorised(self, header: str | None) -> bool:
+        scheme, _, token = (header or "").partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(token.strip().encode("utf-8"), self._token)
+
+    def handle_mentions(self, content_type: str | None, body: bytes) -> PushResponse:
+        try:
+            items = list(self._parse(content_type, body))
+            if len(items) > self.settings.push_max_items:
+                raise _BadRequest(
+                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                    f"{len(items)} mentions in one request; the limit is "
+                    f"{self.settings.push_max_items}",
+                )
+            mentions, no_match = self._validate(items)
+        except _BadRequest as exc:
+            return PushResponse(exc.status, {"error": str(exc), **exc.extra})
+        self.metrics.fetched.labels(CONNECTOR).inc(len(items))
+        self.metrics.dropped.labels(CONNECTOR, "no_match").inc(no_match)
+        return self._produce(mentions, no_match)
+
+    # -- parsing ------------------------------------------------------------------
+
+    def _parse(self, content_type: str | None, body: bytes) -> Iterator[tuple[str, Any]]:
+        """(where, object) per item: where is "item 3" or "line 4"."""
+        media = (content_type or "").split(";")[0].strip().lower()
+        if media not in _JSON_TYPES | _NDJSON_TYPES:
+            raise _BadRequest(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                f"Content-Type {media or '(none)'!r} is not supported; send application/json "
+                "or application/x-ndjson",
+            )
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _BadRequest(
+                HTTPStatus.BAD_REQUEST, f"body is not UTF-8 (byte {exc.start})"
+            ) from exc
+        if media in _JSON_TYPES:
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise _BadRequest(
+                    HTTPStatus.BAD_REQUEST,
+                    f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                ) from exc
+            objects = data if isinstance(data, list) else [data]
+            for index, obj in enumerate(objects):
+                yield f"item {index}", obj
+            return
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                yield f"line {lineno}", json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise _BadRequest(
+                    HTTPStatus.BAD_REQUEST, f"line {lineno} is not JSON: {exc.msg}"
+                ) from exc
+
+    def _validate(self, items: list[tuple[str, Any]]) -> tuple[list[Mention], int]:
+        now = self.clock()
+        mentions: list[Mention] = []
+        errors: list[dict[str, str]] = []
+        no_match = 0
+        for where, obj in items:
+            try:
+                mention = self._mention(obj, now)
+            except ValueError as exc:
+                errors.append({"at": where, "error": str(exc)})
+                continue
+            if mention is None:
+                no_match += 1
+            else:
+                mentions.append(mention)
+        if errors:
+            self.metrics.dropped.labels(CONNECTOR, "invalid").inc(len(errors))
+            raise _BadRequest(
+                HTTPStatus.UNPROCESSABLE_ENTITY,
+                f"{len(errors)} of {len(items)} mentions are invalid; nothing was accepted",
+                problems=errors[:_MAX_REPORTED_ERRORS],
+            )
+        return mentions, no_match
+
+    def _mention(self, obj: Any, now: Any) -> Mention | None:
+        if not isinstance(obj, dict):
+            raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+        obj = dict(obj)
+        source = obj.setdefault("source", CONNECTOR)
+        native_id = obj.get("native_id")
+        if native_id is None and isinstance(obj.get("id"), str):
+            native_id = obj["native_id"] = obj["id"].split(":", 1)[-1]
+        if not isinstance(native_id, str | int) or not str(native_id):
+            raise ValueError("native_id is required (a string)")
+        obj["native_id"] = str(native_id)
+        obj["id"] = make_mention_id(str(source), obj["native_id"])
+        handle = obj.get("author_handle") or obj.get("author")
+        if not isinstance(handle, str) or not handle.strip():
+            raise ValueError("author or author_handle is required (a string)")
+        author = self.privacy.author(str(source), handle)
+        obj["author"], obj["author_handle"] = author.author, author.handle
+        obj.setdefault("schema_version", SCHEMA_VERSION)
+        obj["ingested_at"] = now
+        text = obj.get("text")
+        if not isinstance(text, str):
+            raise ValueError("text is required (a string)")
+        official = False
+        if not obj.get("subjects"):
+            match = self.rules.match(text, author_handle=handle, lang=_str_or_none(obj.get("lang")))
+            if not match.subjects:
+                return None
+            obj["subjects"] = match.subjects
+            official = match.official
+        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        obj["metadata"] = {**metadata, "connector": CONNECTOR}
+        obj["is_official"] = bool(obj.get("is_official")) or official
+        try:
+            return Mention.model_validate(obj)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "<mention>"
+            raise ValueError(f"{where}: {first['msg']}") from exc
+
+    # -- producing ----------------------------------------------------------------
+
+    def _produce(self, mentions: list[Mention], no_match: int) -> PushResponse:
+        with self._lock:
+            fresh: list[Mention] = []
+            ids: set[str] = set()
+            for mention in mentions:
+                if mention.id in self.seen or mention.id in ids:
+                    continue
+                ids.add(mention.id)
+                fresh.append(mention)
+            duplicates = len(mentions) - len(fresh)
+            try:
+                futures = [
+                    self.producer.send(
+                        self.settings.topic_raw, key=m.id.encode("utf-8"), value=encode(m)
+                    )
+                    for m in fresh
+                ]
+                self.producer.flush()
+                for future in futures:
+                    future.get(timeout=30)
+            except Exception as exc:
+                log.error("push: Kafka did not acknowledge %d mention(s): %s", len(fresh), exc)
+                self.metrics.errors.labels(CONNECTOR, "kafka").inc()
+                return PushResponse(
+                    HTTPStatus.SERVICE_UNAVAILABLE,
+                    {"error": "Kafka did not acknowledge the mentions; nothing was accepted, "
+                              "retry later"},
+                    {"Retry-After": "5"},
+                )  # fmt: skip
+            self.seen.update(m.id for m in fresh)
+        self.metrics.produced.labels(CONNECTOR).inc(len(fresh))
+        self.metrics.dropped.labels(CONNECTOR, "duplicate").inc(duplicates)
+        self.metrics.last_success.labels(CONNECTOR).set(self.clock().timestamp())
+        return PushResponse(
+            HTTPStatus.OK,
+            {
+                "accepted": len(fresh),
+                "duplicates": duplicates,
+                "dropped_no_match": no_match,
+                "ids": [m.id for m in fresh],
+            },
+        )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _PushServer
+    server_version = "earful-push"
+    timeout = 30  # a client that stops sending mid-body does not hold a thread forever
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] == "/healthz":
+            self._send(PushResponse(HTTPStatus.OK, {"status": "ok"}))
+        elif self.path.split("?")[0] == PATH:
+            self._send(_method_not_allowed())
+        else:
+            self._send(PushResponse(HTTPStatus.NOT_FOUND, {"error": f"no such path; POST {PATH}"}))
+
+    def do_POST(self) -> None:
+        app = self.server.app
+        if self.path.split("?")[0] != PATH:
+            self._send(PushResponse(HTTPStatus.NOT_FOUND, {"error": f"no such path; POST {PATH}"}))
+            return
+        if not app.authorised(self.headers.get("Authorization")):
+            self._send(
+                PushResponse(
+                    HTTPStatus.UNAUTHORIZED,
+                    {"error": "missing or wrong bearer token"},
+                    {"WWW-Authenticate": 'Bearer realm="earful"'},
+                ),
+                close=True,
+            )
+            return
+        length = self.headers.get("Content-Length")
+        if length is None or self.headers.get("Transfer-Encoding"):
+            self._send(
+                PushResponse(HTTPStatus.LENGTH_REQUIRED, {"error": "send a Content-Length"}),
+                close=True,
+            )
+            return
+        if not length.isdigit():
+            self._send(
+                PushResponse(HTTPStatus.BAD_REQUEST, {"error": "Content-Length is not a number"}),
+                close=True,
+            )
+            return
+        limit = app.settings.push_max_bytes
+        if int(length) > limit:
+            self._send(
+                PushResponse(
+                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                    {"error": f"body is {length} bytes; the limit is {limit}"},
+                ),
+                close=True,  # the unread body must not be parsed as the next request
+            )
+            return
+        body = self.rfile.read(int(length))
+        if len(body) < int(length):
+            self._send(
+                PushResponse(HTTPStatus.BAD_REQUEST, {"error": "body shorter than Content-Length"}),
+                close=True,
+            )
+            return
+        self._send(app.handle_mentions(self.headers.get("Content-Type"), body))
+
+    def do_PUT(self) -> None:
+        self._send(_method_not_allowed())
+
+    do_DELETE = do_PATCH = do_PUT
+
+    def _send(self, response: PushResponse, *, close: bool = False) -> None:
+        payload = json.dumps(response.body).encode("utf-8") + b"\n"
+        self.send_response(response.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("push %s: " + format, self.address_string(), *args)
+
+
+def _method_not_allowed() -> PushResponse:
+    return PushResponse(
+        HTTPStatus.METHOD_NOT_ALLOWED, {"error": f"use POST {PATH}"}, {"Allow": "POST"}
+    )
+
+
+class _PushServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], app: PushApp) -> None:
+        super().__init__(address, _Handler)
+        self.app = app
+
+
+def make_push_server(app: PushApp, host: str, port: int) -> ThreadingHTTPServer:
+    """A server bound to ``host:port`` (0 picks a free port); call ``serve_forever``."""
+    return _PushServer((host, port), app)

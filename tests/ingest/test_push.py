@@ -1,0 +1,255 @@
+"""The HTTP push endpoint: real requests to 127.0.0.1, mentions checked on the real broker."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
+
+from earful.errors import ConfigError
+from earful.events import Mention
+from earful.kafkautil import read_to_end
+from earful.worker import make_consumer, make_producer
+from ingest.dedup import SeenIds
+from ingest.metrics import IngestMetrics
+from ingest.privacy import Pseudonymiser
+from ingest.push import PushApp, make_push_server
+from ingest.rules import SubjectRule, TrackingConfig, TrackingRules
+from ingest.settings import IngestSettings
+
+TOKEN = "s3cret-token-for-tests"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+RULES = TrackingRules(
+    TrackingConfig(
+        subjects=(
+            SubjectRule(name="acme", terms=("acme",), official_accounts=("acmestatus",)),
+            SubjectRule(name="acme-pay", terms=("acme pay",)),
+        )
+    )
+)
+PRIVACY = Pseudonymiser(b"push-test-key-0123456789")
+
+
+def mention(native_id: str, text: str = "is acme down?", **kw: Any) -> dict[str, Any]:
+    return {
+        "native_id": native_id,
+        "text": text,
+        "author": f"someone{native_id}",
+        "created_at": "2026-11-25T11:59:00Z",
+        **kw,
+    }
+
+
+class BrokenProducer:
+    def send(self, *args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("no broker")
+
+    def flush(self) -> None:
+        pass
+
+
+def serve(settings: IngestSettings, producer: Any) -> Iterator[tuple[str, CollectorRegistry]]:
+    registry = CollectorRegistry()
+    app = PushApp(
+        settings=settings, producer=producer, rules=RULES, privacy=PRIVACY, seen=SeenIds(100),
+        metrics=IngestMetrics(registry), clock=lambda: NOW,
+    )  # fmt: skip
+    server = make_push_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", registry
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def kafka_settings(settings_factory: Callable[..., Any]) -> IngestSettings:
+    settings: IngestSettings = settings_factory(
+        IngestSettings, push_token=SecretStr(TOKEN), push_max_bytes=4096, push_max_items=10
+    )
+    return settings
+
+
+@pytest.fixture
+def endpoint(kafka_settings: IngestSettings) -> Iterator[tuple[str, CollectorRegistry]]:
+    producer = make_producer(kafka_settings)
+    try:
+        yield from serve(kafka_settings, producer)
+    finally:
+        producer.close()
+
+
+@pytest.fixture
+def offline() -> Iterator[tuple[str, CollectorRegistry]]:
+    """An endpoint whose Kafka never acknowledges, for the error paths that need no broker."""
+    settings = IngestSettings(
+        push_token=SecretStr(TOKEN), push_max_bytes=4096, push_max_items=10, topic_raw="raw"
+    )
+    yield from serve(settings, BrokenProducer())
+
+
+def post(url: str, body: Any, *, token: str | None = TOKEN, ndjson: bool = False) -> httpx.Response:
+    headers = {"Content-Type": "application/x-ndjson" if ndjson else "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return httpx.post(f"{url}/v1/mentions", content=content, headers=headers, timeout=30)
+
+
+def raw_mentions(settings: IngestSettings) -> list[Mention]:
+    reader = make_consumer(settings, group=None, topics=[])
+    try:
+        return [
+            Mention.model_validate_json(r.value) for r in read_to_end(reader, settings.topic_raw)
+        ]
+    finally:
+        reader.close()
+
+
+# -- accepted mentions reach Kafka -------------------------------------------------
+
+
+@pytest.mark.kafka
+def test_json_and_ndjson_mentions_are_in_kafka_when_the_answer_is_200(
+    endpoint: tuple[str, CollectorRegistry], kafka_settings: IngestSettings
+) -> None:
+    url, registry = endpoint
+    batch = [
+        mention("1"),
+        mention("2", "Acme Pay declined my card", lang="en"),
+        mention("3", "nothing to do with us"),
+        mention("4", "we are investigating", author_handle="AcmeStatus"),
+    ]
+    first = post(url, batch)
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "accepted": 3,
+        "duplicates": 0,
+        "dropped_no_match": 1,
+        "ids": ["push:1", "push:2", "push:4"],
+    }
+    lines = "\n".join(json.dumps(m) for m in (mention("2"), mention("5", source="bluesky")))
+    second = post(url, lines.encode(), ndjson=True)
+    assert second.status_code == 200, second.text
+    assert second.json()["accepted"] == 1 and second.json()["duplicates"] == 1
+
+    stored = {m.id: m for m in raw_mentions(kafka_settings)}
+    assert sorted(stored) == ["bluesky:5", "push:1", "push:2", "push:4"]
+    assert stored["push:2"].subjects == ("acme", "acme-pay")
+    assert stored["push:1"].author == PRIVACY.pseudonym("push", "someone1")
+    assert stored["push:1"].author_handle is None
+    assert stored["push:4"].is_official
+    assert stored["push:1"].ingested_at == NOW
+    assert registry.get_sample_value("earful_ingest_produced_total", {"connector": "push"}) == 4
+
+
+@pytest.mark.kafka
+def test_given_subjects_are_kept(
+    endpoint: tuple[str, CollectorRegistry], kafka_settings: IngestSettings
+) -> None:
+    url, _ = endpoint
+    response = post(url, mention("9", "no brand named", subjects=["acme-pay"]))
+    assert response.status_code == 200, response.text
+    assert [m.subjects for m in raw_mentions(kafka_settings)] == [("acme-pay",)]
+
+
+@pytest.mark.kafka
+def test_an_invalid_mention_rejects_the_whole_request(
+    endpoint: tuple[str, CollectorRegistry], kafka_settings: IngestSettings
+) -> None:
+    url, _ = endpoint
+    bad = [mention("1"), mention("2", created_at="2026-11-25T11:59:00"), {"text": "acme"}, 7]
+    response = post(url, bad)
+    assert response.status_code == 422
+    body = response.json()
+    assert [p["at"] for p in body["problems"]] == ["item 1", "item 2", "item 3"]
+    assert "created_at" in body["problems"][0]["error"]
+    assert "native_id" in body["problems"][1]["error"]
+    assert raw_mentions(kafka_settings) == []
+
+
+# -- errors without a broker ---------------------------------------------------------
+
+
+def test_token_is_required_and_checked(offline: tuple[str, CollectorRegistry]) -> None:
+    url, _ = offline
+    missing = post(url, mention("1"), token=None)
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    assert post(url, mention("1"), token="wrong").status_code == 401
+    assert post(url, mention("1"), token=TOKEN + "x").status_code == 401
+
+
+def test_size_type_and_syntax_errors_are_clear_4xx(offline: tuple[str, CollectorRegistry]) -> None:
+    url, _ = offline
+    too_big = post(url, [mention(str(i), "x" * 500) for i in range(10)])
+    assert too_big.status_code == 413 and "limit is 4096" in too_big.json()["error"]
+    too_many = post(url, [mention(str(i)) for i in range(11)])
+    assert too_many.status_code == 413 and "10" in too_many.json()["error"]
+    wrong_type = httpx.post(
+        f"{url}/v1/mentions", content=b"hi", timeout=30,
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/plain"},
+    )  # fmt: skip
+    assert wrong_type.status_code == 415
+    not_json = post(url, b'{"native_id": "1",\n "text": }')
+    assert not_json.status_code == 400 and "line 2" in not_json.json()["error"]
+    bad_line = post(url, b'{"native_id": "1"}\n{oops\n', ndjson=True)
+    assert bad_line.status_code == 400 and "line 2" in bad_line.json()["error"]
+    not_utf8 = post(url, b'{"text": "\xff"}')
+    assert not_utf8.status_code == 400 and "UTF-8" in not_utf8.json()["error"]
+
+
+def test_paths_methods_and_missing_length(offline: tuple[str, CollectorRegistry]) -> None:
+    url, _ = offline
+    assert httpx.get(f"{url}/healthz", timeout=30).json() == {"status": "ok"}
+    wrong_method = httpx.get(f"{url}/v1/mentions", timeout=30)
+    assert wrong_method.status_code == 405 and wrong_method.headers["Allow"] == "POST"
+    assert httpx.delete(f"{url}/v1/mentions", timeout=30).status_code == 405
+    assert httpx.post(f"{url}/v2/mentions", content=b"{}", timeout=30).status_code == 404
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.putrequest("POST", "/v1/mentions")
+        conn.putheader("Authorization", f"Bearer {TOKEN}")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        conn.send(b"2\r\n{}\r\n0\r\n\r\n")
+        assert conn.getresponse().status == 411
+    finally:
+        conn.close()
+
+
+def test_kafka_failure_answers_503_and_remembers_nothing(
+    offline: tuple[str, CollectorRegistry],
+) -> None:
+    url, registry = offline
+    response = post(url, [mention("1")])
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert (
+        registry.get_sample_value(
+            "earful_ingest_errors_total", {"connector": "push", "kind": "kafka"}
+        )
+        == 1
+    )
+    # Not marked as seen: the client's retry is not mistaken for a duplicate.
+    assert post(url, [mention("1")]).status_code == 503
+
+
+def test_endpoint_refuses_to_start_without_a_token() -> None:
+    with pytest.raises(ConfigError, match="EARFUL_PUSH_TOKEN"):
+        PushApp(
+            settings=IngestSettings(), producer=BrokenProducer(), rules=RULES, privacy=PRIVACY,
+            seen=SeenIds(10), metrics=IngestMetrics(CollectorRegistry()),
+        )  # fmt: skip
