@@ -1,8 +1,21 @@
-"""Scoring one text: sentiment (VADER), and the slots the incident-aware scorer fills.
+"""Scoring one text: language, VADER, Earful's incident-aware sentiment, outage analysis.
 
-This is the first slice's scorer: raw VADER with its README thresholds
-(compound >= 0.05 positive, <= -0.05 negative). The analyzer worker and
-``earful score`` both call :class:`Scorer`, so an improved scorer changes both.
+The analyzer worker and ``earful score`` both call :class:`Scorer`, so they
+give the same answer for the same text. Per text, cheapest first:
+
+1. one normalisation and one Aho-Corasick scan (:mod:`analyze.cues`) find the
+   incident phrases, function words and emoji;
+2. the language (:mod:`analyze.language`): declared, or English by its
+   function words, or CLD2;
+3. English: one VADER pass; its raw scores are kept and Earful's compound
+   adds the incident cues on VADER's scale (:mod:`analyze.sentiment`). Other
+   languages get no sentiment (VADER reads English only) and say why;
+4. every language: outage analysis with symptoms, platforms, places and
+   error codes (:mod:`analyze.outage`).
+
+Texts longer than ``max_chars`` are analysed on their first ``max_chars``
+characters, which bounds the time one text can take. Recent texts are
+cached, so reposts are not scored twice.
 """
 
 from __future__ import annotations
@@ -12,11 +25,18 @@ from dataclasses import dataclass
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from analyze.cues import CueScanner, default_scanner
+from analyze.gazetteer import Gazetteer, default_gazetteer
+from analyze.language import UNDETERMINED, detect_language
+from analyze.outage import NOT_A_REPORT, analyze_outage
+from analyze.sentiment import incident_compound
 from earful.events import OutageAnalysis, SentimentLabel, SentimentScore, VaderScores
 
-__all__ = ["MODEL_NAME", "Scorer", "TextScore", "label_for"]
+__all__ = ["DEFAULT_MAX_CHARS", "MODEL_NAME", "Scorer", "TextScore", "label_for"]
 
-MODEL_NAME = "earful-vader/1 vader-3.3.2"
+MODEL_NAME = "earful-incident/2 vader-3.3.2 cld2-0.42"
+#: Longest text analysed in full; the rest of a longer text is ignored.
+DEFAULT_MAX_CHARS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +56,30 @@ def label_for(compound: float) -> SentimentLabel:
 
 
 class Scorer:
-    """Scores texts; remembers recent texts so reposts are not scored twice."""
+    """Scores texts; remembers recent texts so reposts are not scored twice.
+
+    ``scanner`` and ``gazetteer`` default to the shipped lexicon and the
+    GeoNames gazetteer (loaded once per process, about a second); pass
+    ``gazetteer=None`` to skip place extraction.
+    """
 
     model = MODEL_NAME
 
-    def __init__(self, cache_size: int = 50_000) -> None:
+    def __init__(
+        self,
+        cache_size: int = 50_000,
+        *,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        scanner: CueScanner | None = None,
+        gazetteer: Gazetteer | bool | None = True,
+    ) -> None:
         self._vader = SentimentIntensityAnalyzer()
+        self._scanner = scanner if scanner is not None else default_scanner()
+        if gazetteer is True:
+            self._gazetteer: Gazetteer | None = default_gazetteer()
+        else:
+            self._gazetteer = gazetteer or None
+        self._max_chars = max_chars
         self._cache: OrderedDict[tuple[str, str | None], TextScore] = OrderedDict()
         self._cache_size = cache_size
         self.cache_hits = 0
@@ -53,7 +91,7 @@ class Scorer:
             self._cache.move_to_end(key)
             self.cache_hits += 1
             return hit
-        result = self._score(text, declared_lang)
+        result = self._score(text[: self._max_chars], declared_lang)
         if self._cache_size:
             self._cache[key] = result
             if len(self._cache) > self._cache_size:
@@ -61,14 +99,20 @@ class Scorer:
         return result
 
     def _score(self, text: str, declared_lang: str | None) -> TextScore:
-        lang = declared_lang.split("-")[0].lower() if declared_lang else None
+        if not text.strip():
+            return TextScore(None, None, "empty text", NOT_A_REPORT)
+        cues = self._scanner.scan(text)
+        lang = detect_language(text, declared_lang, cues.function_words)
+        outage = analyze_outage(text, cues, self._gazetteer)
+        if lang == UNDETERMINED:
+            return TextScore(lang, None, "language not identified", outage)
         if lang is not None and lang != "en":
-            return TextScore(lang, None, f"language '{lang}' is not scored", None)
+            reason = f"language '{lang}' is not scored: VADER reads English only"
+            return TextScore(lang, None, reason, outage)
         raw = self._vader.polarity_scores(text)
         vader = VaderScores(
             neg=raw["neg"], neu=raw["neu"], pos=raw["pos"], compound=raw["compound"]
         )
-        sentiment = SentimentScore(
-            label=label_for(vader.compound), compound=vader.compound, vader=vader
-        )
-        return TextScore(lang, sentiment, None, None)
+        compound = incident_compound(vader.compound, cues)
+        sentiment = SentimentScore(label=label_for(compound), compound=compound, vader=vader)
+        return TextScore(lang, sentiment, None, outage)

@@ -1,0 +1,302 @@
+"""Incident cues in a post: one normalisation and one Aho-Corasick scan feed every stage.
+
+:func:`normalise` turns a post into lower-case words between single spaces:
+URLs and @handles are dropped (``status.acme.com/down`` and ``@acme_down``
+say nothing about the author's experience), hashtags become words
+(``#AcmeDown`` -> "acme down ."), and sentence ends (. ! ? ; : ,) become a
+"." token, so the lexicon can say "down at the end of a sentence".
+
+:class:`CueScanner` then finds every lexicon phrase (``lexicon/incident.tsv``,
+all languages at once), the function words that tell languages apart
+(``lexicon/function_words.tsv``) and the emoji that matter in incident
+chatter (``lexicon/emoji.tsv``), and marks phrases negated by a word just
+before them ("no outage", "isn't down").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import ahocorasick  # type: ignore[import-not-found]  # C extension without type stubs
+
+__all__ = [
+    "NEGATORS",
+    "Cue",
+    "CueScanner",
+    "Entry",
+    "TextCues",
+    "default_scanner",
+    "normalise",
+]
+
+#: Kinds of lexicon entries that carry sentiment and compete for the same words.
+SCORED_KINDS = frozenset({"failure", "complaint", "recovery"})
+#: Words that negate a phrase when one of the two words before it.
+NEGATORS = frozenset(
+    [
+        "not",
+        "no",
+        "never",
+        "isn't",
+        "wasn't",
+        "aren't",
+        "weren't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "won't",
+        "haven't",
+        "hasn't",
+        "hadn't",
+        "nothing",
+        "without",
+        "hardly",
+        "nobody",
+        "none",
+        "zero",
+        "isnt",
+        "wasnt",
+        "arent",
+        "dont",
+        "doesnt",
+        "didnt",
+        "wont",
+        "havent",
+        "hasnt",
+        "nicht",
+        "kein",
+        "keine",
+        "keinen",
+        "pas",
+        "jamais",
+        "nunca",
+        "niet",
+        "geen",
+        "nooit",
+    ]
+)
+#: How far back (in words) a negator reaches.
+NEGATION_WINDOW = 2
+
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# Fediverse handles carry an instance (@user@mastodon.social).
+_HANDLE = re.compile(r"(?<!\w)@\w+(?:@[\w.-]+)?")
+_HASHTAG = re.compile(r"(?<!\w)#(\w+)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])")
+_SENTENCE_END = re.compile(r"[.!?;:,\u2026\u3002\uff01\uff1f]+")
+_APOSTROPHES = re.compile(r"[\u2019\u2018\u02bc`\u00b4]")
+_NON_WORD = re.compile(r"[^\w'.]+|_+")
+#: Hashtags that end in one of these split into subject and symptom (#acmedown).
+_HASHTAG_SUFFIXES = ("down", "outage", "outages", "fail", "crash", "broken", "storing", "panne")
+
+
+def _hashtag_words(match: re.Match[str]) -> str:
+    tag = match.group(1)
+    words = _CAMEL.sub(" ", tag)
+    if words == tag:
+        low = tag.lower()
+        for suffix in _HASHTAG_SUFFIXES:
+            if low.endswith(suffix) and len(low) > len(suffix) + 1:
+                words = f"{tag[: -len(suffix)]} {suffix}"
+                break
+    # A hashtag stands on its own, like a sentence.
+    return f" {words} . "
+
+
+def _ascii_table() -> bytes:
+    table = bytearray(range(256))
+    for code in range(128):
+        ch = chr(code)
+        if ch.isupper():
+            table[code] = ord(ch.lower())
+        elif not ch.isalnum() and ch != "'":
+            table[code] = ord(".") if ch in ".!?;:," else ord(" ")
+    return bytes(table)
+
+
+# Lower-cases ASCII, turns sentence ends into "." and other punctuation into spaces.
+_ASCII_TABLE = _ascii_table()
+
+
+def normalise(text: str) -> str:
+    """Lower-case words between single spaces, framed by spaces, ending with " . "."""
+    if "http" in text or "www." in text:
+        text = _URL.sub(" ", text)
+    if "@" in text:
+        text = _HANDLE.sub(" ", text)
+    if "#" in text:
+        text = _HASHTAG.sub(_hashtag_words, text)
+    if text.isascii():
+        # Most posts: one byte-table pass instead of three regular expressions.
+        text = text.encode("ascii").translate(_ASCII_TABLE).decode("ascii").replace(".", " . ")
+    else:
+        text = _APOSTROPHES.sub("'", text.lower())
+        text = _SENTENCE_END.sub(" . ", text)
+        text = _NON_WORD.sub(" ", text)
+    if "'" in text:
+        return f" {' '.join(w for w in (t.strip(chr(39)) for t in text.split()) if w)} . "
+    return f" {' '.join(text.split())} . "
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One lexicon line (see the header of ``lexicon/incident.tsv``)."""
+
+    lang: str
+    phrase: str
+    kind: str
+    valence: float
+    report: float
+    tag: str
+    not_after: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    entry: Entry
+    start: int
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TextCues:
+    """What the scan found in one post."""
+
+    normalised: str
+    #: Failure, complaint and recovery phrases, non-overlapping, longest first.
+    scored: tuple[Cue, ...]
+    #: Topic, platform, sarcasm and laugh phrases (may overlap the scored ones).
+    tags: tuple[Entry, ...]
+    #: Function words seen, per language.
+    function_words: dict[str, int]
+    laugh_emoji: int
+    emoji_valence: float
+
+    def has(self, kind: str) -> bool:
+        if kind in SCORED_KINDS:
+            return any(c.entry.kind == kind and not c.negated for c in self.scored)
+        return any(e.kind == kind for e in self.tags)
+
+
+def _read(name: str) -> list[list[str]]:
+    text = resources.files("analyze").joinpath("lexicon", name).read_text(encoding="utf-8")
+    return [
+        line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
+
+
+def _spellings(phrase: str) -> list[str]:
+    """The phrase, and without apostrophes in n't (people type "cant", "doesnt")."""
+    out = [phrase]
+    if "n't" in phrase:
+        out.append(phrase.replace("n't", "nt"))
+    return out
+
+
+class CueScanner:
+    """Scans posts for lexicon phrases, function words and emoji."""
+
+    def __init__(
+        self,
+        entries: list[Entry],
+        function_words: dict[str, list[str]],
+        emoji: dict[str, tuple[str, float]],
+    ) -> None:
+        scored: dict[str, list[Entry]] = {}
+        tagged: dict[str, list[Entry]] = {}
+        languages: dict[str, list[str]] = {}
+        for entry in entries:
+            target = scored if entry.kind in SCORED_KINDS else tagged
+            for spelling in _spellings(entry.phrase):
+                target.setdefault(f" {spelling} ", []).append(entry)
+        for lang, words in function_words.items():
+            for word in words:
+                for spelling in _spellings(word):
+                    languages.setdefault(f" {spelling} ", []).append(lang)
+        self._automaton = ahocorasick.Automaton()
+        for key in scored.keys() | tagged.keys() | languages.keys():
+            # One flat tuple per key keeps the per-match work small.
+            value = (
+                len(key),
+                tuple(languages.get(key, ())),
+                tuple(scored.get(key, ())),
+                tuple(tagged.get(key, ())),
+            )
+            self._automaton.add_word(key, value)
+        self._automaton.make_automaton()
+        self._emoji = emoji
+        chars = "".join(sorted(emoji))
+        self._emoji_re = re.compile(f"[{re.escape(chars)}]") if chars else None
+
+    def scan(self, text: str) -> TextCues:
+        norm = normalise(text)
+        candidates: list[tuple[int, int, Entry]] = []
+        tags: list[Entry] = []
+        function_words: dict[str, int] = {}
+        for end, (length, langs, scored_entries, tagged_entries) in self._automaton.iter(norm):
+            for lang in langs:
+                function_words[lang] = function_words.get(lang, 0) + 1
+            if scored_entries:
+                start = end - length + 1
+                candidates.extend((start, end, entry) for entry in scored_entries)
+            if tagged_entries:
+                tags.extend(tagged_entries)
+        scored = self._resolve(norm, candidates) if candidates else ()
+        laughs = 0
+        valence = 0.0
+        if self._emoji_re is not None and not text.isascii():
+            for ch in self._emoji_re.findall(text):
+                kind, value = self._emoji[ch]
+                if kind == "laugh":
+                    laughs += 1
+                valence += value
+        return TextCues(
+            normalised=norm,
+            scored=scored,
+            tags=tuple(tags),
+            function_words=function_words,
+            laugh_emoji=laughs,
+            emoji_valence=valence,
+        )
+
+    @staticmethod
+    def _resolve(norm: str, candidates: list[tuple[int, int, Entry]]) -> tuple[Cue, ...]:
+        # Longest phrase first, then leftmost: "not working again" is one failure,
+        # not a failure and a recovery. Neighbours share their framing space.
+        candidates.sort(key=lambda c: (c[0] - c[1], c[0]))
+        taken: list[tuple[int, int]] = []
+        cues: list[Cue] = []
+        for start, end, entry in candidates:
+            if any(start < e - 1 and s + 1 < end for s, e in taken):
+                continue
+            before = norm[max(0, start - 60) : start].split()
+            if before and before[-1] in entry.not_after:
+                continue
+            taken.append((start, end))
+            negated = any(w in NEGATORS for w in before[-NEGATION_WINDOW:])
+            cues.append(Cue(entry, start, negated))
+        cues.sort(key=lambda c: c.start)
+        return tuple(cues)
+
+
+@lru_cache(maxsize=1)
+def default_scanner() -> CueScanner:
+    """The scanner over Earful's shipped lexicon, built once per process."""
+    entries = [
+        Entry(
+            lang=row[0],
+            phrase=row[1],
+            kind=row[2],
+            valence=float(row[3]),
+            report=float(row[4]),
+            tag=row[5] if len(row) > 5 else "",
+            not_after=frozenset(row[6].split()) if len(row) > 6 else frozenset(),
+        )
+        for row in _read("incident.tsv")
+    ]
+    function_words = {row[0]: row[1].split() for row in _read("function_words.tsv")}
+    emoji = {row[0]: (row[1], float(row[2])) for row in _read("emoji.tsv")}
+    return CueScanner(entries, function_words, emoji)

@@ -1,0 +1,70 @@
+"""Earful's incident-aware compound: VADER's sum of valences plus the incident cues.
+
+VADER adds up word valences and squashes the sum into (-1, 1) with
+``sum / sqrt(sum**2 + 15)``. Its compound can therefore be unsquashed back to
+that sum, the incident cues added on VADER's own scale, and the total squashed
+again: one VADER pass, and where a post has no incident cue the compound is
+exactly VADER's. The rules on top:
+
+- failure, complaint and recovery phrases add their valence (``lexicon/incident.tsv``);
+- a negated failure adds nothing ("no outage" is not a complaint), a negated
+  recovery counts against ("not fixed");
+- emoji VADER reads as neutral add theirs (😡, 🙄, 👎);
+- laughing at a failure is mockery: with a failure, no recovery and a laugh
+  (😂, "lol") or sarcastic praise ("great.", "love it", "well done"), VADER's
+  positive part is dropped and a penalty added ("acme is down 😂😂" is negative).
+"""
+
+from __future__ import annotations
+
+import math
+
+from analyze.cues import TextCues
+
+__all__ = ["ALPHA", "MOCKERY_PENALTY", "incident_compound", "squash", "unsquash"]
+
+#: VADER's normalisation constant.
+ALPHA = 15.0
+#: Added (negative) when a post laughs at a failure.
+MOCKERY_PENALTY = -0.8
+#: How much a negator turns a positive phrase around (VADER's N_SCALAR).
+NEGATION_SCALAR = -0.74
+_LIMIT = 0.9999
+
+
+def squash(total: float) -> float:
+    return max(-1.0, min(1.0, total / math.sqrt(total * total + ALPHA)))
+
+
+def unsquash(compound: float) -> float:
+    c = max(-_LIMIT, min(_LIMIT, compound))
+    return c * math.sqrt(ALPHA / (1.0 - c * c))
+
+
+def incident_compound(vader_compound: float, cues: TextCues) -> float:
+    """Earful's compound for a post whose plain VADER compound is ``vader_compound``."""
+    added = cues.emoji_valence
+    failure = recovery = False
+    for cue in cues.scored:
+        valence = cue.entry.valence
+        if cue.negated:
+            added += NEGATION_SCALAR * valence if valence > 0 else 0.0
+            continue
+        added += valence
+        if cue.entry.kind == "failure":
+            failure = True
+        elif cue.entry.kind == "recovery":
+            recovery = True
+    base = None
+    if (
+        failure
+        and not recovery
+        and (cues.laugh_emoji or any(e.kind in ("laugh", "sarcasm") for e in cues.tags))
+    ):
+        base = min(unsquash(vader_compound), 0.0)
+        added += MOCKERY_PENALTY
+    if base is None:
+        if added == 0.0:
+            return vader_compound
+        base = unsquash(vader_compound)
+    return round(squash(base + added), 4)
