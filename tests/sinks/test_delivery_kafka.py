@@ -220,3 +220,42 @@ def test_kill_between_send_and_commit_loses_nothing_and_repeats_only_the_idempot
     assert sorted(r.dedup_key for r in records) == sorted(a.dedup_key for a in alerts)
     assert {r.delivery_id for r in records} == set(counts)
     assert all(r.outcome == "delivered" for r in records)
+
+
+@pytest.fixture
+def own_signal_handlers() -> Iterator[None]:
+    """The CLI installs SIGTERM/SIGINT handlers; give pytest its own back afterwards."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+@pytest.mark.usefixtures("own_signal_handlers")
+def test_the_signals_command_resumes_from_the_alerts_topic(
+    settings_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from earful.cli import main
+
+    settings = settings_factory(SignalAlertSettings)
+    for field in ("topic_signals", "topic_alerts", "topic_deadletter", "signal_alerts_group"):
+        monkeypatch.setenv(f"EARFUL_{field.upper()}", getattr(settings, field))
+    monkeypatch.delenv("EARFUL_CONFIG", raising=False)
+    opened = make_signal("open", "warning")
+    _produce(settings, settings.topic_signals, [("acme", encode(opened))])
+    argv = ["sink", "signals", "--bootstrap", settings.kafka_bootstrap, "--idle-timeout", "3"]
+    assert main([*argv, "--instance-id", "a"]) == 0
+    # A second worker (new group: it reads the signals again) knows the signal is open
+    # from the alerts topic, so it only emits the resolve.
+    monkeypatch.setenv("EARFUL_SIGNAL_ALERTS_GROUP", settings.signal_alerts_group + "-2")
+    resolved = opened.model_copy(update={"state": "resolved", "resolved_at": opened.updated_at})
+    _produce(settings, settings.topic_signals, [("acme", encode(resolved))])
+    assert main([*argv, "--instance-id", "b"]) == 0
+    consumer = make_consumer(settings, group=None, topics=[])
+    try:
+        statuses = [
+            json.loads(r.value)["status"] for r in read_to_end(consumer, settings.topic_alerts)
+        ]
+    finally:
+        consumer.close(autocommit=False)
+    assert statuses == ["firing", "resolved"]
