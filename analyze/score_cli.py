@@ -98,11 +98,12 @@ def _parse(raw: bytes, line_no: int, jsonl: bool, max_chars: int) -> tuple[Any, 
         line_id = obj.get("id", line_no)
         if isinstance(line_id, bool) or not isinstance(line_id, (str, int)):
             raise ValueError("'id' must be a string or an integer")
-        text, lang = obj.get("text"), obj.get("lang")
-        if not isinstance(text, str):
+        text_value, lang_value = obj.get("text"), obj.get("lang")
+        if not isinstance(text_value, str):
             raise _IdError(line_id, "'text' must be a string")
-        if lang is not None and not isinstance(lang, str):
+        if lang_value is not None and not isinstance(lang_value, str):
             raise _IdError(line_id, "'lang' must be a string")
+        text, lang = text_value, lang_value
         if not text.strip():
             raise _IdError(line_id, "empty text")
     if len(text) > max_chars:
