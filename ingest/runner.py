@@ -210,6 +210,7 @@ class IngestRunner:
         self.clock = clock
         self._stop = threading.Event()
         self._stop_reason = ""
+        self._drain_timer: threading.Timer | None = None
         self.sleep = sleep or self._interruptible_sleep
         self.cursor: str | None = checkpoint.cursor if checkpoint else None
         self._stored_cursor = self.cursor
@@ -236,9 +237,9 @@ class IngestRunner:
                 os._exit(130)
             log.info("%s: %s received, draining", self.name, name)
             self.request_stop(name)
-            timer = threading.Timer(self.drain_timeout_s, self._drain_expired)
-            timer.daemon = True
-            timer.start()
+            self._drain_timer = threading.Timer(self.drain_timeout_s, self._drain_expired)
+            self._drain_timer.daemon = True
+            self._drain_timer.start()
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
@@ -266,6 +267,8 @@ class IngestRunner:
             self._flush_cursor()
         finally:
             self.stats.stopped_by = self._stop_reason or "error"
+            if self._drain_timer is not None:
+                self._drain_timer.cancel()  # drained in time
         return self.stats
 
     # -- loops --------------------------------------------------------------------

@@ -466,3 +466,34 @@ def _raw_values(settings: IngestSettings) -> list[bytes]:
         return [r.value for r in read_to_end(reader, settings.topic_raw)]
     finally:
         reader.close()
+
+
+def test_sigterm_finishes_the_page_stores_the_cursor_and_stops() -> None:
+    import os
+    import signal
+
+    class SignalsMidway:
+        name = "sig"
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def fetch(self, cursor: str | None) -> Page:
+            self.calls += 1
+            if self.calls == 2:
+                os.kill(os.getpid(), signal.SIGTERM)  # arrives while this page is in flight
+            return Page(posts=(post(str(self.calls), "nothing"),), cursor=str(self.calls))
+
+    writer = FakeWriter()
+    source = SignalsMidway()
+    runner = make_runner(source, writer, checkpoint_interval_s=3600)
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        runner.install_signal_handlers()
+        stats = runner.run()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    assert stats.stopped_by == "SIGTERM"
+    assert source.calls == 2 and stats.pages == 2
+    assert [c.cursor for c in writer.checkpoints] == ["2"]  # the drained page's cursor is stored
