@@ -138,6 +138,7 @@ def _cld2(text: str) -> str | None:
     except pycld2.error:
         return None
     code: str = details[0][1]
-    if not reliable or code in ("un", "xxx"):
+    # "xx-Runr" and the like name only a script.
+    if not reliable or code == "un" or code.startswith("xx"):
         return None
     return code.split("-")[0].lower()

@@ -57,7 +57,7 @@ _CODE_WORDS = re.compile(
     r"ERR|FAIL|TIMEOUT|TIMED|PROBE|DENIED|RESET|REFUSED|INVALID|NXDOMAIN|UNAVAILABLE|"
     r"UNREACHABLE|ABORTED|CLOSED|EXPIRED|FORBIDDEN|REJECTED|EXCEPTION"
 )
-_LOOKS_LIKE_CODE = re.compile(r"[A-Z0-9]_[A-Z0-9]|0x[0-9A-Fa-f]")
+_LOOKS_LIKE_CODE = re.compile(r"[A-Z0-9]_[A-Z0-9]|0x[0-9A-Fa-f]|\b[45][0-9][0-9]\b")
 _ERROR_CONTEXT = re.compile(r"(?i:error|err\b|code|fail|exception|fehler|erreur|erro|fout|crash)")
 
 

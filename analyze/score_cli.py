@@ -75,7 +75,7 @@ def _bounded_lines(stream: IO[bytes], max_bytes: int) -> Iterator[bytes | int]:
             if not line:
                 break
             size += len(line)
-        yield size
+        yield size - (len(line) - len(line.rstrip(b"\r\n")))
 
 
 def _parse(raw: bytes, line_no: int, jsonl: bool, max_chars: int) -> tuple[Any, str, Any]:

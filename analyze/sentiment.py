@@ -7,8 +7,8 @@ again: one VADER pass, and where a post has no incident cue the compound is
 exactly VADER's. The rules on top:
 
 - failure, complaint and recovery phrases add their valence (``lexicon/incident.tsv``);
-- a negated failure adds nothing ("no outage" is not a complaint), a negated
-  recovery counts against ("not fixed");
+- a negated failure is mild good news ("no outage" is not a complaint), a
+  negated recovery counts against ("not fixed");
 - emoji VADER reads as neutral add theirs (😡, 🙄, 👎);
 - laughing at a failure is mockery: with a failure, no recovery and a laugh
   (😂, "lol") or sarcastic praise ("great.", "love it", "well done"), VADER's
@@ -21,7 +21,7 @@ import math
 
 from analyze.cues import TextCues
 
-__all__ = ["ALPHA", "MOCKERY_PENALTY", "incident_compound", "squash", "unsquash"]
+__all__ = ["ALPHA", "MOCKERY_PENALTY", "NEGATED_FAILURE", "incident_compound", "squash", "unsquash"]
 
 #: VADER's normalisation constant.
 ALPHA = 15.0
@@ -29,6 +29,9 @@ ALPHA = 15.0
 MOCKERY_PENALTY = -0.8
 #: How much a negator turns a positive phrase around (VADER's N_SCALAR).
 NEGATION_SCALAR = -0.74
+#: A negated failure is mild good news ("no outage here"); it also offsets
+#: VADER's own valence for "no" (-1.2).
+NEGATED_FAILURE = 1.5
 _LIMIT = 0.9999
 
 
@@ -48,7 +51,7 @@ def incident_compound(vader_compound: float, cues: TextCues) -> float:
     for cue in cues.scored:
         valence = cue.entry.valence
         if cue.negated:
-            added += NEGATION_SCALAR * valence if valence > 0 else 0.0
+            added += NEGATION_SCALAR * valence if valence > 0 else NEGATED_FAILURE
             continue
         added += valence
         if cue.entry.kind == "failure":
