@@ -127,18 +127,27 @@ def run_worker(
     produces: bool,
     hook: Any = None,
     on_start: Callable[[], None] | None = None,
+    consumer_overrides: dict[str, Any] | None = None,
 ) -> int:
+    """Run one worker process: producer, consumer, health server, signals, burst mode.
+
+    ``produces``: the processor writes outputs, so they commit in one transaction
+    with the offsets (unless ``--at-least-once``). Every worker gets a producer,
+    at least for its dead letters.
+    """
     from earful.worker import Worker, make_consumer, make_producer
 
     transactional = produces and settings.exactly_once
-    producer = None
-    if produces:
-        txn_id = f"{group}.{args.instance_id}" if transactional else None
-        producer = make_producer(settings, transactional_id=txn_id)
+    txn_id = f"{group}.{args.instance_id}" if transactional else None
+    producer = make_producer(settings, transactional_id=txn_id)
     # Static membership: a restarted replica takes its partitions back at once
     # instead of waiting for the dead member's session to time out.
     consumer = make_consumer(
-        settings, group=group, topics=topics, group_instance_id=f"{group}.{args.instance_id}"
+        settings,
+        group=group,
+        topics=topics,
+        group_instance_id=f"{group}.{args.instance_id}",
+        **(consumer_overrides or {}),
     )
     worker = Worker(
         name=name,
@@ -148,6 +157,7 @@ def run_worker(
         processor=processor,
         transactional=transactional,
         hook=hook,
+        health=_start_health(args),
     )
     worker.install_signal_handlers()
     if on_start is not None:
@@ -161,6 +171,23 @@ def run_worker(
         name, stats.stopped_by, stats.consumed, stats.produced, stats.deadlettered,
     )  # fmt: skip
     return 0
+
+
+def _start_health(args: argparse.Namespace) -> Any:
+    """The /livez and /readyz server, when a port is configured (EARFUL_HEALTH_PORT).
+
+    Off by default so several local workers do not fight over one port; the
+    container image and the manifests set it.
+    """
+    from earful.health import HealthSettings, HealthState, start_health_server
+
+    hs = load_settings(HealthSettings, config=args.config)
+    if "health_port" not in hs.model_fields_set:
+        return None
+    health = HealthState.from_settings(hs)
+    server = start_health_server(health, hs.health_host, hs.health_port)
+    log.info("health on http://%s:%d/livez and /readyz", hs.health_host, server.server_port)
+    return health
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 
 from earful.errors import RecordError
 from earful.events import now_utc
+from earful.health import HealthState
 from earful.settings import BaseWorkerSettings
 from earful.topics import MAX_MESSAGE_BYTES
 
@@ -174,9 +175,10 @@ class Worker:
         transactional: bool,
         clock: Clock = now_utc,
         hook: BatchHook | None = None,
+        health: HealthState | None = None,
     ) -> None:
-        if transactional and producer is None:
-            raise ValueError("a transactional worker needs a producer")
+        if producer is None:
+            raise ValueError("a worker needs a producer, at least for its dead letters")
         self.name = name
         self.settings = settings
         self.consumer = consumer
@@ -185,6 +187,7 @@ class Worker:
         self.transactional = transactional
         self.clock = clock
         self.hook = hook
+        self.health = health
         self.stats = RunStats()
         self._stop = threading.Event()
         self._stop_reason = ""
@@ -200,6 +203,8 @@ class Worker:
     def request_stop(self, reason: str = "requested") -> None:
         self._stop_reason = self._stop_reason or reason
         self._stop.set()
+        if self.health is not None:
+            self.health.stopping()
 
     def install_signal_handlers(self) -> None:
         def handler(signum: int, _frame: FrameType | None) -> None:
@@ -244,6 +249,8 @@ class Worker:
                         break
                 batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=limit)
                 self.last_poll = time.monotonic()
+                if self.health is not None:
+                    self.health.beat(assigned=bool(self.consumer.assignment()))
                 now = time.monotonic()
                 if not batch:
                     if not self.consumer.assignment():

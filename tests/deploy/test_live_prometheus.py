@@ -234,7 +234,7 @@ def test_every_dashboard_and_rule_expression_returns_data(
         consumer=make_consumer(
             settings, group=settings.metrics_group, topics=input_topics(settings)
         ),
-        producer=None,
+        producer=make_producer(settings),
         processor=MetricsProcessor(settings, metrics),
         transactional=False,
     )
