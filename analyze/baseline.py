@@ -1,0 +1,300 @@
+"""The seasonal, count-aware baseline every detector compares a window with.
+
+The expected count of a window is ``level x time_of_day x day_of_week``
+(multiplicative Holt-Winters), and its spread is a negative binomial:
+``variance = mean + dispersion x mean^2``. Everything is learned online, one
+window at a time, with exponential forgetting measured in *time* (half-lives),
+so the same configuration serves 1-minute windows and 5-minute series:
+
+* **level**: an EWMA of the de-seasonalised counts (half-life 8 hours), so
+  the baseline follows drift while a surge lasting an hour or two still stands out;
+* **time of day**: one factor per hour, read with linear interpolation between
+  hour centres so the profile is smooth; each factor forgets with a half-life
+  of days, like Downdetector's "same time of day" baseline;
+* **day of week**: one factor per weekday, forgetting over weeks;
+* **dispersion**: the moment estimator ``sum((x - mu)^2 - mu) / sum(mu^2)``,
+  shrunk towards a conservative prior worth ``prior_windows`` windows, so a
+  young baseline demands more evidence (the cold-start rule);
+* **robust updates**: a count above the baseline's upper band is clipped to
+  the band before it updates anything, so one burst does not teach the
+  baseline that bursts are normal, while a lasting level shift still wins
+  over a few hours.
+
+Every EWMA is "debiased" (sum of weighted values over sum of weights) so the
+first windows give plain means instead of values dragged towards zero.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+__all__ = ["BaselineConfig", "Expectation", "SeasonalBaseline", "ShareBaseline"]
+
+_HOURS = 24
+_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineConfig:
+    """How fast each part of the baseline learns and forgets."""
+
+    level_half_life: timedelta = timedelta(hours=8)
+    time_of_day_half_life: timedelta = timedelta(days=7)
+    day_of_week_half_life: timedelta = timedelta(days=28)
+    dispersion_half_life: timedelta = timedelta(days=2)
+    #: Negative-binomial dispersion assumed before the data says otherwise
+    #: (0.5: a standard deviation of ~70% of the mean at high volume).
+    dispersion_prior: float = 0.5
+    #: How many windows of evidence the prior is worth.
+    prior_windows: float = 30.0
+    dispersion_floor: float = 0.01
+    #: Pseudo-windows of "no seasonal effect" each seasonal factor starts with.
+    season_prior_windows: float = 6.0
+    #: Level and season learn from counts clipped to mean + clip_sigma standard deviations.
+    clip_sigma: float = 3.0
+    #: The dispersion learns from counts clipped further out, so a bursty stream
+    #: learns that it is bursty.
+    dispersion_clip_sigma: float = 3.0
+    #: The expected count never goes below this (a silent subject still has a tail).
+    min_expected: float = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What the baseline expects of one window."""
+
+    mean: float
+    dispersion: float
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.mean + self.dispersion * self.mean * self.mean)
+
+
+def _decay(dt_s: float, half_life: timedelta) -> float:
+    """Weight kept by old evidence after ``dt_s`` seconds."""
+    return float(0.5 ** (dt_s / half_life.total_seconds()))
+
+
+def _hour_weights(ts: datetime) -> tuple[int, int, float]:
+    """The two hour bins around ``ts`` (bin centres at hh:30) and the weight of the second."""
+    pos = ts.hour + ts.minute / 60.0 + ts.second / 3600.0 - 0.5
+    lo = math.floor(pos)
+    frac = pos - lo
+    return lo % _HOURS, (lo + 1) % _HOURS, frac
+
+
+@dataclass
+class SeasonalBaseline:
+    """Online baseline of one count series (one subject, one measure)."""
+
+    config: BaselineConfig = field(default_factory=BaselineConfig)
+    windows: int = 0
+    last_end: datetime | None = None
+    level_sum: float = 0.0
+    level_weight: float = 0.0
+    tod_sum: list[float] = field(default_factory=lambda: [0.0] * _HOURS)
+    tod_weight: list[float] = field(default_factory=lambda: [0.0] * _HOURS)
+    dow_sum: list[float] = field(default_factory=lambda: [0.0] * _DAYS)
+    dow_weight: list[float] = field(default_factory=lambda: [0.0] * _DAYS)
+    disp_num: float = 0.0
+    disp_den: float = 0.0
+    disp_weight: float = 0.0
+
+    # -- reading ------------------------------------------------------------------
+
+    def _tod(self, bin_: int) -> float:
+        prior = self.config.season_prior_windows
+        return (self.tod_sum[bin_] + prior) / (self.tod_weight[bin_] + prior)
+
+    def _dow(self, day: int) -> float:
+        prior = self.config.season_prior_windows
+        return (self.dow_sum[day] + prior) / (self.dow_weight[day] + prior)
+
+    def _season(self, start: datetime) -> float:
+        lo, hi, frac = _hour_weights(start)
+        tod = (1.0 - frac) * self._tod(lo) + frac * self._tod(hi)
+        return tod * self._dow(start.weekday())
+
+    @property
+    def level(self) -> float:
+        return self.level_sum / self.level_weight if self.level_weight > 0 else 0.0
+
+    def dispersion(self) -> float:
+        cfg = self.config
+        if self.disp_weight > 0 and self.disp_den > 0:
+            # The prior counts as prior_windows windows of an average size.
+            prior_den = cfg.prior_windows * self.disp_den / self.disp_weight
+            est = (self.disp_num + cfg.dispersion_prior * prior_den) / (self.disp_den + prior_den)
+        else:
+            est = cfg.dispersion_prior
+        return max(cfg.dispersion_floor, est)
+
+    def expect(self, start: datetime) -> Expectation:
+        """The expected count of the window starting at ``start`` (before seeing it)."""
+        mean = max(self.config.min_expected, self.level * self._season(start))
+        return Expectation(mean=mean, dispersion=self.dispersion())
+
+    # -- learning -----------------------------------------------------------------
+
+    def update(self, start: datetime, end: datetime, observed: float) -> Expectation:
+        """Learn from one closed window; return what was expected of it."""
+        cfg = self.config
+        exp = self.expect(start)
+        dt = (end - start).total_seconds()
+        if self.last_end is not None:
+            # A gap (e.g. a restart that lost nothing but time) forgets accordingly.
+            dt = max(dt, (end - self.last_end).total_seconds())
+        mean = exp.mean
+        clipped = min(observed, mean + cfg.clip_sigma * exp.std) if self.windows else observed
+        lo, hi, frac = _hour_weights(start)
+        season = self._season(start)
+        tod = (1.0 - frac) * self._tod(lo) + frac * self._tod(hi)
+        dow = self._dow(start.weekday())
+
+        keep = _decay(dt, cfg.level_half_life)
+        self.level_sum = keep * self.level_sum + clipped / season
+        self.level_weight = keep * self.level_weight + 1.0
+        level = self.level
+        if level > 0:
+            # Seasonal factors learn from the ratio to the level.
+            keep_tod = _decay(dt, cfg.time_of_day_half_life)
+            ratio_tod = clipped / (level * dow)
+            for b, w in ((lo, 1.0 - frac), (hi, frac)):
+                if w <= 0.0:
+                    continue
+                k = keep_tod**w
+                self.tod_sum[b] = k * self.tod_sum[b] + w * ratio_tod
+                self.tod_weight[b] = k * self.tod_weight[b] + w
+            keep_dow = _decay(dt, cfg.day_of_week_half_life)
+            day = start.weekday()
+            self.dow_sum[day] = keep_dow * self.dow_sum[day] + clipped / (level * tod)
+            self.dow_weight[day] = keep_dow * self.dow_weight[day] + 1.0
+        if self.windows:
+            keep_d = _decay(dt, cfg.dispersion_half_life)
+            resid = min(observed, mean + cfg.dispersion_clip_sigma * exp.std) - mean
+            self.disp_num = keep_d * self.disp_num + (resid * resid - mean)
+            self.disp_den = keep_d * self.disp_den + mean * mean
+            self.disp_weight = keep_d * self.disp_weight + 1.0
+        self.windows += 1
+        self.last_end = end
+        return exp
+
+    # -- persistence --------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-ready state (the configuration is not part of it)."""
+        return {
+            "windows": self.windows,
+            "last_end": self.last_end.isoformat() if self.last_end else None,
+            "level": [self.level_sum, self.level_weight],
+            "tod": [self.tod_sum, self.tod_weight],
+            "dow": [self.dow_sum, self.dow_weight],
+            "disp": [self.disp_num, self.disp_den, self.disp_weight],
+        }
+
+    @classmethod
+    def restore(cls, state: dict[str, Any], config: BaselineConfig) -> SeasonalBaseline:
+        last_end = state.get("last_end")
+        return cls(
+            config=config,
+            windows=int(state["windows"]),
+            last_end=datetime.fromisoformat(last_end) if last_end else None,
+            level_sum=float(state["level"][0]),
+            level_weight=float(state["level"][1]),
+            tod_sum=[float(v) for v in state["tod"][0]],
+            tod_weight=[float(v) for v in state["tod"][1]],
+            dow_sum=[float(v) for v in state["dow"][0]],
+            dow_weight=[float(v) for v in state["dow"][1]],
+            disp_num=float(state["disp"][0]),
+            disp_den=float(state["disp"][1]),
+            disp_weight=float(state["disp"][2]),
+        )
+
+
+@dataclass
+class ShareBaseline:
+    """Online baseline of a share (negative mentions out of scored mentions).
+
+    The usual share is a volume-weighted EWMA (``sum hits / sum trials``), the
+    over-dispersion an intra-class correlation from the beta-binomial moment
+    ``E[(k - n q)^2] = n q (1 - q) (1 + (n - 1) rho)``, shrunk towards a
+    conservative prior like the count baseline's. Sentiment has little daily
+    rhythm compared with volume, so there is no seasonal part.
+    """
+
+    config: BaselineConfig = field(default_factory=BaselineConfig)
+    windows: int = 0
+    last_end: datetime | None = None
+    hits: float = 0.0
+    trials: float = 0.0
+    corr_num: float = 0.0
+    corr_den: float = 0.0
+    corr_weight: float = 0.0
+
+    #: Share assumed before any data (VADER calls roughly one post in five negative).
+    share_prior: float = 0.2
+    #: Correlation assumed before the data says otherwise (authors echo each other).
+    correlation_prior: float = 0.05
+
+    def share(self) -> float:
+        prior = self.config.prior_windows
+        return (self.hits + self.share_prior * prior) / (self.trials + prior)
+
+    def correlation(self) -> float:
+        cfg = self.config
+        if self.corr_weight > 0 and self.corr_den > 0:
+            prior_den = cfg.prior_windows * self.corr_den / self.corr_weight
+            est = (self.corr_num + self.correlation_prior * prior_den) / (self.corr_den + prior_den)
+        else:
+            est = self.correlation_prior
+        return min(max(est, 0.001), 1.0)
+
+    def update(self, end: datetime, hits: float, trials: float) -> tuple[float, float]:
+        """Learn from one window; return the (share, correlation) expected of it."""
+        cfg = self.config
+        share, corr = self.share(), self.correlation()
+        if trials <= 0:
+            return share, corr
+        dt = 60.0 if self.last_end is None else max((end - self.last_end).total_seconds(), 1.0)
+        # A surge should not teach the baseline: clip hits to the upper band first.
+        var = trials * share * (1.0 - share) * (1.0 + (trials - 1.0) * corr)
+        clipped = min(hits, trials * share + cfg.clip_sigma * math.sqrt(var))
+        keep = _decay(dt, cfg.level_half_life * 12)
+        self.hits = keep * self.hits + clipped
+        self.trials = keep * self.trials + trials
+        if trials > 1:
+            keep_c = _decay(dt, cfg.dispersion_half_life)
+            base = trials * share * (1.0 - share)
+            resid = clipped - trials * share
+            self.corr_num = keep_c * self.corr_num + (resid * resid - base)
+            self.corr_den = keep_c * self.corr_den + base * (trials - 1.0)
+            self.corr_weight = keep_c * self.corr_weight + 1.0
+        self.windows += 1
+        self.last_end = end
+        return share, corr
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "windows": self.windows,
+            "last_end": self.last_end.isoformat() if self.last_end else None,
+            "share": [self.hits, self.trials],
+            "corr": [self.corr_num, self.corr_den, self.corr_weight],
+        }
+
+    @classmethod
+    def restore(cls, state: dict[str, Any], config: BaselineConfig) -> ShareBaseline:
+        last_end = state.get("last_end")
+        return cls(
+            config=config,
+            windows=int(state["windows"]),
+            last_end=datetime.fromisoformat(last_end) if last_end else None,
+            hits=float(state["share"][0]),
+            trials=float(state["share"][1]),
+            corr_num=float(state["corr"][0]),
+            corr_den=float(state["corr"][1]),
+            corr_weight=float(state["corr"][2]),
+        )

@@ -1,0 +1,463 @@
+"""Detectors: volume spike, negative-sentiment surge and outage-report burst.
+
+Each detector is a small component that reads one subject's closed windows in
+order and says, for every window, how surprising it was and whether a signal
+opens, updates or resolves. They share three pieces:
+
+* a **count-aware tail**: the probability ``p`` of seeing at least the
+  observed count if nothing were wrong, from a negative binomial (counts) or
+  an over-dispersed binomial (shares). At low volume the tail is wide, so a
+  jump from 0 to 3 mentions is not an incident; no z-scores on small numbers.
+  The *surprise* is ``-log10 p``.
+* an :class:`EpisodeGate`: **persistence** (``persistence`` consecutive windows
+  at least ``hold_surprise`` surprising, one of them ``open_surprise``), a
+  **cold-start rule** (nothing opens before ``min_history`` windows), a
+  **count floor** (``min_count``), **hysteresis** (once open, a signal stays
+  open while windows stay above ``hold_surprise`` and resolves after
+  ``resolve_after`` calm windows), so a signal opens once and resolves once;
+* **severity**: ``info`` for a significant but small change (under
+  ``info_ratio`` times the expected value), ``critical`` for a large and very
+  surprising one, ``warning`` otherwise.
+
+The backtest (``earful backtest``) and the streaming worker drive the very
+same :class:`CountDetector.step`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from scipy.special import betainc, gammainc
+
+from analyze.baseline import BaselineConfig, Expectation, SeasonalBaseline, ShareBaseline
+from analyze.windows import ClosedWindow
+from earful.events import Evidence, SampleMention, Severity, Signal, SignalKind, SignalState
+
+__all__ = [
+    "Assessment",
+    "CountDetector",
+    "DetectorConfig",
+    "EpisodeGate",
+    "NegativeSurgeDetector",
+    "OutageBurstDetector",
+    "VolumeSpikeDetector",
+    "WindowDetector",
+    "build_signal",
+    "count_tail",
+    "default_detectors",
+    "score_from_surprise",
+    "share_tail",
+]
+
+Transition = Literal["open", "update", "resolved"]
+_SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+_TREND_LEN = 12
+
+
+def count_tail(observed: float, exp: Expectation) -> float:
+    """P(X >= observed) for X ~ NegativeBinomial(mean, dispersion); Poisson as dispersion -> 0."""
+    if observed <= 0:
+        return 1.0
+    mean, alpha = exp.mean, exp.dispersion
+    if alpha < 1e-9:
+        return float(gammainc(observed, mean))
+    size = 1.0 / alpha
+    # P(X >= x) = I_{mean/(size+mean)}(x, size), the regularised incomplete beta.
+    return float(betainc(observed, size, mean / (size + mean)))
+
+
+def share_tail(hits: float, trials: float, share: float, correlation: float) -> float:
+    """P(K >= hits) for K out of ``trials`` at ``share``, over-dispersed by ``correlation``.
+
+    Over-dispersion uses the design effect of a beta-binomial: counts shrink by
+    ``1 + (trials - 1) * correlation`` before an exact binomial tail, so many
+    posts that move together weigh like fewer independent ones.
+    """
+    if hits <= 0 or trials <= 0:
+        return 1.0
+    deff = 1.0 + max(trials - 1.0, 0.0) * correlation
+    k, n = hits / deff, trials / deff
+    share = min(max(share, 1e-6), 1.0 - 1e-6)
+    return float(betainc(k, n - k + 1.0, share))
+
+
+def surprise_of(p: float) -> float:
+    return -math.log10(p) if p > 1e-300 else 300.0
+
+
+def score_from_surprise(surprise: float, open_surprise: float) -> float:
+    """Map surprise to [0, 1): 0.5 exactly at the opening threshold, towards 1 beyond."""
+    return surprise / (surprise + open_surprise) if surprise > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorConfig:
+    """Decision rules shared by every detector (their defaults are Earful's defaults)."""
+
+    #: Evidence (CUSUM of -log10 p above hold_surprise) needed to open a signal.
+    #: Social volume is far burstier than any count model, so the bar is high:
+    #: e.g. two windows at p < 1e-10 each.
+    open_surprise: float = 16.0
+    #: -log10 p that keeps a signal open and counts towards persistence (p < 1%);
+    #: also the CUSUM's reference value (evidence below it drains away).
+    hold_surprise: float = 2.0
+    #: Consecutive windows above hold_surprise needed to open.
+    persistence: int = 2
+    #: Consecutive windows below hold_surprise needed to resolve.
+    resolve_after: int = 5
+    #: Windows a baseline must have seen before it may open a signal.
+    min_history: int = 30
+    #: Smallest observed count that may open a signal.
+    min_count: float = 5.0
+    critical_surprise: float = 12.0
+    critical_ratio: float = 3.0
+    info_ratio: float = 1.5
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """One window through one detector."""
+
+    window_start: datetime
+    window_end: datetime
+    observed: float
+    expected: float
+    dispersion: float
+    p_value: float
+    surprise: float
+    score: float
+    is_open: bool
+    transition: Transition | None
+    severity: Severity | None
+    opened_at: datetime | None
+    episode_start: datetime | None
+
+
+@dataclass
+class EpisodeGate:
+    """Persistence, cold start, hysteresis and severity: the life of one signal at a time."""
+
+    config: DetectorConfig
+    hot_streak: int = 0
+    cusum: float = 0.0
+    calm_streak: int = 0
+    is_open: bool = False
+    severity: Severity | None = None
+    opened_at: datetime | None = None
+    episode_start: datetime | None = None
+    peak: float = 0.0
+
+    def severity_for(self, surprise: float, observed: float, expected: float) -> Severity:
+        cfg = self.config
+        ratio = observed / expected if expected > 0 else math.inf
+        if surprise >= cfg.critical_surprise and ratio >= cfg.critical_ratio:
+            return "critical"
+        if ratio < cfg.info_ratio:
+            return "info"
+        return "warning"
+
+    def step(
+        self,
+        start: datetime,
+        end: datetime,
+        surprise: float,
+        observed: float,
+        expected: float,
+        *,
+        warmed_up: bool,
+    ) -> Transition | None:
+        cfg = self.config
+        hot = surprise >= cfg.hold_surprise
+        if not self.is_open:
+            # Page's CUSUM on surprise: one very surprising window, or several
+            # moderately surprising ones in a row, accumulate enough evidence.
+            cusum = max(0.0, self.cusum + surprise - cfg.hold_surprise)
+            if cusum > 0.0 and self.cusum == 0.0:
+                self.episode_start = start
+            self.cusum = cusum
+            self.hot_streak = self.hot_streak + 1 if hot else 0
+            if (
+                warmed_up
+                and self.hot_streak >= cfg.persistence
+                and self.cusum >= cfg.open_surprise
+                and observed >= cfg.min_count
+            ):
+                self.is_open = True
+                self.opened_at = end
+                self.calm_streak = 0
+                self.peak = observed
+                self.severity = self.severity_for(surprise, observed, expected)
+                return "open"
+            return None
+        self.calm_streak = 0 if hot else self.calm_streak + 1
+        if self.calm_streak >= cfg.resolve_after:
+            self.is_open = False
+            self.hot_streak, self.cusum = 0, 0.0
+            return "resolved"
+        severity = self.severity_for(surprise, observed, expected) if hot else self.severity
+        changed = severity is not None and (
+            self.severity is None or _SEVERITY_RANK[severity] > _SEVERITY_RANK[self.severity]
+        )
+        if changed or observed > 2.0 * self.peak:
+            # Escalations and a doubled peak are news; everything else waits for the resolve.
+            self.severity = severity if changed else self.severity
+            self.peak = max(self.peak, observed)
+            return "update"
+        return None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "hot": [self.hot_streak, self.cusum],
+            "calm": self.calm_streak,
+            "open": self.is_open,
+            "severity": self.severity,
+            "opened_at": self.opened_at.isoformat() if self.opened_at else None,
+            "episode_start": self.episode_start.isoformat() if self.episode_start else None,
+            "peak": self.peak,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.hot_streak, self.cusum = int(state["hot"][0]), float(state["hot"][1])
+        self.calm_streak = int(state["calm"])
+        self.is_open = bool(state["open"])
+        self.severity = state["severity"]
+        self.opened_at = _parse(state["opened_at"])
+        self.episode_start = _parse(state["episode_start"])
+        self.peak = float(state["peak"])
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class CountDetector:
+    """A count series against its seasonal negative-binomial baseline."""
+
+    def __init__(self, config: DetectorConfig | None = None) -> None:
+        self.config = config or DetectorConfig()
+        self.baseline = SeasonalBaseline(self.config.baseline)
+        self.gate = EpisodeGate(self.config)
+        self.trend: deque[float] = deque(maxlen=_TREND_LEN)
+
+    def step(self, start: datetime, end: datetime, observed: float) -> Assessment:
+        """Judge one closed window, then learn from it."""
+        cfg = self.config
+        warmed_up = self.baseline.windows >= cfg.min_history
+        exp = self.baseline.update(start, end, observed)
+        p = count_tail(observed, exp)
+        surprise = surprise_of(p)
+        transition = self.gate.step(start, end, surprise, observed, exp.mean, warmed_up=warmed_up)
+        self.trend.append(observed)
+        return Assessment(
+            window_start=start,
+            window_end=end,
+            observed=observed,
+            expected=exp.mean,
+            dispersion=exp.dispersion,
+            p_value=p,
+            surprise=surprise,
+            score=score_from_surprise(surprise, cfg.open_surprise),
+            is_open=self.gate.is_open,
+            transition=transition,
+            severity=self.gate.severity if (self.gate.is_open or transition) else None,
+            opened_at=self.gate.opened_at,
+            episode_start=self.gate.episode_start,
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline.snapshot(),
+            "gate": self.gate.snapshot(),
+            "trend": list(self.trend),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.baseline = SeasonalBaseline.restore(state["baseline"], self.config.baseline)
+        self.gate.restore(state["gate"])
+        self.trend = deque((float(v) for v in state["trend"]), maxlen=_TREND_LEN)
+
+
+class WindowDetector:
+    """A detector over one subject's all-source windows; subclasses pick the measure."""
+
+    kind: SignalKind
+    name: str
+
+    def assess(self, window: ClosedWindow) -> Assessment:
+        raise NotImplementedError
+
+    def evidence_samples(self, window: ClosedWindow) -> tuple[SampleMention, ...]:
+        return window.samples
+
+    def snapshot(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def restore(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def trend(self) -> tuple[float, ...]:
+        raise NotImplementedError
+
+
+class _CountWindowDetector(WindowDetector):
+    def __init__(self, config: DetectorConfig) -> None:
+        self.counts = CountDetector(config)
+
+    def measure(self, window: ClosedWindow) -> float:
+        raise NotImplementedError
+
+    def assess(self, window: ClosedWindow) -> Assessment:
+        stats = window.stats
+        return self.counts.step(stats.window_start, stats.window_end, self.measure(window))
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.counts.snapshot()
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.counts.restore(state)
+
+    def trend(self) -> tuple[float, ...]:
+        return tuple(self.counts.trend)
+
+
+class VolumeSpikeDetector(_CountWindowDetector):
+    """Mentions per window against the seasonal baseline."""
+
+    kind: SignalKind = "volume_spike"
+    name = "earful-volume/1"
+
+    def __init__(self, config: DetectorConfig | None = None) -> None:
+        super().__init__(config or DetectorConfig())
+
+    def measure(self, window: ClosedWindow) -> float:
+        return float(window.stats.mentions)
+
+
+class OutageBurstDetector(_CountWindowDetector):
+    """Outage reports (one per author per window) against their own baseline."""
+
+    kind: SignalKind = "outage_burst"
+    name = "earful-outage/1"
+
+    def __init__(self, config: DetectorConfig | None = None) -> None:
+        # Reports are already classified and counted once per author, so they
+        # are far less bursty than raw volume: a lower bar, and three distinct
+        # people in one window is already a lot.
+        super().__init__(config or DetectorConfig(open_surprise=8.0, min_count=3.0))
+
+    def measure(self, window: ClosedWindow) -> float:
+        return float(window.stats.outage_reports)
+
+    def evidence_samples(self, window: ClosedWindow) -> tuple[SampleMention, ...]:
+        return window.outage_samples or window.samples
+
+
+class NegativeSurgeDetector(WindowDetector):
+    """The share of negative mentions against its usual share, at the window's volume."""
+
+    kind: SignalKind = "negative_surge"
+    name = "earful-negative/1"
+
+    def __init__(self, config: DetectorConfig | None = None) -> None:
+        self.config = config or DetectorConfig()
+        self.baseline = ShareBaseline(self.config.baseline)
+        self.gate = EpisodeGate(self.config)
+        self.history: deque[float] = deque(maxlen=_TREND_LEN)
+
+    def assess(self, window: ClosedWindow) -> Assessment:
+        cfg = self.config
+        stats = window.stats
+        hits, trials = float(stats.negative), float(window.scored)
+        warmed_up = self.baseline.windows >= cfg.min_history
+        share, corr = self.baseline.update(stats.window_end, hits, trials)
+        p = share_tail(hits, trials, share, corr)
+        surprise = surprise_of(p)
+        observed = hits / trials if trials else 0.0
+        transition = self.gate.step(
+            stats.window_start,
+            stats.window_end,
+            surprise,
+            hits,
+            share * trials,
+            warmed_up=warmed_up,
+        )
+        self.history.append(observed)
+        return Assessment(
+            window_start=stats.window_start,
+            window_end=stats.window_end,
+            observed=observed,
+            expected=share,
+            dispersion=corr,
+            p_value=p,
+            surprise=surprise,
+            score=score_from_surprise(surprise, cfg.open_surprise),
+            is_open=self.gate.is_open,
+            transition=transition,
+            severity=self.gate.severity if (self.gate.is_open or transition) else None,
+            opened_at=self.gate.opened_at,
+            episode_start=self.gate.episode_start,
+        )
+
+    def evidence_samples(self, window: ClosedWindow) -> tuple[SampleMention, ...]:
+        return window.negative_samples or window.samples
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline.snapshot(),
+            "gate": self.gate.snapshot(),
+            "trend": list(self.history),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.baseline = ShareBaseline.restore(state["baseline"], self.config.baseline)
+        self.gate.restore(state["gate"])
+        self.history = deque((float(v) for v in state["trend"]), maxlen=_TREND_LEN)
+
+    def trend(self) -> tuple[float, ...]:
+        return tuple(self.history)
+
+
+def default_detectors() -> list[WindowDetector]:
+    """The three detectors every subject gets, with Earful's default configuration."""
+    return [VolumeSpikeDetector(), NegativeSurgeDetector(), OutageBurstDetector()]
+
+
+def build_signal(
+    detector: WindowDetector, window: ClosedWindow, assessment: Assessment
+) -> Signal | None:
+    """The Signal record for a window whose assessment opened, updated or resolved one."""
+    if assessment.transition is None or assessment.opened_at is None:
+        return None
+    stats = window.stats
+    state: SignalState = assessment.transition
+    opened_from = assessment.episode_start or stats.window_start
+    evidence = Evidence(
+        samples=detector.evidence_samples(window),
+        top_symptoms=stats.top_symptoms,
+        top_places=stats.top_places,
+        top_platforms=stats.top_platforms,
+        top_terms=stats.top_terms,
+        trend=detector.trend(),
+    )
+    return Signal(
+        id=f"{stats.subject}:{detector.kind}:{opened_from.strftime('%Y%m%dT%H%M%SZ')}",
+        subject=stats.subject,
+        kind=detector.kind,
+        state=state,
+        severity=assessment.severity or "warning",
+        detector=detector.name,
+        opened_at=assessment.opened_at,
+        updated_at=stats.window_end,
+        resolved_at=stats.window_end if state == "resolved" else None,
+        window_start=opened_from,
+        window_end=stats.window_end,
+        observed=assessment.observed,
+        expected=assessment.expected,
+        score=assessment.score,
+        evidence=evidence,
+    )

@@ -1,0 +1,378 @@
+"""Event-time tumbling windows per subject, and per subject x source.
+
+Each scored mention lands in the window ``[start, start + width)`` that holds
+its ``created_at``. The **watermark** is the latest event time seen minus
+``watermark_delay``; a window is final, and emitted, once the watermark has
+passed its end by ``allowed_lateness``. Until then out-of-order records are
+simply added to it.
+
+A record whose window was already emitted is **late**: it is counted in the
+``late`` field of the next window emitted for the same key (subject, or
+subject x source), never silently dropped. Hence the invariant the tests check:
+over the emitted windows of a subject, ``sum(mentions) + sum(late)`` equals the
+number of distinct records. Duplicates of a record still in an open window
+(same ``mention.id``, e.g. an at-least-once redelivery) are ignored.
+
+Subject windows are emitted for every window span once the subject has been
+seen, empty ones included, so the detectors read a regular count series where
+silence is a zero. Per-source windows are emitted only when they hold records.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from earful.events import SampleMention, ScoredMention, TermCount, WindowStats
+
+__all__ = ["ClosedWindow", "WindowAggregator", "WindowConfig"]
+
+_TERM_RE = re.compile(r"[#$]?[a-z][a-z0-9'_-]{2,}")
+_STOPWORDS = frozenset(
+    """
+    the and for are but not you all any can had her was one our out has his how its may new now
+    old see two way who did get got let put say she too use that this with have from they will
+    your what when were been than them then there their just like about would could should into
+    over only also more some very much here after before because while where which being does
+    doing done dont don't cant can't im i'm it's its thats that's you're youre via amp http https
+    rt what's why yes lol gonna wanna really still even ever again today right know think
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowConfig:
+    """Window geometry and how long to wait for stragglers."""
+
+    width: timedelta = timedelta(minutes=1)
+    #: The watermark trails the latest event time by this much (bounded disorder).
+    watermark_delay: timedelta = timedelta(seconds=10)
+    #: A window stays open this long after the watermark passes its end.
+    allowed_lateness: timedelta = timedelta(minutes=1)
+    top_n: int = 5
+    samples: int = 5
+    per_source: bool = True
+    #: At most this many empty windows are filled in for a subject after a silence.
+    max_gap_windows: int = 7 * 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedWindow:
+    """A final window: the record that goes to the windows topic, and what detectors need."""
+
+    stats: WindowStats
+    scored: int = 0
+    samples: tuple[SampleMention, ...] = ()
+    negative_samples: tuple[SampleMention, ...] = ()
+    outage_samples: tuple[SampleMention, ...] = ()
+
+
+def _sample(m: ScoredMention) -> SampleMention:
+    mention = m.mention
+    text = mention.text if len(mention.text) <= 280 else mention.text[:279] + "…"
+    return SampleMention(
+        id=mention.id, source=mention.source, created_at=mention.created_at, text=text,
+        url=mention.url,
+    )  # fmt: skip
+
+
+def _top(counter: Counter[str], n: int) -> tuple[TermCount, ...]:
+    return tuple(TermCount(term=t, count=c) for t, c in counter.most_common(n))
+
+
+@dataclass
+class _Acc:
+    """What one open window of one key has seen so far."""
+
+    ids: set[str] = field(default_factory=set)
+    authors: set[str] = field(default_factory=set)
+    outage_authors: set[str] = field(default_factory=set)
+    negative: int = 0
+    scored: int = 0
+    compound_sum: float = 0.0
+    symptoms: Counter[str] = field(default_factory=Counter)
+    platforms: Counter[str] = field(default_factory=Counter)
+    places: Counter[str] = field(default_factory=Counter)
+    terms: Counter[str] = field(default_factory=Counter)
+    samples: list[ScoredMention] = field(default_factory=list)
+    negative_samples: list[ScoredMention] = field(default_factory=list)
+    outage_samples: list[ScoredMention] = field(default_factory=list)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "ids": sorted(self.ids),
+            "authors": sorted(self.authors),
+            "outage_authors": sorted(self.outage_authors),
+            "negative": self.negative,
+            "scored": self.scored,
+            "compound_sum": self.compound_sum,
+            "symptoms": dict(self.symptoms),
+            "platforms": dict(self.platforms),
+            "places": dict(self.places),
+            "terms": dict(self.terms),
+            "samples": [s.model_dump(mode="json") for s in self.samples],
+            "negative_samples": [s.model_dump(mode="json") for s in self.negative_samples],
+            "outage_samples": [s.model_dump(mode="json") for s in self.outage_samples],
+        }
+
+    @classmethod
+    def restore(cls, state: dict[str, Any]) -> _Acc:
+        def mentions(key: str) -> list[ScoredMention]:
+            return [ScoredMention.model_validate(s) for s in state.get(key, [])]
+
+        return cls(
+            ids=set(state["ids"]),
+            authors=set(state["authors"]),
+            outage_authors=set(state["outage_authors"]),
+            negative=int(state["negative"]),
+            scored=int(state["scored"]),
+            compound_sum=float(state["compound_sum"]),
+            symptoms=Counter(state["symptoms"]),
+            platforms=Counter(state["platforms"]),
+            places=Counter(state["places"]),
+            terms=Counter(state["terms"]),
+            samples=mentions("samples"),
+            negative_samples=mentions("negative_samples"),
+            outage_samples=mentions("outage_samples"),
+        )
+
+
+@dataclass
+class _KeyState:
+    """Open windows of one key (subject, or subject x source), by start in epoch seconds."""
+
+    open: dict[int, _Acc] = field(default_factory=dict)
+    next_start: int | None = None  # earliest window not emitted yet (None: none emitted)
+    pending_late: int = 0
+
+
+class WindowAggregator:
+    """Tumbling event-time windows over scored mentions; see the module docstring."""
+
+    def __init__(self, config: WindowConfig | None = None) -> None:
+        self.config = config or WindowConfig()
+        self._width = int(self.config.width.total_seconds())
+        if self._width <= 0:
+            raise ValueError("window width must be at least one second")
+        self._delay = self.config.watermark_delay.total_seconds()
+        self._lateness = int(self.config.allowed_lateness.total_seconds())
+        self._subjects: dict[str, _KeyState] = {}
+        self._sources: dict[str, dict[str, _KeyState]] = {}
+        self.max_event: float | None = None
+        self._closed_until: int | None = None  # windows ending at or before this are emitted
+        self.late_total = 0
+        self.duplicates = 0
+
+    # -- input --------------------------------------------------------------------
+
+    @property
+    def watermark(self) -> datetime | None:
+        if self.max_event is None:
+            return None
+        return datetime.fromtimestamp(self.max_event - self._delay, UTC)
+
+    def add(self, scored: ScoredMention) -> list[ClosedWindow]:
+        """Add one record; return the windows that became final because of it."""
+        mention = scored.mention
+        ts = mention.created_at.timestamp()
+        start = int(ts // self._width) * self._width
+        subject = scored.subject
+        key = self._subjects.get(subject)
+        if key is None:
+            key = self._subjects[subject] = _KeyState()
+            self._sources[subject] = {}
+        sources = self._sources[subject]
+        src = sources.get(mention.source)
+        if src is None:
+            src = sources[mention.source] = _KeyState()
+        # Final windows: those before the subject's next one, or before the
+        # watermark's for a subject that has not had one emitted yet.
+        first_open = key.next_start if key.next_start is not None else self._closed_until
+        if first_open is not None and start < first_open:
+            # Its window was already emitted: counted as late, never dropped.
+            key.pending_late += 1
+            if self.config.per_source:
+                src.pending_late += 1
+            self.late_total += 1
+        else:
+            acc = key.open.get(start)
+            if acc is None:
+                acc = key.open[start] = _Acc()
+            if mention.id in acc.ids:
+                self.duplicates += 1
+            else:
+                acc.ids.add(mention.id)
+                self._accumulate(acc, scored, with_terms=True)
+                if self.config.per_source:
+                    sacc = src.open.get(start)
+                    if sacc is None:
+                        sacc = src.open[start] = _Acc()
+                    sacc.ids.add(mention.id)
+                    self._accumulate(sacc, scored, with_terms=False)
+        if self.max_event is None or ts > self.max_event:
+            self.max_event = ts
+            return self._advance()
+        return []
+
+    def _accumulate(self, acc: _Acc, scored: ScoredMention, *, with_terms: bool) -> None:
+        mention = scored.mention
+        acc.authors.add(mention.author)
+        n_samples = self.config.samples
+        if len(acc.samples) < n_samples:
+            acc.samples.append(scored)
+        sentiment = scored.sentiment
+        if sentiment is not None:
+            acc.scored += 1
+            acc.compound_sum += sentiment.compound
+            if sentiment.label == "negative":
+                acc.negative += 1
+                if len(acc.negative_samples) < n_samples:
+                    acc.negative_samples.append(scored)
+        outage = scored.outage
+        if outage is not None and outage.is_report and mention.author not in acc.outage_authors:
+            # One report per author per window, as Downdetector counts them.
+            acc.outage_authors.add(mention.author)
+            acc.symptoms.update(outage.symptoms)
+            acc.platforms.update(outage.platforms)
+            acc.places.update(outage.places)
+            if len(acc.outage_samples) < n_samples:
+                acc.outage_samples.append(scored)
+        if with_terms:
+            subject = scored.subject.lower()
+            acc.terms.update(
+                t
+                for t in _TERM_RE.findall(mention.text.lower())
+                if t not in _STOPWORDS and t != subject and not t.startswith("http")
+            )
+
+    # -- output -------------------------------------------------------------------
+
+    def _advance(self) -> list[ClosedWindow]:
+        assert self.max_event is not None
+        # Windows ending at or before this instant are final.
+        final_end = int(self.max_event - self._delay) - self._lateness
+        final_end -= final_end % self._width
+        if self._closed_until is not None and final_end <= self._closed_until:
+            return []
+        self._closed_until = final_end
+        return self._close(final_end)
+
+    def _close(self, final_end: int, *, flush: bool = False) -> list[ClosedWindow]:
+        out: list[ClosedWindow] = []
+        width = self._width
+        for subject, key in self._subjects.items():
+            last_start = final_end - width
+            if flush:
+                last_start = max(key.open, default=last_start)
+            first = key.next_start
+            if first is None:
+                # Nothing emitted for this subject yet: start at its first window.
+                fallback = self._closed_until if self._closed_until is not None else last_start
+                first = min(key.open, default=fallback if key.pending_late else None)
+                if first is None:
+                    continue
+            if flush and key.pending_late:
+                last_start = max(last_start, first)
+            if last_start < first:
+                continue
+            floor = max(first, last_start - (self.config.max_gap_windows - 1) * width)
+            # After a long silence only the most recent windows are filled in.
+            starts = sorted(
+                {s for s in key.open if s <= last_start}
+                | set(range(floor, last_start + width, width))
+            )
+            for start in starts:
+                acc = key.open.pop(start, None)
+                late, key.pending_late = key.pending_late, 0
+                out.append(self._finish(subject, None, start, acc or _Acc(), late))
+                for source, skey in self._sources[subject].items():
+                    sacc = skey.open.pop(start, None)
+                    if sacc is None and not (skey.pending_late and start == starts[-1]):
+                        continue
+                    slate, skey.pending_late = skey.pending_late, 0
+                    out.append(self._finish(subject, source, start, sacc or _Acc(), slate))
+            key.next_start = last_start + width
+            for skey in self._sources[subject].values():
+                skey.next_start = key.next_start
+        return out
+
+    def flush(self) -> list[ClosedWindow]:
+        """Emit every open window (end of a replay or backtest)."""
+        if self.max_event is None:
+            return []
+        return self._close(0, flush=True)
+
+    def _finish(
+        self, subject: str, source: str | None, start: int, acc: _Acc, late: int
+    ) -> ClosedWindow:
+        top = self.config.top_n
+        scored = acc.scored
+        stats = WindowStats(
+            subject=subject,
+            source=source,
+            window_start=datetime.fromtimestamp(start, UTC),
+            window_end=datetime.fromtimestamp(start + self._width, UTC),
+            mentions=len(acc.ids),
+            unique_authors=len(acc.authors),
+            negative=acc.negative,
+            negative_share=acc.negative / scored if scored else 0.0,
+            mean_compound=max(-1.0, min(1.0, acc.compound_sum / scored)) if scored else None,
+            outage_reports=len(acc.outage_authors),
+            late=late,
+            top_symptoms=_top(acc.symptoms, top),
+            top_platforms=_top(acc.platforms, top),
+            top_places=_top(acc.places, top),
+            top_terms=_top(acc.terms, top),
+        )
+        return ClosedWindow(
+            stats=stats,
+            scored=scored,
+            samples=tuple(_sample(m) for m in acc.samples),
+            negative_samples=tuple(_sample(m) for m in acc.negative_samples),
+            outage_samples=tuple(_sample(m) for m in acc.outage_samples),
+        )
+
+    # -- state --------------------------------------------------------------------
+
+    def subjects(self) -> Iterable[str]:
+        return self._subjects.keys()
+
+    def snapshot_subject(self, subject: str) -> dict[str, Any]:
+        """The subject's open windows and late counts, JSON-ready."""
+        key = self._subjects[subject]
+
+        def dump(k: _KeyState) -> dict[str, Any]:
+            return {
+                "next_start": k.next_start,
+                "pending_late": k.pending_late,
+                "open": {str(s): acc.snapshot() for s, acc in k.open.items()},
+            }
+
+        return {
+            "max_event": self.max_event,
+            "key": dump(key),
+            "sources": {src: dump(k) for src, k in self._sources[subject].items()},
+        }
+
+    def restore_subject(self, subject: str, state: dict[str, Any]) -> None:
+        def load(raw: dict[str, Any]) -> _KeyState:
+            return _KeyState(
+                open={int(s): _Acc.restore(a) for s, a in raw["open"].items()},
+                next_start=raw["next_start"],
+                pending_late=int(raw["pending_late"]),
+            )
+
+        self._subjects[subject] = load(state["key"])
+        self._sources[subject] = {src: load(raw) for src, raw in state["sources"].items()}
+        max_event = state.get("max_event")
+        if max_event is not None and (self.max_event is None or max_event > self.max_event):
+            self.max_event = float(max_event)
+
+    def forget_subject(self, subject: str) -> None:
+        """Drop a subject whose partition moved to another worker."""
+        self._subjects.pop(subject, None)
+        self._sources.pop(subject, None)
