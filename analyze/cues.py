@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 import ahocorasick  # type: ignore[import-not-found]  # C extension without type stubs
 
@@ -136,9 +137,11 @@ def normalise(text: str) -> str:
         text = _APOSTROPHES.sub("'", text.lower())
         text = _SENTENCE_END.sub(" . ", text)
         text = _NON_WORD.sub(" ", text)
-    if "'" in text:
-        return f" {' '.join(w for w in (t.strip(chr(39)) for t in text.split()) if w)} . "
-    return f" {' '.join(text.split())} . "
+    text = f" {' '.join(text.split())} "
+    # Quotes around words go; apostrophes inside them (can't, it's) stay.
+    while " '" in text or "' " in text:
+        text = text.replace(" '", " ").replace("' ", " ")
+    return f"{text}. "
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,15 +157,13 @@ class Entry:
     not_after: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class Cue:
+class Cue(NamedTuple):
     entry: Entry
     start: int
     negated: bool
 
 
-@dataclass(frozen=True, slots=True)
-class TextCues:
+class TextCues(NamedTuple):
     """What the scan found in one post."""
 
     normalised: str

@@ -57,7 +57,7 @@ _CODE_WORDS = re.compile(
     r"ERR|FAIL|TIMEOUT|TIMED|PROBE|DENIED|RESET|REFUSED|INVALID|NXDOMAIN|UNAVAILABLE|"
     r"UNREACHABLE|ABORTED|CLOSED|EXPIRED|FORBIDDEN|REJECTED|EXCEPTION"
 )
-_LOOKS_LIKE_CODE = re.compile(r"[A-Z0-9]_[A-Z0-9]|0x[0-9A-Fa-f]|\b[45][0-9][0-9]\b")
+_UNDERSCORED_CODE = re.compile(r"[A-Z0-9]_[A-Z0-9]")
 _ERROR_CONTEXT = re.compile(r"(?i:error|err\b|code|fail|exception|fehler|erreur|erro|fout|crash)")
 
 
@@ -114,7 +114,13 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
         # The strongest failure phrase, plus a little for each further one.
         failure = failures[0] + 0.3 * sum(failures[1:])
     # Codes come with a failure or an error word, or look like one (ERR_..., 0x...).
-    maybe_codes = failures or complaint or _LOOKS_LIKE_CODE.search(text) is not None
+    maybe_codes = (
+        failures
+        or complaint
+        or cues.has("codehint")
+        or ("_" in text and _UNDERSCORED_CODE.search(text) is not None)
+        or "0x" in text
+    )
     codes = find_error_codes(text, bool(failures)) if maybe_codes else ()
     evidence = failure + 0.5 * complaint
     if codes:

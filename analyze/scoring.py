@@ -21,7 +21,7 @@ cached, so reposts are not scored twice.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -39,8 +39,9 @@ MODEL_NAME = "earful-incident/2 vader-3.3.2 cld2-0.42"
 DEFAULT_MAX_CHARS = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class TextScore:
+class TextScore(NamedTuple):
+    """One text's scores (a named tuple: cheap to build, immutable)."""
+
     lang: str | None
     sentiment: SentimentScore | None
     unscored_reason: str | None
@@ -99,7 +100,7 @@ class Scorer:
         return result
 
     def _score(self, text: str, declared_lang: str | None) -> TextScore:
-        if not text.strip():
+        if not text or text.isspace():
             return TextScore(None, None, "empty text", NOT_A_REPORT)
         cues = self._scanner.scan(text)
         lang = detect_language(text, declared_lang, cues.function_words)

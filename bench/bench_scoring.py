@@ -22,8 +22,10 @@ each. The target is Earful >= 70% of bare VADER's throughput. Writes
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import random
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +35,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from analyze.scoring import MODEL_NAME, Scorer
 
-__all__ = ["load_texts", "main", "run_bench"]
+__all__ = ["crisislex_scores", "examples_table", "groundtruth_r", "load_texts", "main", "run_bench"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -118,6 +120,96 @@ def run_bench(rounds: int = 5) -> dict[str, Any]:
     }
 
 
+#: Posts for the plain-VADER-versus-Earful table in docs/scoring.md.
+EXAMPLE_POSTS = [
+    "Is acme down?",
+    "acme outage",
+    "can't log in to acme",
+    "acme app keeps crashing on my iPhone",
+    "acme is down 😂😂",
+    "great, acme is down again. love it",
+    "acme payments failing since 9am, error E-4012",
+    "no problems with acme today",
+    "acme is back up, thanks for the quick fix!",
+    "still waiting for my refund 😡",
+    "no signal in Manchester since this morning",
+    "acme est en panne à Paris",
+]
+
+
+def examples_table(posts: list[str] = EXAMPLE_POSTS) -> str:
+    """Markdown: plain VADER against Earful on example posts, computed now."""
+    vader = SentimentIntensityAnalyzer()
+    scorer = Scorer(cache_size=0)
+    lines = [
+        "| post | VADER compound | Earful compound (label) | outage report | specifics |",
+        "|---|---|---|---|---|",
+    ]
+    for post in posts:
+        plain = vader.polarity_scores(post)["compound"]
+        result = scorer.score(post)
+        if result.sentiment is None:
+            earful = f"unscored ({result.lang})"
+        else:
+            earful = f"{result.sentiment.compound:+.3f} ({result.sentiment.label})"
+        outage = result.outage
+        assert outage is not None
+        specifics = ", ".join(
+            [*outage.symptoms, *outage.platforms, *outage.places, *outage.error_codes]
+        )
+        report = f"{'yes' if outage.is_report else 'no'} ({outage.confidence:.2f})"
+        lines.append(f"| {post} | {plain:+.3f} | {earful} | {report} | {specifics} |")
+    return "\n".join(lines)
+
+
+def groundtruth_r() -> dict[str, float]:
+    """Pearson r with the human ratings, plain VADER and Earful (unscored counts as 0)."""
+    path = DATA / "vader-groundtruth" / "tweets_GroundTruth.txt"
+    with path.open(encoding="utf-8") as fh:
+        rows = [line.rstrip("\r\n").split("\t", 2) for line in fh if line.strip()]
+    gold = [float(row[1]) for row in rows]
+    vader = SentimentIntensityAnalyzer()
+    scorer = Scorer(cache_size=0)
+    plain = [vader.polarity_scores(row[2])["compound"] for row in rows]
+    results = [scorer.score(row[2]) for row in rows]
+    earful = [r.sentiment.compound if r.sentiment else 0.0 for r in results]
+    return {
+        "plain_vader_r": statistics.correlation(plain, gold),
+        "earful_r": statistics.correlation(earful, gold),
+        "earful_unscored": sum(r.sentiment is None for r in results),
+    }
+
+
+def crisislex_scores() -> dict[str, Any]:
+    """Outage-report precision and recall against CrisisLex's infrastructure label."""
+    path = DATA / "crisislex-dev" / "crisislex_t26_dev.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    scorer = Scorer(cache_size=0)
+    out: dict[str, Any] = {}
+    not_english = ("2012_Costa_Rica_earthquake", "2012_Italy_earthquakes")
+    for name, subset in (
+        ("nine_english_events", [r for r in rows if r["event"] not in not_english]),
+        ("all_events", rows),
+    ):
+        tp = fp = fn = 0
+        for row in subset:
+            outage = scorer.score(row["text"]).outage
+            predicted = outage is not None and outage.is_report
+            gold = row["is_infrastructure_and_utilities"] == "1"
+            tp += predicted and gold
+            fp += predicted and not gold
+            fn += gold and not predicted
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out[name] = {
+            "tweets": len(subset), "tp": tp, "fp": fp, "fn": fn,
+            "precision": precision, "recall": recall, "f1": f1,
+        }  # fmt: skip
+    return out
+
+
 def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     for key, label in (("unique", "unique texts"), ("with_reposts", "with 30% reposts")):
@@ -131,11 +223,25 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
             )
         )
     rows.append(("scorer start-up (lexicon and gazetteer)", f"{result['scorer_load_s']:.2f} s", ""))
+    quality = result.get("quality")
+    if quality:
+        gt = quality["groundtruth"]
+        rows.append(("ground truth Pearson r, plain VADER", f"{gt['plain_vader_r']:.4f}", ""))
+        rows.append(("ground truth Pearson r, Earful", f"{gt['earful_r']:.4f}", ">= 0.87"))
+        cl = quality["crisislex"]["nine_english_events"]
+        rows.append(
+            (
+                "CrisisLex infrastructure label, 9 English events",
+                f"P {cl['precision']:.2f} R {cl['recall']:.2f} F1 {cl['f1']:.2f}",
+                "",
+            )
+        )
     return rows
 
 
 def main(rounds: int = 5) -> dict[str, Any]:
     result = run_bench(rounds)
+    result["quality"] = {"groundtruth": groundtruth_r(), "crisislex": crisislex_scores()}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "scoring.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return {"title": "scoring", "rows": _rows(result), **result}
@@ -144,7 +250,14 @@ def main(rounds: int = 5) -> dict[str, Any]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    out = main(parser.parse_args().rounds)
+    parser.add_argument(
+        "--examples", action="store_true", help="print the VADER-versus-Earful example table only"
+    )
+    args = parser.parse_args()
+    if args.examples:
+        print(examples_table())
+        raise SystemExit(0)
+    out = main(args.rounds)
     print("| benchmark | result | target |\n|---|---|---|")
     for metric, value, target in out["rows"]:
         print(f"| scoring: {metric} | {value} | {target} |")
