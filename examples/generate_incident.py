@@ -58,8 +58,6 @@ INCIDENT_SCALE = 0.8
 JSONL_NAME = "acme-incident.jsonl"
 TRUTH_NAME = "acme-incident.truth.json"
 STATUS_HOST = "status.acme.example"
-#: Intent labels that describe a first-hand disruption (the outage detector's positives).
-REPORT_LABELS = ("report", "same_here", "copypasta", "residual")
 
 # ---------------------------------------------------------------------------
 # Places and platforms (real places; the company and everything else is fictional)
@@ -513,6 +511,50 @@ OFFICIAL_REPLIES_IDENTIFIED = (
     "identified after {n} minutes. who tests these changes?",
     "still broken {pp}, when is the fix coming?",
 )
+#: Templates (from the lists above) whose text says the author is affected right now; with
+#: every symptom report, "same here", copypasta, leftover complaint and repost of a report,
+#: they make the truth file's "reports", the positives for an outage detector.
+AFFECTED_TEMPLATES = frozenset(
+    [
+        "great, {a} is down again 🙃",
+        "love paying for an app that doesn't work 😂",
+        "nothing like trying to pay rent and getting E-4012 🙃",
+        "10/10 would get declined at the grocery store again",
+        "cool cool cool, {a} is down on payday",
+        "my budget is finally balanced: {a} won't let me spend anything",
+        "plot twist: {a} is a savings app now, you can't spend anything",
+        "love that the {a} app crashes faster than it loads 😂",
+        "{a} is down and there's zero communication. awful",
+        "absolutely useless, {a}. stuck at the petrol station with no way to pay",
+        "how does a bank just stop working on a Friday?! {a}",
+        "worst possible day for {a} to break",
+        "seriously {a}, fix this. I can't pay for anything",
+        "furious. {a} declined my card three times in front of a client",
+        "paying a monthly fee for an app that doesn't work. fantastic, {a}",
+        "We run checkout on Acme Pay; our error rate went from 0.1% to about {pct}% at 10:4{d} "
+        "UTC.",
+        "Their token endpoint returns 401 for valid client credentials. Looks like auth, not "
+        "payments.",
+        "Seeing {c} from eu-west and us-east. Global, not regional.",
+        "Webhooks stopped at 10:4{d}. Nothing queued on our side.",
+        "Failover to our backup provider took {m} minutes. Worth every drill.",
+        "Retrying with backoff only makes it worse. Their API returns {c} immediately.",
+        "Our support queue is full of customers blaming us for Acme Pay declines.",
+        "Login and payments failing from Berlin and London here. Sandbox too.",
+        "The mobile app crashes on the 401 instead of showing an error. Classic.",
+        "status page says all systems operational but nothing works?",
+        "@acmestatus are you aware login is down?",
+        "communication is awful. still broken {pp}",
+        "please give an ETA, I can't pay for anything",
+        "still down {pp}. 'investigating' isn't an update",
+        "my card was declined three times, what do I do?",
+        "can't log in {pl}, can't pay, can't reach support",
+        "still broken {pp}, when is the fix coming?",
+        "still can't pay {pp}",
+        "resolved for you maybe, still declined here",
+        "monitoring? it's still failing {pl}",
+    ]
+)
 #: What people who reply to an official post add first: they are still affected.
 REPLY_OPENERS = (
     "Still down.", "Still can't log in.", "Card declined again.", "Nothing works here.",
@@ -826,6 +868,8 @@ class Draft:
     is_official: bool = False
     in_reply_to: str | None = None
     metadata: dict[str, str | int | bool | None] = field(default_factory=dict)
+    #: The text says the author is affected right now (a disruption report).
+    affected: bool = False
     likes: int | None = 0
     reposts: int | None = 0
     replies: int | None = 0
@@ -995,6 +1039,8 @@ class IncidentBuilder:
         self._popular: dict[str, list[Draft]] = {"mastodon": [], "bluesky": []}
         self._reportable: dict[str, list[Draft]] = {"mastodon": [], "bluesky": []}
         self.official_posts: list[Draft] = []
+        #: Set while a text is written, taken by the next draft: does it report a disruption?
+        self._pending_affected = False
         self._status_incident = self._random_token(12)
         self._official_authors = {
             "mastodon": self.authors.official("mastodon", "mastodon.example"),
@@ -1097,6 +1143,7 @@ class IncidentBuilder:
 
     def report_text(self, author: Author, topic: str) -> str:
         rng = self.rng
+        self._affected()
         parts: list[str] = []
         if rng.random() < 0.3 and author.source != "hackernews":
             parts.append(rng.choice(OPENERS))
@@ -1136,11 +1183,13 @@ class IncidentBuilder:
             core = rng.choice(QUESTIONS_GAP).format(n=int(minute - ack))
         else:
             core = rng.choice(QUESTIONS)
+        self._affected(core)
         if author.source in ("reddit", "hackernews"):
             # Nobody @-mentions an account in a reddit comment.
             core = re.sub(r"(?:cc )?@acme(?:status)?\b[?,]?\s*", "", core).strip() or "any update?"
         parts = [self._casual(core)]
         if rng.random() < 0.3:
+            self._affected()
             parts.insert(0, rng.choice(("Can't log in.", "Payment just failed.", "App won't open.",
                                         "Still down here.", "Card declined again.")))  # fmt: skip
         if rng.random() < 0.2:
@@ -1150,11 +1199,15 @@ class IncidentBuilder:
         return self._finish(parts)
 
     def sarcasm_text(self, author: Author) -> str:
-        text = self.rng.choice(SARCASM).format(a=self._acme(author))
+        template = self.rng.choice(SARCASM)
+        self._affected(template)
+        text = template.format(a=self._acme(author))
         return self._finish([self._casual(text), *self._tail(author, "pay" in text, "neg")])
 
     def anger_text(self, author: Author) -> str:
-        parts = [self._casual(self.rng.choice(ANGER).format(a=self._acme(author)))]
+        template = self.rng.choice(ANGER)
+        self._affected(template)
+        parts = [self._casual(template.format(a=self._acme(author)))]
         if self.rng.random() < 0.3:
             parts[0] = self._sentence(parts[0])
             parts.append(self.rng.choice(REMARKS["any"] + REMARKS["pay"]))
@@ -1196,7 +1249,9 @@ class IncidentBuilder:
         return self._finish(parts), "chatter"
 
     def hn_text(self) -> str:
-        return self.rng.choice(HN_COMMENTS).format(
+        template = self.rng.choice(HN_COMMENTS)
+        self._affected(template)
+        return template.format(
             pct=self.rng.randrange(35, 90),
             d=self.rng.randrange(4, 8),
             c=self.rng.choice(CODES["api"]),
@@ -1212,6 +1267,8 @@ class IncidentBuilder:
             "question": "question",
             "chatter": "chatter",
         }.get(category, "report")
+        if key in ("report", "residual"):
+            self._affected()
         text = rng.choice(frags[key]).replace("{pp}", rng.choice(frags["place"]))
         parts = [text.format(p=author.home)]
         if key == "report" and rng.random() < 0.45:
@@ -1230,7 +1287,14 @@ class IncidentBuilder:
 
     # -- records -----------------------------------------------------------
 
+    def _affected(self, template: str | None = None) -> None:
+        """Mark the text being written as a disruption report (always, or by its template)."""
+        if template is None or template in AFFECTED_TEMPLATES:
+            self._pending_affected = True
+
     def _add(self, draft: Draft) -> Draft:
+        draft.affected = draft.affected or self._pending_affected
+        self._pending_affected = False
         self.drafts.append(draft)
         return draft
 
@@ -1419,6 +1483,7 @@ class IncidentBuilder:
         )  # fmt: skip
         for minute, source, title, body, sub, lang, weight, boost in incident:
             author = pick(source, "en" if lang == "en" else lang)
+            self._affected()  # every incident thread opens with a report
             root = self.thread_root(
                 source, author, minute, title, body, subreddit=sub, written_lang=lang,
                 boost=boost, link=f"https://{STATUS_HOST}/" if source == "hackernews" else None,
@@ -1434,6 +1499,7 @@ class IncidentBuilder:
         )
         for minute, source, text in scripted:
             author = self.authors.pick(source, "en")
+            self._affected()
             draft = self.social_post(author, at_minute(minute), text, "report", written_lang="en")
             self._reportable[source].append(draft)
 
@@ -1590,6 +1656,7 @@ class IncidentBuilder:
         if category == "anger":
             return self.anger_text(author), label
         if category == "same_here":
+            self._affected()
             topic = rng.choice(("login", "pay"))
             text = self.short_text(rng.choice(SAME_HERE), author, topic)
             tail = self._tail(author, topic == "pay", "neg")
@@ -1600,6 +1667,8 @@ class IncidentBuilder:
             "refund": REFUND,
             "postmortem": POSTMORTEM,
         }[category]
+        if category == "residual":
+            self._affected()
         text = self._casual(self.short_text(rng.choice(templates), author, "pay"))
         mood = "pos" if category == "recovered" else "neg"
         tail = self._tail(author, False, mood) if category != "postmortem" else []
@@ -1615,10 +1684,11 @@ class IncidentBuilder:
             return
         weights = [1.0 + (d.likes or 0) for d in pool]
         parent = rng.choices(pool, weights=weights)[0]
-        self.social_post(
+        repost = self.social_post(
             author, moment, parent.text, "repost", written_lang=parent.written_lang,
             kind="repost", parent=parent,
         )  # fmt: skip
+        repost.affected = parent.affected
 
     def _copypasta(self) -> None:
         """A small flood of near-identical posts between 11:06 and 11:14."""
@@ -1634,6 +1704,7 @@ class IncidentBuilder:
             text += rng.choice(variants)
             if rng.random() < 0.3:
                 text += f" ({author.home})"
+            self._affected()
             draft = self.social_post(
                 author, at_minute(minute), text, "copypasta", written_lang="en"
             )
@@ -1655,11 +1726,14 @@ class IncidentBuilder:
                 else:
                     templates = OFFICIAL_REPLIES_LATE
                 author = self.authors.pick(post.source, "en")
+                template = rng.choice(templates)
+                self._affected(template)
                 # "{n} minutes": how long people have been waiting, counted from the onset.
                 waited = int(minute - ONSET_MINUTE)
-                text = self.short_text(rng.choice(templates), author, "pay", waited)
+                text = self.short_text(template, author, "pay", waited)
                 opener_share = {"investigating": 0.75, "identified": 0.7, "monitoring": 0.5}
                 if rng.random() < opener_share.get(status, 0.3):
+                    self._affected()
                     text = f"{rng.choice(REPLY_OPENERS)} {text}"
                 text = self._finish([self._casual(text), *self._tail(author, False, "neg")])
                 self.social_post(
@@ -1732,7 +1806,7 @@ def build_truth(drafts: Sequence[Draft]) -> dict[str, Any]:
                 "end": iso(at_minute(end)),
                 "mentions": len(inside),
                 "per_minute": _per_minute(inside, first, end),
-                "reports": sum(labels[label] for label in REPORT_LABELS),
+                "reports": sum(1 for d in inside if d.affected),
                 "labels": dict(sorted(labels.items())),
                 "official": sum(1 for d in inside if d.is_official),
                 "acme_pay": sum(1 for d in inside if is_payment_text(d.text)),
@@ -1752,7 +1826,7 @@ def build_truth(drafts: Sequence[Draft]) -> dict[str, Any]:
         "subjects": ["acme", "acme-pay"],
         "span": {"start": iso(START), "end": iso(END)},
         "onset": iso(at_minute(ONSET_MINUTE)),
-        "first_report": iso(min(d.created_at for d in drafts if d.label == "report")),
+        "first_report": iso(min(d.created_at for d in drafts if d.affected)),
         "first_payment_failure": iso(at_minute(FIRST_PAYMENT_FAILURE_MINUTE)),
         "acknowledged_at": iso(ack),
         "ack_delay_minutes": round((ack - at_minute(ONSET_MINUTE)).total_seconds() / 60, 2),
@@ -1808,13 +1882,30 @@ def build_truth(drafts: Sequence[Draft]) -> dict[str, Any]:
             "acme_pay": sum(1 for d in drafts if is_payment_text(d.text)),
             "unique_texts": len({d.text for d in drafts}),
         },
-        "report_labels": list(REPORT_LABELS),
+        "reports": {
+            "meaning": "The text says its author (or their service) is affected right now: "
+            "symptom reports, 'same here', the copypasta, leftover complaints, reposts of "
+            "those, and sarcasm, anger, questions or replies that state a failure.",
+            "count": sum(1 for d in drafts if d.affected),
+            "ids": [d.mention_id for d in drafts if d.affected],
+        },
         "labels": labels_ids,
     }
 
 
+def _check_affected_templates() -> None:
+    """Every template marked as a disruption report must exist (a typo would unmark it)."""
+    groups = (SARCASM, ANGER, HN_COMMENTS, QUESTIONS_BEFORE_ACK, OFFICIAL_REPLIES,
+              OFFICIAL_REPLIES_IDENTIFIED, OFFICIAL_REPLIES_LATE)  # fmt: skip
+    known = {template for group in groups for template in group}
+    unknown = sorted(AFFECTED_TEMPLATES - known)
+    if unknown:
+        raise ValueError(f"AFFECTED_TEMPLATES names texts no list has: {unknown}")
+
+
 def build_incident(seed: int = SEED) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Every line's JSON object, in order, and the ground truth."""
+    _check_affected_templates()
     drafts = IncidentBuilder(seed).build()
     records = [d.record() for d in drafts]
     for record in records:

@@ -80,6 +80,10 @@ class Incident:
     def labelled(self, *labels: str) -> set[str]:
         return {i for label in labels for i in self.truth["labels"].get(label, [])}
 
+    def reports(self) -> set[str]:
+        """Lines whose text says the author is affected right now."""
+        return set(self.truth["reports"]["ids"])
+
 
 @cache
 def load_incident() -> Incident:
@@ -203,7 +207,7 @@ def test_phase_counts_match_the_truth(incident: Incident) -> None:
         assert max(series) == phase["per_minute"]["max"]
         assert statistics.median(series) == phase["per_minute"]["median"]
         ids = {m.id for m in inside}
-        assert len(ids & incident.labelled(*incident.truth["report_labels"])) == phase["reports"]
+        assert len(ids & incident.reports()) == phase["reports"]
     assert sum(p["mentions"] for p in phases) == len(incident.mentions)
 
 
@@ -221,7 +225,7 @@ def test_baseline_is_calm_and_mostly_not_negative(incident: Incident) -> None:
     assert max(series) <= claims["baseline_max_per_minute"]
     assert negative_share(baseline) <= claims["baseline_max_negative_share"]
     assert not any(m.is_official for m in baseline)
-    assert not {m.id for m in baseline} & incident.labelled(*incident.truth["report_labels"])
+    assert not {m.id for m in baseline} & incident.reports()
 
 
 def test_onset_grows_into_a_dense_outage(incident: Incident) -> None:
@@ -229,8 +233,12 @@ def test_onset_grows_into_a_dense_outage(incident: Incident) -> None:
     onset = incident.at(incident.truth["onset"])
     first_report = incident.at(incident.truth["first_report"])
     assert onset <= first_report < onset + timedelta(minutes=1)
-    reports = incident.labelled("report")
+    reports = incident.reports()
+    assert incident.labelled("report", "same_here", "copypasta", "residual") <= reports
+    assert len(reports) == incident.truth["reports"]["count"]
     assert all(m.created_at >= onset for m in incident.mentions if m.id in reports)
+    outage_ids = {m.id for m in incident.in_phase("outage")}
+    assert len(outage_ids & reports) >= 0.5 * len(outage_ids)
     window = claims["onset_peak_within_minutes"]
     early = per_minute(incident.between(incident.truth["onset"], "9999-01-01T00:00:00Z"),
                        onset, window)  # fmt: skip
