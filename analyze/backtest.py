@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from analyze.detectors import VolumeSpikeDetector
-from analyze.windows import WindowAggregator, WindowConfig
+from analyze.windows import ClosedWindow, WindowAggregator, WindowConfig
 from earful.errors import ConfigError
 from earful.events import ScoredMention, Signal
 
@@ -156,11 +156,17 @@ def replay_mentions(
     from analyze.detect_worker import SubjectDetectors
 
     aggregator = WindowAggregator(window_config)
-    detectors = SubjectDetectors()
+    detectors: dict[str, SubjectDetectors] = {}
     signals: list[Signal] = []
+
+    def on_windows(windows: Iterable[ClosedWindow]) -> None:
+        for window in windows:
+            subject = window.stats.subject
+            if subject not in detectors:
+                detectors[subject] = SubjectDetectors()
+            signals.extend(detectors[subject].on_window(window))
+
     for scored in mentions:
-        for window in aggregator.add(scored):
-            signals.extend(detectors.on_window(window))
-    for window in aggregator.flush():
-        signals.extend(detectors.on_window(window))
+        on_windows(aggregator.add(scored))
+    on_windows(aggregator.flush())
     return signals

@@ -140,8 +140,14 @@ class SeasonalBaseline:
 
     # -- learning -----------------------------------------------------------------
 
-    def update(self, start: datetime, end: datetime, observed: float) -> Expectation:
-        """Learn from one closed window; return what was expected of it."""
+    def update(
+        self, start: datetime, end: datetime, observed: float, *, hold: bool = False
+    ) -> Expectation:
+        """Learn from one closed window; return what was expected of it.
+
+        ``hold``: an incident is under way; learn nothing above the expected
+        value, so the baseline does not absorb the surge it is reporting.
+        """
         cfg = self.config
         exp = self.expect(start)
         dt = (end - start).total_seconds()
@@ -149,7 +155,8 @@ class SeasonalBaseline:
             # A gap (e.g. a restart that lost nothing but time) forgets accordingly.
             dt = max(dt, (end - self.last_end).total_seconds())
         mean = exp.mean
-        clipped = min(observed, mean + cfg.clip_sigma * exp.std) if self.windows else observed
+        ceiling = mean if hold else mean + cfg.clip_sigma * exp.std
+        clipped = min(observed, ceiling) if self.windows else observed
         lo, hi, frac = _hour_weights(start)
         season = self._season(start)
         tod = (1.0 - frac) * self._tod(lo) + frac * self._tod(hi)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from scipy.special import betainc, gammainc
@@ -100,8 +100,8 @@ class DetectorConfig:
 
     #: Evidence (CUSUM of -log10 p above hold_surprise) needed to open a signal.
     #: Social volume is far burstier than any count model, so the bar is high:
-    #: e.g. two windows at p < 1e-10 each.
-    open_surprise: float = 16.0
+    #: e.g. two windows at p < 1e-7 each, or one at p < 1e-12.
+    open_surprise: float = 10.0
     #: -log10 p that keeps a signal open and counts towards persistence (p < 1%);
     #: also the CUSUM's reference value (evidence below it drains away).
     hold_surprise: float = 2.0
@@ -116,6 +116,8 @@ class DetectorConfig:
     critical_surprise: float = 12.0
     critical_ratio: float = 3.0
     info_ratio: float = 1.5
+    #: How long an open signal keeps the baseline from learning the new level.
+    relearn_after: timedelta = timedelta(hours=6)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
 
 
@@ -248,7 +250,13 @@ class CountDetector:
         """Judge one closed window, then learn from it."""
         cfg = self.config
         warmed_up = self.baseline.windows >= cfg.min_history
-        exp = self.baseline.update(start, end, observed)
+        gate = self.gate
+        # While a signal is open the baseline holds still, for at most
+        # relearn_after: a shift that lasts longer becomes the new normal.
+        hold = (
+            gate.is_open and gate.opened_at is not None and end - gate.opened_at < cfg.relearn_after
+        )
+        exp = self.baseline.update(start, end, observed, hold=hold)
         p = count_tail(observed, exp)
         surprise = surprise_of(p)
         transition = self.gate.step(start, end, surprise, observed, exp.mean, warmed_up=warmed_up)

@@ -1,0 +1,321 @@
+"""``earful detect``: scored mentions in, WindowStats and Signals out, state kept in Kafka.
+
+The scored topic is keyed by subject, so every subject lives on one partition
+and one worker aggregates it. For each record the :class:`DetectProcessor`
+adds it to its windows (:mod:`analyze.windows`); each window that becomes final
+goes to the windows topic, and each subject-level window also through the
+subject's three detectors (:mod:`analyze.detectors`), whose openings, updates
+and resolutions go to the signals topic.
+
+**State.** Open windows, baselines and open signals are written, per subject
+touched in a batch, to a compacted changelog topic in the *same transaction*
+as the batch's outputs and input offsets (:class:`DetectWorker`). Each state
+record also carries the input offset it includes. On start and on every
+partition assignment the worker reads the changelog back for the subjects of
+its partitions, and skips input records the restored state already holds, so
+a restart or a rebalance neither forgets a week of baseline nor fires an open
+signal twice (and at-least-once mode does not double-count either).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from kafka import ConsumerRebalanceListener
+from pydantic import Field
+
+from analyze.detectors import WindowDetector, build_signal, default_detectors
+from analyze.windows import ClosedWindow, WindowAggregator, WindowConfig
+from earful.errors import RecordError
+from earful.events import ScoredMention, Signal, decode, encode
+from earful.settings import BaseWorkerSettings
+from earful.worker import ConsumedRecord, Output, Worker
+
+__all__ = [
+    "STATE_VERSION",
+    "DetectProcessor",
+    "DetectSettings",
+    "DetectWorker",
+    "StateRebalanceListener",
+    "SubjectDetectors",
+    "build_detect_worker",
+    "ensure_state_topic",
+    "load_state",
+]
+
+log = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+
+
+class DetectSettings(BaseWorkerSettings):
+    """``earful detect`` (env ``EARFUL_<FIELD>``)."""
+
+    detect_group: str = "earful-detect"
+    topic_detect_state: str | None = Field(
+        default=None,
+        description="Compacted changelog of detector state; default '<topic_signals>.state'.",
+    )
+    window_s: int = Field(default=60, ge=1, le=86_400, description="Window width in seconds.")
+    watermark_delay_s: float = Field(default=10.0, ge=0.0)
+    allowed_lateness_s: float = Field(default=60.0, ge=0.0)
+    per_source_windows: bool = True
+
+    @property
+    def state_topic(self) -> str:
+        return self.topic_detect_state or f"{self.topic_signals}.state"
+
+    def window_config(self) -> WindowConfig:
+        return WindowConfig(
+            width=timedelta(seconds=self.window_s),
+            watermark_delay=timedelta(seconds=self.watermark_delay_s),
+            allowed_lateness=timedelta(seconds=self.allowed_lateness_s),
+            per_source=self.per_source_windows,
+        )
+
+
+@dataclass
+class SubjectDetectors:
+    """The three detectors of one subject, fed its all-source windows."""
+
+    detectors: list[WindowDetector] = field(default_factory=default_detectors)
+
+    def on_window(self, window: ClosedWindow) -> list[Signal]:
+        if window.stats.source is not None:
+            return []
+        signals = []
+        for detector in self.detectors:
+            assessment = detector.assess(window)
+            signal = build_signal(detector, window, assessment)
+            if signal is not None:
+                signals.append(signal)
+        return signals
+
+    def snapshot(self) -> dict[str, Any]:
+        return {d.kind: d.snapshot() for d in self.detectors}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        for detector in self.detectors:
+            if detector.kind in state:
+                detector.restore(state[detector.kind])
+
+
+class DetectProcessor:
+    """Windows and detectors over the scored topic; see the module docstring."""
+
+    def __init__(self, settings: DetectSettings) -> None:
+        self.settings = settings
+        self.aggregator = WindowAggregator(settings.window_config())
+        self.subjects: dict[str, SubjectDetectors] = {}
+        #: subject -> (input partition, last input offset included in its state)
+        self.offsets: dict[str, tuple[int, int]] = {}
+        self.dirty: set[str] = set()
+        self.skipped = 0
+
+    # -- Processor ----------------------------------------------------------------
+
+    def process(self, record: ConsumedRecord) -> Iterable[Output]:
+        scored = decode(ScoredMention, record.value)
+        subject = scored.subject
+        applied = self.offsets.get(subject)
+        if applied is not None and applied[0] == record.partition and record.offset <= applied[1]:
+            # Already part of the restored state (a redelivery after a restart).
+            self.skipped += 1
+            return []
+        if record.key is not None and record.key != subject.encode("utf-8"):
+            raise RecordError(
+                f"record key {record.key!r} is not its subject {subject!r}", reason="bad_key"
+            )
+        self.offsets[subject] = (record.partition, record.offset)
+        self.dirty.add(subject)
+        return self.on_windows(self.aggregator.add(scored))
+
+    def on_windows(self, windows: Sequence[ClosedWindow]) -> list[Output]:
+        outputs: list[Output] = []
+        for window in windows:
+            subject = window.stats.subject
+            key = subject.encode("utf-8")
+            outputs.append(Output(self.settings.topic_windows, encode(window.stats), key))
+            detectors = self.subjects.get(subject)
+            if detectors is None:
+                detectors = self.subjects[subject] = SubjectDetectors()
+            for signal in detectors.on_window(window):
+                outputs.append(Output(self.settings.topic_signals, encode(signal), key))
+            self.dirty.add(subject)
+        return outputs
+
+    # -- state --------------------------------------------------------------------
+
+    def checkpoint_outputs(self) -> list[Output]:
+        """State records of every subject changed since the last call."""
+        outputs = []
+        for subject in sorted(self.dirty):
+            if subject not in self.offsets:
+                continue
+            partition, offset = self.offsets[subject]
+            detectors = self.subjects.get(subject)
+            state = {
+                "version": STATE_VERSION,
+                "subject": subject,
+                "partition": partition,
+                "offset": offset,
+                "windows": self.aggregator.snapshot_subject(subject),
+                "detectors": detectors.snapshot() if detectors else {},
+            }
+            outputs.append(
+                Output(
+                    self.settings.state_topic,
+                    json.dumps(state, separators=(",", ":")).encode("utf-8"),
+                    subject.encode("utf-8"),
+                )
+            )
+        self.dirty.clear()
+        return outputs
+
+    def restore(self, state: dict[str, Any]) -> None:
+        if state.get("version") != STATE_VERSION:
+            log.warning("ignoring detector state of version %r", state.get("version"))
+            return
+        subject = str(state["subject"])
+        self.aggregator.restore_subject(subject, state["windows"])
+        detectors = SubjectDetectors()
+        detectors.restore(state["detectors"])
+        self.subjects[subject] = detectors
+        self.offsets[subject] = (int(state["partition"]), int(state["offset"]))
+
+    def forget_partitions(self, partitions: set[int]) -> None:
+        """Drop the subjects of partitions this worker no longer owns."""
+        for subject, (partition, _) in list(self.offsets.items()):
+            if partition in partitions:
+                self.aggregator.forget_subject(subject)
+                self.subjects.pop(subject, None)
+                self.offsets.pop(subject, None)
+                self.dirty.discard(subject)
+
+
+def load_state(
+    processor: DetectProcessor, reader: Any, partitions: set[int], *, timeout_s: float = 60.0
+) -> int:
+    """Restore, from the changelog, every subject whose input partition is in ``partitions``."""
+    from earful.kafkautil import read_to_end
+
+    latest: dict[str, dict[str, Any]] = {}
+    for record in read_to_end(reader, processor.settings.state_topic, timeout_s=timeout_s):
+        if record.value is None:
+            continue
+        try:
+            state = json.loads(record.value)
+        except ValueError:
+            log.warning("unreadable state record at offset %d", record.offset)
+            continue
+        if int(state.get("partition", -1)) in partitions:
+            latest[str(state["subject"])] = state
+        else:
+            latest.pop(str(state.get("subject")), None)
+    for state in latest.values():
+        processor.restore(state)
+    return len(latest)
+
+
+class StateRebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Loads the state of newly assigned partitions; forgets that of revoked ones."""
+
+    def __init__(self, processor: DetectProcessor, make_reader: Any) -> None:
+        self.processor = processor
+        self.make_reader = make_reader
+        self.loaded = 0
+
+    def _mine(self, tps: Iterable[Any]) -> set[int]:
+        topic = self.processor.settings.topic_scored
+        return {tp.partition for tp in tps if tp.topic == topic}
+
+    def on_partitions_revoked(self, revoked: Iterable[Any]) -> None:
+        self.processor.forget_partitions(self._mine(revoked))
+
+    def on_partitions_assigned(self, assigned: Iterable[Any]) -> None:
+        partitions = self._mine(assigned)
+        if not partitions:
+            return
+        # A previous owner may have moved these subjects on: always reload them.
+        self.processor.forget_partitions(partitions)
+        reader = self.make_reader()
+        try:
+            self.loaded += load_state(self.processor, reader, partitions)
+        finally:
+            reader.close(autocommit=False)
+        log.info(
+            "detect: partitions %s assigned, %d subject(s) restored",
+            sorted(partitions), len(self.processor.subjects),
+        )  # fmt: skip
+
+
+class DetectWorker(Worker):
+    """The standard worker loop, adding each batch's state records to its transaction."""
+
+    detect: DetectProcessor
+
+    def __init__(self, *, processor: DetectProcessor, **kwargs: Any) -> None:
+        super().__init__(processor=processor, **kwargs)
+        self.detect = processor
+
+    def _commit(self, outputs: list[Output], offsets: dict[Any, Any]) -> None:
+        super()._commit(outputs + self.detect.checkpoint_outputs(), offsets)
+
+
+def build_detect_worker(settings: DetectSettings, instance_id: str) -> DetectWorker:
+    """The detect worker as ``earful detect`` runs it: state topic, listener, transactions."""
+    from earful.worker import make_consumer, make_producer
+
+    ensure_state_topic(settings)
+    group = settings.detect_group
+    processor = DetectProcessor(settings)
+    transactional = settings.exactly_once
+    producer = make_producer(
+        settings, transactional_id=f"{group}.{instance_id}" if transactional else None
+    )
+    # Static membership: a restarted replica gets its partitions straight back.
+    consumer = make_consumer(
+        settings, group=group, topics=[], group_instance_id=f"{group}.{instance_id}"
+    )
+    listener = StateRebalanceListener(
+        processor, lambda: make_consumer(settings, group=None, topics=[])
+    )
+    consumer.subscribe([settings.topic_scored], listener=listener)
+    return DetectWorker(
+        name="detect", settings=settings, consumer=consumer, producer=producer,
+        processor=processor, transactional=transactional,
+    )  # fmt: skip
+
+
+def ensure_state_topic(settings: DetectSettings) -> None:
+    """Create the compacted changelog topic (as many partitions as the scored topic)."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.kafka_client_id}-admin"
+    )
+    try:
+        if settings.state_topic in set(admin.list_topics()):
+            return
+        described = admin.describe_topics([settings.topic_scored])
+        partitions = len(described[0]["partitions"]) if described else settings.topic_partitions
+        admin.create_topics(
+            [
+                NewTopic(
+                    settings.state_topic,
+                    max(partitions, 1),
+                    settings.topic_replication,
+                    topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"},
+                )
+            ],
+            raise_errors=False,
+            wait_for_metadata=True,
+        )
+    finally:
+        admin.close()

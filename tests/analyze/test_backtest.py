@@ -1,0 +1,103 @@
+"""earful backtest: count CSVs (output, plot, errors) and scored-mention replays."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analyze.backtest import replay_mentions
+from earful.cli import main
+from earful.events import ScoredMention
+from tests.analyze.detect_fixtures import T0, scored
+
+
+def write_series(path: Path, values: list[int], step: timedelta) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["timestamp", "value"])
+        for i, v in enumerate(values):
+            w.writerow([(T0 + i * step).strftime("%Y-%m-%d %H:%M:%S"), v])
+
+
+def test_backtest_csv_writes_scores_alerts_and_plot(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    values = [int(v) for v in rng.poisson(20, size=600)]
+    values[500:503] = [400, 420, 380]
+    src, out, png = tmp_path / "in.csv", tmp_path / "out.csv", tmp_path / "plot.png"
+    write_series(src, values, timedelta(minutes=5))
+    assert main(["backtest", str(src), "--output", str(out), "--plot", str(png)]) == 0
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["timestamp", "value", "expected", "anomaly_score", "alert"]
+    assert [int(r["value"]) for r in rows] == values
+    scores = [float(r["anomaly_score"]) for r in rows]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    alerts = [i for i, r in enumerate(rows) if r["alert"] == "1"]
+    assert alerts == [501]  # the spike, once, after two windows of evidence
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("time,count\n2026-01-01 00:00:00,1\n", "header"),
+        ("timestamp,value\n2026-01-01 00:00:00,x\n2026-01-01 00:05:00,1\n", "line 2"),
+        ("timestamp,value\n2026-01-01 00:05:00,1\n2026-01-01 00:00:00,1\n", "increasing"),
+    ],
+)
+def test_backtest_csv_errors_are_clear(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    src = tmp_path / "bad.csv"
+    src.write_text(content)
+    assert main(["backtest", str(src)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def incident(rng: np.random.Generator) -> list[ScoredMention]:
+    """45 calm minutes, then an outage: reports from many people, negative posts."""
+    records = []
+    for minute in range(70):
+        burst = minute >= 45
+        for k in range(int(rng.poisson(40 if burst else 8))):
+            at = minute * 60 + rng.uniform(0, 59)
+            report = burst and k % 4 != 3
+            records.append(
+                scored(
+                    at,
+                    label="negative" if report or rng.random() < 0.15 else "neutral",
+                    outage=report,
+                    symptoms=("login",) if report else (),
+                    places=("Lyon",) if report else (),
+                    text="acme is down, cannot login" if report else "acme app update",
+                )
+            )
+    return records
+
+
+def test_replay_finds_the_outage_within_two_windows() -> None:
+    records = incident(np.random.default_rng(2))
+    signals = replay_mentions(records)
+    opened = {s.kind: s for s in signals if s.state == "open"}
+    assert "outage_burst" in opened
+    burst = opened["outage_burst"]
+    assert burst.window_end <= T0 + timedelta(minutes=47)
+    assert all(s.window_end > T0 + timedelta(minutes=45) for s in signals)  # calm is quiet
+    assert {t.term for t in burst.evidence.top_symptoms} == {"login"}
+    assert burst.evidence.samples and "down" in burst.evidence.samples[0].text
+
+
+def test_backtest_mentions_cli_lists_signals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "scored.jsonl"
+    lines = [r.model_dump_json() for r in incident(np.random.default_rng(3))]
+    path.write_text("\n".join([*lines, "{not json"]) + "\n")
+    assert main(["backtest", "--mentions", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "outage_burst" in captured.out and "symptoms: login" in captured.out
+    assert "skipped" in captured.err

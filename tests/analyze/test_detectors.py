@@ -1,0 +1,186 @@
+"""Detectors: count-aware tails, seasonal quiet, steps, resolution, hysteresis, state."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import numpy as np
+from scipy.stats import binom, nbinom, poisson
+
+from analyze.baseline import Expectation
+from analyze.detectors import (
+    Assessment,
+    CountDetector,
+    NegativeSurgeDetector,
+    OutageBurstDetector,
+    build_signal,
+    count_tail,
+    share_tail,
+)
+from analyze.windows import ClosedWindow
+from earful.events import SampleMention, WindowStats
+from tests.analyze.detect_fixtures import T0
+
+STEP = timedelta(minutes=5)
+
+
+def run(detector: CountDetector, values: list[float], offset: int = 0) -> list[Assessment]:
+    out = []
+    for i, v in enumerate(values, start=offset):
+        start = T0 + i * STEP
+        out.append(detector.step(start, start + STEP, v))
+    return out
+
+
+def seasonal(rng: np.random.Generator, days: int, base: float = 30.0) -> list[float]:
+    values = []
+    for i in range(288 * days):
+        t = T0 + i * STEP
+        hour = t.hour + t.minute / 60
+        weekday = 0.6 if t.weekday() >= 5 else 1.0
+        # A sharp lunchtime peak, five times the night-time rate.
+        rate = base * weekday * (1 + 4 * math.exp(-(((hour - 12.5) / 1.2) ** 2)))
+        values.append(float(rng.poisson(rate)))
+    return values
+
+
+def test_tails_match_scipy() -> None:
+    exp = Expectation(mean=12.0, dispersion=0.25)
+    size = 1 / 0.25
+    for x in (1, 5, 12, 30, 80):
+        assert math.isclose(count_tail(x, exp), nbinom.sf(x - 1, size, size / (size + 12.0)))
+    assert math.isclose(count_tail(20, Expectation(12.0, 0.0)), poisson.sf(19, 12.0))
+    assert count_tail(0, exp) == 1.0
+    assert math.isclose(share_tail(30, 50, 0.2, 0.0), binom.sf(29, 50, 0.2))
+    # Over-dispersion widens the tail.
+    assert share_tail(30, 50, 0.2, 0.1) > share_tail(30, 50, 0.2, 0.0)
+
+
+def test_a_jump_from_zero_to_three_is_not_an_incident() -> None:
+    detector = CountDetector()
+    rng = np.random.default_rng(1)
+    run(detector, [float(rng.poisson(0.3)) for _ in range(288)])
+    steps = run(detector, [3.0, 3.0, 3.0, 4.0], offset=288)
+    assert not any(a.transition for a in steps)
+
+
+def test_no_signal_for_seasonal_peaks() -> None:
+    detector = CountDetector()
+    steps = run(detector, seasonal(np.random.default_rng(2), days=14))
+    opened = [a.window_start for a in steps if a.transition == "open"]
+    assert opened == []
+    # The peaks are not quiet: the baseline expects them.
+    peak = max(steps[-288:], key=lambda a: a.expected)
+    assert peak.expected > 3 * min(a.expected for a in steps[-288:])
+
+
+def test_step_opens_within_two_windows_and_resolves_once_after_recovery() -> None:
+    rng = np.random.default_rng(3)
+    detector = CountDetector()
+    history = seasonal(rng, days=8)[: 288 * 7 + 144]  # ends at 22:00, when it is quiet
+    run(detector, history)
+    n = len(history)
+    # Two hours at six times the usual night-time rate, then back to normal.
+    surge = [float(rng.poisson(6 * 30)) for _ in range(24)]
+    after = [float(rng.poisson(30)) for _ in range(60)]
+    steps = run(detector, surge + after, offset=n)
+    transitions = [(i, a.transition) for i, a in enumerate(steps) if a.transition]
+    assert transitions[0][1] == "open" and transitions[0][0] <= 1
+    states = [t for _, t in transitions]
+    assert states.count("open") == 1 and states.count("resolved") == 1
+    resolved_at = next(i for i, t in transitions if t == "resolved")
+    assert 24 <= resolved_at <= 24 + detector.config.resolve_after + 3
+    assert all(a.is_open for a in steps[transitions[0][0] : 24])
+
+
+def test_severity_grows_with_the_surge() -> None:
+    rng = np.random.default_rng(4)
+    detector = CountDetector()
+    run(detector, [float(rng.poisson(50)) for _ in range(288 * 2)])
+    steps = run(detector, [400.0, 2000.0, 5000.0], offset=288 * 2)
+    severities = [a.severity for a in steps]
+    assert steps[1].transition == "open" and severities[-1] == "critical"
+
+
+def test_cold_start_is_quiet_then_uses_a_conservative_prior() -> None:
+    detector = CountDetector()
+    early = run(detector, [5.0] * 10 + [200.0, 200.0])
+    assert not any(a.transition for a in early)  # under min_history windows: silent
+    detector = CountDetector()
+    steps = run(detector, [10.0, 12.0, 9.0, 11.0] * 10 + [25.0, 25.0] + [150.0, 160.0])
+    assert [a.transition for a in steps[40:42]] == [None, None]  # 2.5x a young baseline
+    assert steps[43].transition == "open"  # 15x is an incident even on day one
+
+
+def test_restore_mid_episode_does_not_reopen() -> None:
+    rng = np.random.default_rng(5)
+    history = [float(rng.poisson(40)) for _ in range(400)]
+    surge = [400.0] * 6
+    tail = [float(rng.poisson(40)) for _ in range(20)]
+    whole = CountDetector()
+    expected = run(whole, history + surge + tail)
+    first = CountDetector()
+    got = run(first, history + surge[:3])
+    second = CountDetector()
+    second.restore(first.snapshot())
+    got += run(second, surge[3:] + tail, offset=403)
+    assert [(a.transition, a.severity, a.expected) for a in got] == [
+        (a.transition, a.severity, a.expected) for a in expected
+    ]
+    assert [a.transition for a in got].count("open") == 1
+
+
+def window(i: int, **fields: int) -> ClosedWindow:
+    start = T0 + timedelta(minutes=i)
+    stats = WindowStats(
+        subject="acme",
+        window_start=start,
+        window_end=start + timedelta(minutes=1),
+        mentions=fields.get("mentions", 0),
+        unique_authors=fields.get("mentions", 0),
+        negative=fields.get("negative", 0),
+        negative_share=0.0,
+        outage_reports=fields.get("reports", 0),
+    )
+    sample = SampleMention(id=f"m{i}", source="bluesky", created_at=start, text="acme is down")
+    return ClosedWindow(
+        stats=stats, scored=fields.get("mentions", 0), samples=(sample,), outage_samples=(sample,)
+    )
+
+
+def test_negative_surge_is_about_share_not_volume() -> None:
+    rng = np.random.default_rng(6)
+    detector = NegativeSurgeDetector()
+    for i in range(120):
+        n = int(rng.poisson(40))
+        detector.assess(window(i, mentions=n, negative=int(rng.binomial(n, 0.2))))
+    # Volume triples at the usual share: no negative surge.
+    for i in range(120, 130):
+        a = detector.assess(window(i, mentions=120, negative=int(rng.binomial(120, 0.2))))
+        assert a.transition is None
+    # The share jumps to 70%: a surge.
+    transitions = [
+        detector.assess(window(i, mentions=40, negative=28)).transition for i in range(130, 134)
+    ]
+    assert "open" in transitions[:2]
+
+
+def test_outage_burst_opens_and_its_signal_carries_evidence() -> None:
+    detector = OutageBurstDetector()
+    windows = [window(i, mentions=10, reports=int(i % 17 == 0)) for i in range(60)]
+    windows += [window(60 + i, mentions=40, reports=9) for i in range(3)]
+    windows += [window(63 + i, mentions=10) for i in range(10)]
+    signals = []
+    for w in windows:
+        signal = build_signal(detector, w, detector.assess(w))
+        if signal is not None:
+            signals.append(signal)
+    assert [s.state for s in signals] == ["open", "resolved"]
+    opened, resolved = signals
+    assert opened.window_end <= T0 + timedelta(minutes=62)  # within two windows of the onset
+    assert opened.id == resolved.id and opened.kind == "outage_burst"
+    assert opened.observed == 9 and opened.expected < 1
+    assert opened.evidence.samples[0].text == "acme is down"
+    assert opened.evidence.trend[-1] == 9
+    assert resolved.resolved_at is not None
