@@ -1194,7 +1194,7 @@ class IncidentBuilder:
                                         "Still down here.", "Card declined again.")))  # fmt: skip
         if rng.random() < 0.2:
             place = self._place(author)
-            parts.append(place[0].upper() + place[1:] + ".")
+            parts.append(self._sentence(place[0].upper() + place[1:]))
         parts.extend(self._tail(author, False, "neg"))
         return self._finish(parts)
 
