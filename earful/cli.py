@@ -359,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if not getattr(args, "verbose", False):
         logging.getLogger("kafka").setLevel(logging.WARNING)
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         return int(args.func(args))
     except ConfigError as exc:
