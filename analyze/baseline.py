@@ -53,6 +53,8 @@ class BaselineConfig:
     dispersion_floor: float = 0.01
     #: Pseudo-windows of "no seasonal effect" each seasonal factor starts with.
     season_prior_windows: float = 6.0
+    #: The seasonal profile is only used once the baseline has seen this much time.
+    season_warmup: timedelta = timedelta(days=1)
     #: Level and season learn from counts clipped to mean + clip_sigma standard deviations.
     clip_sigma: float = 3.0
     #: The dispersion learns from counts clipped further out, so a bursty stream
@@ -103,6 +105,8 @@ class SeasonalBaseline:
     disp_num: float = 0.0
     disp_den: float = 0.0
     disp_weight: float = 0.0
+    #: Event time covered so far (the seasonal profile's cold start).
+    age_s: float = 0.0
 
     # -- reading ------------------------------------------------------------------
 
@@ -115,6 +119,10 @@ class SeasonalBaseline:
         return (self.dow_sum[day] + prior) / (self.dow_weight[day] + prior)
 
     def _season(self, start: datetime) -> float:
+        if self.age_s < self.config.season_warmup.total_seconds():
+            # A profile learned from less than a full day cannot tell the hour
+            # from the level (or from today's incident): not used yet.
+            return 1.0
         lo, hi, frac = _hour_weights(start)
         tod = (1.0 - frac) * self._tod(lo) + frac * self._tod(hi)
         return tod * self._dow(start.weekday())
@@ -132,6 +140,12 @@ class SeasonalBaseline:
         else:
             est = cfg.dispersion_prior
         return max(cfg.dispersion_floor, est)
+
+    def learned_dispersion(self) -> float:
+        """The dispersion the data alone gives, without the prior."""
+        if self.disp_den <= 0:
+            return self.config.dispersion_floor
+        return max(self.config.dispersion_floor, self.disp_num / self.disp_den)
 
     def expect(self, start: datetime) -> Expectation:
         """The expected count of the window starting at ``start`` (before seeing it)."""
@@ -155,7 +169,11 @@ class SeasonalBaseline:
             # A gap (e.g. a restart that lost nothing but time) forgets accordingly.
             dt = max(dt, (end - self.last_end).total_seconds())
         mean = exp.mean
-        ceiling = mean if hold else mean + cfg.clip_sigma * exp.std
+        # The conservative prior is for alerting, not learning: the clip uses
+        # what the data alone says about the spread, so a young baseline is not
+        # dragged up by the very burst it should report.
+        learned = Expectation(mean, self.learned_dispersion())
+        ceiling = mean if hold else mean + cfg.clip_sigma * learned.std
         clipped = min(observed, ceiling) if self.windows else observed
         lo, hi, frac = _hour_weights(start)
         season = self._season(start)
@@ -180,13 +198,14 @@ class SeasonalBaseline:
             day = start.weekday()
             self.dow_sum[day] = keep_dow * self.dow_sum[day] + clipped / (level * tod)
             self.dow_weight[day] = keep_dow * self.dow_weight[day] + 1.0
-        if self.windows:
+        if self.windows and not hold:
             keep_d = _decay(dt, cfg.dispersion_half_life)
             resid = min(observed, mean + cfg.dispersion_clip_sigma * exp.std) - mean
             self.disp_num = keep_d * self.disp_num + (resid * resid - mean)
             self.disp_den = keep_d * self.disp_den + mean * mean
             self.disp_weight = keep_d * self.disp_weight + 1.0
         self.windows += 1
+        self.age_s += dt
         self.last_end = end
         return exp
 
@@ -201,6 +220,7 @@ class SeasonalBaseline:
             "tod": [self.tod_sum, self.tod_weight],
             "dow": [self.dow_sum, self.dow_weight],
             "disp": [self.disp_num, self.disp_den, self.disp_weight],
+            "age_s": self.age_s,
         }
 
     @classmethod
@@ -219,6 +239,7 @@ class SeasonalBaseline:
             disp_num=float(state["disp"][0]),
             disp_den=float(state["disp"][1]),
             disp_weight=float(state["disp"][2]),
+            age_s=float(state.get("age_s", 0.0)),
         )
 
 

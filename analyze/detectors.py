@@ -34,8 +34,8 @@ from typing import Any, Literal
 from scipy.special import betainc, gammainc
 
 from analyze.baseline import BaselineConfig, Expectation, SeasonalBaseline, ShareBaseline
-from analyze.windows import ClosedWindow
-from earful.events import Evidence, SampleMention, Severity, Signal, SignalKind, SignalState
+from analyze.windows import ClosedWindow, sample_of
+from earful.events import Evidence, ScoredMention, Severity, Signal, SignalKind, SignalState
 
 __all__ = [
     "Assessment",
@@ -299,7 +299,7 @@ class WindowDetector:
     def assess(self, window: ClosedWindow) -> Assessment:
         raise NotImplementedError
 
-    def evidence_samples(self, window: ClosedWindow) -> tuple[SampleMention, ...]:
+    def evidence_samples(self, window: ClosedWindow) -> tuple[ScoredMention, ...]:
         return window.samples
 
     def snapshot(self) -> dict[str, Any]:
@@ -356,12 +356,12 @@ class OutageBurstDetector(_CountWindowDetector):
         # Reports are already classified and counted once per author, so they
         # are far less bursty than raw volume: a lower bar, and three distinct
         # people in one window is already a lot.
-        super().__init__(config or DetectorConfig(open_surprise=8.0, min_count=3.0))
+        super().__init__(config or DetectorConfig(open_surprise=6.0, min_count=3.0))
 
     def measure(self, window: ClosedWindow) -> float:
         return float(window.stats.outage_reports)
 
-    def evidence_samples(self, window: ClosedWindow) -> tuple[SampleMention, ...]:
+    def evidence_samples(self, window: ClosedWindow) -> tuple[ScoredMention, ...]:
         return window.outage_samples or window.samples
 
 
@@ -411,7 +411,7 @@ class NegativeSurgeDetector(WindowDetector):
             episode_start=self.gate.episode_start,
         )
 
-    def evidence_samples(self, window: ClosedWindow) -> tuple[SampleMention, ...]:
+    def evidence_samples(self, window: ClosedWindow) -> tuple[ScoredMention, ...]:
         return window.negative_samples or window.samples
 
     def snapshot(self) -> dict[str, Any]:
@@ -445,7 +445,7 @@ def build_signal(
     state: SignalState = assessment.transition
     opened_from = assessment.episode_start or stats.window_start
     evidence = Evidence(
-        samples=detector.evidence_samples(window),
+        samples=tuple(sample_of(m) for m in detector.evidence_samples(window)),
         top_symptoms=stats.top_symptoms,
         top_places=stats.top_places,
         top_platforms=stats.top_platforms,

@@ -29,7 +29,7 @@ from typing import Any
 
 from earful.events import SampleMention, ScoredMention, TermCount, WindowStats
 
-__all__ = ["ClosedWindow", "WindowAggregator", "WindowConfig"]
+__all__ = ["ClosedWindow", "WindowAggregator", "WindowConfig", "sample_of"]
 
 _TERM_RE = re.compile(r"[#$]?[a-z][a-z0-9'_-]{2,}")
 _STOPWORDS = frozenset(
@@ -66,12 +66,14 @@ class ClosedWindow:
 
     stats: WindowStats
     scored: int = 0
-    samples: tuple[SampleMention, ...] = ()
-    negative_samples: tuple[SampleMention, ...] = ()
-    outage_samples: tuple[SampleMention, ...] = ()
+    # The records themselves: snippets are only built when a signal needs them.
+    samples: tuple[ScoredMention, ...] = ()
+    negative_samples: tuple[ScoredMention, ...] = ()
+    outage_samples: tuple[ScoredMention, ...] = ()
 
 
-def _sample(m: ScoredMention) -> SampleMention:
+def sample_of(m: ScoredMention) -> SampleMention:
+    """The evidence snippet of a mention (text cut to 280 characters)."""
     mention = m.mention
     text = mention.text if len(mention.text) <= 280 else mention.text[:279] + "…"
     return SampleMention(
@@ -221,7 +223,8 @@ class WindowAggregator:
     def _accumulate(self, acc: _Acc, scored: ScoredMention, *, with_terms: bool) -> None:
         mention = scored.mention
         acc.authors.add(mention.author)
-        n_samples = self.config.samples
+        # Samples are evidence for signals, which only subject windows raise.
+        n_samples = self.config.samples if with_terms else 0
         if len(acc.samples) < n_samples:
             acc.samples.append(scored)
         sentiment = scored.sentiment
@@ -242,12 +245,8 @@ class WindowAggregator:
             if len(acc.outage_samples) < n_samples:
                 acc.outage_samples.append(scored)
         if with_terms:
-            subject = scored.subject.lower()
-            acc.terms.update(
-                t
-                for t in _TERM_RE.findall(mention.text.lower())
-                if t not in _STOPWORDS and t != subject and not t.startswith("http")
-            )
+            # Stop words and the subject's own name are dropped once per window, in _finish.
+            acc.terms.update(_TERM_RE.findall(mention.text.lower()))
 
     # -- output -------------------------------------------------------------------
 
@@ -311,6 +310,11 @@ class WindowAggregator:
     ) -> ClosedWindow:
         top = self.config.top_n
         scored = acc.scored
+        terms = acc.terms
+        if terms:
+            for word in [w for w in terms if w in _STOPWORDS or w.startswith("http")]:
+                del terms[word]
+            terms.pop(subject.lower(), None)
         stats = WindowStats(
             subject=subject,
             source=source,
@@ -331,9 +335,9 @@ class WindowAggregator:
         return ClosedWindow(
             stats=stats,
             scored=scored,
-            samples=tuple(_sample(m) for m in acc.samples),
-            negative_samples=tuple(_sample(m) for m in acc.negative_samples),
-            outage_samples=tuple(_sample(m) for m in acc.outage_samples),
+            samples=tuple(acc.samples),
+            negative_samples=tuple(acc.negative_samples),
+            outage_samples=tuple(acc.outage_samples),
         )
 
     # -- state --------------------------------------------------------------------

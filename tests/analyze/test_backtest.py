@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -101,3 +102,41 @@ def test_backtest_mentions_cli_lists_signals(
     captured = capsys.readouterr()
     assert "outage_burst" in captured.out and "symptoms: login" in captured.out
     assert "skipped" in captured.err
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme-incident.jsonl"
+
+
+@pytest.mark.skipif(not EXAMPLE.exists(), reason="examples/acme-incident.jsonl is not there")
+def test_bundled_incident_fires_early_and_calm_baseline_stays_quiet() -> None:
+    from analyze.scoring import Scorer
+    from ingest.replay import parse_line
+
+    scorer = Scorer()
+    records = []
+    for line in EXAMPLE.read_bytes().splitlines():
+        mention = parse_line(line, ingested_at=datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+        result = scorer.score(mention.text, mention.lang)
+        for subject in dict.fromkeys(mention.subjects):
+            records.append(
+                ScoredMention(
+                    subject=subject,
+                    mention=mention,
+                    lang=result.lang,
+                    sentiment=result.sentiment,
+                    unscored_reason=result.unscored_reason,
+                    outage=result.outage,
+                    scored_at=mention.created_at,
+                    model=scorer.model,
+                )
+            )
+    signals = replay_mentions(records)
+    onset = datetime(2026, 11, 20, 10, 45, tzinfo=UTC)
+    burst = datetime(2026, 11, 20, 10, 49, tzinfo=UTC)  # first minute with a jump in reports
+    assert all(s.window_end > onset for s in signals), "the calm baseline raised a signal"
+    [opened] = [s for s in signals if s.subject == "acme" and s.kind == "outage_burst"][:1]
+    assert opened.state == "open"
+    assert opened.window_end <= burst + timedelta(minutes=2)  # within two windows
+    # Hysteresis: each detector opens once for the whole incident.
+    opens = Counter((s.subject, s.kind) for s in signals if s.state == "open")
+    assert max(opens.values()) == 1

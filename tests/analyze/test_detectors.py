@@ -19,8 +19,8 @@ from analyze.detectors import (
     share_tail,
 )
 from analyze.windows import ClosedWindow
-from earful.events import SampleMention, WindowStats
-from tests.analyze.detect_fixtures import T0
+from earful.events import WindowStats
+from tests.analyze.detect_fixtures import T0, scored
 
 STEP = timedelta(minutes=5)
 
@@ -143,7 +143,7 @@ def window(i: int, **fields: int) -> ClosedWindow:
         negative_share=0.0,
         outage_reports=fields.get("reports", 0),
     )
-    sample = SampleMention(id=f"m{i}", source="bluesky", created_at=start, text="acme is down")
+    sample = scored(start, source="bluesky", text="acme is down", mention_id=f"m{i}")
     return ClosedWindow(
         stats=stats, scored=fields.get("mentions", 0), samples=(sample,), outage_samples=(sample,)
     )

@@ -51,7 +51,10 @@ def test_window_contents() -> None:
     assert terms["outage"] == 2 and "#acmedown" in terms and "acme" not in terms
     by_source = {w.stats.source: w.stats.mentions for w in out if w.stats.source is not None}
     assert by_source == {"mastodon": 3, "bluesky": 1}
-    assert [m.id for m in win.outage_samples] == [records[0].mention.id, records[2].mention.id]
+    assert [m.mention.id for m in win.outage_samples] == [
+        records[0].mention.id,
+        records[2].mention.id,
+    ]
 
 
 def test_out_of_order_within_lateness_is_not_late() -> None:
