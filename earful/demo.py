@@ -9,6 +9,7 @@ every worker has caught up, and prints what a responder would see.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -101,13 +102,30 @@ class _Proc:
     proc: subprocess.Popen[bytes]
 
 
-def _demo_env(settings: BaseWorkerSettings, run: str) -> dict[str, str]:
+_TOPICS = ("raw", "scored", "windows", "signals", "alerts", "deadletter")
+
+
+def _demo_env(
+    settings: BaseWorkerSettings, run: str, receiver_url: str, args: argparse.Namespace
+) -> dict[str, str]:
     env = dict(os.environ)
     env["EARFUL_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap
-    for field in ("raw", "scored", "windows", "signals", "alerts", "deadletter"):
+    for field in _TOPICS:
         env[f"EARFUL_TOPIC_{field.upper()}"] = getattr(settings, f"topic_{field}")
-    for group in ("ANALYZER", "METRICS", "ALERTS"):
-        env[f"EARFUL_{group}_GROUP"] = f"demo-{run}-{group.lower()}"
+    env["EARFUL_TOPIC_DELIVERIES"] = f"demo.{run}.deliveries"
+    for _, _, group_var, _ in _WORKERS:
+        env[group_var] = f"demo-{run}-{group_var.lower()}"
+    env["EARFUL_NOTIFY_TARGETS"] = json.dumps(
+        [
+            {"name": "console", "kind": "console"},
+            {"name": "webhook", "kind": "webhook", "url": receiver_url, "secret": _SECRET},
+        ]
+    )
+    # The demo compresses time: a 10-minute cooldown in event time is 600/speed seconds.
+    env["EARFUL_NOTIFY_COOLDOWN_S"] = str(round(600 / max(args.speed, 1.0), 1))
+    env.setdefault(
+        "EARFUL_DASHBOARD_URL", "http://localhost:3000/d/earful-overview?var-subject={subject}"
+    )
     env.setdefault("PYTHONUNBUFFERED", "1")
     env.setdefault("EARFUL_LOG_LEVEL", "WARNING")  # the demo's screen is for alerts
     return env
@@ -227,16 +245,26 @@ def run_demo(args: argparse.Namespace) -> int:
             started_broker.down()
 
 
+#: The demo's workers: name, CLI arguments, group env var, the topics it consumes.
+_WORKERS = (
+    ("analyzer", ["analyze"], "EARFUL_ANALYZER_GROUP", ("raw",)),
+    ("detect", ["detect"], "EARFUL_DETECT_GROUP", ("scored",)),
+    ("sink-signals", ["sink", "signals"], "EARFUL_SIGNAL_ALERTS_GROUP", ("signals",)),
+    ("sink-notify", ["sink", "notify"], "EARFUL_NOTIFY_GROUP", ("alerts",)),
+    ("sink-metrics", ["sink", "metrics"], "EARFUL_METRICS_GROUP",
+     ("scored", "windows", "signals", "deadletter")),
+)  # fmt: skip
+_SECRET = "whsec_" + "ZWFyZnVsLWRlbW8tc2lnbmluZy1rZXk="  # demo only: signs local webhooks
+
+
 def _run(args: argparse.Namespace, source: Path, bootstrap: str) -> int:
     from earful.topics import create_topics
     from earful.worker import make_producer
     from ingest.replay import ReplayStats, replay_file
+    from sinks.notify.receiver import LocalReceiver
 
     run = uuid.uuid4().hex[:6]
-    topics = {
-        f"topic_{k}": f"demo.{run}.{k}"
-        for k in ("raw", "scored", "windows", "signals", "alerts", "deadletter")
-    }
+    topics = {f"topic_{k}": f"demo.{run}.{k}" for k in _TOPICS}
     settings = load_settings(
         ReplaySettings,
         config=args.config,
@@ -246,22 +274,20 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str) -> int:
     )
     _drop_old_demo_topics(settings, keep=run)
     create_topics(settings)
-    env = _demo_env(settings, run)
+    receiver = LocalReceiver(secret=_SECRET).start()
+    env = _demo_env(settings, run, receiver.url, args)
     metrics_url = f"http://127.0.0.1:{args.metrics_port}/metrics"
     cli = [sys.executable, "-m", "earful.cli"]
-    procs = [
-        _Proc("analyzer", env["EARFUL_ANALYZER_GROUP"],
-              subprocess.Popen([*cli, "analyze", "--instance-id", f"demo-{run}"], env=env)),
-        _Proc("sink-metrics", env["EARFUL_METRICS_GROUP"],
-              subprocess.Popen([*cli, "sink", "metrics", "--port", str(args.metrics_port),
-                                "--instance-id", f"demo-{run}"], env=env)),
-        _Proc("sink-alerts", env["EARFUL_ALERTS_GROUP"],
-              subprocess.Popen([*cli, "sink", "alerts", "--instance-id", f"demo-{run}"], env=env)),
-    ]  # fmt: skip
+    procs = []
+    for name, argv, group_var, _ in _WORKERS:
+        extra = ["--port", str(args.metrics_port)] if name == "sink-metrics" else []
+        cmd = [*cli, *argv, *extra, "--instance-id", f"demo-{run}"]
+        procs.append(_Proc(name, env[group_var], subprocess.Popen(cmd, env=env)))
     try:
         print(
             f"Earful demo: replaying {source.name} at {args.speed:g}x through Kafka at "
-            f"{bootstrap}\nmetrics: {metrics_url}\n",
+            f"{bootstrap}\nmetrics: {metrics_url}   alerts also go to a signed webhook at "
+            f"{receiver.url}\n",
             flush=True,
         )
         producer = _CountingProducer(make_producer(settings), settings.topic_raw)
@@ -283,17 +309,59 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str) -> int:
         _wait_caught_up(settings, procs)
         print()
         print(_summarise(settings))
+        print(_signals_summary(settings))
+        print(_receiver_summary(receiver))
         print(f"\nmetrics: {metrics_url}")
         if args.follow:
             print("--follow: workers keep running; Ctrl-C to stop.", flush=True)
             _wait_forever(procs)
     finally:
         _stop_all(procs)
+        receiver.stop()
     failed = [p.name for p in procs if p.proc.returncode not in (0, -signal.SIGTERM)]
     if failed:
         print(f"earful demo: worker(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _signals_summary(settings: BaseWorkerSettings) -> str:
+    from earful.events import Signal
+    from earful.kafkautil import read_to_end
+    from earful.worker import make_consumer
+
+    consumer = make_consumer(settings, group=None, topics=[])
+    try:
+        signals = [decode(Signal, r.value) for r in read_to_end(consumer, settings.topic_signals)]
+    finally:
+        consumer.close(autocommit=False)
+    lines = ["", "== Signals the detectors raised =="]
+    for s in signals:
+        if s.state == "update":
+            continue
+        when = s.resolved_at if s.state == "resolved" else s.opened_at
+        lines.append(
+            f"  {when:%H:%M}Z {s.state:8} {s.severity:8} {s.subject}: {s.kind} "
+            f"(observed {s.observed:g} vs expected {s.expected:.1f})"
+        )
+    if len(lines) == 2:
+        lines.append("  none")
+    return "\n".join(lines)
+
+
+def _receiver_summary(receiver: Any) -> str:
+    requests = list(receiver.requests)
+    verified = sum(1 for r in requests if r.signature_ok)
+    repeats = sum(n - 1 for n in receiver.counts().values() if n > 1)
+    lines = [
+        "",
+        f"== Local webhook receiver ({receiver.url}) ==",
+        f"  {len(requests)} deliveries, {verified} with a valid signature, {repeats} repeated",
+    ]
+    for r in requests[:8]:
+        data = r.json().get("data", {})
+        lines.append(f"  - {data.get('status', '?'):8} {data.get('summary', '')[:100]}")
+    return "\n".join(lines)
 
 
 class _CountingProducer:
@@ -328,22 +396,23 @@ def _show_progress(counter: _CountingProducer, metrics_url: str, stop: threading
 
 
 def _wait_caught_up(
-    settings: BaseWorkerSettings, procs: list[_Proc], timeout_s: float = 120
+    settings: BaseWorkerSettings, procs: list[_Proc], timeout_s: float = 180
 ) -> None:
     inputs = {
-        "analyzer": [settings.topic_raw],
-        "sink-metrics": [settings.topic_scored, settings.topic_deadletter],
-        "sink-alerts": [settings.topic_scored],
+        name: [getattr(settings, f"topic_{t}") for t in topics] for name, _, _, topics in _WORKERS
     }
     deadline = time.monotonic() + timeout_s
-    pending = {p.name for p in procs if p.group}
-    while pending and time.monotonic() < deadline:
+    pending = [p for p in procs if p.group]
+    # Workers downstream catch up only after those upstream; check in pipeline order,
+    # twice in a row, so a record still in flight between two stages is not missed.
+    stable = 0
+    while stable < 2 and time.monotonic() < deadline:
         for p in procs:
-            if p.name in pending and p.group and _lag(settings, p.group, inputs[p.name]) == 0:
-                pending.discard(p.name)
             if p.proc.poll() is not None:
                 raise SystemExit(f"earful demo: {p.name} exited with {p.proc.returncode}")
-        time.sleep(0.5)
+        lags = [_lag(settings, p.group, inputs[p.name]) for p in pending if p.group]
+        stable = stable + 1 if all(lag == 0 for lag in lags) else 0
+        time.sleep(1.0)
 
 
 def _drop_old_demo_topics(settings: BaseWorkerSettings, keep: str) -> None:
