@@ -255,16 +255,14 @@ class StateRebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class DetectWorker(Worker):
-    """The standard worker loop, adding each batch's state records to its transaction."""
+    """The standard worker loop; it adds the processor's state records
+    (``checkpoint_outputs``) to each batch's transaction."""
 
     detect: DetectProcessor
 
     def __init__(self, *, processor: DetectProcessor, **kwargs: Any) -> None:
         super().__init__(processor=processor, **kwargs)
         self.detect = processor
-
-    def _commit(self, outputs: list[Output], offsets: dict[Any, Any]) -> None:
-        super()._commit(outputs + self.detect.checkpoint_outputs(), offsets)
 
 
 def build_detect_worker(settings: DetectSettings, instance_id: str) -> DetectWorker:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import signal
@@ -27,6 +28,8 @@ from earful.events import ScoredMention, decode
 from earful.settings import BaseWorkerSettings, ReplaySettings, load_settings
 
 __all__ = ["DEMO_FILE", "run_demo"]
+
+log = logging.getLogger(__name__)
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "examples" / "acme-incident.jsonl"
 _STOPWORDS = frozenset(
@@ -270,6 +273,9 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str) -> int:
         config=args.config,
         kafka_bootstrap=bootstrap,
         replay_speed=args.speed,
+        # One partition keeps the replay in event-time order end to end; with
+        # several, a fast replay interleaves partitions and windows see late data.
+        topic_partitions=1,
         **topics,
     )
     _drop_old_demo_topics(settings, keep=run)
@@ -410,8 +416,9 @@ def _wait_caught_up(
         for p in procs:
             if p.proc.poll() is not None:
                 raise SystemExit(f"earful demo: {p.name} exited with {p.proc.returncode}")
-        lags = [_lag(settings, p.group, inputs[p.name]) for p in pending if p.group]
-        stable = stable + 1 if all(lag == 0 for lag in lags) else 0
+        lags = {p.name: _lag(settings, p.group, inputs[p.name]) for p in pending if p.group}
+        log.debug("lag per worker: %s", lags)
+        stable = stable + 1 if all(lag == 0 for lag in lags.values()) else 0
         time.sleep(1.0)
 
 

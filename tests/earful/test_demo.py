@@ -1,0 +1,44 @@
+"""`earful demo` end to end on the bundled incident, against the real broker."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.kafka
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_demo_runs_the_incident_through_every_worker(kafka_bootstrap: str) -> None:
+    env = {**os.environ, "EARFUL_KAFKA_BOOTSTRAP": kafka_bootstrap}
+    proc = subprocess.run(
+        [sys.executable, "-m", "earful.cli", "demo", "--speed", "1500",
+         "--metrics-port", str(_free_port())],
+        env=env, capture_output=True, text=True, timeout=400, check=False,
+    )  # fmt: skip
+    out = proc.stdout
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "replayed 4170 mentions" in out
+    # The outage is detected and reaches responders, with evidence.
+    assert re.search(r"open\s+\w+\s+acme: outage_burst", out), out[-3000:]
+    assert "FIRING" in out and "Symptoms:" in out
+    deliveries = re.search(r"(\d+) deliveries, (\d+) with a valid signature, (\d+) repeated", out)
+    assert deliveries is not None
+    sent, signed, repeated = map(int, deliveries.groups())
+    assert sent >= 1 and signed == sent and repeated == 0
+    # The responder summary counts every mention of the main subject.
+    counts = re.search(r"mentions: (.*)", out)
+    assert counts is not None
+    total = sum(int(n) for n in re.findall(r"(\d+) \(", counts.group(1)))
+    assert total == 4170
