@@ -1,0 +1,266 @@
+"""Plumbing shared by the network connectors.
+
+* :func:`send` / :func:`get_json`: one HTTP call with every failure mapped to
+  the :mod:`ingest.base` errors the runner understands (429 -> RateLimited,
+  5xx / timeouts / dropped connections / undecodable bodies ->
+  TransientSourceError, 401/403/404 -> SourceError with a clear message).
+* :func:`load_cursor` / :func:`dump_cursor`: connectors that follow several
+  feeds (instances, subreddits, queries) keep one JSON object as their cursor.
+* :class:`Rotation`: polls those feeds in turn, staying on one while it has more.
+* :func:`parse_config`: a connector's pydantic config model, errors as ConfigError.
+* :func:`html_to_text`, :func:`parse_time`, :func:`from_unix`: record fields.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from html import unescape
+from html.parser import HTMLParser
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from earful.errors import ConfigError
+from earful.events import now_utc
+from ingest.base import RateLimited, SourceError, TransientSourceError
+
+__all__ = [
+    "Clock",
+    "ConnectorConfig",
+    "Rotation",
+    "base_url",
+    "dump_cursor",
+    "from_unix",
+    "get_json",
+    "html_to_text",
+    "load_cursor",
+    "now_utc",
+    "parse_config",
+    "parse_time",
+    "retry_after_header",
+    "send",
+]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+ResetHint = Callable[[httpx.Response], float | None]
+
+#: Wait after a 429 that says nothing about when to come back.
+DEFAULT_RETRY_AFTER_S = 60.0
+
+
+class ConnectorConfig(BaseModel):
+    """Base of every connector's settings: frozen, and a typo'd key is an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_C = TypeVar("_C", bound=ConnectorConfig)
+
+
+def parse_config(model: type[_C], config: Mapping[str, Any], connector: str) -> _C:
+    """Validate ``connectors.<connector>``; raise ConfigError naming the bad keys."""
+    try:
+        return model.model_validate(dict(config))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"connectors.{connector}: {problems}") from exc
+
+
+def base_url(host_or_url: str) -> str:
+    """``mastodon.social`` -> ``https://mastodon.social``; URLs keep their scheme."""
+    url = host_or_url.strip()
+    if "://" not in url:
+        url = f"https://{url}"
+    return url.rstrip("/")
+
+
+def retry_after_header(response: httpx.Response) -> float | None:
+    """Seconds from ``Retry-After`` (delta-seconds or an HTTP date), None if absent or bad."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now_utc()).total_seconds())
+
+
+def send(
+    http: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    source: str,
+    reset_hint: ResetHint | None = None,
+    ok_statuses: Sequence[int] = (),
+    **kwargs: Any,
+) -> httpx.Response:
+    """One request; a non-2xx answer (other than ``ok_statuses``) raises a SourceError."""
+    try:
+        response = http.request(method, url, **kwargs)
+    except httpx.TimeoutException as exc:
+        raise TransientSourceError(f"{source}: {method} {url} timed out: {exc}") from exc
+    except httpx.TransportError as exc:  # refused, reset, closed mid-body
+        raise TransientSourceError(f"{source}: {method} {url} failed: {exc}") from exc
+    status = response.status_code
+    if status in ok_statuses or 200 <= status < 300:
+        return response
+    where = f"{source}: {method} {_without_query(response.request.url)}"
+    if status == 429:
+        wait = retry_after_header(response)
+        if wait is None and reset_hint is not None:
+            wait = reset_hint(response)
+        raise RateLimited(
+            f"{where} -> 429 Too Many Requests",
+            retry_after=DEFAULT_RETRY_AFTER_S if wait is None else wait,
+        )
+    if status >= 500 or status == 408:
+        raise TransientSourceError(f"{where} -> {status} {response.reason_phrase}")
+    if status in (401, 403):
+        raise SourceError(
+            f"{where} -> {status} {response.reason_phrase}: credentials missing, revoked or "
+            f"not approved for this endpoint ({_snippet(response)})"
+        )
+    raise SourceError(f"{where} -> {status} {response.reason_phrase} ({_snippet(response)})")
+
+
+def get_json(
+    http: httpx.Client,
+    url: str,
+    *,
+    source: str,
+    reset_hint: ResetHint | None = None,
+    **kwargs: Any,
+) -> tuple[Any, httpx.Response]:
+    """GET and decode JSON; an undecodable body (truncated, an HTML error page) is transient."""
+    response = send(http, "GET", url, source=source, reset_hint=reset_hint, **kwargs)
+    return decode_json(response, source), response
+
+
+def decode_json(response: httpx.Response, source: str) -> Any:
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise TransientSourceError(
+            f"{source}: {_without_query(response.request.url)} returned a body that is not "
+            f"JSON ({len(response.content)} bytes, {exc}): {_snippet(response)}"
+        ) from exc
+
+
+def _without_query(url: httpx.URL) -> str:
+    # Query strings may carry tokens (Mastodon access_token): keep them out of logs.
+    return str(url.copy_with(query=None))
+
+
+def _snippet(response: httpx.Response, limit: int = 120) -> str:
+    text = response.content[:limit].decode("utf-8", "replace").strip()
+    return " ".join(text.split()) or "empty body"
+
+
+def load_cursor(cursor: str | None, connector: str) -> dict[str, Any]:
+    """The JSON object cursor of a multi-feed connector; anything else starts afresh."""
+    if not cursor:
+        return {}
+    try:
+        value = json.loads(cursor)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        log.warning("%s: stored cursor %r is not a JSON object; starting afresh", connector, cursor)
+        return {}
+    return value
+
+
+def dump_cursor(state: Mapping[str, Any]) -> str:
+    return json.dumps(state, sort_keys=True, separators=(",", ":"))
+
+
+class Rotation:
+    """Round-robin over a connector's feeds: one feed per fetch.
+
+    A feed that failed does not block the others (the turn moves on before the
+    call); a feed with more pages to read keeps the turn (:meth:`stay`).
+    """
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        if not keys:
+            raise ConfigError("nothing to poll: no feeds configured")
+        self.keys = tuple(keys)
+        self._next = 0
+
+    def take(self) -> str:
+        key = self.keys[self._next]
+        self._next = (self._next + 1) % len(self.keys)
+        return key
+
+    def stay(self, key: str) -> None:
+        self._next = self.keys.index(key)
+
+    def wait_s(self, poll_interval_s: float) -> float:
+        """Pause between fetches so that each feed is polled once per interval."""
+        return poll_interval_s / len(self.keys)
+
+
+class _TextExtractor(HTMLParser):
+    _BREAKS = frozenset({"br", "p", "div", "li", "blockquote", "pre", "tr", "h1", "h2", "h3"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Mastodon ``content`` and HN ``text`` are HTML: keep the words, paragraphs as lines."""
+    if "<" not in html:
+        return unescape(html).strip()
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def parse_time(value: Any) -> datetime:
+    """An ISO 8601 / RFC 3339 timestamp with an offset (or Z), as tz-aware UTC."""
+    if not isinstance(value, str):
+        raise ValueError(f"timestamp is not a string: {value!r}")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp without a time zone: {value!r}")
+    return parsed.astimezone(UTC)
+
+
+def from_unix(value: Any) -> datetime:
+    """Unix seconds (int or float, not bool) as tz-aware UTC."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"unix time is not a number: {value!r}")
+    return datetime.fromtimestamp(value, UTC)

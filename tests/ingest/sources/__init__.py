@@ -1,0 +1,1 @@
+"""Tests of the network connectors against local replay servers."""
