@@ -187,11 +187,15 @@ _filler = st.lists(st.sampled_from(["the", "app", "is", "down", "x1", "ok", "ü"
 
 
 def _reference(subjects: list[tuple[list[str], list[str]]], text: str) -> tuple[int, ...]:
-    """A plain-regex oracle for ASCII terms: include minus exclude, whole words."""
+    """A plain-regex oracle for ASCII terms: include minus exclude, whole words.
+
+    Word characters are Unicode-aware (``\\w``), as in the matcher: "00ü" holds
+    no whole word "00".
+    """
     folded = re.sub(r"\s+", " ", text.lower()).strip()
 
     def found(term: str) -> bool:
-        pattern = r"(?<![0-9a-z_])" + re.escape(term) + r"(?![0-9a-z_])"
+        pattern = r"(?<!\w)" + re.escape(term) + r"(?!\w)"
         return re.search(pattern, folded) is not None
 
     return tuple(
