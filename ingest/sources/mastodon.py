@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -240,7 +240,7 @@ class MastodonStreamingSource:
             config.model_copy(update={"instances": (instance,)}), http, name=name, clock=clock
         )
 
-    def stream(self, cursor: str | None) -> Iterator[Page]:
+    def stream(self, cursor: str | None) -> Generator[Page, None, None]:
         state = load_cursor(cursor, self.name)
         for key in self.poller.feeds:  # catch up on what streamed while we were away
             more = key in state
