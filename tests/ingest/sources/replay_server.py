@@ -123,6 +123,11 @@ class ReplayServer:
         with self._lock:
             self._queues.setdefault(path, []).extend(replies)
 
+    def replace(self, path: str, *replies: Reply) -> None:
+        """Forget what ``path`` had queued; serve ``replies`` instead."""
+        with self._lock:
+            self._queues[path] = list(replies)
+
     def handle(self, path: str, handler: Handler) -> None:
         self._handlers[path] = handler
 
