@@ -135,7 +135,11 @@ def _demo_env(
 
 
 def _lag(settings: BaseWorkerSettings, group: str, topics: list[str]) -> int:
-    """Records not yet committed by ``group`` on ``topics`` (-1 if unknown yet)."""
+    """Committed records ``group`` has not committed yet on ``topics`` (-1 if unknown).
+
+    End offsets also count transaction markers, so where the end is ahead of the
+    group's offset the records in between are read to tell markers from data.
+    """
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
     from kafka.errors import KafkaError
 
@@ -153,9 +157,21 @@ def _lag(settings: BaseWorkerSettings, group: str, topics: list[str]) -> int:
             for p in sorted(consumer.partitions_for_topic(t) or ())
         ]
         ends = consumer.end_offsets(tps)
-        return sum(
-            max(0, ends[tp] - (committed[tp].offset if tp in committed else 0)) for tp in tps
-        )
+        behind = {}
+        for tp in tps:
+            start = committed[tp].offset if tp in committed else 0
+            if ends[tp] > start:
+                behind[tp] = start
+        if not behind:
+            return 0
+        consumer.assign(list(behind))
+        for tp, start in behind.items():
+            consumer.seek(tp, start)
+        pending = 0
+        for _ in range(3):
+            for records in consumer.poll(timeout_ms=300).values():
+                pending += len(records)
+        return pending
     except KafkaError:
         return -1
     finally:

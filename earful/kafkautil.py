@@ -18,14 +18,7 @@ def read_to_end(consumer: Any, topic: str, *, timeout_s: float = 30.0) -> Iterat
     """
     from kafka import TopicPartition
 
-    deadline = time.monotonic() + timeout_s
-    # A fresh client may not have the topic's metadata yet; ask again for a while
-    # before concluding that the topic does not exist.
     partitions = consumer.partitions_for_topic(topic) or set()
-    metadata_deadline = min(deadline, time.monotonic() + 5.0)
-    while not partitions and time.monotonic() < metadata_deadline:
-        time.sleep(0.2)
-        partitions = consumer.partitions_for_topic(topic) or set()
     tps = [TopicPartition(topic, p) for p in sorted(partitions)]
     if not tps:
         return
@@ -33,6 +26,7 @@ def read_to_end(consumer: Any, topic: str, *, timeout_s: float = 30.0) -> Iterat
     consumer.seek_to_beginning(*tps)
     end = consumer.end_offsets(tps)
     remaining = {tp for tp in tps if end[tp] > consumer.position(tp)}
+    deadline = time.monotonic() + timeout_s
     while remaining and time.monotonic() < deadline:
         batch = consumer.poll(timeout_ms=500)
         for tp, records in batch.items():

@@ -200,7 +200,6 @@ class Worker:
         self._stop = threading.Event()
         self._stop_reason = ""
         self.last_poll = time.monotonic()
-        self._committed: dict[Any, int] = {}
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -262,7 +261,6 @@ class Worker:
                     self.health.beat(assigned=bool(self.consumer.assignment()))
                 now = time.monotonic()
                 if not batch:
-                    self._commit_skipped_markers()
                     if not self.consumer.assignment():
                         # Idle time only counts once we own partitions: a restarted
                         # worker may wait for a rebalance before it gets any.
@@ -281,17 +279,13 @@ class Worker:
                 for tp, records in batch.items():
                     for record in records:
                         outputs.extend(self._process_one(record))
-                    # The position also steps over transaction markers, so a drained
-                    # partition shows zero lag; it never passes an unreturned record.
-                    position = max(records[-1].offset + 1, self.consumer.position(tp))
-                    offsets[tp] = OffsetAndMetadata(position, "", -1)
+                    offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
                     self.stats.consumed += len(records)
                 checkpoint = getattr(self.processor, "checkpoint_outputs", None)
                 if checkpoint is not None:
                     # State changes commit in the same transaction as outputs and offsets.
                     outputs.extend(checkpoint())
                 self._commit(outputs, offsets)
-                self._committed.update({tp: o.offset for tp, o in offsets.items()})
                 self.stats.batches += 1
                 if self.hook is not None:
                     self.hook.on_committed()
@@ -330,24 +324,6 @@ class Worker:
                 clock=self.clock,
             )
         ]  # fmt: skip
-
-    def _commit_skipped_markers(self) -> None:
-        """When idle, commit positions that moved past transaction markers only.
-
-        A poll that returns nothing may still step over the commit marker that
-        follows the last record; committing that keeps reported lag at zero.
-        """
-        from kafka.structs import OffsetAndMetadata
-
-        moved = {}
-        for tp in self.consumer.assignment():
-            position = self.consumer.position(tp)
-            last = self._committed.get(tp)
-            if last is not None and position is not None and position > last:
-                moved[tp] = OffsetAndMetadata(position, "", -1)
-        if moved:
-            self._commit([], moved)
-            self._committed.update({tp: o.offset for tp, o in moved.items()})
 
     def _send_all(self, outputs: list[Output]) -> list[Any]:
         futures = []
