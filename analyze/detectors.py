@@ -15,6 +15,9 @@ opens, updates or resolves. They share three pieces:
   **count floor** (``min_count``), **hysteresis** (once open, a signal stays
   open while windows stay above ``hold_surprise`` and resolves after
   ``resolve_after`` calm windows), so a signal opens once and resolves once;
+  and a **self-calibrating bar**: the evidence must also beat the largest
+  burst the series has shown itself, decayed with a half-life of a day, so a
+  subject whose normal life is full of bursts is held to its own standard;
 * **severity**: ``info`` for a significant but small change (under
   ``info_ratio`` times the expected value), ``critical`` for a large and very
   surprising one, ``warning`` otherwise.
@@ -118,6 +121,11 @@ class DetectorConfig:
     info_ratio: float = 1.5
     #: How long an open signal keeps the baseline from learning the new level.
     relearn_after: timedelta = timedelta(hours=6)
+    #: Self-calibration: a signal opens only on evidence larger than the largest
+    #: burst this series has shown, decayed with this half-life (0 disables).
+    #: A series full of unremarkable bursts raises its own bar; a calm one does
+    #: not. One day: yesterday's biggest burst still counts half.
+    bar_half_life: timedelta = timedelta(days=1)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
 
 
@@ -153,6 +161,25 @@ class EpisodeGate:
     opened_at: datetime | None = None
     episode_start: datetime | None = None
     peak: float = 0.0
+    #: Continuous CUSUM of surprise (open or not) and the peak of its current run.
+    evidence: float = 0.0
+    run_peak: float = 0.0
+    #: The largest past run peak, decayed, and when it was last set (epoch s).
+    bar_value: float = 0.0
+    bar_at: float = 0.0
+
+    def track(self, end: datetime, surprise: float) -> float:
+        """Follow the continuous evidence; return the bar the current run must beat."""
+        cfg = self.config
+        now = end.timestamp()
+        keep = _decay_s(now - self.bar_at, cfg.bar_half_life) if self.bar_at else 1.0
+        self.evidence = max(0.0, self.evidence + surprise - cfg.hold_surprise)
+        if self.evidence > 0.0:
+            self.run_peak = max(self.run_peak, self.evidence)
+        elif self.run_peak > 0.0:
+            self.bar_value = max(self.bar_value * keep, self.run_peak)
+            self.bar_at, self.run_peak, keep = now, 0.0, 1.0
+        return self.bar_value * keep
 
     def severity_for(self, surprise: float, observed: float, expected: float) -> Severity:
         cfg = self.config
@@ -175,6 +202,7 @@ class EpisodeGate:
     ) -> Transition | None:
         cfg = self.config
         hot = surprise >= cfg.hold_surprise
+        bar = self.track(end, surprise)
         if not self.is_open:
             # Page's CUSUM on surprise: one very surprising window, or several
             # moderately surprising ones in a row, accumulate enough evidence.
@@ -187,6 +215,7 @@ class EpisodeGate:
                 warmed_up
                 and self.hot_streak >= cfg.persistence
                 and self.cusum >= cfg.open_surprise
+                and self.cusum > bar
                 and observed >= cfg.min_count
             ):
                 self.is_open = True
@@ -221,6 +250,7 @@ class EpisodeGate:
             "opened_at": self.opened_at.isoformat() if self.opened_at else None,
             "episode_start": self.episode_start.isoformat() if self.episode_start else None,
             "peak": self.peak,
+            "bar": [self.evidence, self.run_peak, self.bar_value, self.bar_at],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -231,6 +261,15 @@ class EpisodeGate:
         self.opened_at = _parse(state["opened_at"])
         self.episode_start = _parse(state["episode_start"])
         self.peak = float(state["peak"])
+        # State written before the self-calibrating bar existed starts with none.
+        bar = state.get("bar", [0.0, 0.0, 0.0, 0.0])
+        self.evidence, self.run_peak = float(bar[0]), float(bar[1])
+        self.bar_value, self.bar_at = float(bar[2]), float(bar[3])
+
+
+def _decay_s(dt_s: float, half_life: timedelta) -> float:
+    hl = half_life.total_seconds()
+    return float(0.5 ** (dt_s / hl)) if hl > 0 else 0.0
 
 
 def _parse(value: str | None) -> datetime | None:
