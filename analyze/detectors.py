@@ -177,9 +177,14 @@ class EpisodeGate:
         if self.evidence > 0.0:
             self.run_peak = max(self.run_peak, self.evidence)
         elif self.run_peak > 0.0:
-            self.bar_value = max(self.bar_value * keep, self.run_peak)
-            self.bar_at, self.run_peak, keep = now, 0.0, 1.0
+            self._remember_run(now, keep)
+            keep = 1.0
         return self.bar_value * keep
+
+    def _remember_run(self, now: float, keep: float) -> None:
+        """The current run of evidence is over (or its signal resolved): it raises the bar."""
+        self.bar_value = max(self.bar_value * keep, self.run_peak)
+        self.bar_at, self.run_peak = now, 0.0
 
     def severity_for(self, surprise: float, observed: float, expected: float) -> Severity:
         cfg = self.config
@@ -229,6 +234,10 @@ class EpisodeGate:
         if self.calm_streak >= cfg.resolve_after:
             self.is_open = False
             self.hot_streak, self.cusum = 0, 0.0
+            # The evidence of a big burst takes hours to drain; the episode it
+            # paged for is over now, so it sets the bar for what comes next.
+            now = end.timestamp()
+            self._remember_run(now, _decay_s(now - self.bar_at, cfg.bar_half_life))
             return "resolved"
         severity = self.severity_for(surprise, observed, expected) if hot else self.severity
         changed = severity is not None and (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -140,3 +141,42 @@ def test_bundled_incident_fires_early_and_calm_baseline_stays_quiet() -> None:
     # Hysteresis: each detector opens once for the whole incident.
     opens = Counter((s.subject, s.kind) for s in signals if s.state == "open")
     assert max(opens.values()) == 1
+
+
+NAB_CVS = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "data"
+    / "nab-realtweets-dev"
+    / "Twitter_volume_CVS.csv"
+)
+
+
+@pytest.mark.skipif(not NAB_CVS.exists(), reason="NAB dev data not present")
+def test_backtest_of_a_nab_series_is_well_formed(tmp_path: Path) -> None:
+    """Structure of the output on a real series (the score itself is a benchmark, bench/nab.py)."""
+    from analyze.detectors import DetectorConfig
+
+    out = tmp_path / "cvs.csv"
+    assert main(["backtest", str(NAB_CVS), "--output", str(out)]) == 0
+    with NAB_CVS.open() as fh:
+        source = list(csv.DictReader(fh))
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    # One row per input row, same timestamps and values, in order.
+    assert [(r["timestamp"], r["value"]) for r in rows] == [
+        (s["timestamp"], s["value"]) for s in source
+    ]
+    assert all(0.0 <= float(r["anomaly_score"]) < 1.0 for r in rows)
+    assert all(float(r["expected"]) > 0.0 for r in rows)
+    assert {r["alert"] for r in rows} <= {"0", "1"}
+    cfg = DetectorConfig()
+    alerts = [i for i, r in enumerate(rows) if r["alert"] == "1"]
+    assert alerts, "a real series with labelled bursts pages at least once"
+    assert alerts[0] >= cfg.min_history
+    for i in alerts:
+        # A page is for a count above its expectation and past the count floor.
+        assert float(rows[i]["value"]) >= max(cfg.min_count, float(rows[i]["expected"]))
+    # Hysteresis: a signal resolves only after resolve_after calm windows and a
+    # new one needs persistence hot windows, so pages are never back to back.
+    assert all(b - a >= cfg.resolve_after + cfg.persistence for a, b in itertools.pairwise(alerts))

@@ -12,6 +12,7 @@ from analyze.baseline import Expectation
 from analyze.detectors import (
     Assessment,
     CountDetector,
+    DetectorConfig,
     NegativeSurgeDetector,
     OutageBurstDetector,
     build_signal,
@@ -184,3 +185,37 @@ def test_outage_burst_opens_and_its_signal_carries_evidence() -> None:
     assert opened.evidence.samples[0].text == "acme is down"
     assert opened.evidence.trend[-1] == 9
     assert resolved.resolved_at is not None
+
+
+def test_a_smaller_burst_soon_after_a_big_one_does_not_page_again() -> None:
+    """The self-calibrating bar: a subject's own recent bursts raise its bar, for a while."""
+
+    def opened(config: DetectorConfig) -> list[int]:
+        rng = np.random.default_rng(8)
+        values = [float(rng.poisson(30)) for _ in range(288 * 3)]
+        big, small = 288 * 2, 288 * 2 + 36  # the second burst comes three hours later
+        values[big : big + 6] = [float(rng.poisson(400)) for _ in range(6)]
+        values[small : small + 3] = [float(rng.poisson(200)) for _ in range(3)]
+        steps = run(CountDetector(config), values)
+        return [i - big for i, a in enumerate(steps) if a.transition == "open"]
+
+    calibrated = opened(DetectorConfig())
+    assert len(calibrated) == 1 and 0 <= calibrated[0] <= 1
+    # Without the bar the smaller burst would have paged too.
+    assert len(opened(DetectorConfig(bar_half_life=timedelta(0)))) == 2
+
+
+def test_the_bar_decays_and_survives_a_restore() -> None:
+    detector = CountDetector()
+    rng = np.random.default_rng(9)
+    values = [float(rng.poisson(30)) for _ in range(288)]
+    values[200:204] = [400.0, 420.0, 380.0, 390.0]
+    run(detector, values)
+    end = T0 + 288 * STEP
+    bar_now = detector.gate.track(end, 0.0)
+    assert bar_now > detector.config.open_surprise
+    copy = CountDetector()
+    copy.restore(detector.snapshot())
+    # A day later the same burst counts half (the default half-life is one day).
+    later = end + timedelta(days=1)
+    assert math.isclose(copy.gate.track(later, 0.0), bar_now / 2, rel_tol=1e-6)
