@@ -65,7 +65,8 @@ def read_all(settings: DetectSettings, topic: str) -> list[Any]:
             records = list(read_to_end(reader, topic))
         finally:
             reader.close(autocommit=False)
-        if previous is not None and len(records) == len(previous):
+        # An empty read can mean a fresh client without the topic's metadata yet.
+        if previous is not None and len(records) == len(previous) and records:
             return records
         previous = records
         time.sleep(1.0)
