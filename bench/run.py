@@ -26,7 +26,12 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 #: Other benchmark modules: each has ``main() -> dict[str, Any]`` returning
 #: {"title": str, "rows": [(metric, value, target)], ...}, or an adapter below.
-OTHER_BENCHES = ("bench.bench_scoring", "bench.bench_detection", "bench.bench_rules")
+OTHER_BENCHES = (
+    "bench.bench_scoring",
+    "bench.bench_detection",
+    "bench.nab",
+    "bench.bench_rules",
+)
 
 
 def _rules_summary() -> dict[str, Any]:
