@@ -138,6 +138,10 @@ class Gazetteer:
         return tuple(dict.fromkeys(name for _, name in kept))
 
     def _written_as_place(self, original: str, surface: str, rule: str) -> bool:
+        # Both rules need the name exactly as written in the gazetteer: most
+        # matches of "IN" or "Nice" are "in" and "nice", settled without a pattern.
+        if surface not in original:
+            return False
         pattern = self._patterns.get(surface)
         if pattern is None:
             if rule == "exact_case":

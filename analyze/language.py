@@ -21,6 +21,7 @@ Order, cheapest first:
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import pycld2  # type: ignore[import-untyped]  # C extension without type stubs
@@ -90,15 +91,13 @@ def normalise_declared(declared: str | None) -> str | None:
 def _latin_letters_only(text: str) -> tuple[bool, bool]:
     """(has letters, every letter is Latin script)."""
     if text.isascii():
-        return any(ch.isalpha() for ch in text), True
-    has_letters = False
-    for ch in text:
+        return _ASCII_LETTER.search(text) is not None, True
+    # Latin letters live below U+0250 and in the Latin Extended Additional block;
+    # a letter anywhere else is not Latin (emoji there are not letters).
+    for ch in _BEYOND_LATIN.findall(text):
         if ch.isalpha():
-            has_letters = True
-            # Latin letters live below U+0250 and in the Latin Extended Additional block.
-            if ord(ch) >= 0x250 and not 0x1E00 <= ord(ch) <= 0x1EFF:
-                return True, False
-    return has_letters, True
+            return True, False
+    return _LATIN_LETTER.search(text) is not None, True
 
 
 def detect_language(text: str, declared: str | None, function_words: dict[str, int]) -> str | None:
@@ -107,7 +106,7 @@ def detect_language(text: str, declared: str | None, function_words: dict[str, i
     if lang is not None:
         return lang
     english = function_words.get("en", 0)
-    others = sum(n for code, n in function_words.items() if code != "en")
+    others = sum(function_words.values()) - english
     if english >= 2 and english >= 3 * others:
         return "en"
     if english == 1 and others == 0 and text.isascii():
@@ -128,11 +127,28 @@ def detect_language(text: str, declared: str | None, function_words: dict[str, i
     return "en" if latin else UNDETERMINED
 
 
+_ASCII_LETTER = re.compile("[A-Za-z]")
+_BEYOND_LATIN = re.compile("[\u0250-\u1dff\u1f00-\U0010ffff]")
+# Every character str.isalpha() calls a letter in the Latin ranges, spelled out
+# once so that one regular-expression search replaces a loop over the text.
+_LATIN_LETTER = re.compile(
+    "["
+    + re.escape(
+        "".join(ch for ch in map(chr, [*range(0x250), *range(0x1E00, 0x1F00)]) if ch.isalpha())
+    )
+    + "]"
+)
+# C0 controls other than tab, line feed and carriage return, which CLD2 refuses.
+_C0_CONTROLS = bytes(b for b in range(0x20) if b not in (9, 10, 13))
+_C0_CONTROL = re.compile(b"[" + re.escape(_C0_CONTROLS) + b"]")
+_C0_TO_SPACE = bytes.maketrans(_C0_CONTROLS, b" " * len(_C0_CONTROLS))
+
+
 def _cld2(text: str) -> str | None:
     # CLD2 wants valid UTF-8 without C0 controls; lone surrogates become "?".
     data = text.encode("utf-8", "replace")
-    if any(b < 0x20 and b not in (9, 10, 13) for b in data):
-        data = bytes(b if b >= 0x20 or b in (9, 10, 13) else 0x20 for b in data)
+    if _C0_CONTROL.search(data) is not None:
+        data = data.translate(_C0_TO_SPACE)
     try:
         reliable, _, details = pycld2.detect(data)
     except pycld2.error:

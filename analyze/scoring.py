@@ -30,7 +30,7 @@ from analyze.gazetteer import Gazetteer, default_gazetteer
 from analyze.language import UNDETERMINED, detect_language
 from analyze.outage import NOT_A_REPORT, analyze_outage
 from analyze.sentiment import incident_compound
-from earful.events import OutageAnalysis, SentimentLabel, SentimentScore, VaderScores
+from earful.events import OutageAnalysis, SentimentLabel, SentimentScore
 
 __all__ = ["DEFAULT_MAX_CHARS", "MODEL_NAME", "Scorer", "TextScore", "label_for"]
 
@@ -111,9 +111,8 @@ class Scorer:
             reason = f"language '{lang}' is not scored: VADER reads English only"
             return TextScore(lang, None, reason, outage)
         raw = self._vader.polarity_scores(text)
-        vader = VaderScores(
-            neg=raw["neg"], neu=raw["neu"], pos=raw["pos"], compound=raw["compound"]
-        )
-        compound = incident_compound(vader.compound, cues)
-        sentiment = SentimentScore(label=label_for(compound), compound=compound, vader=vader)
+        compound = incident_compound(raw["compound"], cues)
+        # VADER's dict ({neg, neu, pos, compound}) is validated as VaderScores
+        # in the same call: one validation instead of two.
+        sentiment = SentimentScore(label=label_for(compound), compound=compound, vader=raw)
         return TextScore(lang, sentiment, None, outage)
