@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from operator import itemgetter
 from typing import NamedTuple
 
 import ahocorasick  # type: ignore[import-not-found]  # C extension without type stubs
@@ -82,7 +83,9 @@ NEGATORS = frozenset(
 #: How far back (in words) a negator reaches.
 NEGATION_WINDOW = 2
 
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# The look-ahead ("h" or "w", in the same case-insensitive sense) lets most
+# positions fail at once; the matches are the same.
+_URL = re.compile(r"(?=[hw])(?:https?://|www\.)\S+", re.IGNORECASE)
 # Fediverse handles carry an instance (@user@mastodon.social). The look-behind
 # comes after the "@" or "#" (the same condition: no word character before it)
 # so that the engine can jump from one "@" or "#" to the next: 4x faster.
@@ -137,12 +140,17 @@ def normalise(text: str) -> str:
         text = _HASHTAG.sub(_hashtag_words, text)
     if text.isascii():
         # Most posts: one byte-table pass instead of three regular expressions.
-        text = text.encode("ascii").translate(_ASCII_TABLE).decode("ascii").replace(".", " . ")
+        text = text.encode("ascii").translate(_ASCII_TABLE).decode("ascii")
+        if "." in text:
+            text = text.replace(".", " . ")
     else:
         text = _APOSTROPHES.sub("'", text.lower())
         text = _SENTENCE_END.sub(" . ", text)
         text = _NON_WORD.sub(" ", text)
-    text = f" {' '.join(text.split())} "
+    text = " ".join(text.split())
+    if "'" not in text:
+        return f" {text} . "
+    text = f" {text} "
     # Quotes around words go; apostrophes inside them (can't, it's) stay.
     while " '" in text or "' " in text:
         text = text.replace(" '", " ").replace("' ", " ")
@@ -185,6 +193,10 @@ class TextCues(NamedTuple):
         if kind in SCORED_KINDS:
             return any(c.entry.kind == kind and not c.negated for c in self.scored)
         return any(e.kind == kind for e in self.tags)
+
+
+_LONGEST_THEN_LEFTMOST = itemgetter(0, 1)
+_START = itemgetter(1)
 
 
 def _read(name: str) -> list[list[str]]:
@@ -239,7 +251,7 @@ class CueScanner:
 
     def scan(self, text: str) -> TextCues:
         norm = normalise(text)
-        candidates: list[tuple[int, int, Entry]] = []
+        candidates: list[tuple[int, int, int, Entry]] = []
         tags: list[Entry] = []
         function_words: dict[str, int] = {}
         for end, (length, langs, scored_entries, tagged_entries) in self._automaton.iter(norm):
@@ -247,7 +259,8 @@ class CueScanner:
                 function_words[lang] = function_words.get(lang, 0) + 1
             if scored_entries:
                 start = end - length + 1
-                candidates.extend((start, end, entry) for entry in scored_entries)
+                for entry in scored_entries:
+                    candidates.append((start - end, start, end, entry))
             if tagged_entries:
                 tags.extend(tagged_entries)
         scored = self._resolve(norm, candidates) if candidates else ()
@@ -259,32 +272,30 @@ class CueScanner:
                 if kind == "laugh":
                     laughs += 1
                 valence += value
-        return TextCues(
-            normalised=norm,
-            scored=scored,
-            tags=tuple(tags),
-            function_words=function_words,
-            laugh_emoji=laughs,
-            emoji_valence=valence,
-        )
+        # (normalised, scored, tags, function_words, laugh_emoji, emoji_valence)
+        return TextCues(norm, scored, tuple(tags), function_words, laughs, valence)
 
     @staticmethod
-    def _resolve(norm: str, candidates: list[tuple[int, int, Entry]]) -> tuple[Cue, ...]:
+    def _resolve(norm: str, candidates: list[tuple[int, int, int, Entry]]) -> tuple[Cue, ...]:
+        """Non-overlapping cues from (start - end, start, end, entry) candidates."""
         # Longest phrase first, then leftmost: "not working again" is one failure,
         # not a failure and a recovery. Neighbours share their framing space.
-        candidates.sort(key=lambda c: (c[0] - c[1], c[0]))
+        if len(candidates) > 1:
+            candidates.sort(key=_LONGEST_THEN_LEFTMOST)
         taken: list[tuple[int, int]] = []
         cues: list[Cue] = []
-        for start, end, entry in candidates:
-            if any(start < e - 1 and s + 1 < end for s, e in taken):
+        for _, start, end, entry in candidates:
+            if taken and any(start < e - 1 and s + 1 < end for s, e in taken):
                 continue
-            before = norm[max(0, start - 60) : start].split()
+            # The last words before the phrase (rsplit: only the last two are needed).
+            before = norm[max(0, start - 60) : start].rsplit(None, NEGATION_WINDOW)
             if before and before[-1] in entry.not_after:
                 continue
             taken.append((start, end))
-            negated = any(w in NEGATORS for w in before[-NEGATION_WINDOW:])
+            negated = not NEGATORS.isdisjoint(before[-NEGATION_WINDOW:])
             cues.append(Cue(entry, start, negated))
-        cues.sort(key=lambda c: c.start)
+        if len(cues) > 1:
+            cues.sort(key=_START)
         return tuple(cues)
 
 

@@ -37,6 +37,9 @@ __all__ = ["DEFAULT_MAX_CHARS", "MODEL_NAME", "Scorer", "TextScore", "label_for"
 MODEL_NAME = "earful-incident/2 vader-3.3.2 cld2-0.42"
 #: Longest text analysed in full; the rest of a longer text is ignored.
 DEFAULT_MAX_CHARS = 10_000
+#: Pydantic's validator for the model, called directly on a dict (faster than
+#: ``SentimentScore(...)``, which builds the same dict from keywords first).
+_validate_sentiment = SentimentScore.__pydantic_validator__.validate_python
 
 
 class TextScore(NamedTuple):
@@ -81,12 +84,13 @@ class Scorer:
         else:
             self._gazetteer = gazetteer or None
         self._max_chars = max_chars
-        self._cache: OrderedDict[tuple[str, str | None], TextScore] = OrderedDict()
+        self._cache: OrderedDict[str | tuple[str, str], TextScore] = OrderedDict()
         self._cache_size = cache_size
         self.cache_hits = 0
 
     def score(self, text: str, declared_lang: str | None = None) -> TextScore:
-        key = (text, declared_lang)
+        # Most posts declare no language: the text alone is the key (no tuple to build).
+        key: str | tuple[str, str] = text if declared_lang is None else (text, declared_lang)
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
@@ -112,7 +116,9 @@ class Scorer:
             return TextScore(lang, None, reason, outage)
         raw = self._vader.polarity_scores(text)
         compound = incident_compound(raw["compound"], cues)
-        # VADER's dict ({neg, neu, pos, compound}) is validated as VaderScores
-        # in the same call: one validation instead of two.
-        sentiment = SentimentScore(label=label_for(compound), compound=compound, vader=raw)
+        # VADER's own dict ({neg, neu, pos, compound}) is validated as VaderScores
+        # in the same call as the rest: one validation, straight from a dict.
+        sentiment = _validate_sentiment(
+            {"label": label_for(compound), "compound": compound, "vader": raw}
+        )
         return TextScore(lang, sentiment, None, outage)
