@@ -58,6 +58,51 @@ def label_for(compound: float) -> SentimentLabel:
     return "neutral"
 
 
+#: A TextScore as plain values: (lang, unscored_reason, outage, label,
+#: compound, vader neg, neu, pos, compound); the last five are None when unscored.
+_Remembered = tuple[
+    str | None,
+    str | None,
+    OutageAnalysis | None,
+    SentimentLabel | None,
+    float | None,
+    float | None,
+    float | None,
+    float | None,
+    float | None,
+]
+
+
+def _remembered(result: TextScore) -> _Remembered:
+    sentiment = result.sentiment
+    if sentiment is None:
+        return (result.lang, result.unscored_reason, result.outage, *_UNSCORED)
+    vader = sentiment.vader
+    return (
+        result.lang,
+        result.unscored_reason,
+        result.outage,
+        sentiment.label,
+        sentiment.compound,
+        vader.neg,
+        vader.neu,
+        vader.pos,
+        vader.compound,
+    )
+
+
+_UNSCORED = (None, None, None, None, None, None)
+
+
+def _recall(hit: _Remembered) -> TextScore:
+    lang, reason, outage, label, compound, neg, neu, pos, vader_compound = hit
+    if label is None:
+        return TextScore(lang, None, reason, outage)
+    vader = {"neg": neg, "neu": neu, "pos": pos, "compound": vader_compound}
+    sentiment = _validate_sentiment({"label": label, "compound": compound, "vader": vader})
+    return TextScore(lang, sentiment, reason, outage)
+
+
 class Scorer:
     """Scores texts; remembers recent texts so reposts are not scored twice.
 
@@ -88,8 +133,11 @@ class Scorer:
         # older one is dropped whole. The last cache_size texts are always
         # remembered (up to twice as many), for less work per text than an LRU
         # OrderedDict (no linked list, no eviction per insert).
-        self._recent: dict[str | tuple[str, str], TextScore] = {}
-        self._older: dict[str | tuple[str, str], TextScore] = {}
+        # The cache keeps plain values (_Remembered), not the pydantic models: tens
+        # of thousands of retained models cost the garbage collector more, per
+        # text scored, than rebuilding a model for the few reposts.
+        self._recent: dict[str | tuple[str, str], _Remembered] = {}
+        self._older: dict[str | tuple[str, str], _Remembered] = {}
         self._cache_size = cache_size
         self.cache_hits = 0
 
@@ -103,13 +151,13 @@ class Scorer:
                 self._remember(key, hit)
         if hit is not None:
             self.cache_hits += 1
-            return hit
+            return _recall(hit)
         result = self._score(text[: self._max_chars], declared_lang)
         if self._cache_size:
-            self._remember(key, result)
+            self._remember(key, _remembered(result))
         return result
 
-    def _remember(self, key: str | tuple[str, str], result: TextScore) -> None:
+    def _remember(self, key: str | tuple[str, str], result: _Remembered) -> None:
         self._recent[key] = result
         if len(self._recent) >= self._cache_size:
             self._older = self._recent

@@ -24,7 +24,7 @@ def test_the_last_cache_size_texts_are_never_scored_again() -> None:
         scorer.score(text)
         # Every one of the last 10 texts, reposted now, comes from the cache.
         for recent in texts[max(0, i - 9) : i + 1]:
-            assert scorer.score(recent) is scorer.score(recent)
+            assert scorer.score(recent) == scorer.score(recent)
     assert scorer.scored == texts
     assert scorer.cache_hits >= 35 * 2
 
@@ -59,7 +59,8 @@ def test_declared_language_is_part_of_the_key() -> None:
     assert len(scorer.scored) == 3
     assert english.lang == "en" and french.lang == "fr"
     assert french.sentiment is None and english.sentiment is not None
-    assert undeclared is scorer.score("acme est en panne", None)
+    assert undeclared == scorer.score("acme est en panne", None)
+    assert len(scorer.scored) == 3
 
 
 def test_no_cache_scores_every_time() -> None:
