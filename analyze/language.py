@@ -102,9 +102,10 @@ def _latin_letters_only(text: str) -> tuple[bool, bool]:
 
 def detect_language(text: str, declared: str | None, function_words: dict[str, int]) -> str | None:
     """The post's language as ISO 639-1, "und" when unknown, None when it has no letters."""
-    lang = normalise_declared(declared)
-    if lang is not None:
-        return lang
+    if declared:
+        lang = normalise_declared(declared)
+        if lang is not None:
+            return lang
     english = function_words.get("en", 0)
     others = sum(function_words.values()) - english
     if english >= 2 and english >= 3 * others:
