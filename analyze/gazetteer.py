@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 
 import ahocorasick  # type: ignore[import-not-found]  # C extension without type stubs
@@ -80,6 +81,9 @@ def _gazetteer_entries() -> Iterable[tuple[str, Place]]:
             yield alias, Place(name, kind, 0)
 
 
+_LONGEST_THEN_LEFTMOST = itemgetter(0, 1)
+
+
 class Gazetteer:
     """Finds place names in text; build once per process (see :func:`default_gazetteer`)."""
 
@@ -119,21 +123,29 @@ class Gazetteer:
 
         ``normalised`` is :func:`analyze.cues.normalise` of ``original``.
         """
-        found: list[tuple[int, int, Place, str, str]] = []
+        # (-length, start, end, place, surface, rule): sorts longest first, then leftmost.
+        found: list[tuple[int, int, int, Place, str, str]] = []
         for end, (length, place, surface, rule) in self._automaton.iter(normalised):
-            found.append((end - length + 1, end, place, surface, rule))
+            if rule != "any" and surface not in original:
+                # Not written as the gazetteer writes it ("of", "time" for Of and
+                # Time, most matches): it can never count, and it blocks no other name.
+                continue
+            found.append((-length, end - length + 1, end, place, surface, rule))
         if not found:
             return ()
-        found.sort(key=lambda m: (m[0] - m[1], m[0]))
+        if len(found) > 1:
+            found.sort(key=_LONGEST_THEN_LEFTMOST)
         taken: list[tuple[int, int]] = []
         kept: list[tuple[int, str]] = []
-        for start, end, place, surface, rule in found:
-            if any(start < e - 1 and s + 1 < end for s, e in taken):
+        for _, start, end, place, surface, rule in found:
+            if taken and any(start < e - 1 and s + 1 < end for s, e in taken):
                 continue
             if rule != "any" and not self._written_as_place(original, surface, rule):
                 continue
             taken.append((start, end))
             kept.append((start, place.name))
+        if len(kept) == 1:
+            return (kept[0][1],)
         kept.sort()
         return tuple(dict.fromkeys(name for _, name in kept))
 
