@@ -202,6 +202,7 @@ class TextCues(NamedTuple):
 
 _LONGEST_THEN_LEFTMOST = itemgetter(0, 1)
 _START = itemgetter(1)
+_tuple_new = tuple.__new__
 
 
 def _read(name: str) -> list[list[str]]:
@@ -277,8 +278,9 @@ class CueScanner:
                 if kind == "laugh":
                     laughs += 1
                 valence += value
-        # (normalised, scored, tags, function_words, laugh_emoji, emoji_valence)
-        return TextCues(norm, scored, tuple(tags), function_words, laughs, valence)
+        # TextCues(normalised, scored, tags, function_words, laugh_emoji, emoji_valence),
+        # built as the tuple it is (a named tuple's __new__ is a Python function).
+        return _tuple_new(TextCues, (norm, scored, tuple(tags), function_words, laughs, valence))
 
     @staticmethod
     def _resolve(norm: str, candidates: list[tuple[int, int, int, Entry]]) -> tuple[Cue, ...]:
@@ -298,7 +300,7 @@ class CueScanner:
                 continue
             taken.append((start, end))
             negated = not NEGATORS.isdisjoint(before[-NEGATION_WINDOW:])
-            cues.append(Cue(entry, start, negated))
+            cues.append(_tuple_new(Cue, (entry, start, negated)))
         if len(cues) > 1:
             cues.sort(key=_START)
         return tuple(cues)

@@ -20,7 +20,7 @@ cached (at least the last ``cache_size``), so reposts are not scored twice.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -58,49 +58,16 @@ def label_for(compound: float) -> SentimentLabel:
     return "neutral"
 
 
-#: A TextScore as plain values: (lang, unscored_reason, outage, label,
-#: compound, vader neg, neu, pos, compound); the last five are None when unscored.
-_Remembered = tuple[
-    str | None,
-    str | None,
-    OutageAnalysis | None,
-    SentimentLabel | None,
-    float | None,
-    float | None,
-    float | None,
-    float | None,
-    float | None,
-]
-
-
-def _remembered(result: TextScore) -> _Remembered:
-    sentiment = result.sentiment
-    if sentiment is None:
-        return (result.lang, result.unscored_reason, result.outage, *_UNSCORED)
-    vader = sentiment.vader
-    return (
-        result.lang,
-        result.unscored_reason,
-        result.outage,
-        sentiment.label,
-        sentiment.compound,
-        vader.neg,
-        vader.neu,
-        vader.pos,
-        vader.compound,
-    )
-
-
-_UNSCORED = (None, None, None, None, None, None)
+#: What a TextScore is made of, as plain values: (lang, unscored_reason,
+#: outage, the dict the sentiment model was validated from, or None).
+_Remembered = tuple[str | None, str | None, OutageAnalysis | None, dict[str, Any] | None]
+_tuple_new = tuple.__new__
 
 
 def _recall(hit: _Remembered) -> TextScore:
-    lang, reason, outage, label, compound, neg, neu, pos, vader_compound = hit
-    if label is None:
-        return TextScore(lang, None, reason, outage)
-    vader = {"neg": neg, "neu": neu, "pos": pos, "compound": vader_compound}
-    sentiment = _validate_sentiment({"label": label, "compound": compound, "vader": vader})
-    return TextScore(lang, sentiment, reason, outage)
+    lang, reason, outage, sentiment_fields = hit
+    sentiment = None if sentiment_fields is None else _validate_sentiment(sentiment_fields)
+    return _tuple_new(TextScore, (lang, sentiment, reason, outage))
 
 
 class Scorer:
@@ -152,9 +119,9 @@ class Scorer:
         if hit is not None:
             self.cache_hits += 1
             return _recall(hit)
-        result = self._score(text[: self._max_chars], declared_lang)
+        result, remembered = self._score(text[: self._max_chars], declared_lang)
         if self._cache_size:
-            self._remember(key, _remembered(result))
+            self._remember(key, remembered)
         return result
 
     def _remember(self, key: str | tuple[str, str], result: _Remembered) -> None:
@@ -163,22 +130,29 @@ class Scorer:
             self._older = self._recent
             self._recent = {}
 
-    def _score(self, text: str, declared_lang: str | None) -> TextScore:
+    def _score(self, text: str, declared_lang: str | None) -> tuple[TextScore, _Remembered]:
+        """The text's score, and the same as plain values for the cache."""
         if not text or text.isspace():
-            return TextScore(None, None, "empty text", NOT_A_REPORT)
+            return _unscored(None, "empty text", NOT_A_REPORT)
         cues = self._scanner.scan(text)
         lang = detect_language(text, declared_lang, cues.function_words)
         outage = analyze_outage(text, cues, self._gazetteer)
         if lang == UNDETERMINED:
-            return TextScore(lang, None, "language not identified", outage)
+            return _unscored(lang, "language not identified", outage)
         if lang is not None and lang != "en":
             reason = f"language '{lang}' is not scored: VADER reads English only"
-            return TextScore(lang, None, reason, outage)
+            return _unscored(lang, reason, outage)
         raw = self._vader.polarity_scores(text)
         compound = incident_compound(raw["compound"], cues)
         # VADER's own dict ({neg, neu, pos, compound}) is validated as VaderScores
-        # in the same call as the rest: one validation, straight from a dict.
-        sentiment = _validate_sentiment(
-            {"label": label_for(compound), "compound": compound, "vader": raw}
-        )
-        return TextScore(lang, sentiment, None, outage)
+        # in the same call as the rest: one validation, straight from a dict
+        # (pydantic copies the values; the cache keeps the dict, not the model).
+        fields = {"label": label_for(compound), "compound": compound, "vader": raw}
+        result = _tuple_new(TextScore, (lang, _validate_sentiment(fields), None, outage))
+        return result, (lang, None, outage, fields)
+
+
+def _unscored(
+    lang: str | None, reason: str, outage: OutageAnalysis
+) -> tuple[TextScore, _Remembered]:
+    return _tuple_new(TextScore, (lang, None, reason, outage)), (lang, reason, outage, None)

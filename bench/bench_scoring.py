@@ -13,10 +13,11 @@ exists. Two streams:
 
 Each round times the bare ``SentimentIntensityAnalyzer().polarity_scores``
 loop and ``Scorer.score`` back to back; the best of ``--rounds`` is kept for
-each. The target is Earful >= 70% of bare VADER's throughput. Writes
+each; with ``--repeat N`` the whole comparison runs N times and the median
+run is reported. The target is Earful >= 70% of bare VADER's throughput. Writes
 ``bench/results/scoring.json`` and prints a markdown table.
 
-    python -m bench.bench_scoring [--rounds 5]
+    python -m bench.bench_scoring [--rounds 5] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -239,8 +240,17 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
-def main(rounds: int = 5) -> dict[str, Any]:
-    result = run_bench(rounds)
+def main(rounds: int = 5, repeat: int = 1) -> dict[str, Any]:
+    # On a shared machine one run can be unlucky: run the whole comparison
+    # ``repeat`` times and keep the median run (by the unique-text ratio),
+    # recording every run's ratios next to it.
+    runs = [run_bench(rounds) for _ in range(max(1, repeat))]
+    runs.sort(key=lambda r: r["unique"]["ratio"])
+    result = runs[len(runs) // 2]
+    result["runs"] = [
+        {"unique_ratio": r["unique"]["ratio"], "with_reposts_ratio": r["with_reposts"]["ratio"]}
+        for r in runs
+    ]
     result["quality"] = {"groundtruth": groundtruth_r(), "crisislex": crisislex_scores()}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "scoring.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -251,13 +261,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
+        "--repeat", type=int, default=1, help="whole runs; the median run is reported"
+    )
+    parser.add_argument(
         "--examples", action="store_true", help="print the VADER-versus-Earful example table only"
     )
     args = parser.parse_args()
     if args.examples:
         print(examples_table())
         raise SystemExit(0)
-    out = main(args.rounds)
+    out = main(args.rounds, args.repeat)
     print("| benchmark | result | target |\n|---|---|---|")
     for metric, value, target in out["rows"]:
         print(f"| scoring: {metric} | {value} | {target} |")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from analyze.scoring import Scorer, TextScore
+from typing import Any
+
+from analyze.scoring import Scorer
 
 
 class CountingScorer(Scorer):
@@ -12,7 +14,7 @@ class CountingScorer(Scorer):
         super().__init__(cache_size, gazetteer=None)
         self.scored: list[str] = []
 
-    def _score(self, text: str, declared_lang: str | None) -> TextScore:
+    def _score(self, text: str, declared_lang: str | None) -> Any:
         self.scored.append(text)
         return super()._score(text, declared_lang)
 
