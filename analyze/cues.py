@@ -133,6 +133,65 @@ def _ascii_table() -> bytes:
 _ASCII_TABLE = _ascii_table()
 
 
+def _non_ascii_path_table() -> bytes:
+    """What the non-ASCII expressions do to ASCII characters, one byte each.
+
+    Lower case; ` is an apostrophe; sentence ends become "." (runs of them
+    are then one " . ", by _DOTS); anything else but letters, digits, ' and
+    "." becomes a space (the underscore too).
+    """
+    table = bytearray(range(256))
+    for code in range(128):
+        ch = chr(code)
+        if ch.isupper():
+            table[code] = ord(ch.lower())
+        elif ch == "`":
+            table[code] = ord("'")
+        elif ch in ".!?;:,":
+            table[code] = ord(".")
+        elif not ch.isalnum() and ch != "'":
+            table[code] = ord(" ")
+    return bytes(table)
+
+
+_NON_ASCII_PATH_TABLE = _non_ascii_path_table()
+_DOTS = re.compile(r"\.+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_APOSTROPHE_CHARS = frozenset("\u2019\u2018\u02bc\u00b4")
+_SENTENCE_END_CHARS = frozenset("\u2026\u3002\uff01\uff1f")
+#: What each non-ASCII character seen so far stands for in ASCII: "'" (an
+#: apostrophe), "." (a sentence end), " " (an emoji, a symbol, a space: not
+#: a word character, and unchanged by lower()), or "" (a letter or digit:
+#: the text needs the full expressions). Bounded: past _NON_ASCII_AS_MAX
+#: characters, new ones are worked out each time.
+_NON_ASCII_AS: dict[str, str] = {}
+_NON_ASCII_AS_MAX = 20_000
+
+
+def _ascii_for(ch: str) -> str:
+    if ch in _APOSTROPHE_CHARS:
+        return "'"
+    if ch in _SENTENCE_END_CHARS:
+        return "."
+    if ch.lower() == ch and not ch.isalnum():
+        return " "
+    return ""
+
+
+def _as_ascii(text: str) -> str | None:
+    """The text with its non-ASCII characters replaced, or None if one is a letter."""
+    for ch in set(_NON_ASCII.findall(text)):
+        stand_in = _NON_ASCII_AS.get(ch)
+        if stand_in is None:
+            stand_in = _ascii_for(ch)
+            if len(_NON_ASCII_AS) < _NON_ASCII_AS_MAX:
+                _NON_ASCII_AS[ch] = stand_in
+        if not stand_in:
+            return None
+        text = text.replace(ch, stand_in)
+    return text
+
+
 def normalise(text: str) -> str:
     """Lower-case words between single spaces, framed by spaces, ending with " . "."""
     if "http" in text or "www." in text:
@@ -147,11 +206,19 @@ def normalise(text: str) -> str:
         if "." in text:
             text = text.replace(".", " . ")
     else:
-        text = _APOSTROPHES.sub("'", text.lower())
-        text = _SENTENCE_END.sub(" . ", text)
-        text = _NON_WORD.sub(" ", text)
-        if "_" in text:
-            text = text.replace("_", " ")
+        ascii_text = _as_ascii(text)
+        if ascii_text is not None:
+            # ASCII plus emoji and punctuation (most other posts): the same result
+            # as the three expressions below, by a byte table.
+            text = ascii_text.encode("ascii").translate(_NON_ASCII_PATH_TABLE).decode("ascii")
+            if "." in text:
+                text = _DOTS.sub(" . ", text)
+        else:
+            text = _APOSTROPHES.sub("'", text.lower())
+            text = _SENTENCE_END.sub(" . ", text)
+            text = _NON_WORD.sub(" ", text)
+            if "_" in text:
+                text = text.replace("_", " ")
     text = " ".join(text.split())
     if "'" not in text:
         return f" {text} . "
