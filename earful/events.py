@@ -47,7 +47,10 @@ __all__ = [
     "Evidence",
     "Mention",
     "MentionKind",
+    "OfficialUpdate",
     "OutageAnalysis",
+    "ReactionAudience",
+    "ReactionStats",
     "SampleMention",
     "ScoredMention",
     "SentimentLabel",
@@ -58,6 +61,7 @@ __all__ = [
     "SignalState",
     "Source",
     "TermCount",
+    "UpdateReaction",
     "VaderScores",
     "WindowStats",
     "decode",
@@ -88,9 +92,13 @@ SOURCES: Final[tuple[str, ...]] = Source.__args__  # type: ignore[attr-defined]
 
 MentionKind = Literal["post", "reply", "repost", "quote", "comment", "article", "status_update"]
 SentimentLabel = Literal["negative", "neutral", "positive"]
-SignalKind = Literal["volume_spike", "negative_surge", "outage_burst"]
+#: ``comms_silence`` is the communications signal: an outage is open, questions
+#: rise, and the organisation has said nothing for too long.
+SignalKind = Literal["volume_spike", "negative_surge", "outage_burst", "comms_silence"]
 SignalState = Literal["open", "update", "resolved"]
 Severity = Literal["info", "warning", "critical"]
+#: Whose reaction: everyone, only replies to the official account, or everyone else.
+ReactionAudience = Literal["all", "replies", "others"]
 AlertStatus = Literal["firing", "resolved"]
 
 
@@ -296,6 +304,71 @@ class Signal(_Versioned):
     expected: float
     score: float = Field(ge=0.0, le=1.0, description="Anomaly score in [0, 1].")
     evidence: Evidence = Field(default_factory=Evidence)
+
+
+class OfficialUpdate(_Versioned):
+    """Something the organisation said in public: a status-page update or an official post.
+
+    Topic ``earful.updates.v1``, keyed by ``subject``; one record per (mention, subject).
+    ``id`` is the mention id, so consumers deduplicate on ``(id, subject)``.
+    """
+
+    id: str = Field(description="The official mention's id.")
+    subject: str
+    source: Source
+    kind: MentionKind
+    url: str | None = None
+    author: str
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+    created_at: UtcDatetime = Field(description="When it was posted (event time).")
+    status: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Status-page state if known: investigating, identified, monitoring, resolved.",
+    )
+
+
+class ReactionStats(_Record):
+    """The public's conversation in one span of event time, for one audience."""
+
+    span_start: UtcDatetime
+    span_end: UtcDatetime
+    mentions: int = Field(ge=0)
+    unique_authors: int = Field(ge=0)
+    per_minute: float = Field(ge=0.0, description="Mentions per minute.")
+    negative_share: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Null when no mention in the span was scored."
+    )
+    outage_reports_per_minute: float = Field(ge=0.0)
+    question_share: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Share asking for information ('any update?'); null when the span is empty.",
+    )
+
+
+class UpdateReaction(_Versioned):
+    """The measured change in the conversation after one official update.
+
+    Topic ``earful.reactions.v1``, keyed by ``subject``. An observed before/after
+    change, not a proven effect: other things happen at the same time.
+    ``expected`` is what the learned baseline predicted for the after span,
+    null while the baseline is cold.
+    """
+
+    update_id: str
+    subject: str
+    update_at: UtcDatetime
+    span_minutes: int = Field(ge=1)
+    audience: ReactionAudience
+    before: ReactionStats
+    after: ReactionStats
+    expected: ReactionStats | None = None
+    complete: bool = Field(
+        description="False when the after span was cut short by the next update."
+    )
+    computed_at: UtcDatetime
 
 
 class Alert(_Versioned):

@@ -8,7 +8,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from earful.events import SCHEMA_VERSION, Alert, Mention, ScoredMention, Signal, WindowStats
+from earful.events import (
+    SCHEMA_VERSION,
+    Alert,
+    Mention,
+    OfficialUpdate,
+    ScoredMention,
+    Signal,
+    UpdateReaction,
+    WindowStats,
+)
 
 __all__ = ["CONTRACT", "render_schemas", "write_schemas"]
 
@@ -19,6 +28,8 @@ CONTRACT: dict[str, type[BaseModel]] = {
     "window-stats": WindowStats,
     "signal": Signal,
     "alert": Alert,
+    "official-update": OfficialUpdate,
+    "update-reaction": UpdateReaction,
 }
 
 

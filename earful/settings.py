@@ -96,6 +96,8 @@ class BaseWorkerSettings(BaseSettings):
     topic_windows: str = "earful.windows.v1"
     topic_signals: str = "earful.signals.v1"
     topic_alerts: str = "earful.alerts.v1"
+    topic_updates: str = "earful.updates.v1"
+    topic_reactions: str = "earful.reactions.v1"
     topic_deadletter: str = "earful.deadletter"
     topic_partitions: int = Field(default=3, ge=1, le=1024)
     topic_replication: int = Field(default=1, ge=1, le=16)

@@ -30,6 +30,8 @@ def topic_specs(settings: BaseWorkerSettings) -> list[TopicSpec]:
         TopicSpec(settings.topic_scored, n, {"retention.ms": week}),
         TopicSpec(settings.topic_windows, n, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
         TopicSpec(settings.topic_signals, n, {"retention.ms": str(90 * 24 * 3600 * 1000)}),
+        TopicSpec(settings.topic_updates, n, {"retention.ms": str(90 * 24 * 3600 * 1000)}),
+        TopicSpec(settings.topic_reactions, n, {"retention.ms": str(90 * 24 * 3600 * 1000)}),
         # Alerts are state: the latest record per dedup key is what a restart needs.
         TopicSpec(
             settings.topic_alerts,

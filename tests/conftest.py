@@ -67,7 +67,16 @@ def settings_factory(kafka_bootstrap: str, unique_name: Callable[[str], str]) ->
     def make(cls: type[S] = BaseWorkerSettings, **overrides: Any) -> S:  # type: ignore[assignment]
         topics = {
             f"topic_{k}": unique_name(k)
-            for k in ("raw", "scored", "windows", "signals", "alerts", "deadletter")
+            for k in (
+                "raw",
+                "scored",
+                "windows",
+                "signals",
+                "alerts",
+                "updates",
+                "reactions",
+                "deadletter",
+            )
         }
         values: dict[str, Any] = {
             "kafka_bootstrap": kafka_bootstrap,
