@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -14,18 +13,6 @@ from ingest.sources.hackernews import HackerNewsConfig, HackerNewsSource, build
 from tests.ingest.sources.replay_server import Recorded, ReplayServer, Reply, fixture, fixture_json
 
 NOW = datetime(2025, 11, 25, 10, 20, tzinfo=UTC)
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as client:
-        yield client
 
 
 def source(server: ReplayServer, http: httpx.Client, **config: object) -> HackerNewsSource:

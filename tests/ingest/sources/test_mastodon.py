@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -27,18 +26,6 @@ from tests.ingest.sources.replay_server import (
 
 NOW = datetime(2025, 11, 25, 10, 9, tzinfo=UTC)
 TAG = "/api/v1/timelines/tag/acme"
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as client:
-        yield client
 
 
 def key(server: ReplayServer, feed: str = "#acme") -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
@@ -21,16 +20,10 @@ UA = "linux:earful-test:0.1 (by /u/earful_ops)"
 
 
 @pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as srv:
-        srv.add(TOKEN, fixture("reddit", "token"))
-        yield srv
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as client:
-        yield client
+def server(server: ReplayServer) -> ReplayServer:
+    """The shared replay server, answering the OAuth token request too."""
+    server.add(TOKEN, fixture("reddit", "token"))
+    return server
 
 
 def reddit(server: ReplayServer, http: httpx.Client, **config: object) -> RedditSource:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -24,18 +23,6 @@ def feed_reply(body: bytes, kind: str = "rss") -> Reply:
     headers = {"Content-Type": f"application/{kind}+xml; charset=utf-8", "ETag": ETAG,
                "Last-Modified": MODIFIED}  # fmt: skip
     return Reply(200, body, headers)
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as client:
-        yield client
 
 
 def rss(http: httpx.Client, *feeds: object, **config: object) -> RssSource:

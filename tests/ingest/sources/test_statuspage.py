@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -16,18 +15,6 @@ from tests.ingest.sources.replay_server import ReplayServer, Reply, fixture
 NOW = datetime(2025, 11, 25, 10, 45, tzinfo=UTC)
 INCIDENTS = "/api/v2/incidents.json"
 SUMMARY = "/api/v2/summary.json"
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as client:
-        yield client
 
 
 def statuspage(http: httpx.Client, *pages: object, **config: object) -> StatusPageSource:
