@@ -7,6 +7,7 @@
 * :func:`load_cursor` / :func:`dump_cursor`: connectors that follow several
   feeds (instances, subreddits, queries) keep one JSON object as their cursor.
 * :class:`Rotation`: polls those feeds in turn, staying on one while it has more.
+* :class:`NewestRead`: where a feed read by time stands (newest time, ids at that time).
 * :func:`parse_config`: a connector's pydantic config model, errors as ConfigError.
 * :func:`html_to_text`, :func:`parse_time`, :func:`from_unix`: record fields.
 """
@@ -15,12 +16,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from html import unescape
 from html.parser import HTMLParser
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -32,13 +33,16 @@ from ingest.base import RateLimited, SourceError, TransientSourceError
 __all__ = [
     "Clock",
     "ConnectorConfig",
+    "NewestRead",
     "Rotation",
     "base_url",
     "dump_cursor",
+    "dump_time_mark",
     "from_unix",
     "get_json",
     "html_to_text",
     "load_cursor",
+    "load_time_mark",
     "now_utc",
     "parse_config",
     "parse_time",
@@ -217,6 +221,44 @@ class Rotation:
     def wait_s(self, poll_interval_s: float) -> float:
         """Pause between fetches so that each feed is polled once per interval."""
         return poll_interval_s / len(self.keys)
+
+
+_T = TypeVar("_T", int, datetime)
+
+
+class NewestRead(Generic[_T]):
+    """How far a feed read by time has got: the newest time read and the ids read at it.
+
+    Keeping the ids at that exact time lets the next poll ask from that time
+    (inclusive) and neither repeat nor skip posts that share a timestamp.
+    """
+
+    def __init__(self, since: _T, seen: Iterable[str]) -> None:
+        self.since: _T = since
+        self.seen = frozenset(seen)
+        self.newest: _T = since
+        self.newest_ids = set(self.seen)
+
+    def already_read(self, when: _T, native_id: str) -> bool:
+        """True for a post an earlier poll returned: older than the mark, or at it and seen."""
+        return when < self.since or (when == self.since and native_id in self.seen)
+
+    def add(self, when: _T, native_id: str) -> None:
+        if when > self.newest:
+            self.newest, self.newest_ids = when, {native_id}
+        elif when == self.newest:
+            self.newest_ids.add(native_id)
+
+
+def load_time_mark(stored: Any, default_since: datetime) -> NewestRead[datetime]:
+    """A feed's ``{"t": ISO time, "ids": [...]}`` cursor; ``default_since`` when there is none."""
+    if isinstance(stored, dict) and isinstance(stored.get("t"), str):
+        return NewestRead(parse_time(stored["t"]), stored.get("ids") or [])
+    return NewestRead(default_since, ())
+
+
+def dump_time_mark(read: NewestRead[datetime]) -> dict[str, Any]:
+    return {"t": read.newest.isoformat(), "ids": sorted(read.newest_ids)}
 
 
 class _TextExtractor(HTMLParser):

@@ -31,6 +31,7 @@ from ingest.base import Page, Post, RateLimited, SearchTerms, SourceError
 from ingest.sources._common import (
     Clock,
     ConnectorConfig,
+    NewestRead,
     Rotation,
     base_url,
     dump_cursor,
@@ -120,13 +121,12 @@ class HackerNewsSource:
             queries = state["algolia"] = {}
         mark = queries.get(query)
         if isinstance(mark, dict) and isinstance(mark.get("t"), int):
-            since, seen = mark["t"], {str(i) for i in mark.get("ids", [])}
+            read = NewestRead(mark["t"], (str(i) for i in mark.get("ids", [])))
         else:
             since = int((self.clock() - timedelta(seconds=self.config.lookback_s)).timestamp())
-            seen = set()
+            read = NewestRead(since, ())
         posts: list[Post] = []
         malformed = 0
-        newest, newest_ids = since, set(seen)
         for number in range(self.config.max_pages):
             data, _ = get_json(
                 self.http,
@@ -135,7 +135,7 @@ class HackerNewsSource:
                 params={
                     "query": query,
                     "tags": self.config.tags,
-                    "numericFilters": f"created_at_i>={since}",
+                    "numericFilters": f"created_at_i>={read.since}",
                     "hitsPerPage": self.config.hits_per_page,
                     "page": number,
                 },
@@ -148,22 +148,20 @@ class HackerNewsSource:
                     malformed += 1
                     log.debug("%s: malformed Algolia hit %r: %s", self.name, hit, exc)
                     continue
-                if created == since and post.native_id in seen:
+                # Algolia returns nothing older than the mark: only its own second can repeat.
+                if created == read.since and post.native_id in read.seen:
                     continue
                 posts.append(post)
-                if created > newest:
-                    newest, newest_ids = created, {post.native_id}
-                elif created == newest:
-                    newest_ids.add(post.native_id)
+                read.add(created, post.native_id)
             if number + 1 >= pages or not hits:
                 break
-        queries[query] = {"t": newest, "ids": sorted(newest_ids)}
+        queries[query] = {"t": read.newest, "ids": sorted(read.newest_ids)}
         return Page(
             posts=tuple(posts),
             cursor=dump_cursor(state),
             wait_s=rotation.wait_s(self.config.poll_interval_s),
             malformed=malformed,
-            cursor_time=from_unix(newest),
+            cursor_time=from_unix(read.newest),
         )
 
     def _fetch_firebase(self, state: dict[str, Any]) -> Page:

@@ -34,11 +34,12 @@ from ingest.sources._common import (
     ConnectorConfig,
     Rotation,
     dump_cursor,
+    dump_time_mark,
     html_to_text,
     load_cursor,
+    load_time_mark,
     now_utc,
     parse_config,
-    parse_time,
     send,
 )
 
@@ -96,14 +97,10 @@ class RssSource:
         if response.status_code == 304:
             return Page(posts=(), cursor=cursor, wait_s=wait)
         parsed = _parse(response, self.name)
-        if isinstance(mark.get("t"), str):
-            since, seen = parse_time(mark["t"]), set(mark.get("ids") or [])
-        else:
-            since, seen = self.clock() - timedelta(seconds=self.config.backfill_s), set()
+        read = load_time_mark(mark, self.clock() - timedelta(seconds=self.config.backfill_s))
         feed_title = str(parsed.feed.get("title") or url)
         posts: list[Post] = []
         malformed = 0
-        newest, newest_ids = since, set(seen)
         for entry in parsed.entries:
             try:
                 post = _post(entry, feed, feed_title)
@@ -111,15 +108,11 @@ class RssSource:
                 malformed += 1
                 log.debug("%s: malformed entry in %s: %s", self.name, url, exc)
                 continue
-            if post.created_at < since or (post.created_at == since and post.native_id in seen):
-                continue
-            posts.append(post)
-            if post.created_at > newest:
-                newest, newest_ids = post.created_at, {post.native_id}
-            elif post.created_at == newest:
-                newest_ids.add(post.native_id)
+            if not read.already_read(post.created_at, post.native_id):
+                posts.append(post)
+                read.add(post.created_at, post.native_id)
         posts.sort(key=lambda p: p.created_at)
-        new_mark: dict[str, Any] = {"t": newest.isoformat(), "ids": sorted(newest_ids)}
+        new_mark = dump_time_mark(read)
         for header, key in (("ETag", "etag"), ("Last-Modified", "modified")):
             if header in response.headers:
                 new_mark[key] = response.headers[header]
@@ -129,7 +122,7 @@ class RssSource:
             cursor=dump_cursor(state),
             wait_s=wait,
             malformed=malformed,
-            cursor_time=newest,
+            cursor_time=read.newest,
         )
 
 

@@ -32,9 +32,11 @@ from ingest.sources._common import (
     Rotation,
     base_url,
     dump_cursor,
+    dump_time_mark,
     get_json,
     html_to_text,
     load_cursor,
+    load_time_mark,
     now_utc,
     parse_config,
     parse_time,
@@ -99,16 +101,13 @@ class StatusPageSource:
             status = summary.get("status")
             if isinstance(status, dict) and isinstance(status.get("indicator"), str):
                 indicator = status["indicator"]
-        mark = state.get(key)
-        if isinstance(mark, dict) and isinstance(mark.get("t"), str):
-            since, seen = parse_time(mark["t"]), set(mark.get("ids") or [])
-        else:
-            since, seen = self.clock() - timedelta(seconds=self.config.backfill_s), set()
+        read = load_time_mark(
+            state.get(key), self.clock() - timedelta(seconds=self.config.backfill_s)
+        )
         page_id = str(page_info.get("id") or key)
         page_name = str(page_info.get("name") or key)
         posts: list[Post] = []
         malformed = 0
-        newest, newest_ids = since, set(seen)
         for incident in incidents:
             try:
                 updates = _updates(incident, page_id, page_name, feed, indicator)
@@ -118,21 +117,17 @@ class StatusPageSource:
                 continue
             malformed += updates.malformed
             for post in updates.posts:
-                if post.created_at < since or (post.created_at == since and post.native_id in seen):
-                    continue
-                posts.append(post)
-                if post.created_at > newest:
-                    newest, newest_ids = post.created_at, {post.native_id}
-                elif post.created_at == newest:
-                    newest_ids.add(post.native_id)
+                if not read.already_read(post.created_at, post.native_id):
+                    posts.append(post)
+                    read.add(post.created_at, post.native_id)
         posts.sort(key=lambda p: p.created_at)
-        state[key] = {"t": newest.isoformat(), "ids": sorted(newest_ids)}
+        state[key] = dump_time_mark(read)
         return Page(
             posts=tuple(posts),
             cursor=dump_cursor(state),
             wait_s=self.rotation.wait_s(self.config.poll_interval_s),
             malformed=malformed,
-            cursor_time=newest,
+            cursor_time=read.newest,
         )
 
 
