@@ -8,7 +8,8 @@
   feeds (instances, subreddits, queries) keep one JSON object as their cursor.
 * :class:`Rotation`: polls those feeds in turn, staying on one while it has more.
 * :class:`NewestRead`: where a feed read by time stands (newest time, ids at that time).
-* :func:`parse_config`: a connector's pydantic config model, errors as ConfigError.
+* :func:`parse_config`: a connector's pydantic config model, errors as ConfigError;
+  :data:`BARE_URLS` lets a list of feed models be written as bare URL strings.
 * :func:`html_to_text`, :func:`parse_time`, :func:`from_unix`: record fields.
 """
 
@@ -24,13 +25,14 @@ from html.parser import HTMLParser
 from typing import Any, Generic, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from earful.errors import ConfigError
 from earful.events import now_utc
 from ingest.base import RateLimited, SourceError, TransientSourceError
 
 __all__ = [
+    "BARE_URLS",
     "Clock",
     "ConnectorConfig",
     "NewestRead",
@@ -78,6 +80,16 @@ def parse_config(model: type[_C], config: Mapping[str, Any], connector: str) -> 
             for err in exc.errors()
         )
         raise ConfigError(f"connectors.{connector}: {problems}") from exc
+
+
+def _bare_urls(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [{"url": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
+#: On a tuple-of-feeds field: a bare string ``u`` in the list stands for ``{"url": u}``.
+BARE_URLS = BeforeValidator(_bare_urls)
 
 
 def base_url(host_or_url: str) -> str:

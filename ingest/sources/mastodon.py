@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Generator, Mapping
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
@@ -37,6 +37,7 @@ from earful.events import Engagement, MentionKind
 from ingest.base import Page, Post, SearchTerms, SourceError
 from ingest.sources import _websocket
 from ingest.sources._common import (
+    BARE_URLS,
     Clock,
     ConnectorConfig,
     Rotation,
@@ -72,7 +73,7 @@ class MastodonInstance(ConnectorConfig):
 
 
 class MastodonConfig(ConnectorConfig):
-    instances: tuple[MastodonInstance, ...] = Field(
+    instances: Annotated[tuple[MastodonInstance, ...], BARE_URLS] = Field(
         default=(MastodonInstance(url="mastodon.social"),), min_length=1
     )
     hashtags: tuple[str, ...] = Field(
@@ -91,13 +92,6 @@ class MastodonConfig(ConnectorConfig):
     streaming_instance: str | None = Field(
         default=None, description="Instance to stream from; default: the first one."
     )
-
-    @field_validator("instances", mode="before")
-    @classmethod
-    def _instance_strings(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return [{"url": v} if isinstance(v, str) else v for v in value]
-        return value
 
     @field_validator("hashtags")
     @classmethod

@@ -22,14 +22,15 @@ import time
 import xml.sax
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import feedparser  # type: ignore[import-untyped]
 import httpx
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from ingest.base import Page, Post, SearchTerms, TransientSourceError
 from ingest.sources._common import (
+    BARE_URLS,
     Clock,
     ConnectorConfig,
     Rotation,
@@ -55,16 +56,9 @@ class Feed(ConnectorConfig):
 
 
 class RssConfig(ConnectorConfig):
-    feeds: tuple[Feed, ...] = Field(min_length=1)
+    feeds: Annotated[tuple[Feed, ...], BARE_URLS] = Field(min_length=1)
     poll_interval_s: float = Field(default=300.0, gt=0, description="Each feed once per interval.")
     backfill_s: float = Field(default=86400.0, ge=0, description="How far back a first poll goes.")
-
-    @field_validator("feeds", mode="before")
-    @classmethod
-    def _feed_strings(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return [{"url": v} if isinstance(v, str) else v for v in value]
-        return value
 
 
 class RssSource:

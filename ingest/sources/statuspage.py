@@ -19,14 +19,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from ingest.base import Page, Post, SearchTerms, SourceError
 from ingest.sources._common import (
+    BARE_URLS,
     Clock,
     ConnectorConfig,
     Rotation,
@@ -53,17 +54,10 @@ class StatusPageFeed(ConnectorConfig):
 
 
 class StatusPageConfig(ConnectorConfig):
-    pages: tuple[StatusPageFeed, ...] = Field(min_length=1)
+    pages: Annotated[tuple[StatusPageFeed, ...], BARE_URLS] = Field(min_length=1)
     poll_interval_s: float = Field(default=120.0, gt=0, description="Each page once per interval.")
     backfill_s: float = Field(default=86400.0, ge=0, description="How far back a first poll goes.")
     include_summary: bool = Field(default=True, description="Also read summary.json.")
-
-    @field_validator("pages", mode="before")
-    @classmethod
-    def _page_strings(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return [{"url": v} if isinstance(v, str) else v for v in value]
-        return value
 
 
 class StatusPageSource:
