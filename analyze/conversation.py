@@ -702,6 +702,10 @@ class ConversationTracker:
         """A detector's signal: opens or closes the subject's incident for the silence rule."""
         state = self.subject(signal.subject)
         outputs: list[Output] = list(state.silence.on_signal(signal, state.evidence))
+        if self.last_tick is not None and state.silence.incidents:
+            # A signal read after the mentions it is about (another topic): judge
+            # the silence at once instead of waiting for the next minute tick.
+            outputs += state.silence.on_tick(self.last_tick, state.questions, state.evidence)
         return outputs + self._observe(_us(signal.updated_at))
 
     def _add_public(self, state: _Subject, scored: ScoredMention, at: int) -> list[Output]:

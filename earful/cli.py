@@ -279,6 +279,7 @@ COMMAND_MODULES = (
     "ingest.cli",
     "sinks.notify_cli",
     "sinks.observability_cli",
+    "analyze.conversation_cli",
 )
 
 

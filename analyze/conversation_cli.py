@@ -1,0 +1,40 @@
+"""``earful conversation``: the official-updates, reaction and silence worker."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from earful.cli import add_common_options, add_worker_options, settings_from_args
+
+__all__ = ["cmd_conversation", "register"]
+
+log = logging.getLogger(__name__)
+
+
+def register(groups: dict[str, Any]) -> None:
+    p = groups["root"].add_parser(
+        "conversation",
+        help="publish official updates, the public's reaction to each, and silence signals",
+    )
+    add_common_options(p)
+    add_worker_options(p)
+    p.set_defaults(func=cmd_conversation)
+
+
+def cmd_conversation(args: argparse.Namespace) -> int:
+    from analyze.conversation_worker import ConversationSettings, build_conversation_worker
+
+    settings: ConversationSettings = settings_from_args(ConversationSettings, args)
+    worker = build_conversation_worker(settings, args.instance_id)
+    worker.install_signal_handlers()
+    try:
+        stats = worker.run(max_messages=args.max_messages, idle_timeout_s=args.idle_timeout)
+    finally:
+        worker.close()
+    log.info(
+        "conversation stopped (%s): consumed %d, produced %d, dead letters %d",
+        stats.stopped_by, stats.consumed, stats.produced, stats.deadlettered,
+    )  # fmt: skip
+    return 0
