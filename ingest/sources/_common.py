@@ -10,7 +10,8 @@
 * :class:`NewestRead`: where a feed read by time stands (newest time, ids at that time).
 * :func:`parse_config`: a connector's pydantic config model, errors as ConfigError;
   :data:`BARE_URLS` lets a list of feed models be written as bare URL strings.
-* :func:`html_to_text`, :func:`parse_time`, :func:`from_unix`: record fields.
+* :func:`html_to_text`, :func:`parse_time`, :func:`from_unix`, :func:`count_or_none`:
+  record fields.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "NewestRead",
     "Rotation",
     "base_url",
+    "count_or_none",
     "dump_cursor",
     "dump_time_mark",
     "from_unix",
@@ -318,3 +320,10 @@ def from_unix(value: Any) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"unix time is not a number: {value!r}")
     return datetime.fromtimestamp(value, UTC)
+
+
+def count_or_none(value: Any) -> int | None:
+    """An engagement count (likes, replies) as sent; None if absent, not an int, or negative."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value

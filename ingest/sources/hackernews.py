@@ -34,6 +34,7 @@ from ingest.sources._common import (
     NewestRead,
     Rotation,
     base_url,
+    count_or_none,
     dump_cursor,
     from_unix,
     get_json,
@@ -242,7 +243,7 @@ def _post_from_hit(hit: Mapping[str, Any]) -> tuple[Post, int]:
         kind="comment" if is_comment else "post",
         in_reply_to=in_reply_to,
         engagement=Engagement(
-            likes=_count(hit.get("points")), replies=_count(hit.get("num_comments"))
+            likes=count_or_none(hit.get("points")), replies=count_or_none(hit.get("num_comments"))
         ),
         metadata=metadata,
     )
@@ -277,15 +278,11 @@ def _post_from_item(item: Mapping[str, Any]) -> Post | None:
         url=ITEM_URL.format(native_id),
         kind="comment" if kind == "comment" else "post",
         in_reply_to=in_reply_to,
-        engagement=Engagement(likes=_count(item.get("score")), replies=_count(replies)),
+        engagement=Engagement(
+            likes=count_or_none(item.get("score")), replies=count_or_none(replies)
+        ),
         metadata=metadata,
     )
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
 
 
 def build(

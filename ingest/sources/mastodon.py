@@ -42,6 +42,7 @@ from ingest.sources._common import (
     ConnectorConfig,
     Rotation,
     base_url,
+    count_or_none,
     dump_cursor,
     get_json,
     html_to_text,
@@ -348,9 +349,9 @@ def parse_status(status: Any, domain: str) -> tuple[Post, str]:
         repost_of=str(original["uri"]) if isinstance(original, dict) else None,
         hashtags=tags,
         engagement=Engagement(
-            likes=_count(shown.get("favourites_count")),
-            reposts=_count(shown.get("reblogs_count")),
-            replies=_count(shown.get("replies_count")),
+            likes=count_or_none(shown.get("favourites_count")),
+            reposts=count_or_none(shown.get("reblogs_count")),
+            replies=count_or_none(shown.get("replies_count")),
         ),
         metadata=metadata,
     )
@@ -360,12 +361,6 @@ def parse_status(status: Any, domain: str) -> tuple[Post, str]:
 def _acct(account: Mapping[str, Any], domain: str) -> str:
     acct = str(account["acct"])
     return acct if "@" in acct else f"{acct}@{domain}"
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
 
 
 def _int_header(response: httpx.Response, name: str) -> int | None:

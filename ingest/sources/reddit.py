@@ -36,6 +36,7 @@ from ingest.sources._common import (
     ConnectorConfig,
     Rotation,
     base_url,
+    count_or_none,
     decode_json,
     dump_cursor,
     from_unix,
@@ -227,7 +228,9 @@ def parse_thing(child: Any) -> tuple[str, Post | None]:
         url=f"https://www.reddit.com{data['permalink']}" if data.get("permalink") else None,
         kind="post" if kind == "t3" else "comment",
         in_reply_to=in_reply_to,
-        engagement=Engagement(likes=_count(data.get("score")), replies=_count(replies)),
+        engagement=Engagement(
+            likes=count_or_none(data.get("score")), replies=count_or_none(replies)
+        ),
         metadata=metadata,
     )
     return fullname, post
@@ -251,12 +254,6 @@ def _order(fullname: str) -> int:
         return int(fullname.partition("_")[2], 36)
     except ValueError:
         return -1
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
 
 
 def _float_header(response: httpx.Response, name: str) -> float | None:
