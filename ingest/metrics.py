@@ -21,6 +21,8 @@ All on an injected :class:`~prometheus_client.CollectorRegistry`:
 
 from __future__ import annotations
 
+from functools import partial
+
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 __all__ = ["DROP_REASONS", "ERROR_KINDS", "IngestMetrics"]
@@ -33,39 +35,28 @@ class IngestMetrics:
     """The counters and gauges; ``for_connector`` pre-creates a connector's series at zero."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        ns, sub = "earful", "ingest"
-        self.fetched = Counter(
-            "fetched", "Posts the source returned.", ["connector"],
-            namespace=ns, subsystem=sub, registry=registry,
-        )  # fmt: skip
-        self.produced = Counter(
-            "produced", "Mentions produced and acknowledged by Kafka.", ["connector"],
-            namespace=ns, subsystem=sub, registry=registry,
-        )  # fmt: skip
-        self.dropped = Counter(
-            "dropped", "Posts not produced, by reason.", ["connector", "reason"],
-            namespace=ns, subsystem=sub, registry=registry,
-        )  # fmt: skip
-        self.errors = Counter(
-            "errors", "Failed fetches or writes, by kind.", ["connector", "kind"],
-            namespace=ns, subsystem=sub, registry=registry,
-        )  # fmt: skip
-        self.reposts = Counter(
-            "reposts", "Reposts and boosts produced (kind 'repost').", ["connector"],
-            namespace=ns, subsystem=sub, registry=registry,
-        )  # fmt: skip
-        self.near_duplicates = Counter(
-            "near_duplicates", "Mentions flagged as copies in a flood.", ["connector"],
-            namespace=ns, subsystem=sub, registry=registry,
-        )  # fmt: skip
-        self.last_success = Gauge(
-            "last_success_timestamp_seconds", "When a page was last fetched and made durable.",
-            ["connector"], namespace=ns, subsystem=sub, registry=registry,
-        )  # fmt: skip
-        self.lag = Gauge(
-            "lag_seconds", "How far behind the source the connector is, in event time.",
-            ["connector"], namespace=ns, subsystem=sub, registry=registry,
-        )  # fmt: skip
+        # Every series is earful_ingest_<name>, on the injected registry.
+        counter = partial(Counter, namespace="earful", subsystem="ingest", registry=registry)
+        gauge = partial(Gauge, namespace="earful", subsystem="ingest", registry=registry)
+        connector = ["connector"]
+        self.fetched = counter("fetched", "Posts the source returned.", connector)
+        self.produced = counter(
+            "produced", "Mentions produced and acknowledged by Kafka.", connector
+        )
+        self.dropped = counter("dropped", "Posts not produced, by reason.", ["connector", "reason"])
+        self.errors = counter("errors", "Failed fetches or writes, by kind.", ["connector", "kind"])
+        self.reposts = counter("reposts", "Reposts and boosts produced (kind 'repost').", connector)
+        self.near_duplicates = counter(
+            "near_duplicates", "Mentions flagged as copies in a flood.", connector
+        )
+        self.last_success = gauge(
+            "last_success_timestamp_seconds",
+            "When a page was last fetched and made durable.",
+            connector,
+        )
+        self.lag = gauge(
+            "lag_seconds", "How far behind the source the connector is, in event time.", connector
+        )
 
     def for_connector(self, connector: str) -> None:
         """Create every series of ``connector`` at zero so dashboards see it from the start."""
