@@ -22,19 +22,11 @@ from ingest.dedup import SeenIds
 from ingest.metrics import IngestMetrics
 from ingest.privacy import Pseudonymiser
 from ingest.push import PushApp, make_push_server
-from ingest.rules import SubjectRule, TrackingConfig, TrackingRules
 from ingest.settings import IngestSettings
+from tests.ingest.acme_rules import RULES
 
 TOKEN = "s3cret-token-for-tests"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-RULES = TrackingRules(
-    TrackingConfig(
-        subjects=(
-            SubjectRule(name="acme", terms=("acme",), official_accounts=("acmestatus",)),
-            SubjectRule(name="acme-pay", terms=("acme pay",)),
-        )
-    )
-)
 PRIVACY = Pseudonymiser(b"push-test-key-0123456789")
 
 

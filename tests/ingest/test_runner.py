@@ -31,7 +31,6 @@ from ingest.checkpoint import (
 from ingest.dedup import FloodDetector, SeenIds
 from ingest.metrics import IngestMetrics
 from ingest.privacy import Pseudonymiser
-from ingest.rules import SubjectRule, TrackingConfig, TrackingRules
 from ingest.runner import (
     Backoff,
     IngestRunner,
@@ -40,16 +39,9 @@ from ingest.runner import (
     transactional_id,
 )
 from ingest.settings import IngestSettings
+from tests.ingest.acme_rules import RULES
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-RULES = TrackingRules(
-    TrackingConfig(
-        subjects=(
-            SubjectRule(name="acme", terms=("acme",), official_accounts=("acmestatus",)),
-            SubjectRule(name="acme-pay", terms=("acme pay",)),
-        )
-    )
-)
 PRIVACY = Pseudonymiser(b"test-key-0123456789abcdef")
 
 
