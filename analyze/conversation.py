@@ -482,10 +482,19 @@ class SilenceDetector:
 
 
 @dataclass
+class _Clock:
+    """Event time of one domain: the latest event seen and the last minute ticked."""
+
+    max_event: int | None = None
+    last_tick: int | None = None
+
+
+@dataclass
 class _Subject:
     name: str
     config: ConversationConfig
     baseline_config: BaselineConfig
+    domain: int = 0
     ts: list[int] = field(default_factory=list)
     recs: list[_Rec] = field(default_factory=list)
     #: Official mention ids seen, oldest first (reply detection and deduplication).
@@ -665,48 +674,54 @@ class ConversationTracker:
         self.expected_fn = expected_fn
         self.baseline_config = baseline_config or BaselineConfig()
         self.subjects: dict[str, _Subject] = {}
-        self.max_event: int | None = None
-        #: The last minute boundary the subjects were ticked at.
-        self.last_tick: int | None = None
+        #: Event-time clocks, one per domain (the worker: one per input partition,
+        #: whose records arrive in order; partitions interleave arbitrarily).
+        self.clocks: dict[int, _Clock] = {}
+        #: Minute ticks run so far (a tick changes every subject of its domain).
+        self.ticks = 0
         self.late = 0
 
     # -- input
 
-    @property
-    def watermark(self) -> int | None:
-        if self.max_event is None:
+    def watermark(self, domain: int = 0) -> int | None:
+        clock = self.clocks.get(domain)
+        if clock is None or clock.max_event is None:
             return None
-        return self.max_event - int(self.config.watermark_delay_s * _US)
+        return clock.max_event - int(self.config.watermark_delay_s * _US)
 
-    def subject(self, name: str) -> _Subject:
+    def subject(self, name: str, domain: int = 0) -> _Subject:
         state = self.subjects.get(name)
         if state is None:
             state = self.subjects[name] = _Subject(name, self.config, self.baseline_config)
+        state.domain = domain
+        self.clocks.setdefault(domain, _Clock())
         return state
 
-    def add_mention(self, scored: ScoredMention) -> list[Output]:
+    def add_mention(self, scored: ScoredMention, *, domain: int = 0) -> list[Output]:
+        """One scored mention; ``domain`` names the event-time clock it advances."""
         mention = scored.mention
-        state = self.subject(scored.subject)
+        state = self.subject(scored.subject, domain)
         at = _us(mention.created_at)
         outputs: list[Output] = []
         if mention.is_official:
             outputs += self._add_update(state, scored, at)
         else:
-            watermark = self.watermark
+            watermark = self.watermark(domain)
             if watermark is not None and at < watermark:
                 self.late += 1
             outputs += self._add_public(state, scored, at)
-        return outputs + self._observe(at)
+        return outputs + self._observe(at, domain)
 
-    def add_signal(self, signal: Signal) -> list[Output]:
+    def add_signal(self, signal: Signal, *, domain: int = 0) -> list[Output]:
         """A detector's signal: opens or closes the subject's incident for the silence rule."""
-        state = self.subject(signal.subject)
+        state = self.subject(signal.subject, domain)
         outputs: list[Output] = list(state.silence.on_signal(signal, state.evidence))
-        if self.last_tick is not None and state.silence.incidents:
+        last_tick = self.clocks[domain].last_tick
+        if last_tick is not None and state.silence.incidents:
             # A signal read after the mentions it is about (another topic): judge
             # the silence at once instead of waiting for the next minute tick.
-            outputs += state.silence.on_tick(self.last_tick, state.questions, state.evidence)
-        return outputs + self._observe(_us(signal.updated_at))
+            outputs += state.silence.on_tick(last_tick, state.questions, state.evidence)
+        return outputs + self._observe(_us(signal.updated_at), domain)
 
     def _add_public(self, state: _Subject, scored: ScoredMention, at: int) -> list[Output]:
         mention = scored.mention
@@ -753,7 +768,7 @@ class ConversationTracker:
         )
         state.pending.append(pending)
         bisect.insort(state.update_times, at)
-        keep_from = (self.watermark or at) - self.config.max_span_us - echo
+        keep_from = (self.watermark(state.domain) or at) - self.config.max_span_us - echo
         state.update_times = [t for t in state.update_times if t >= keep_from]
         outputs: list[Output] = [update]
         outputs += state.silence.on_update(at, state.evidence)
@@ -768,29 +783,33 @@ class ConversationTracker:
 
     # -- time
 
-    def _observe(self, at: int) -> list[Output]:
-        if self.max_event is not None and at <= self.max_event:
+    def _observe(self, at: int, domain: int) -> list[Output]:
+        clock = self.clocks[domain]
+        if clock.max_event is not None and at <= clock.max_event:
             return []
-        self.max_event = at
-        return self.advance()
+        clock.max_event = at
+        return self.advance(domain)
 
-    def advance(self) -> list[Output]:
-        """Tick every subject at each minute boundary the watermark passed; measure spans."""
-        watermark = self.watermark
+    def advance(self, domain: int = 0) -> list[Output]:
+        """Tick the domain's subjects at each minute boundary its watermark passed; measure."""
+        watermark = self.watermark(domain)
         if watermark is None:
             return []
+        clock = self.clocks[domain]
+        subjects = [s for s in self.subjects.values() if s.domain == domain]
         outputs: list[Output] = []
         boundary = watermark - watermark % _MINUTE
-        if self.last_tick is None:
-            self.last_tick = boundary
+        if clock.last_tick is None:
+            clock.last_tick = boundary
         # A jump over a long silence ticks at most a day of minutes.
-        tick = max(self.last_tick + _MINUTE, boundary - 24 * 60 * _MINUTE)
+        tick = max(clock.last_tick + _MINUTE, boundary - 24 * 60 * _MINUTE)
         while tick <= boundary:
-            for state in self.subjects.values():
+            for state in subjects:
                 outputs += self._tick(state, tick)
-            self.last_tick = tick
+            clock.last_tick = tick
+            self.ticks += 1
             tick += _MINUTE
-        for state in self.subjects.values():
+        for state in subjects:
             outputs += self._measure(state, watermark, final=False)
         return outputs
 
@@ -900,11 +919,14 @@ class ConversationTracker:
 
     def snapshot_subject(self, name: str) -> dict[str, Any]:
         """JSON-ready state of one subject, with the tracker's event-time position."""
+        subject = self.subjects[name]
+        clock = self.clocks.get(subject.domain, _Clock())
         return {
             "version": STATE_VERSION,
-            "max_event": self.max_event,
-            "last_tick": self.last_tick,
-            "subject": self.subjects[name].snapshot(),
+            "domain": subject.domain,
+            "max_event": clock.max_event,
+            "last_tick": clock.last_tick,
+            "subject": subject.snapshot(),
         }
 
     def restore_subject(self, name: str, state: dict[str, Any]) -> None:
@@ -912,12 +934,14 @@ class ConversationTracker:
             raise ValueError(f"conversation state version {state.get('version')!r} unknown")
         subject = _Subject(name, self.config, self.baseline_config)
         subject.restore(state["subject"])
+        subject.domain = int(state.get("domain", 0))
         self.subjects[name] = subject
+        clock = self.clocks.setdefault(subject.domain, _Clock())
         for attr in ("max_event", "last_tick"):
             value = state.get(attr)
-            current = getattr(self, attr)
+            current = getattr(clock, attr)
             if value is not None and (current is None or value > current):
-                setattr(self, attr, int(value))
+                setattr(clock, attr, int(value))
 
     def forget_subject(self, name: str) -> None:
         self.subjects.pop(name, None)

@@ -131,16 +131,21 @@ class ConversationProcessor:
             )
         self.offsets.setdefault(subject, {})[topic] = (record.partition, record.offset)
         self.dirty.add(subject)
-        ticks = self.tracker.last_tick
+        ticks = self.tracker.ticks
+        # One event-time clock per partition: a partition's records arrive in
+        # order, while partitions interleave arbitrarily.
+        domain = record.partition
         if isinstance(item, Signal):
             if item.kind == "comms_silence":
                 return []  # our own output, read back
-            records = self.tracker.add_signal(item)
+            records = self.tracker.add_signal(item, domain=domain)
         else:
-            records = self.tracker.add_mention(item)
-        if self.tracker.last_tick != ticks:
+            records = self.tracker.add_mention(item, domain=domain)
+        if self.tracker.ticks != ticks:
             # A minute tick changes every subject's state (baseline, buffer, silence).
-            self.dirty.update(self.tracker.subjects)
+            self.dirty.update(
+                name for name, s in self.tracker.subjects.items() if s.domain == domain
+            )
         return [self._output(r) for r in records]
 
     def _output(self, record: Record) -> Output:
