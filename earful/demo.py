@@ -105,7 +105,7 @@ class _Proc:
     proc: subprocess.Popen[bytes]
 
 
-_TOPICS = ("raw", "scored", "windows", "signals", "alerts", "deadletter")
+_TOPICS = ("raw", "scored", "windows", "signals", "alerts", "updates", "reactions", "deadletter")
 
 
 def _demo_env(
@@ -268,6 +268,7 @@ def run_demo(args: argparse.Namespace) -> int:
 _WORKERS = (
     ("analyzer", ["analyze"], "EARFUL_ANALYZER_GROUP", ("raw",)),
     ("detect", ["detect"], "EARFUL_DETECT_GROUP", ("scored",)),
+    ("conversation", ["conversation"], "EARFUL_CONVERSATION_GROUP", ("scored", "signals")),
     ("sink-signals", ["sink", "signals"], "EARFUL_SIGNAL_ALERTS_GROUP", ("signals",)),
     ("sink-notify", ["sink", "notify"], "EARFUL_NOTIFY_GROUP", ("alerts",)),
     ("sink-metrics", ["sink", "metrics"], "EARFUL_METRICS_GROUP",
@@ -332,6 +333,7 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str) -> int:
         print()
         print(_summarise(settings))
         print(_signals_summary(settings))
+        print(_conversation_summary(settings))
         print(_receiver_summary(receiver))
         print(f"\nmetrics: {metrics_url}")
         if args.follow:
@@ -367,6 +369,82 @@ def _signals_summary(settings: BaseWorkerSettings) -> str:
             f"(observed {s.observed:g} vs expected {s.expected:.1f})"
         )
     if len(lines) == 2:
+        lines.append("  none")
+    return "\n".join(lines)
+
+
+def _share(value: float | None) -> str:
+    return "  -" if value is None else f"{value:4.0%}"
+
+
+def _conversation_summary(settings: BaseWorkerSettings) -> str:
+    """The reaction to each official update (15-minute span) and the silence alerts."""
+    from earful.events import OfficialUpdate, Signal, UpdateReaction
+    from earful.kafkautil import read_to_end
+    from earful.worker import make_consumer
+
+    def read(topic: str) -> list[bytes]:
+        consumer = make_consumer(settings, group=None, topics=[])
+        try:
+            return [r.value for r in read_to_end(consumer, topic)]
+        finally:
+            consumer.close(autocommit=False)
+
+    updates = [decode(OfficialUpdate, v) for v in read(settings.topic_updates)]
+    reactions = [decode(UpdateReaction, v) for v in read(settings.topic_reactions)]
+    silences = [
+        s for s in (decode(Signal, v) for v in read(settings.topic_signals))
+        if s.kind == "comms_silence"
+    ]  # fmt: skip
+    subject = min((u.subject for u in updates), default=None)
+    lines = ["", "== Official updates and the public's reaction (15 minutes before -> after) =="]
+    if subject is None:
+        lines.append("  no official update")
+    else:
+        lines.append(
+            f"  subject {subject}; observed change, not a proven effect. "
+            "neg: negative share; ask: asking for information"
+        )
+        lines.append(
+            f"  {'time':6} {'source':10} {'update':34} {'neg':>11} {'ask':>11} "
+            f"{'per min':>13} {'expected':>8} {'replies neg':>11}"
+        )
+        found = {(r.update_id, r.audience): r for r in reactions
+                 if r.subject == subject and r.span_minutes == 15}  # fmt: skip
+        for u in (u for u in updates if u.subject == subject):
+            words = " ".join(u.text.split())
+            words = words if len(words) <= 34 else words[:33] + "…"
+            head = f"  {u.created_at:%H:%M}Z {u.source:10} {words:34}"
+            r = found.get((u.id, "all"))
+            if r is None:
+                lines.append(f"{head} (span not over when the replay ended)")
+                continue
+            b, a = r.before, r.after
+            expected = f"{r.expected.per_minute:8.1f}" if r.expected else "    cold"
+            replies = found.get((u.id, "replies"))
+            reply_neg = _share(replies.after.negative_share) if replies else "  -"
+            cut = "" if r.complete else f"  (cut at {a.span_end:%H:%M} by the next update)"
+            lines.append(
+                f"{head} {_share(b.negative_share)} -> {_share(a.negative_share)} "
+                f"{_share(b.question_share)} -> {_share(a.question_share)} "
+                f"{b.per_minute:5.1f} -> {a.per_minute:5.1f} {expected} {reply_neg:>11}{cut}"
+            )
+    lines += ["", "== Communications silence (for the comms team, not on-call) =="]
+    for s in silences:
+        if s.state == "update":
+            continue
+        when = s.resolved_at if s.state == "resolved" else s.opened_at
+        lines.append(
+            f"  {when:%H:%M}Z {s.state:8} {s.subject}: no official update for "
+            f"{s.observed:.0f} min (rule: {s.expected:.0f} min)"
+        )
+        if s.state == "open":
+            asks = "; ".join(f'"{x.text[:60]}"' for x in s.evidence.samples[:3])
+            symptoms = ", ".join(f"{t.term} ({t.count})" for t in s.evidence.top_symptoms[:3])
+            lines.append(f"      people ask: {asks}")
+            lines.append(f"      top symptoms: {symptoms or '-'}; questions/min: "
+                         + " ".join(f"{v:g}" for v in s.evidence.trend[-5:]))  # fmt: skip
+    if not silences:
         lines.append("  none")
     return "\n".join(lines)
 
