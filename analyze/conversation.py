@@ -33,7 +33,7 @@ Definitions (also in ``docs/conversation.md``):
   predicted, *at the moment of the update*, for the after span. Null while the
   baseline has seen fewer than ``baseline_min_minutes`` minutes (cold), and for
   ``replies``/``others`` (the baseline does not split audiences). Its
-  ``unique_authors`` is 0 (not modelled) and its ``question_share`` null.
+  ``unique_authors`` is null (not modelled) and its ``question_share`` null.
 
 An observed before/after change, not a proven cause: other things happen at
 the same time.
@@ -908,7 +908,7 @@ class ConversationTracker:
             span_start=_dt(p.at),
             span_end=_dt(end),
             mentions=round(per_minute * minutes),
-            unique_authors=0,  # not modelled
+            unique_authors=None,  # not modelled
             per_minute=per_minute,
             negative_share=share,
             outage_reports_per_minute=outage_per_minute,

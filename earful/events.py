@@ -334,7 +334,9 @@ class ReactionStats(_Record):
     span_start: UtcDatetime
     span_end: UtcDatetime
     mentions: int = Field(ge=0)
-    unique_authors: int = Field(ge=0)
+    unique_authors: int | None = Field(
+        default=None, ge=0, description="Null where not modelled (the baseline's expectation)."
+    )
     per_minute: float = Field(ge=0.0, description="Mentions per minute.")
     negative_share: float | None = Field(
         default=None, ge=0.0, le=1.0, description="Null when no mention in the span was scored."
