@@ -22,13 +22,12 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from analyze.cues import CueScanner, default_scanner
 from analyze.gazetteer import Gazetteer, default_gazetteer
 from analyze.language import UNDETERMINED, detect_language
 from analyze.outage import NOT_A_REPORT, analyze_outage
 from analyze.sentiment import incident_compound
+from analyze.vader import ExactVader
 from earful.events import OutageAnalysis, SentimentLabel, SentimentScore
 
 __all__ = ["DEFAULT_MAX_CHARS", "MODEL_NAME", "Scorer", "TextScore", "label_for"]
@@ -88,7 +87,8 @@ class Scorer:
         scanner: CueScanner | None = None,
         gazetteer: Gazetteer | bool | None = True,
     ) -> None:
-        self._vader = SentimentIntensityAnalyzer()
+        # VADER's scores, computed with less work; equal to the package's field by field.
+        self._vader = ExactVader()
         self._scanner = scanner if scanner is not None else default_scanner()
         if gazetteer is True:
             self._gazetteer: Gazetteer | None = default_gazetteer()

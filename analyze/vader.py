@@ -1,0 +1,230 @@
+"""VADER 3.3.2's ``polarity_scores``, computed with less work: the same numbers, exactly.
+
+The package's ``SentimentIntensityAnalyzer.polarity_scores`` spends most of its
+time redoing work: for every lexicon word it lower-cases the whole post again
+up to five times (once per negation check, once per idiom check), and it calls
+a method per word even for the words it ignores. :class:`ExactVader` runs the
+same rules, in the same order, with the same floating-point operations, on
+words lower-cased once:
+
+- emoji become their descriptions by the package's own loop, only when the
+  post holds a character of the emoji lexicon (an ASCII post never does);
+- the tokens and the ALL-CAPS test are the package's (``str.split``, strip
+  ``string.punctuation`` unless that leaves two characters or fewer);
+- booster and "kind of" words, and words outside the lexicon, count 0 (the
+  int, as in the package) without a method call;
+- a lexicon word goes through the package's rules ("no" before a lexicon
+  word, ALL CAPS, boosters up to three words back with their dampening, the
+  negation and "never so"/"without doubt" checks, the special idioms, "least")
+  written against the lower-cased words (``str.lower`` is idempotent on every
+  code point, so lower-casing again, as the package does, changes nothing);
+- "but" (rare, and the package's rule has a quirk: it rescales the first
+  sentiment equal to each value) and the final sums are the package's own
+  static methods and code.
+
+Identity is proven, not assumed: ``tests/analyze/test_vader_exact.py`` compares
+every field with the package's output on the VADER ground truth, the example
+incident, the CrisisLex dev data, the scoring golden sample and hypothesis-
+generated text. The rules were copied from vaderSentiment 3.3.2 only: with any
+other installed version :class:`ExactVader` hands every post to the package.
+"""
+
+from __future__ import annotations
+
+import string
+from importlib import metadata
+
+from vaderSentiment.vaderSentiment import (
+    BOOSTER_DICT,
+    C_INCR,
+    N_SCALAR,
+    NEGATE,
+    SPECIAL_CASES,
+    SentimentIntensityAnalyzer,
+)
+
+__all__ = ["VADER_VERSION", "ExactVader"]
+
+#: The vaderSentiment version whose rules this module reproduces.
+VADER_VERSION = "3.3.2"
+
+_PUNCTUATION = string.punctuation
+_NEGATE = frozenset(NEGATE)
+_OR_NOR = ("or", "nor")
+
+
+def _negated(word: str) -> bool:
+    # The package's negated([word]) for one lower-cased word.
+    return word in _NEGATE or "n't" in word
+
+
+class ExactVader:
+    """``polarity_scores`` equal, field by field, to vaderSentiment 3.3.2's.
+
+    ``analyzer`` provides the lexicons (a new ``SentimentIntensityAnalyzer``
+    by default).
+    """
+
+    def __init__(self, analyzer: SentimentIntensityAnalyzer | None = None) -> None:
+        self.analyzer = analyzer if analyzer is not None else SentimentIntensityAnalyzer()
+        self._lexicon: dict[str, float] = self.analyzer.lexicon
+        self._emojis: dict[str, str] = self.analyzer.emojis
+        # The package looks up one character at a time: only one-character keys count.
+        self._emoji_chars = frozenset(key for key in self._emojis if len(key) == 1)
+        self.exact = metadata.version("vaderSentiment") == VADER_VERSION
+
+    def polarity_scores(self, text: str) -> dict[str, float]:
+        if not self.exact:
+            result: dict[str, float] = self.analyzer.polarity_scores(text)
+            return result
+        if not text.isascii() and not self._emoji_chars.isdisjoint(text):
+            text = self._describe_emoji(text)
+        text = text.strip()
+        words = []
+        for token in text.split():
+            stripped = token.strip(_PUNCTUATION)
+            words.append(token if len(stripped) <= 2 else stripped)
+        lowers = [word.lower() for word in words]
+        count = len(words)
+        all_caps = 0
+        for word in words:
+            if word.isupper():
+                all_caps += 1
+        is_cap_diff = 0 < count - all_caps < count
+        lexicon = self._lexicon
+        sentiments: list[float] = []
+        last = count - 1
+        for i, lower in enumerate(lowers):
+            if lower in BOOSTER_DICT or (i < last and lower == "kind" and lowers[i + 1] == "of"):
+                sentiments.append(0)
+                continue
+            valence = lexicon.get(lower)
+            if valence is None:
+                sentiments.append(0)
+                continue
+            sentiments.append(self._valence(words, lowers, i, valence, is_cap_diff))
+        if "but" in lowers:
+            sentiments = SentimentIntensityAnalyzer._but_check(words, sentiments)
+        return self.analyzer.score_valence(sentiments, text)  # type: ignore[no-any-return]
+
+    def _describe_emoji(self, text: str) -> str:
+        # The package's loop, verbatim: each emoji becomes its description.
+        emojis = self._emojis
+        text_no_emoji = ""
+        prev_space = True
+        for ch in text:
+            if ch in emojis:
+                description = emojis[ch]
+                if not prev_space:
+                    text_no_emoji += " "
+                text_no_emoji += description
+                prev_space = False
+            else:
+                text_no_emoji += ch
+                prev_space = ch == " "
+        return text_no_emoji
+
+    def _valence(
+        self, words: list[str], lowers: list[str], i: int, lexicon_valence: float, is_cap_diff: bool
+    ) -> float:
+        """The package's sentiment_valence for the lexicon word at ``i``."""
+        lexicon = self._lexicon
+        lower = lowers[i]
+        valence = lexicon_valence
+        if lower == "no" and i != len(lowers) - 1 and lowers[i + 1] in lexicon:
+            valence = 0.0
+        if (
+            (i > 0 and lowers[i - 1] == "no")
+            or (i > 1 and lowers[i - 2] == "no")
+            or (i > 2 and lowers[i - 3] == "no" and lowers[i - 1] in _OR_NOR)
+        ):
+            valence = lexicon_valence * N_SCALAR
+        if is_cap_diff and words[i].isupper():
+            if valence > 0:
+                valence += C_INCR
+            else:
+                valence -= C_INCR
+        for start_i in range(3):
+            if i > start_i and lowers[i - (start_i + 1)] not in lexicon:
+                before = i - (start_i + 1)
+                # scalar_inc_dec(words[before], valence, is_cap_diff)
+                scalar = 0.0
+                booster = BOOSTER_DICT.get(lowers[before])
+                if booster is not None:
+                    scalar = booster
+                    if valence < 0:
+                        scalar *= -1
+                    if words[before].isupper() and is_cap_diff:
+                        if valence > 0:
+                            scalar += C_INCR
+                        else:
+                            scalar -= C_INCR
+                if start_i == 1 and scalar != 0:
+                    scalar = scalar * 0.95
+                if start_i == 2 and scalar != 0:
+                    scalar = scalar * 0.9
+                valence = valence + scalar
+                valence = _negation_check(valence, lowers, start_i, i)
+                if start_i == 2:
+                    valence = _special_idioms_check(valence, lowers, i)
+        return _least_check(valence, lowers, i, lexicon)
+
+
+def _negation_check(valence: float, lowers: list[str], start_i: int, i: int) -> float:
+    # The package's _negation_check, on words lower-cased once.
+    if start_i == 0:
+        if _negated(lowers[i - 1]):
+            valence = valence * N_SCALAR
+    elif start_i == 1:
+        if lowers[i - 2] == "never" and (lowers[i - 1] == "so" or lowers[i - 1] == "this"):
+            valence = valence * 1.25
+        elif lowers[i - 2] == "without" and lowers[i - 1] == "doubt":
+            pass
+        elif _negated(lowers[i - 2]):
+            valence = valence * N_SCALAR
+    else:
+        # The package's precedence: (never and (so or this)) or (so or this just before).
+        if (lowers[i - 3] == "never" and (lowers[i - 2] == "so" or lowers[i - 2] == "this")) or (
+            lowers[i - 1] == "so" or lowers[i - 1] == "this"
+        ):
+            valence = valence * 1.25
+        elif lowers[i - 3] == "without" and (lowers[i - 2] == "doubt" or lowers[i - 1] == "doubt"):
+            pass
+        elif _negated(lowers[i - 3]):
+            valence = valence * N_SCALAR
+    return valence
+
+
+def _special_idioms_check(valence: float, lowers: list[str], i: int) -> float:
+    # The package's _special_idioms_check (called with i >= 3), on words lower-cased once.
+    onezero = f"{lowers[i - 1]} {lowers[i]}"
+    twoonezero = f"{lowers[i - 2]} {lowers[i - 1]} {lowers[i]}"
+    twoone = f"{lowers[i - 2]} {lowers[i - 1]}"
+    threetwoone = f"{lowers[i - 3]} {lowers[i - 2]} {lowers[i - 1]}"
+    threetwo = f"{lowers[i - 3]} {lowers[i - 2]}"
+    for seq in (onezero, twoonezero, twoone, threetwoone, threetwo):
+        if seq in SPECIAL_CASES:
+            valence = SPECIAL_CASES[seq]
+            break
+    if len(lowers) - 1 > i:
+        zeroone = f"{lowers[i]} {lowers[i + 1]}"
+        if zeroone in SPECIAL_CASES:
+            valence = SPECIAL_CASES[zeroone]
+    if len(lowers) - 1 > i + 1:
+        zeroonetwo = f"{lowers[i]} {lowers[i + 1]} {lowers[i + 2]}"
+        if zeroonetwo in SPECIAL_CASES:
+            valence = SPECIAL_CASES[zeroonetwo]
+    for n_gram in (threetwoone, threetwo, twoone):
+        if n_gram in BOOSTER_DICT:
+            valence = valence + BOOSTER_DICT[n_gram]
+    return valence
+
+
+def _least_check(valence: float, lowers: list[str], i: int, lexicon: dict[str, float]) -> float:
+    # The package's _least_check, on words lower-cased once.
+    if i > 1 and lowers[i - 1] not in lexicon and lowers[i - 1] == "least":
+        if lowers[i - 2] != "at" and lowers[i - 2] != "very":
+            valence = valence * N_SCALAR
+    elif i > 0 and lowers[i - 1] not in lexicon and lowers[i - 1] == "least":
+        valence = valence * N_SCALAR
+    return valence
