@@ -11,11 +11,16 @@ exists. Two streams:
   a fixed seed), as an incident's timeline has; the scorer's cache answers
   the reposts, the bare loop scores them again.
 
-Each round times the bare ``SentimentIntensityAnalyzer().polarity_scores``
-loop and ``Scorer.score`` back to back; the best of ``--rounds`` is kept for
-each; with ``--repeat N`` the whole comparison runs N times and the median
-run is reported. The target is Earful >= 70% of bare VADER's throughput. Writes
-``bench/results/scoring.json`` and prints a markdown table.
+Each round times four loops side by side, every CHUNK texts in turn: the bare
+``SentimentIntensityAnalyzer().polarity_scores`` loop (the reference),
+:class:`~analyze.vader.ExactVader` (the same scores, as the scorer computes
+them), ``Scorer.score`` (the target: Earful >= 70% of bare VADER's
+throughput), and ``Scorer.score`` with the package's ``polarity_scores``
+inside, which measures Earful's own extras (language, cues, incident rules,
+outage analysis, result models) apart from how VADER is computed. The best of
+``--rounds`` is kept for each; with ``--repeat N`` the whole comparison runs N
+times and the median run (by the unique-text ratio) is reported, with every
+run's ratios. Writes ``bench/results/scoring.json`` and prints a markdown table.
 
     python -m bench.bench_scoring [--rounds 5] [--repeat 3]
 """
@@ -35,6 +40,7 @@ from typing import Any
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from analyze.scoring import MODEL_NAME, Scorer
+from analyze.vader import ExactVader
 
 __all__ = ["crisislex_scores", "examples_table", "groundtruth_r", "load_texts", "main", "run_bench"]
 
@@ -45,6 +51,8 @@ INCIDENT = ROOT / "examples" / "acme-incident.jsonl"
 TARGET_RATIO = 0.70
 REPOST_SHARE = 0.30
 CHUNK = 100
+#: The loops timed side by side (see _compare).
+_LOOPS = ("bare_vader", "exact_vader", "earful", "earful_package_vader")
 
 
 def load_texts() -> tuple[list[str], dict[str, int]]:
@@ -78,26 +86,41 @@ def _timed(run: Callable[[str], object], texts: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def _compare(texts: list[str], rounds: int) -> dict[str, float]:
-    vader = SentimentIntensityAnalyzer()
-    bare_s = earful_s = float("inf")
+def _compare(texts: list[str], rounds: int) -> dict[str, Any]:
+    package = SentimentIntensityAnalyzer()
+    exact = ExactVader()
+    best = dict.fromkeys(_LOOPS, float("inf"))
     for _ in range(rounds):
-        # A fresh scorer (empty cache) each round, built outside the timing.
-        # The loops alternate every CHUNK texts so that both see the same load
-        # on a machine shared with other work.
-        scorer = Scorer()
-        bare_round = earful_round = 0.0
+        # Fresh scorers (empty caches) each round, built outside the timing. The
+        # loops alternate every CHUNK texts so that all see the same load on a
+        # machine shared with other work.
+        loops: dict[str, Callable[[str], object]] = {
+            "bare_vader": package.polarity_scores,
+            "exact_vader": exact.polarity_scores,
+            "earful": Scorer().score,
+            "earful_package_vader": Scorer(vader=package).score,
+        }
+        spent = dict.fromkeys(_LOOPS, 0.0)
         for i in range(0, len(texts), CHUNK):
             chunk = texts[i : i + CHUNK]
-            bare_round += _timed(vader.polarity_scores, chunk)
-            earful_round += _timed(scorer.score, chunk)
-        bare_s = min(bare_s, bare_round)
-        earful_s = min(earful_s, earful_round)
+            for name, loop in loops.items():
+                spent[name] += _timed(loop, chunk)
+        for name in _LOOPS:
+            best[name] = min(best[name], spent[name])
+    us = {name: best[name] / len(texts) * 1e6 for name in _LOOPS}
     return {
         "texts": len(texts),
-        "bare_vader_texts_per_s": len(texts) / bare_s,
-        "earful_texts_per_s": len(texts) / earful_s,
-        "ratio": bare_s / earful_s,
+        "bare_vader_texts_per_s": len(texts) / best["bare_vader"],
+        "earful_texts_per_s": len(texts) / best["earful"],
+        "ratio": best["bare_vader"] / best["earful"],
+        # The same scorer with the package's polarity_scores inside: Earful's
+        # extras (language, cues, outage, models) measured alone.
+        "earful_package_vader_texts_per_s": len(texts) / best["earful_package_vader"],
+        "ratio_with_package_vader": best["bare_vader"] / best["earful_package_vader"],
+        "us_per_text": us,
+        # VADER's share of Earful's time, and what the rest costs a text.
+        "vader_share_of_earful": us["exact_vader"] / us["earful"],
+        "extras_us_per_text": us["earful_package_vader"] - us["bare_vader"],
     }
 
 
@@ -113,7 +136,7 @@ def run_bench(rounds: int = 5) -> dict[str, Any]:
     # The same comparison per source: general tweets (ground truth) cost Earful
     # little beyond VADER; the incident's posts are short and nearly all carry
     # incident cues, places and error codes, so Earful's share of the work is larger.
-    by_source: dict[str, dict[str, float]] = {}
+    by_source: dict[str, dict[str, Any]] = {}
     offset = 0
     for source, count in counts.items():
         by_source[source] = _compare(texts[offset : offset + count], rounds)
@@ -232,6 +255,28 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f">= {TARGET_RATIO:.0%}",
             )
         )
+    u = result["unique"]
+    rows.append(
+        (
+            "unique texts: Earful with the package's polarity_scores inside / bare VADER",
+            f"{u['ratio_with_package_vader']:.0%} (Earful's extras: "
+            f"{u['extras_us_per_text']:.1f} us a text)",
+            "",
+        )
+    )
+    us = u["us_per_text"]
+    rows.append(
+        (
+            "unique texts: us a text, package VADER / ExactVader / Earful",
+            f"{us['bare_vader']:.1f} / {us['exact_vader']:.1f} / {us['earful']:.1f} "
+            f"(VADER {u['vader_share_of_earful']:.0%} of Earful's time)",
+            "",
+        )
+    )
+    runs = result.get("runs", [])
+    if len(runs) > 1:
+        ratios = ", ".join(f"{r['unique_ratio']:.0%}" for r in runs)
+        rows.append(("unique texts: every run's ratio (median reported)", ratios, ""))
     for source, r in result.get("unique_by_source", {}).items():
         rows.append(
             (
