@@ -280,6 +280,7 @@ COMMAND_MODULES = (
     "sinks.notify_cli",
     "sinks.observability_cli",
     "analyze.conversation_cli",
+    "sinks.report_cli",
 )
 
 
