@@ -46,7 +46,7 @@ def _save(fig: Figure, path: Path) -> Path:
 def draw_timeline(report: Report, path: Path) -> Path:
     """Mentions, negative share and outage reports per minute, updates and signals marked."""
     frame = report.minutes
-    fig = Figure(figsize=(11, 7.5))
+    fig = Figure(figsize=(11, 7.5), layout="constrained")
     axes = fig.subplots(3, 1, sharex=True)
     x = pd.DatetimeIndex(frame.index).to_pydatetime()
     width = 1 / (24 * 60) * 0.9  # a bar per minute, in days
@@ -81,7 +81,8 @@ def draw_timeline(report: Report, path: Path) -> Path:
         )
     if report.updates:
         axes[0].plot([], [], color="#2ca02c", label="official update (U1, U2...)")
-    axes[0].legend(loc="upper left", fontsize=8, frameon=False)
+    if report.updates or report.episodes:
+        axes[0].legend(loc="upper left", fontsize=8, frameon=False)
     axes[0].set_title(f"{report.subject}: the conversation per minute (UTC)")
     axes[2].xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=UTC))  # type: ignore[no-untyped-call]
     axes[2].set_xlim(report.since, report.until)
@@ -106,31 +107,34 @@ def _value(stats: ReactionStats, name: str) -> float:
 
 def draw_reactions(report: Report, path: Path) -> Path:
     """Before against after, per update, for the table's span: four small multiples."""
-    rows = [r for r in report.reaction_rows if r.all is not None]
-    fig = Figure(figsize=(11, 7))
-    axes = fig.subplots(2, 2)
-    labels = [f"U{report.updates.index(r.update) + 1}\n{r.update.created_at:%H:%M}" for r in rows]
-    positions = list(range(len(rows)))
-    for ax, (name, title) in zip(axes.flat, _METRICS, strict=True):
-        before = [_value(r.all.before, name) for r in rows if r.all is not None]
-        after = [_value(r.all.after, name) for r in rows if r.all is not None]
-        ax.bar([p - 0.2 for p in positions], before, width=0.4, color=_BEFORE, label="before")
-        ax.bar([p + 0.2 for p in positions], after, width=0.4, color=_AFTER, label="after")
-        ax.set_title(title, fontsize=10)
-        ax.set_xticks(positions, labels, fontsize=7)
-        ax.grid(axis="y", alpha=0.3)
-        if name == "negative_share":
-            ax.set_ylim(0, 1)
+    rows = [r.all for r in report.reaction_rows if r.all is not None]
+    fig = Figure(figsize=(11, 7), layout="constrained")
     if not rows:
-        for ax in axes.flat:
-            ax.text(0.5, 0.5, "no measured reaction", ha="center", va="center")
-    axes[0][0].legend(fontsize=8, frameon=False)
+        ax = fig.subplots()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "no measured reaction (no official update in the period)",
+                ha="center", va="center", transform=ax.transAxes)  # fmt: skip
+    else:
+        numbers = {u.id: n for n, u in enumerate(report.updates, start=1)}
+        labels = [f"U{numbers.get(r.update_id, '?')}\n{r.update_at:%H:%M}" for r in rows]
+        positions = list(range(len(rows)))
+        axes = fig.subplots(2, 2)
+        for ax, (name, title) in zip(axes.flat, _METRICS, strict=True):
+            before = [_value(r.before, name) for r in rows]
+            after = [_value(r.after, name) for r in rows]
+            ax.bar([p - 0.2 for p in positions], before, width=0.4, color=_BEFORE, label="before")
+            ax.bar([p + 0.2 for p in positions], after, width=0.4, color=_AFTER, label="after")
+            ax.set_title(title, fontsize=10)
+            ax.set_xticks(positions, labels, fontsize=7)
+            ax.grid(axis="y", alpha=0.3)
+            if name == "negative_share":
+                ax.set_ylim(0, 1)
+        axes[0][0].legend(fontsize=8, frameon=False)
     fig.suptitle(
         f"{report.subject}: {TABLE_SPAN} minutes before and after each official update "
         "(observed change, not proven cause)",
         fontsize=11,
     )
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -146,13 +150,12 @@ def _bars(ax: Any, items: Sequence[TermCount], title: str) -> None:
 
 def draw_top_lists(report: Report, path: Path) -> Path:
     """Top symptoms, places and platforms (distinct authors reporting each)."""
-    fig = Figure(figsize=(12, 4.5))
+    fig = Figure(figsize=(12, 4.5), layout="constrained")
     axes = fig.subplots(1, 3)
     _bars(axes[0], report.top_symptoms, "symptoms")
     _bars(axes[1], report.top_places, "places")
     _bars(axes[2], report.top_platforms, "platforms")
     fig.suptitle(f"{report.subject}: what outage reports name (distinct authors)", fontsize=11)
-    fig.tight_layout()
     return _save(fig, path)
 
 
