@@ -308,10 +308,17 @@ def main(rounds: int = 5, repeat: int = 1) -> dict[str, Any]:
     # ``repeat`` times and keep the median run (by the unique-text ratio),
     # recording every run's ratios next to it.
     runs = [run_bench(rounds) for _ in range(max(1, repeat))]
+    # Only the first run loads the lexicon and gazetteer (cached per process).
+    load_s = runs[0]["scorer_load_s"]
     runs.sort(key=lambda r: r["unique"]["ratio"])
     result = runs[len(runs) // 2]
+    result["scorer_load_s"] = load_s
     result["runs"] = [
-        {"unique_ratio": r["unique"]["ratio"], "with_reposts_ratio": r["with_reposts"]["ratio"]}
+        {
+            "unique_ratio": r["unique"]["ratio"],
+            "with_reposts_ratio": r["with_reposts"]["ratio"],
+            "unique_ratio_with_package_vader": r["unique"]["ratio_with_package_vader"],
+        }
         for r in runs
     ]
     result["quality"] = {"groundtruth": groundtruth_r(), "crisislex": crisislex_scores()}
