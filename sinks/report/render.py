@@ -189,7 +189,8 @@ def _reactions(report: Report) -> list[Block]:
             "cut short at the next update unless that one only repeats it on another channel "
             "within 3 minutes). This is an observed change, not a proven cause: a fix landing, "
             f"the time of day or a viral post move the numbers too. Reactions: "
-            f"{report.reaction_source}.",
+            f"{report.reaction_source}. Expected: what the learned baseline predicted for the "
+            "after span (null while it is cold).",
             note=True,
         ),
     ]
