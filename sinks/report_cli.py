@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from earful.cli import add_common_options, settings_from_args
 from earful.errors import ConfigError
+from earful.events import now_utc
 from earful.settings import BaseWorkerSettings
 
 __all__ = ["cmd_export", "cmd_report", "default_output", "parse_time", "register"]
@@ -25,13 +28,24 @@ log = logging.getLogger(__name__)
 _SHOWN_PROBLEMS = 20
 
 
-def parse_time(text: str) -> datetime:
-    """An ISO 8601 time; ``Z`` or an offset, or UTC when it has none."""
+_RELATIVE = re.compile(r"^-(\d+(?:\.\d+)?)([mhd])$")
+_UNIT_MINUTES = {"m": 1.0, "h": 60.0, "d": 24 * 60.0}
+
+
+def parse_time(text: str, *, now: Callable[[], datetime] = now_utc) -> datetime:
+    """An ISO 8601 time (UTC without an offset), ``now``, or ``-90m``/``-2h``/``-1d`` ago."""
+    text = text.strip()
+    if text == "now":
+        return now()
+    relative = _RELATIVE.match(text)
+    if relative:
+        minutes = float(relative.group(1)) * _UNIT_MINUTES[relative.group(2)]
+        return now() - timedelta(minutes=minutes)
     try:
-        value = datetime.fromisoformat(text.strip())
+        value = datetime.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO 8601 time (e.g. 2026-11-20T10:00Z)"
+            f"{text!r} is not an ISO 8601 time (e.g. 2026-11-20T10:00Z), 'now' or '-2h'"
         ) from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -134,8 +148,14 @@ def register(groups: dict[str, Any]) -> None:
         "export.",
     )
     p.add_argument("--subject", help="the tracked subject, e.g. acme")
-    p.add_argument("--since", type=parse_time, help="start of the period (ISO 8601; UTC default)")
-    p.add_argument("--until", type=parse_time, help="end of the period (exclusive)")
+    p.add_argument(
+        "--since",
+        type=parse_time,
+        help="start of the period: ISO 8601 (UTC default), 'now' or '-2h' (ago)",
+    )
+    p.add_argument(
+        "--until", type=parse_time, help="end of the period (exclusive); same forms as --since"
+    )
     p.add_argument(
         "--output", type=Path, help="directory to write (default ./earful-report-<subject>-<since>)"
     )
