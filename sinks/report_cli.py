@@ -64,13 +64,12 @@ def _consumer(settings: BaseWorkerSettings) -> Any:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sinks.report.data import Selection, load_export, load_topics
+    from sinks.report.data import EARLIEST, LATEST, Selection, fit_period, load_export, load_topics
     from sinks.report.render import FORMATS, write_report
     from sinks.report.summary import build_report
 
-    missing = [f"--{n}" for n in ("subject", "since", "until") if getattr(args, n) is None]
-    if missing:
-        raise ConfigError(f"earful report needs {', '.join(missing)}")
+    if args.subject is None:
+        raise ConfigError("earful report needs --subject")
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     if not formats or set(formats) - set(FORMATS):
         raise ConfigError(f"--format takes a comma-separated list of {', '.join(FORMATS)}")
@@ -79,7 +78,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(f"--spans: {exc}") from exc
     try:
-        selection = Selection(args.subject, args.since, args.until)
+        # An omitted bound is fitted to the subject's records once they are loaded.
+        selection = Selection(args.subject, args.since or EARLIEST, args.until or LATEST)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     if args.input:
@@ -91,6 +91,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             data = load_topics(settings, consumer, selection)
         finally:
             consumer.close(autocommit=False)
+    try:
+        data = fit_period(data)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     for problem in data.problems[:_SHOWN_PROBLEMS]:
         print(f"earful report: skipped {problem}", file=sys.stderr)
     if len(data.problems) > _SHOWN_PROBLEMS:
@@ -101,7 +105,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     report = build_report(
         data, now=datetime.now(UTC), spans_minutes=spans, reaction_source=args.reactions
     )
-    output = args.output or default_output(args.subject, args.since)
+    output = args.output or default_output(args.subject, data.selection.since)
     written = write_report(report, output, formats)
     print(
         f"report on {args.subject}: {report.mentions} mentions, {len(report.updates)} official "
@@ -151,10 +155,13 @@ def register(groups: dict[str, Any]) -> None:
     p.add_argument(
         "--since",
         type=parse_time,
-        help="start of the period: ISO 8601 (UTC default), 'now' or '-2h' (ago)",
+        help="start of the period: ISO 8601 (UTC default), 'now' or '-2h' (ago); "
+        "default: the subject's first record",
     )
     p.add_argument(
-        "--until", type=parse_time, help="end of the period (exclusive); same forms as --since"
+        "--until",
+        type=parse_time,
+        help="end of the period (exclusive), same forms as --since; default: after the last record",
     )
     p.add_argument(
         "--output", type=Path, help="directory to write (default ./earful-report-<subject>-<since>)"

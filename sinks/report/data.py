@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -43,6 +43,8 @@ from earful.settings import BaseWorkerSettings
 
 __all__ = [
     "DEFAULT_LOOKBACK",
+    "EARLIEST",
+    "LATEST",
     "ExportStats",
     "LoadProblem",
     "ReportData",
@@ -50,6 +52,7 @@ __all__ = [
     "Selection",
     "classify",
     "export_topics",
+    "fit_period",
     "load_export",
     "load_topics",
     "report_topics",
@@ -59,6 +62,10 @@ ReportRecord = ScoredMention | Signal | OfficialUpdate | UpdateReaction
 
 #: Mentions this long before the period are kept for the reaction's "before" spans.
 DEFAULT_LOOKBACK: Final = timedelta(minutes=60)
+
+#: The bounds used when a period's start or end is left open (see fit_period).
+EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,3 +321,28 @@ def export_topics(
             stats.written += 1
             stats.per_topic[topic] += 1
     return stats
+
+
+def fit_period(data: ReportData) -> ReportData:
+    """Narrow an open-ended period to the subject's own records, in whole minutes.
+
+    Data loaded with an open start (``EARLIEST``) or end (``LATEST``) gets the
+    minute of its first record as ``since`` and the minute after its last one as
+    ``until``, so a report can be asked for "everything about acme" without
+    knowing when it happened. Raises ``ValueError`` when there is no record.
+    """
+    sel = data.selection
+    if sel.since != EARLIEST and sel.until != LATEST:
+        return data
+    times = [m.mention.created_at for m in data.mentions]
+    times += [u.created_at for u in data.updates]
+    times += [s.opened_at for s in data.signals]
+    if not times:
+        raise ValueError(f"no records of subject {sel.subject!r} in the input")
+    since = sel.since
+    if since == EARLIEST:
+        since = min(times).replace(second=0, microsecond=0)
+    until = sel.until
+    if until == LATEST:
+        until = max(times).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return replace(data, selection=replace(sel, since=since, until=until))

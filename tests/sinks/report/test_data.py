@@ -10,7 +10,7 @@ import pytest
 
 from earful.cli import main
 from earful.events import OfficialUpdate, ReactionStats, UpdateReaction
-from sinks.report.data import Selection, classify, load_export
+from sinks.report.data import EARLIEST, LATEST, Selection, classify, fit_period, load_export
 from sinks.report.summary import build_report
 from tests.sinks.report.records import scored
 
@@ -126,3 +126,36 @@ def test_recorded_reactions_are_used_when_asked_for(tmp_path: Path) -> None:
     computed = build_report(data, now=at(120), spans_minutes=(15,))
     assert computed.reaction_rows[0].all is not None
     assert computed.reaction_rows[0].all.after.mentions == 1
+
+
+def test_an_open_period_is_fitted_to_the_subjects_records_in_whole_minutes(
+    tmp_path: Path,
+) -> None:
+    records = [
+        scored("first", at(12.5)),
+        scored("last", at(47.25)),
+        scored("other-subject", at(200), subject="acme-pay"),
+    ]
+    path = tmp_path / "e.jsonl"
+    path.write_text("".join(_line(r) + "\n" for r in records), encoding="utf-8")
+    fitted = fit_period(load_export([path], Selection("acme", EARLIEST, LATEST)))
+    assert (fitted.selection.since, fitted.selection.until) == (at(12), at(48))
+    assert [m.mention.native_id for m in fitted.period_mentions()] == ["first", "last"]
+    half_open = fit_period(load_export([path], Selection("acme", at(30), LATEST)))
+    assert (half_open.selection.since, half_open.selection.until) == (at(30), at(48))
+    with pytest.raises(ValueError, match="no records of subject 'nobody'"):
+        fit_period(load_export([path], Selection("nobody", EARLIEST, LATEST)))
+
+
+def test_the_cli_reports_the_whole_span_when_since_and_until_are_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_text(_line(scored("1", at(5))) + "\n" + _line(scored("2", at(9))) + "\n",
+                    encoding="utf-8")  # fmt: skip
+    out = tmp_path / "out"
+    code = main(["report", "--subject", "acme", "--input", str(path), "--output", str(out),
+                 "--format", "md"])  # fmt: skip
+    assert code == 0
+    assert "report on acme: 2 mentions" in capsys.readouterr().out
+    assert (out / "report.md").exists()
