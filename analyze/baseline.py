@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 __all__ = ["BaselineConfig", "Expectation", "SeasonalBaseline", "ShareBaseline"]
@@ -57,9 +58,11 @@ class BaselineConfig:
     season_warmup: timedelta = timedelta(days=1)
     #: Level and season learn from counts clipped to mean + clip_sigma standard deviations.
     clip_sigma: float = 3.0
-    #: The dispersion learns from counts clipped further out, so a bursty stream
-    #: learns that it is bursty.
-    dispersion_clip_sigma: float = 3.0
+    #: The dispersion learns from residuals winsorised at this many standard
+    #: deviations above the mean, corrected for the clipping (Huber's proposal 2,
+    #: whose usual constant is 1.5). The burst under test and the surge being
+    #: reported then barely widen the spread that judges them.
+    dispersion_clip_sigma: float = 1.5
     #: The expected count never goes below this (a silent subject still has a tail).
     min_expected: float = 0.05
 
@@ -79,6 +82,14 @@ class Expectation:
 def _decay(dt_s: float, half_life: timedelta) -> float:
     """Weight kept by old evidence after ``dt_s`` seconds."""
     return float(0.5 ** (dt_s / half_life.total_seconds()))
+
+
+@cache
+def _winsorised_moment(c: float) -> float:
+    """E[min(Z, c)^2] for a standard normal Z: the variance share an upper clip at c keeps."""
+    tail = 0.5 * math.erfc(c / math.sqrt(2.0))
+    density = math.exp(-0.5 * c * c) / math.sqrt(2.0 * math.pi)
+    return 1.0 - tail - c * density + c * c * tail
 
 
 def _hour_weights(ts: datetime) -> tuple[int, int, float]:
@@ -200,8 +211,11 @@ class SeasonalBaseline:
             self.dow_weight[day] = keep_dow * self.dow_weight[day] + 1.0
         if self.windows and not hold:
             keep_d = _decay(dt, cfg.dispersion_half_life)
+            # Winsorised residual, scaled back up by its consistency factor so
+            # an ordinary window still counts at full weight (Huber's proposal 2).
             resid = min(observed, mean + cfg.dispersion_clip_sigma * exp.std) - mean
-            self.disp_num = keep_d * self.disp_num + (resid * resid - mean)
+            consistency = _winsorised_moment(cfg.dispersion_clip_sigma)
+            self.disp_num = keep_d * self.disp_num + (resid * resid / consistency - mean)
             self.disp_den = keep_d * self.disp_den + mean * mean
             self.disp_weight = keep_d * self.disp_weight + 1.0
         self.windows += 1

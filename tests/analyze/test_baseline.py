@@ -67,6 +67,20 @@ def test_dispersion_is_learned_and_starts_conservative() -> None:
     assert 0.12 < bursty.dispersion() < 0.45
 
 
+def test_a_burst_barely_widens_the_learned_spread() -> None:
+    """The dispersion learns from winsorised residuals: a calm NB stream's spread is
+    learned about right, and an hour at four times the usual count hardly moves it
+    (with the old uncorrected 3-sigma clip it rose by almost 40%)."""
+    rng = np.random.default_rng(5)
+    baseline = SeasonalBaseline()
+    n, size, mean = 288 * 4, 20.0, 40.0  # dispersion 1/size = 0.05
+    feed(baseline, [float(v) for v in rng.negative_binomial(size, size / (size + mean), n)])
+    calm = baseline.learned_dispersion()
+    assert 0.035 < calm < 0.07
+    feed(baseline, [4 * mean] * 12, offset=n)
+    assert baseline.learned_dispersion() < calm * 1.1
+
+
 def test_snapshot_round_trip() -> None:
     rng = np.random.default_rng(5)
     a = SeasonalBaseline()
