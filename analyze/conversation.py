@@ -967,6 +967,7 @@ def measure_reactions(
     now: datetime,
     until: datetime | None = None,
     config: ConversationConfig | None = None,
+    signals: Sequence[Signal] = (),
 ) -> list[UpdateReaction]:
     """Reactions to ``updates`` measured over ``mentions`` (a batch, e.g. for a report).
 
@@ -975,7 +976,9 @@ def measure_reactions(
     present among ``mentions`` as official mentions; each counts once.
     ``expected_fn`` is the source of ``expected``; without it, the baseline is
     learned from ``mentions`` as the worker would. ``now`` stamps
-    ``computed_at``; spans running past ``until`` are cut there.
+    ``computed_at``; spans running past ``until`` are cut there. ``signals``
+    are merged in event-time order, as the worker reads them, so the baseline
+    pauses while an incident is open instead of learning the incident's level.
     """
     base = config or ConversationConfig()
     cfg = ConversationConfig(
@@ -985,14 +988,18 @@ def measure_reactions(
         }
     )
     tracker = ConversationTracker(cfg, clock=lambda: now, expected_fn=expected_fn)
-    items: list[ScoredMention] = list(mentions)
+    items: list[ScoredMention | Signal] = list(mentions)
     known = {(m.mention.id, m.subject) for m in mentions if m.mention.is_official}
     items += [_as_scored(u, now) for u in updates if (u.id, u.subject) not in known]
-    items.sort(key=_event_time)
+    items += signals
+    items.sort(key=_event_time)  # stable: a signal stays after the mentions of its time
     wanted = {(u.id, u.subject) for u in updates}
     reactions: list[UpdateReaction] = []
     for item in items:
-        reactions += [r for r in tracker.add_mention(item) if isinstance(r, UpdateReaction)]
+        outputs = (
+            tracker.add_signal(item) if isinstance(item, Signal) else tracker.add_mention(item)
+        )
+        reactions += [r for r in outputs if isinstance(r, UpdateReaction)]
     reactions += [r for r in tracker.flush(until) if isinstance(r, UpdateReaction)]
     return [r for r in reactions if (r.update_id, r.subject) in wanted]
 

@@ -402,7 +402,12 @@ def build_report(
 
     if reaction_source == "computed" and data.mentions:
         reactions = measure_reactions(
-            updates, data.mentions, spans_minutes=spans_minutes, now=now, until=sel.until
+            updates,
+            data.mentions,
+            spans_minutes=spans_minutes,
+            now=now,
+            until=sel.until,
+            signals=data.signals,
         )
         source = "computed from the mentions (analyze.conversation.measure_reactions)"
     else:

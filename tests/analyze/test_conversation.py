@@ -621,3 +621,47 @@ def test_measure_reactions_batch_matches_the_stream(
     assert {key(r): (r.before, r.after, r.complete) for r in batch} == {
         key(r): (r.before, r.after, r.complete) for r in stream
     }
+
+
+def test_measure_reactions_with_the_signals_matches_the_stream_expectation_too(
+    example_run: list[Output], example: list[ScoredMention]
+) -> None:
+    updates = [o for o in example_run if isinstance(o, OfficialUpdate) and o.subject == "acme"]
+    signals = [s for s in _with_detectors(example) if isinstance(s, Signal)]
+    public = [s for s in example if s.subject == "acme" and not s.mention.is_official]
+    until = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    with_signals = measure_reactions(
+        updates, public, spans_minutes=(15,), now=NOW, until=until, signals=signals
+    )
+    without = measure_reactions(updates, public, spans_minutes=(15,), now=NOW, until=until)
+    stream = {
+        (r.update_id, r.audience): r.expected
+        for r in reactions(example_run, 15)
+        if r.subject == "acme"
+    }
+    got = {(r.update_id, r.audience): r.expected for r in with_signals}
+    assert got.keys() == stream.keys()
+    # The batch pauses the baseline at the signal's own time; the stream pauses it
+    # when the signal is read, a window later. Same calm level, not the same float.
+    for key, expected in got.items():
+        if key[1] != "all":
+            assert expected is None and stream[key] is None
+            continue
+        live = stream[key]
+        assert expected is not None and live is not None
+        assert expected.per_minute == pytest.approx(live.per_minute, rel=0.1)
+        assert expected.negative_share == pytest.approx(live.negative_share, abs=0.05)
+    # Paused once, at the incident's start: every update sees the same expectation.
+    levels = {
+        (round(e.per_minute, 6), round(e.outage_reports_per_minute or 0.0, 6))
+        for (_, audience), e in got.items()
+        if audience == "all" and e is not None
+    }
+    assert len(levels) == 1
+    # Without the signals the baseline keeps learning through the incident: the
+    # last update's expected volume is then far above the calm level.
+    last = updates[-1].id
+    paused = got[(last, "all")]
+    learning = {(r.update_id, r.audience): r.expected for r in without}[(last, "all")]
+    assert paused is not None and learning is not None
+    assert paused.per_minute < learning.per_minute / 2
