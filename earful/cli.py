@@ -281,6 +281,7 @@ COMMAND_MODULES = (
     "sinks.observability_cli",
     "analyze.conversation_cli",
     "sinks.report_cli",
+    "analyze.tone_cli",
 )
 
 

@@ -63,6 +63,7 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
         )  # fmt: skip
         processor = DeliveryProcessor(settings, targets=targets, state=state)
         refresher = AlertmanagerRefresher(state, targets, interval_s=settings.notify_refresh_s)
+        tone = _start_tone(args)
         try:
             return run_worker(
                 args, name="sink-notify", settings=settings, group=settings.notify_group,
@@ -71,8 +72,32 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
             )  # fmt: skip
         finally:
             refresher.close()
+            if tone is not None:
+                tone.shutdown()
+                tone.server_close()
     finally:
         client.close()
+
+
+def _start_tone(args: argparse.Namespace) -> Any:
+    """The tone-check endpoint beside the alerts, when a port is set (EARFUL_TONE_PORT).
+
+    Communications teams draft the next update while the alerts arrive; the
+    endpoint lets their chat bot or status tool check a draft in the same place.
+    """
+    from analyze.tone import ToneChecker
+    from earful.settings import load_settings
+    from sinks.tone_http import ToneService, ToneSettings, start_tone_server
+
+    settings = load_settings(ToneSettings, config=args.config, tone_port=args.tone_port)
+    if "tone_port" not in settings.model_fields_set:
+        return None
+    token = settings.tone_token.get_secret_value() if settings.tone_token else None
+    server = start_tone_server(
+        ToneService(ToneChecker()), settings.tone_host, settings.tone_port, token
+    )
+    log.info("sink-notify: tone check on %s", server.url)
+    return server
 
 
 def cmd_sink_signals(args: argparse.Namespace) -> int:
@@ -136,6 +161,9 @@ def register(groups: dict[str, Any]) -> None:
     )
     add_common_options(p)
     add_worker_options(p)
+    p.add_argument(
+        "--tone-port", type=int, help="also serve the tone check on this port (EARFUL_TONE_PORT)"
+    )
     p.set_defaults(func=cmd_sink_notify)
 
     p = sink.add_parser("signals", help="turn detector signals into alerts on the alerts topic")
