@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import regex
@@ -494,7 +494,7 @@ class ToneChecker:
                 )  # fmt: skip
         findings.sort(key=_report_order)
         return ToneReport(
-            findings=tuple(findings),
+            findings=tuple(_quoting(f, draft) for f in findings),
             fits=fits,
             characters=len(draft),
             resolution=resolution,
@@ -769,6 +769,14 @@ class ToneChecker:
                 )
             )  # fmt: skip
         return out
+
+
+def _quoting(finding: Finding, draft: str) -> Finding:
+    """The finding with its evidence quoted from the draft as written (curly apostrophes)."""
+    if not finding.evidence:
+        return finding
+    quoted = tuple(Evidence(draft[e.start : e.end], e.start, e.end) for e in finding.evidence)
+    return replace(finding, evidence=quoted)
 
 
 def _first(text: str, name: str) -> tuple[Evidence, ...]:
