@@ -5,7 +5,8 @@ one family per question a responder or an operator asks:
 
 * what people say: mentions by subject, source and sentiment label, the
   compound-score distribution, outage reports by symptom, place and platform,
-  official updates;
+  official updates (their event time drives Grafana's annotations) and the
+  measured reaction to each (before, after and expected, per span and audience);
 * what the detectors see: the latest window per subject (and source), and
   each open signal's observed versus expected value, open signals by severity;
 * whether the pipeline is healthy: event-time-to-scored latency, how far each
@@ -21,6 +22,7 @@ or URL.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,7 +34,16 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 from pydantic import Field
 
 from earful.errors import SchemaError
-from earful.events import SOURCES, ScoredMention, Signal, WindowStats, decode, now_utc
+from earful.events import (
+    SOURCES,
+    ReactionStats,
+    ScoredMention,
+    Signal,
+    UpdateReaction,
+    WindowStats,
+    decode,
+    now_utc,
+)
 from earful.settings import MetricsSinkSettings
 from earful.worker import Clock, ConsumedRecord, Output
 
@@ -97,6 +108,7 @@ def input_topics(settings: SinkMetricsSettings) -> list[str]:
         settings.topic_windows,
         settings.topic_signals,
         settings.topic_deadletter,
+        settings.topic_reactions,
     ]
 
 
@@ -188,6 +200,26 @@ class PipelineMetrics:
             "earful_official_update_timestamp_seconds",
             "Event time of the latest official update per subject.",
             ["subject"],
+            registry=registry,
+        )
+        self.reaction = Gauge(
+            "earful_update_reaction",
+            "The latest measured reaction to an official update: a measure of the span "
+            "before it, after it, or the baseline's expectation for the after span "
+            "(observed before/after, not a proven effect).",
+            ["subject", "span_minutes", "audience", "period", "measure"],
+            registry=registry,
+        )
+        self.reaction_update_time = Gauge(
+            "earful_update_reaction_update_timestamp_seconds",
+            "Event time of the update the latest reaction gauges describe.",
+            ["subject", "span_minutes"],
+            registry=registry,
+        )
+        self.reactions = Counter(
+            "earful_update_reactions_total",
+            "Reactions measured (one per update, span and audience).",
+            ["subject", "span_minutes", "audience"],
             registry=registry,
         )
         # -- what the detectors see --------------------------------------------
@@ -339,11 +371,13 @@ class MetricsProcessor:
         self._latest_window: dict[tuple[str, str], datetime] = {}
         self._last_ingested: dict[str, float] = {}
         self._last_official: dict[str, float] = {}
+        self._latest_reaction: dict[tuple[str, str, str], datetime] = {}
         self._handlers: Mapping[str, Callable[[ConsumedRecord], None]] = {
             settings.topic_scored: self._scored,
             settings.topic_windows: self._window,
             settings.topic_signals: self._signal,
             settings.topic_deadletter: self._deadletter,
+            settings.topic_reactions: self._reaction,
         }
 
     def process(self, record: ConsumedRecord) -> Iterable[Output]:
@@ -479,6 +513,37 @@ class MetricsProcessor:
         for key in self._open_keys:
             self.metrics.signals_open.labels(*key).set(counts.get(key, 0))
 
+    # -- reactions to official updates ------------------------------------------------
+
+    def _reaction(self, record: ConsumedRecord) -> None:
+        reaction = decode(UpdateReaction, record.value)
+        subject = self.subject(reaction.subject)
+        span = str(reaction.span_minutes)
+        self.metrics.reactions.labels(subject, span, reaction.audience).inc()
+        key = (subject, span, reaction.audience)
+        newest = self._latest_reaction.get(key)
+        if newest is not None and reaction.update_at < newest:
+            return  # an earlier update's reaction, measured late: the gauges show the latest
+        self._latest_reaction[key] = reaction.update_at
+        periods: tuple[tuple[str, ReactionStats | None], ...] = (
+            ("before", reaction.before),
+            ("after", reaction.after),
+            ("expected", reaction.expected),
+        )
+        for period, stats in periods:
+            for measure, value in _reaction_measures(stats):
+                labels = (subject, span, reaction.audience, period, measure)
+                if value is None:
+                    # No value (cold baseline, nothing scored): no series, not a fake 0.
+                    with contextlib.suppress(KeyError):
+                        self.metrics.reaction.remove(*labels)
+                else:
+                    self.metrics.reaction.labels(*labels).set(value)
+        newest_of_span = max(
+            t for (s, sp, _), t in self._latest_reaction.items() if (s, sp) == (subject, span)
+        )
+        self.metrics.reaction_update_time.labels(subject, span).set(newest_of_span.timestamp())
+
     # -- dead letters ---------------------------------------------------------------
 
     def _deadletter(self, record: ConsumedRecord) -> None:
@@ -486,6 +551,21 @@ class MetricsProcessor:
         reason = headers.get("earful.error.reason", b"unknown").decode("utf-8", "replace")
         worker = headers.get("earful.worker", b"unknown").decode("utf-8", "replace")
         self.metrics.deadletters.labels(self.reason(reason), self.worker(worker)).inc()
+
+
+def _reaction_measures(stats: ReactionStats | None) -> tuple[tuple[str, float | None], ...]:
+    if stats is None:
+        return tuple((name, None) for name in REACTION_MEASURES)
+    return (
+        ("per_minute", stats.per_minute),
+        ("negative_share", stats.negative_share),
+        ("outage_reports_per_minute", stats.outage_reports_per_minute),
+        ("question_share", stats.question_share),
+    )
+
+
+#: The measures ``earful_update_reaction`` exports for each period.
+REACTION_MEASURES = ("per_minute", "negative_share", "outage_reports_per_minute", "question_share")
 
 
 class ConsumerLagMonitor:

@@ -1,9 +1,9 @@
 """A real Prometheus scrapes a running metrics sink fed through the real broker.
 
-The sink consumes scored mentions, windows, signals, dead letters and a
-malformed record produced to Kafka in two rounds (so counters move between
-scrapes), with a consumer group that never reads to make lag, a stale and a
-slow connector, and a target that is down. Prometheus (Debian's package)
+The sink consumes scored mentions, windows, signals, reactions to official
+updates, dead letters and a malformed record produced to Kafka in two rounds
+(so counters move between scrapes), with a consumer group that never reads to
+make lag, a stale and a slow connector, and a target that is down. Prometheus (Debian's package)
 scrapes every second and evaluates deploy/prometheus/rules; then every PromQL
 expression of every dashboard panel, annotation and rule must return data.
 """
@@ -43,7 +43,7 @@ from tests.deploy.tools import (
     observability_tool,
     render_grafana_vars,
 )
-from tests.sinks.metrics_records import scored, signal, window
+from tests.sinks.metrics_records import reaction, scored, signal, window
 
 pytestmark = pytest.mark.kafka
 
@@ -176,12 +176,15 @@ def produce_round(settings: SinkMetricsSettings, round_no: int, now: datetime) -
         window(minute + round_no, source="mastodon", mentions=50, negative=40),
     ]
     signals = [signal("sig-1", "open" if round_no == 0 else "update", severity="critical")]
+    # The reaction to an update in both audiences the dashboard splits.
+    reactions = [reaction(minute + round_no, audience=a) for a in ("all", "replies", "others")]
     producer = make_producer(settings)
     try:
         futures = [producer.send(settings.topic_scored, key=b"acme", value=encode(m))
                    for m in mentions]  # fmt: skip
         futures += [producer.send(settings.topic_windows, value=encode(w)) for w in windows]
         futures += [producer.send(settings.topic_signals, value=encode(s)) for s in signals]
+        futures += [producer.send(settings.topic_reactions, value=encode(r)) for r in reactions]
         futures.append(producer.send(settings.topic_scored, value=b"{not json"))
         futures.append(
             producer.send(

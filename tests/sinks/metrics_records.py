@@ -8,17 +8,20 @@ from datetime import UTC, datetime, timedelta
 from earful.events import (
     Mention,
     OutageAnalysis,
+    ReactionAudience,
+    ReactionStats,
     ScoredMention,
     SentimentLabel,
     SentimentScore,
     Severity,
     Signal,
     SignalState,
+    UpdateReaction,
     VaderScores,
     WindowStats,
 )
 
-__all__ = ["T0", "FakeRecord", "scored", "signal", "window"]
+__all__ = ["T0", "FakeRecord", "reaction", "scored", "signal", "window"]
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -138,4 +141,44 @@ def signal(
         observed=observed,
         expected=expected,
         score=0.97,
+    )
+
+
+def reaction(
+    update_minute: int,
+    *,
+    subject: str = "acme",
+    span_minutes: int = 15,
+    audience: ReactionAudience = "all",
+    negative_before: float | None = 0.6,
+    negative_after: float | None = 0.4,
+    expected: bool = True,
+) -> UpdateReaction:
+    """The reaction to an update posted ``update_minute`` minutes after T0."""
+    at = T0 + timedelta(minutes=update_minute)
+    span = timedelta(minutes=span_minutes)
+
+    def stats(start: datetime, per_minute: float, negative: float | None) -> ReactionStats:
+        return ReactionStats(
+            span_start=start,
+            span_end=start + span,
+            mentions=round(per_minute * span_minutes),
+            unique_authors=None,
+            per_minute=per_minute,
+            negative_share=negative,
+            outage_reports_per_minute=per_minute / 4,
+            question_share=0.2 if negative is not None else None,
+        )
+
+    return UpdateReaction(
+        update_id=f"statuspage:{update_minute}",
+        subject=subject,
+        update_at=at,
+        span_minutes=span_minutes,
+        audience=audience,
+        before=stats(at - span, 20.0, negative_before),
+        after=stats(at, 12.0, negative_after),
+        expected=stats(at, 2.0, 0.1) if expected else None,
+        complete=True,
+        computed_at=at + span + timedelta(minutes=1),
     )

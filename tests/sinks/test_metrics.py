@@ -221,3 +221,41 @@ def test_no_series_carries_per_author_text_or_url_labels() -> None:
     # 20 distinct authors and texts, yet one series per label combination.
     mentions = next(m for m in reg.collect() if m.name == "earful_mentions_scored")
     assert len(mentions.samples) == 1
+
+
+def test_reactions_export_the_latest_update_per_span_and_audience() -> None:
+    from tests.sinks.metrics_records import T0, reaction
+
+    proc, reg = make()
+    topic = proc.settings.topic_reactions
+    assert topic in input_topics(proc.settings)
+    name = "earful_update_reaction"
+    labels = {"subject": "acme", "span_minutes": "15", "audience": "all"}
+    feed(proc, topic, reaction(30, negative_before=0.6, negative_after=0.4))
+    assert value(reg, name, **labels, period="before", measure="negative_share") == 0.6
+    assert value(reg, name, **labels, period="after", measure="negative_share") == 0.4
+    assert value(reg, name, **labels, period="expected", measure="per_minute") == 2.0
+    assert value(reg, name, **labels, period="after", measure="question_share") == 0.2
+    update_time = "earful_update_reaction_update_timestamp_seconds"
+    first = T0.timestamp() + 30 * 60
+    assert value(reg, update_time, subject="acme", span_minutes="15") == first
+
+    # A later update replaces the values; a cold baseline leaves no expected series.
+    feed(proc, topic, reaction(60, negative_before=0.5, negative_after=None, expected=False))
+    assert value(reg, name, **labels, period="before", measure="negative_share") == 0.5
+    assert value(reg, name, **labels, period="after", measure="negative_share") is None
+    assert value(reg, name, **labels, period="expected", measure="per_minute") is None
+    assert value(reg, update_time, subject="acme", span_minutes="15") == first + 30 * 60
+
+    # An earlier update's reaction measured late (a longer span) moves no gauge back.
+    feed(proc, topic, reaction(45, negative_before=0.9))
+    assert value(reg, name, **labels, period="before", measure="negative_share") == 0.5
+    assert value(reg, update_time, subject="acme", span_minutes="15") == first + 30 * 60
+    counted = "earful_update_reactions_total"
+    assert value(reg, counted, subject="acme", span_minutes="15", audience="all") == 3
+
+    # Other spans and audiences are their own series.
+    feed(proc, topic, reaction(60, span_minutes=30, audience="replies", negative_after=0.7))
+    replies = {"subject": "acme", "span_minutes": "30", "audience": "replies"}
+    assert value(reg, name, **replies, period="after", measure="negative_share") == 0.7
+    assert value(reg, name, **labels, period="before", measure="negative_share") == 0.5
