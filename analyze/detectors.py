@@ -16,7 +16,7 @@ opens, updates or resolves. They share three pieces:
   open while windows stay above ``hold_surprise`` and resolves after
   ``resolve_after`` calm windows), so a signal opens once and resolves once;
   and a **self-calibrating bar**: the evidence must also beat the largest
-  burst the series has shown itself, decayed with a half-life of a day, so a
+  burst the series has shown itself, decayed with a half-life of two days, so a
   subject whose normal life is full of bursts is held to its own standard;
 * **severity**: ``info`` for a significant but small change (under
   ``info_ratio`` times the expected value), ``critical`` for a large and very
@@ -124,8 +124,9 @@ class DetectorConfig:
     #: Self-calibration: a signal opens only on evidence larger than the largest
     #: burst this series has shown, decayed with this half-life (0 disables).
     #: A series full of unremarkable bursts raises its own bar; a calm one does
-    #: not. One day: yesterday's biggest burst still counts half.
-    bar_half_life: timedelta = timedelta(days=1)
+    #: not. The bar is the tail the negative binomial misses, so it forgets at
+    #: the pace the spread does (the baseline's dispersion half-life, two days).
+    bar_half_life: timedelta = timedelta(days=2)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
 
 
