@@ -120,8 +120,16 @@ def _demo_env(
         env[group_var] = f"demo-{run}-{group_var.lower()}"
     env["EARFUL_NOTIFY_TARGETS"] = json.dumps(
         [
-            {"name": "console", "kind": "console"},
+            {"name": "on-call", "kind": "console"},
+            {"name": "comms", "kind": "console"},
             {"name": "webhook", "kind": "webhook", "url": receiver_url, "secret": _SECRET},
+        ]
+    )
+    # As a real setup routes them: the silence alert to the comms team, never to on-call.
+    env["EARFUL_NOTIFY_ROUTES"] = json.dumps(
+        [
+            {"kinds": ["comms_silence"], "targets": ["comms", "webhook"]},
+            {"targets": ["on-call", "webhook"]},
         ]
     )
     # The demo compresses time: a 10-minute cooldown in event time is 600/speed seconds.

@@ -48,6 +48,7 @@ from sinks.notify import (
 from sinks.notify.pagerduty import PAGERDUTY_EVENTS_URL
 
 __all__ = [
+    "COMMS_KINDS",
     "SEVERITY_RANK",
     "Cooldown",
     "RouteConfig",
@@ -186,27 +187,39 @@ class _Sent:
     severity_rank: int
 
 
+#: Alert kinds for the communications team rather than the incident responders.
+COMMS_KINDS = frozenset({"comms_silence"})
+
+
 class Cooldown:
     """At most one new firing notification per (target, subject) per cooldown.
 
     A second alert about the same subject inside the cooldown (another detector,
     a new episode right after the last) is grouped under the one already sent:
-    recorded, not sent. A severity above what was sent always goes through, and
-    so does an update of the alert that was sent.
+    recorded, not sent. Communications alerts (:data:`COMMS_KINDS`) keep their
+    own clock: a silence alert is never grouped under an outage alert. A
+    severity above what was sent always goes through, and so does an update of
+    the alert that was sent.
     """
 
     def __init__(self, seconds_for: Callable[[str], float]) -> None:
         self._seconds_for = seconds_for
-        self._sent: dict[tuple[str, str], _Sent] = {}
+        self._sent: dict[tuple[str, str, bool], _Sent] = {}
+
+    @staticmethod
+    def _key(target: str, alert: Alert) -> tuple[str, str, bool]:
+        # A communications alert asks something else of its readers than an
+        # incident alert: neither is grouped under the other.
+        return (target, alert.subject, alert.kind in COMMS_KINDS)
 
     def record(self, target: str, alert: Alert, at: datetime) -> None:
-        self._sent[(target, alert.subject)] = _Sent(
+        self._sent[self._key(target, alert)] = _Sent(
             at, alert.dedup_key, SEVERITY_RANK[alert.severity]
         )
 
     def grouped_into(self, target: str, alert: Alert, now: datetime) -> str | None:
         """The dedup key this firing alert is grouped under, or None to send it."""
-        last = self._sent.get((target, alert.subject))
+        last = self._sent.get(self._key(target, alert))
         window = self._seconds_for(target)
         if last is None or window <= 0 or last.dedup_key == alert.dedup_key:
             return None

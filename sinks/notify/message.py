@@ -32,6 +32,7 @@ _KIND_TITLES = {
     "negative_surge": "Negative sentiment surge",
     "outage_burst": "Outage reports",
     "negative_share": "Negative sentiment share",
+    "comms_silence": "Communications silence",
 }
 # Kinds whose observed/expected are shares in [0, 1], shown as percentages.
 _SHARE_KINDS = frozenset({"negative_surge", "negative_share"})
@@ -55,9 +56,16 @@ def _number(value: float, share: bool) -> str:
 
 
 def magnitude(kind: str, observed: float | None, expected: float | None) -> str | None:
-    """'observed 412 vs expected 40 (10.3x normal)'; None without an observed value."""
+    """'observed 412 vs expected 40 (10.3x normal)'; None without an observed value.
+
+    A communications silence measures minutes since the last official update
+    against the limit: 'no official update for 22 min (limit 15 min)'.
+    """
     if observed is None:
         return None
+    if kind == "comms_silence":
+        limit = f" (limit {duration_text(expected * 60)})" if expected else ""
+        return f"no official update for {duration_text(observed * 60)}{limit}"
     share = kind in _SHARE_KINDS and 0.0 <= observed <= 1.0
     shown = _number(observed, share)
     if expected is None:

@@ -34,6 +34,9 @@ def test_config_is_valid() -> None:
           "subject": "acme", "severity": "warning"}, "comms-slack"),
         ({"alertname": "EarfulOfficialUpdate", "subject": "acme", "severity": "info"},
          "earful-default"),
+        # Communications silence: the comms team, never on-call, even when critical.
+        ({"alertname": "EarfulCommsSilence", "kind": "comms_silence", "subject": "acme",
+          "severity": "critical"}, "comms-slack"),
     ],
 )  # fmt: skip
 def test_routes(labels: dict[str, str], receivers: str) -> None:

@@ -42,3 +42,10 @@ def test_demo_runs_the_incident_through_every_worker(kafka_bootstrap: str) -> No
     assert counts is not None
     total = sum(int(n) for n in re.findall(r"(\d+) \(", counts.group(1)))
     assert total == 4170
+    # The organisation's side: each update's measured reaction, and the silence
+    # in the 26-minute gap between updates, routed to the comms team only.
+    assert "== Official updates and the public's reaction" in out
+    assert re.search(r"statuspage Login and payment failures .*%\s+->\s+\d+%", out), out[-3000:]
+    assert re.search(r"\[comms\] FIRING \w+: Communications silence for acme", out), out[-3000:]
+    assert not re.search(r"\[on-call\] [^\n]*Communications silence", out)
+    assert "no official update for" in out

@@ -129,3 +129,18 @@ def test_cooldown_groups_a_second_alert_on_the_same_subject() -> None:
     assert cooldown.grouped_into("comms", second, T0 + timedelta(minutes=10)) is None
     worse = make_alert(dedup_key="k4", severity="critical")
     assert cooldown.grouped_into("comms", worse, T0 + timedelta(minutes=5)) is None
+
+
+def test_a_silence_alert_is_not_grouped_under_an_outage_alert_nor_the_reverse() -> None:
+    cooldown = Cooldown(lambda target: 600.0)
+    outage = make_alert(dedup_key="outage", kind="outage_burst", severity="warning")
+    cooldown.record("comms", outage, T0)
+    silence = make_alert(dedup_key="silence", kind="comms_silence", severity="warning")
+    assert cooldown.grouped_into("comms", silence, T0 + timedelta(minutes=2)) is None
+    cooldown.record("comms", silence, T0 + timedelta(minutes=2))
+    # Each stream keeps its own clock: a second outage alert is still grouped...
+    surge = make_alert(dedup_key="surge", kind="negative_surge", severity="warning")
+    assert cooldown.grouped_into("comms", surge, T0 + timedelta(minutes=3)) == "outage"
+    # ...and so is a second silence alert under the first.
+    again = make_alert(dedup_key="silence-2", kind="comms_silence", severity="warning")
+    assert cooldown.grouped_into("comms", again, T0 + timedelta(minutes=4)) == "silence"

@@ -105,6 +105,16 @@ def test_shares_are_shown_as_percentages() -> None:
     assert "observed 72% vs expected 18% (4.0x normal)" in alert.summary
 
 
+def test_a_silence_says_how_long_since_the_last_update_not_how_far_above_normal() -> None:
+    silence = make_signal(kind="comms_silence", observed=22.4, expected=15.0)
+    alert = alert_from_signal(silence, resolved=False, dashboard_url=None, created_at=T0)
+    assert alert.summary == (
+        "acme: Communications silence, no official update for 22 min (limit 15 min), "
+        "since 10:00 UTC"
+    )
+    assert "normal" not in plain_text(alert, T0 + timedelta(minutes=7))
+
+
 def test_an_unseen_update_fires_and_an_unseen_resolve_is_dropped() -> None:
     processor = SignalAlertProcessor(SETTINGS, clock=lambda: T0)
     assert _run(processor, make_signal("resolved", resolved_at=T0)) == []
