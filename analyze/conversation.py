@@ -503,6 +503,9 @@ class _Subject:
     #: Times of the updates seen recently (a late update's own cut).
     update_times: list[int] = field(default_factory=list)
     question_samples: deque[SampleMention] = field(default_factory=lambda: deque(maxlen=20))
+    #: Signals read ahead of this subject's mentions, oldest first; applied when
+    #: the mentions' event time reaches them.
+    deferred: list[Signal] = field(default_factory=list)
     volume: SeasonalBaseline = field(init=False)
     outages: SeasonalBaseline = field(init=False)
     negative: ShareBaseline = field(init=False)
@@ -622,6 +625,7 @@ class _Subject:
             "negative": self.negative.snapshot(),
             "baseline_next": self.baseline_next,
             "silence": self.silence.snapshot(),
+            "deferred": [signal.model_dump(mode="json") for signal in self.deferred],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -649,6 +653,8 @@ class _Subject:
         self.negative = ShareBaseline.restore(state["negative"], self.baseline_config)
         self.baseline_next = state["baseline_next"]
         self.silence.restore(state["silence"])
+        # State saved before signals were deferred has none.
+        self.deferred = [Signal.model_validate(raw) for raw in state.get("deferred", [])]
 
 
 # -- the tracker -------------------------------------------------------------------
@@ -713,15 +719,37 @@ class ConversationTracker:
         return outputs + self._observe(at, domain)
 
     def add_signal(self, signal: Signal, *, domain: int = 0) -> list[Output]:
-        """A detector's signal: opens or closes the subject's incident for the silence rule."""
-        state = self.subject(signal.subject, domain)
+        """A detector's signal: opens or closes the subject's incident for the silence rule.
+
+        Signals come from another topic, so they are not read in step with the
+        mentions. A signal read after the mentions of its time (the detector
+        lags: the usual case live) is applied at once. One read ahead of them (a
+        worker catching up reads the small signals topic faster) waits until the
+        mentions' event time reaches it: it must neither move the mentions' clock
+        (which would make them late) nor open an incident before its time.
+        """
+        state = self.subjects.get(signal.subject) or self.subject(signal.subject, domain)
+        newest = self.clocks[state.domain].max_event
+        if newest is None or _us(signal.updated_at) > newest:
+            bisect.insort(state.deferred, signal, key=lambda s: s.updated_at)
+            return []
+        return self._apply_signal(state, signal)
+
+    def _apply_signal(self, state: _Subject, signal: Signal) -> list[Output]:
         outputs: list[Output] = list(state.silence.on_signal(signal, state.evidence))
-        last_tick = self.clocks[domain].last_tick
+        last_tick = self.clocks[state.domain].last_tick
         if last_tick is not None and state.silence.incidents:
-            # A signal read after the mentions it is about (another topic): judge
-            # the silence at once instead of waiting for the next minute tick.
+            # A signal read after the mentions it is about: judge the silence at
+            # once instead of waiting for the next minute tick.
             outputs += state.silence.on_tick(last_tick, state.questions, state.evidence)
-        return outputs + self._observe(_us(signal.updated_at), domain)
+        return outputs
+
+    def _apply_deferred(self, state: _Subject, until: int | None) -> list[Output]:
+        """Apply the deferred signals up to ``until`` (event time, µs; None: all)."""
+        outputs: list[Output] = []
+        while state.deferred and (until is None or _us(state.deferred[0].updated_at) <= until):
+            outputs += self._apply_signal(state, state.deferred.pop(0))
+        return outputs
 
     def _add_public(self, state: _Subject, scored: ScoredMention, at: int) -> list[Output]:
         mention = scored.mention
@@ -788,7 +816,11 @@ class ConversationTracker:
         if clock.max_event is not None and at <= clock.max_event:
             return []
         clock.max_event = at
-        return self.advance(domain)
+        outputs: list[Output] = []
+        for state in self.subjects.values():
+            if state.domain == domain and state.deferred:
+                outputs += self._apply_deferred(state, at)
+        return outputs + self.advance(domain)
 
     def advance(self, domain: int = 0) -> list[Output]:
         """Tick the domain's subjects at each minute boundary its watermark passed; measure."""
@@ -836,6 +868,7 @@ class ConversationTracker:
         outputs: list[Output] = []
         horizon = _us(until) if until is not None else None
         for state in self.subjects.values():
+            outputs += self._apply_deferred(state, horizon)
             outputs += self._measure(state, horizon, final=True)
         return outputs
 

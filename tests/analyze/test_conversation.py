@@ -373,8 +373,10 @@ def test_silence_needs_an_incident_and_rising_questions() -> None:
     out += _questions(ends, 1, 30, per_minute=2)
     assert [s.state for s in _silence(out)][:1] == ["open"]  # no update at all: from the start
     out = ends.add_signal(incident("resolved", 30.5))
+    assert _silence(out) == []  # read ahead of the mentions: it waits for their time
+    out = _questions(ends, 31, 60, per_minute=2)
     assert [s.state for s in _silence(out)] == ["resolved"]
-    assert _silence(_questions(ends, 31, 60, per_minute=2)) == []
+    assert _silence(_questions(ends, 61, 90, per_minute=2)) == []
 
 
 def test_snapshot_and_restore_continue_where_they_left_off() -> None:
@@ -665,3 +667,30 @@ def test_measure_reactions_with_the_signals_matches_the_stream_expectation_too(
     learning = {(r.update_id, r.audience): r.expected for r in without}[(last, "all")]
     assert paused is not None and learning is not None
     assert paused.per_minute < learning.per_minute / 2
+
+
+def test_signals_read_ahead_of_the_mentions_give_the_same_outputs(
+    example_run: list[Output], example: list[ScoredMention]
+) -> None:
+    """A worker catching up reads the small signals topic long before the mentions."""
+    signals = [s for s in _with_detectors(example) if isinstance(s, Signal)]
+    tracker = ConversationTracker(clock=clock)
+    out: list[Output] = []
+    for signal in signals:
+        out += tracker.add_signal(signal)
+    assert out == []  # nothing happens before the mentions' time reaches them
+    for item in example:
+        out += tracker.add_mention(item)
+    out += tracker.flush(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+
+    def silences(outputs: list[Output]) -> list[tuple[str, str, str, datetime]]:
+        return [
+            (o.subject, o.id, o.state, o.updated_at)
+            for o in outputs
+            if isinstance(o, Signal) and o.kind == "comms_silence"
+        ]
+
+    assert silences(out) == silences(example_run)
+    assert {s[0] for s in silences(out) if s[2] == "open"} == {"acme", "acme-pay"}
+    assert len(reactions(out)) == len(reactions(example_run))
+    assert tracker.late == 0  # the signals did not move the mentions' clock
