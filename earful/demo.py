@@ -265,7 +265,7 @@ def run_demo(args: argparse.Namespace) -> int:
         return 2
     bootstrap, started_broker = _ensure_broker(args)
     try:
-        return _run(args, source, bootstrap)
+        return _run(args, source, bootstrap, broker_stays=started_broker is None or args.keep_kafka)
     finally:
         if started_broker is not None and not args.keep_kafka:
             print("stopping the local Kafka broker (--keep-kafka leaves it running)")
@@ -280,12 +280,28 @@ _WORKERS = (
     ("sink-signals", ["sink", "signals"], "EARFUL_SIGNAL_ALERTS_GROUP", ("signals",)),
     ("sink-notify", ["sink", "notify"], "EARFUL_NOTIFY_GROUP", ("alerts",)),
     ("sink-metrics", ["sink", "metrics"], "EARFUL_METRICS_GROUP",
-     ("scored", "windows", "signals", "deadletter")),
+     ("scored", "windows", "signals", "deadletter", "reactions")),
 )  # fmt: skip
 _SECRET = "whsec_" + "ZWFyZnVsLWRlbW8tc2lnbmluZy1rZXk="  # demo only: signs local webhooks
 
 
-def _run(args: argparse.Namespace, source: Path, bootstrap: str) -> int:
+def _write_report_config(settings: BaseWorkerSettings) -> Path:
+    """A settings file naming this run's topics, so ``earful report --config`` finds them."""
+    from earful.localkafka import cache_dir
+
+    path = cache_dir() / "demo-last.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    values = {"kafka_bootstrap": settings.kafka_bootstrap}
+    values.update({f"topic_{k}": getattr(settings, f"topic_{k}") for k in _TOPICS})
+    path.write_text(
+        "# Written by `earful demo`: the topics of its last run.\n"
+        + "".join(f"{key}: {value}\n" for key, value in values.items()),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays: bool) -> int:
     from earful.topics import create_topics
     from earful.worker import make_producer
     from ingest.replay import ReplayStats, replay_file
@@ -344,6 +360,9 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str) -> int:
         print(_conversation_summary(settings))
         print(_receiver_summary(receiver))
         print(f"\nmetrics: {metrics_url}")
+        if broker_stays:
+            config = _write_report_config(settings)
+            print(f"report: earful report --subject acme --config {config}")
         if args.follow:
             print("--follow: workers keep running; Ctrl-C to stop.", flush=True)
             _wait_forever(procs)
