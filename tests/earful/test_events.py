@@ -4,6 +4,8 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from earful.errors import SchemaError
 from earful.events import (
@@ -60,6 +62,27 @@ def test_timestamps_are_normalised_to_utc_and_written_with_z() -> None:
     assert m.created_at == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     assert m.created_at.utcoffset() == timedelta(0)
     assert json.loads(encode(m))["created_at"] == "2026-11-20T10:00:00Z"
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2),  # noqa: DTZ001 (hypothesis bounds are naive; room for any offset)
+        max_value=datetime(9999, 12, 30),  # noqa: DTZ001
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(0)), timezone(timedelta(hours=5, minutes=30)),
+             timezone(timedelta(hours=-8))]
+        ),
+    )
+)  # fmt: skip
+def test_timestamps_are_written_as_utc_isoformat_with_z(moment: datetime) -> None:
+    # The canonical form (written by pydantic-core, not a Python serializer):
+    # isoformat in UTC with +00:00 as Z, microseconds only when present.
+    expected = moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    m = mention(created_at=moment)
+    assert json.loads(encode(m))["created_at"] == expected
+    scored = ScoredMention(subject="acme", mention=m, scored_at=moment, model="test")
+    assert json.loads(encode(scored))["scored_at"] == expected
+    assert decode(Mention, encode(m)).created_at == moment
 
 
 def test_naive_timestamp_is_rejected() -> None:
