@@ -39,6 +39,7 @@ from typing import Any, Protocol
 from earful.errors import RecordError
 from earful.events import now_utc
 from earful.health import HealthState
+from earful.kafkautil import key_hash_partitioner
 from earful.settings import BaseWorkerSettings
 from earful.topics import MAX_MESSAGE_BYTES
 
@@ -141,6 +142,8 @@ def make_consumer(
         "max_poll_records": settings.batch_max_records,
         "fetch_max_bytes": 64 * 1024 * 1024,
         "max_partition_fetch_bytes": MAX_MESSAGE_BYTES,
+        # kafka-python's own client metrics cost CPU on every fetch; Earful never reads them.
+        "metrics_enabled": False,
     }
     config.update(overrides)
     consumer = KafkaConsumer(**config)
@@ -161,6 +164,11 @@ def make_producer(
         "batch_size": 256 * 1024,
         "max_request_size": MAX_MESSAGE_BYTES + 64 * 1024,
         "enable_idempotence": True,
+        # murmur2 of the key, as the default partitioner, with the hash of a
+        # repeated key (a subject) remembered instead of recomputed per record.
+        "partitioner": key_hash_partitioner(),
+        # kafka-python's own client metrics cost CPU on every send; Earful never reads them.
+        "metrics_enabled": False,
     }
     if transactional_id is not None:
         config["transactional_id"] = transactional_id
