@@ -100,6 +100,28 @@ def describe_machine() -> str:
     )
 
 
+def _cpu_row(label: str, cpu: dict[str, float]) -> tuple[str, str, str]:
+    parts = [
+        f"{name.replace('_', ' ')} {cpu[name]:,.0f}"
+        for name in ("analyzers", "broker", "replay_producer", "watcher")
+        if name in cpu
+    ]
+    # What the measured CPU per mention allows if every core were busy all the time.
+    bound = (os.cpu_count() or 1) * 1e6 / cpu["total"] if cpu.get("total") else 0.0
+    busy = cpu.get("cores_busy", 0)
+    value = f"{cpu.get('total', 0):,.0f} µs ({', '.join(parts)}); {busy:.2f} cores busy"
+    return (f"CPU per mention, {label}", value, f"(all cores busy: {bound:,.0f}/s)")
+
+
+def _cpu_rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = []
+    if result.get("cpu_us_per_mention"):
+        rows.append(_cpu_row(f"analyzer x{result['analyzers']} run", result["cpu_us_per_mention"]))
+    if result.get("cpu_us_per_mention_one_analyzer"):
+        rows.append(_cpu_row("one-analyzer run", result["cpu_us_per_mention_one_analyzer"]))
+    return rows
+
+
 def _e2e_rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [
         (
@@ -112,6 +134,7 @@ def _e2e_rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
             f"{result['e2e_one_analyzer_mentions_per_s']:,.0f} mentions/s",
             "",
         ),
+        *_cpu_rows(result),
         (
             "bare VADER polarity_scores loop, same texts",
             f"{result['bare_vader_texts_per_s']:,.0f} texts/s",
