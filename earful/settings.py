@@ -102,6 +102,16 @@ class BaseWorkerSettings(BaseSettings):
     topic_partitions: int = Field(default=3, ge=1, le=1024)
     topic_replication: int = Field(default=1, ge=1, le=16)
     batch_max_records: int = Field(default=2000, ge=1, le=100_000)
+    producer_batch_bytes: int = Field(
+        default=1024 * 1024,
+        ge=16 * 1024,
+        le=16 * 1024 * 1024,
+        description=(
+            "Producer batch size per partition. 1 MiB, Kafka's default largest record batch, "
+            "holds most of a worker's batch of outputs, so kafka-python wakes its sender "
+            "thread once per batch instead of on most sends."
+        ),
+    )
     poll_timeout_s: float = Field(default=0.5, gt=0)
     drain_timeout_s: float = Field(
         default=20.0, gt=0, description="How long a stopping worker may take to finish its batch."
