@@ -1,5 +1,5 @@
 # The Earful workers: one image, one process per container, the command picks
-# the worker (`analyze`, `sink metrics`, `sink alerts`, `topics create`...).
+# the worker (`analyze`, `sink metrics`, `detect`, `conversation`, `sink notify`, `topics create`...).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

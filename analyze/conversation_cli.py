@@ -6,7 +6,7 @@ import argparse
 import logging
 from typing import Any
 
-from earful.cli import add_common_options, add_worker_options, settings_from_args
+from earful.cli import add_common_options, add_worker_options, settings_from_args, start_health
 
 __all__ = ["cmd_conversation", "register"]
 
@@ -28,6 +28,7 @@ def cmd_conversation(args: argparse.Namespace) -> int:
 
     settings: ConversationSettings = settings_from_args(ConversationSettings, args)
     worker = build_conversation_worker(settings, args.instance_id)
+    worker.health = start_health(args)  # /livez and /readyz when EARFUL_HEALTH_PORT is set
     worker.install_signal_handlers()
     try:
         stats = worker.run(max_messages=args.max_messages, idle_timeout_s=args.idle_timeout)

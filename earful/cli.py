@@ -157,7 +157,7 @@ def run_worker(
         processor=processor,
         transactional=transactional,
         hook=hook,
-        health=_start_health(args),
+        health=start_health(args),
     )
     worker.install_signal_handlers()
     if on_start is not None:
@@ -173,7 +173,7 @@ def run_worker(
     return 0
 
 
-def _start_health(args: argparse.Namespace) -> Any:
+def start_health(args: argparse.Namespace) -> Any:
     """The /livez and /readyz server, when a port is configured (EARFUL_HEALTH_PORT).
 
     Off by default so several local workers do not fight over one port; the

@@ -26,7 +26,7 @@ import yaml
 
 from earful.settings import BaseWorkerSettings
 from earful.topics import create_topics
-from tests.deploy.tools import DEPLOY, REPO, WITHOUT_HEALTH_SERVER, WORKERS, pip_tool, run
+from tests.deploy.tools import DEPLOY, REPO, WORKERS, pip_tool, run
 
 COMPOSE = REPO / "docker-compose.yml"
 ONE_SHOT = {"kafka-init", "replay"}
@@ -85,10 +85,6 @@ def test_long_running_services_have_healthchecks(config: dict[str, Any]) -> None
         if name in ONE_SHOT:
             assert service.get("restart", "no") == "no", name
             continue
-        if name in WITHOUT_HEALTH_SERVER:
-            # Nothing would answer `earful check`: "unhealthy" forever otherwise.
-            assert service["healthcheck"] == {"disable": True}, name
-            continue
         assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
 
 
@@ -119,8 +115,7 @@ def test_workers_drain_on_sigterm(config: dict[str, Any]) -> None:
         assert re.fullmatch(r"\d+s", grace) and int(grace[:-1]) >= 30, name
         env = service["environment"]
         assert env["EARFUL_HEALTH_HOST"] == "0.0.0.0" and env["EARFUL_HEALTH_PORT"], name
-        if name not in WITHOUT_HEALTH_SERVER:
-            assert service["healthcheck"]["test"][:3] == ["CMD", "earful", "check"], name
+        assert service["healthcheck"]["test"][:3] == ["CMD", "earful", "check"], name
 
 
 def test_notify_sink_delivers_to_the_stacks_alertmanager(config: dict[str, Any]) -> None:
@@ -184,10 +179,6 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _logged(log: Path, text: str) -> bool:
-    return text in log.read_text()
-
-
 def _wait(what: str, ready: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 180  # 2 shared cores, six workers importing at once
     while time.monotonic() < deadline:
@@ -203,9 +194,8 @@ def _wait(what: str, ready: Callable[[], bool], proc: subprocess.Popen[bytes], l
 def test_worker_commands_serve_their_healthchecks_and_drain_on_sigterm(
     kafka_bootstrap: str, unique_name: Callable[[str], str], tmp_path: Path
 ) -> None:
-    """What the stack relies on, per worker: health on EARFUL_HEALTH_PORT when the
-    compose healthcheck and Kubernetes probes ask for it (none for WITHOUT_HEALTH_SERVER,
-    and this fails once one of them starts serving it), the tone check on sink-notify,
+    """What the stack relies on, per worker: health on EARFUL_HEALTH_PORT for the
+    compose healthcheck and the Kubernetes probes, the tone check on sink-notify,
     and exit 0 within the 30 s grace period after SIGTERM."""
     kinds = ("raw", "scored", "windows", "signals", "alerts", "updates", "reactions", "deadletter")
     topics = {f"topic_{k}": unique_name(k) for k in kinds}
@@ -242,14 +232,6 @@ def test_worker_commands_serve_their_healthchecks_and_drain_on_sigterm(
             started[name] = (proc, log, worker_env)
         for name, (proc, log, worker_env) in started.items():
             health = f"http://127.0.0.1:{worker_env['EARFUL_HEALTH_PORT']}/readyz"
-            if name in WITHOUT_HEALTH_SERVER:
-                _wait(name, partial(_logged, log, "assigned"), proc, log)
-                assert not _answers(health), (
-                    f"`earful {' '.join(WORKERS[name])}` now serves health: give it the "
-                    "compose healthcheck and the Kubernetes probes, and drop it from "
-                    "WITHOUT_HEALTH_SERVER"
-                )
-                continue
             _wait(name, partial(_answers, health), proc, log)
             check = subprocess.run(
                 [sys.executable, "-m", "earful.cli", "check"],

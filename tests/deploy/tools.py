@@ -24,7 +24,6 @@ __all__ = [
     "DASHBOARDS",
     "DEPLOY",
     "REPO",
-    "WITHOUT_HEALTH_SERVER",
     "WORKERS",
     "dashboard_exprs",
     "observability_tool",
@@ -47,10 +46,6 @@ WORKERS: dict[str, tuple[str, ...]] = {
     "sink-signals": ("sink", "signals"),
     "sink-notify": ("sink", "notify"),
 }
-#: Workers whose command starts no health server (it ignores EARFUL_HEALTH_PORT),
-#: so compose disables their healthcheck and Kubernetes gives them no probes.
-#: test_compose.py runs every command and fails once one of these serves health.
-WITHOUT_HEALTH_SERVER = frozenset({"detect", "conversation"})
 
 _DEBIAN_PACKAGE = {
     "promtool": "prometheus",
