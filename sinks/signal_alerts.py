@@ -23,12 +23,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import quote
 
 from pydantic import Field
 
-from earful.events import Alert, Signal, decode, encode, now_utc
+from earful.events import Alert, Signal, SignalKind, decode, encode, now_utc
 from earful.kafkautil import read_to_end
 from earful.settings import BaseWorkerSettings
 from earful.worker import Clock, ConsumedRecord, Output
@@ -43,7 +43,8 @@ __all__ = [
     "load_open_signals",
 ]
 
-_SIGNAL_KINDS = frozenset({"volume_spike", "negative_surge", "outage_burst"})
+# Every detector kind, and comms_silence: its resolve must survive a restart too.
+_SIGNAL_KINDS = frozenset(get_args(SignalKind))
 
 
 class SignalAlertSettings(BaseWorkerSettings):

@@ -1,0 +1,45 @@
+"""The signal-to-alert worker's start-up read of the alerts topic, against the real broker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from earful.events import encode
+from earful.worker import make_consumer, make_producer
+from sinks.signal_alerts import SignalAlertSettings, load_open_signals
+from tests.sinks.notify.alerts import T0, make_alert
+
+pytestmark = pytest.mark.kafka
+
+
+def test_open_signals_of_every_kind_survive_a_restart(
+    settings_factory: Callable[..., SignalAlertSettings],
+) -> None:
+    settings = settings_factory(SignalAlertSettings)
+    alerts = [
+        make_alert(dedup_key="a", kind="outage_burst", signal_id="acme:outage_burst:1"),
+        make_alert(dedup_key="b", kind="comms_silence", signal_id="acme:comms_silence:1"),
+        make_alert(dedup_key="c", kind="volume_spike", signal_id="acme:volume_spike:1"),
+        make_alert(
+            dedup_key="c", kind="volume_spike", signal_id="acme:volume_spike:1",
+            status="resolved", ends_at=T0,
+        ),
+        make_alert(dedup_key="d", kind="negative_share"),  # the simple rule's: no signal
+    ]  # fmt: skip
+    producer = make_producer(settings)
+    try:
+        for alert in alerts:
+            producer.send(settings.topic_alerts, key=b"acme", value=encode(alert)).get(timeout=30)
+        producer.send(settings.topic_alerts, key=b"acme", value=b"{not json").get(timeout=30)
+    finally:
+        producer.close(timeout=10)
+    reader = make_consumer(settings, group=None, topics=[])
+    try:
+        open_signals = load_open_signals(settings, reader)
+    finally:
+        reader.close(autocommit=False)
+    # A silence still open when the worker restarts must get its resolve later.
+    assert set(open_signals) == {"acme:outage_burst:1", "acme:comms_silence:1"}
+    assert open_signals["acme:comms_silence:1"].kind == "comms_silence"
