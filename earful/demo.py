@@ -473,7 +473,32 @@ def _conversation_summary(settings: BaseWorkerSettings) -> str:
                          + " ".join(f"{v:g}" for v in s.evidence.trend[-5:]))  # fmt: skip
     if not silences:
         lines.append("  none")
+    first = next((u for u in updates if u.subject == subject), None)
+    if first is not None:
+        lines += ["", *_tone_summary(first)]
     return "\n".join(lines)
+
+
+def _tone_summary(update: Any) -> list[str]:
+    """``earful tone`` on the first update: what a review before posting would have said."""
+    from analyze.tone import ToneChecker
+
+    posted_on = ("bluesky", "mastodon")
+    networks = (update.source,) if update.source in posted_on else (*posted_on, "x")
+    report = ToneChecker().review(update.text, networks)
+    words = " ".join(update.text.split())
+    lines = [
+        f"== Tone check of the first update ({update.created_at:%H:%M}Z, {update.source}) ==",
+        f'  "{words[:150]}{"…" if len(words) > 150 else ""}"',
+        "  " + report.to_text().splitlines()[0],
+    ]
+    for finding in report.findings:
+        if finding.severity in ("problem", "warning"):
+            quoted = f' ["{finding.evidence[0].text}"]' if finding.evidence else ""
+            lines.append(f"  {finding.severity.upper():8} {finding.message}{quoted}")
+            lines.append(f"           -> {finding.suggestion}")
+    lines.append('  (earful tone "draft" reviews a draft before it is posted)')
+    return lines
 
 
 def _receiver_summary(receiver: Any) -> str:

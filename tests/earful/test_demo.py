@@ -49,3 +49,7 @@ def test_demo_runs_the_incident_through_every_worker(kafka_bootstrap: str) -> No
     assert re.search(r"\[comms\] FIRING \w+: Communications silence for acme", out), out[-3000:]
     assert not re.search(r"\[on-call\] [^\n]*Communications silence", out)
     assert "no official update for" in out
+    # The first update promised news "as soon as we have more information", then
+    # 26 minutes passed: the tone check names that vague promise.
+    assert "== Tone check of the first update" in out
+    assert "promises an update without a time" in out
