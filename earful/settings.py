@@ -152,10 +152,6 @@ class AnalyzerSettings(BaseWorkerSettings):
 
     analyzer_group: str = "earful-analyzer"
     score_cache_size: int = Field(default=50_000, ge=0, description="Texts remembered (reposts).")
-    # Larger than the other workers' default: each transaction has a fixed cost
-    # in the broker and the client (the offsets commit, the markers), and a
-    # poll only returns what has arrived, so at 2,000/s the batches stay small.
-    batch_max_records: int = Field(default=5000, ge=1, le=100_000)
 
 
 class MetricsSinkSettings(BaseWorkerSettings):
