@@ -143,6 +143,11 @@ def make_consumer(
         "max_poll_records": settings.batch_max_records,
         "fetch_max_bytes": 64 * 1024 * 1024,
         "max_partition_fetch_bytes": MAX_MESSAGE_BYTES,
+        # A fetch parked at the broker waits for data at most this long. New data
+        # usually ends the wait at once, but now and then it does not and the
+        # consumer sat idle for the whole default 500 ms (1 of 8 single records
+        # in a test against the local broker): at a new run's start, at the end.
+        "fetch_max_wait_ms": 100,
         # kafka-python's own client metrics cost CPU on every fetch; Earful never reads them.
         "metrics_enabled": False,
     }
