@@ -133,7 +133,8 @@ class DetectProcessor:
             )
         self.offsets[subject] = (record.partition, record.offset)
         self.dirty.add(subject)
-        return self.on_windows(self.aggregator.add(scored))
+        # Each input partition keeps its own watermark (partitions interleave).
+        return self.on_windows(self.aggregator.add(scored, domain=record.partition))
 
     def on_windows(self, windows: Sequence[ClosedWindow]) -> list[Output]:
         outputs: list[Output] = []
@@ -182,7 +183,7 @@ class DetectProcessor:
             log.warning("ignoring detector state of version %r", state.get("version"))
             return
         subject = str(state["subject"])
-        self.aggregator.restore_subject(subject, state["windows"])
+        self.aggregator.restore_subject(subject, state["windows"], domain=int(state["partition"]))
         detectors = SubjectDetectors()
         detectors.restore(state["detectors"])
         self.subjects[subject] = detectors

@@ -152,8 +152,23 @@ class _KeyState:
     pending_late: int = 0
 
 
+@dataclass
+class _Clock:
+    """Event time of one domain (an input partition): its newest event, what is final."""
+
+    max_event: float | None = None
+    closed_until: int | None = None  # windows ending at or before this are emitted
+
+
 class WindowAggregator:
-    """Tumbling event-time windows over scored mentions; see the module docstring."""
+    """Tumbling event-time windows over scored mentions; see the module docstring.
+
+    Each input partition (``domain``) has its own watermark: a partition's
+    records arrive in event-time order, but a worker reading several partitions
+    gets them interleaved arbitrarily (one partition's backlog first, then the
+    next). One watermark for all would run ahead on the first and make every
+    record of the others late. A subject's windows follow its domain's watermark.
+    """
 
     def __init__(self, config: WindowConfig | None = None) -> None:
         self.config = config or WindowConfig()
@@ -164,21 +179,32 @@ class WindowAggregator:
         self._lateness = int(self.config.allowed_lateness.total_seconds())
         self._subjects: dict[str, _KeyState] = {}
         self._sources: dict[str, dict[str, _KeyState]] = {}
-        self.max_event: float | None = None
-        self._closed_until: int | None = None  # windows ending at or before this are emitted
+        self._clocks: dict[int, _Clock] = {}
+        self._domain_of: dict[str, int] = {}
         self.late_total = 0
         self.duplicates = 0
 
     # -- input --------------------------------------------------------------------
 
     @property
-    def watermark(self) -> datetime | None:
-        if self.max_event is None:
-            return None
-        return datetime.fromtimestamp(self.max_event - self._delay, UTC)
+    def max_event(self) -> float | None:
+        """The newest event time seen in any domain (epoch seconds)."""
+        events = [c.max_event for c in self._clocks.values() if c.max_event is not None]
+        return max(events) if events else None
 
-    def add(self, scored: ScoredMention) -> list[ClosedWindow]:
-        """Add one record; return the windows that became final because of it."""
+    @property
+    def watermark(self) -> datetime | None:
+        """The most advanced domain's watermark."""
+        newest = self.max_event
+        if newest is None:
+            return None
+        return datetime.fromtimestamp(newest - self._delay, UTC)
+
+    def add(self, scored: ScoredMention, *, domain: int = 0) -> list[ClosedWindow]:
+        """Add one record of input partition ``domain``; return the windows it made final."""
+        clock = self._clocks.get(domain)
+        if clock is None:
+            clock = self._clocks[domain] = _Clock()
         mention = scored.mention
         ts = mention.created_at.timestamp()
         start = int(ts // self._width) * self._width
@@ -187,13 +213,14 @@ class WindowAggregator:
         if key is None:
             key = self._subjects[subject] = _KeyState()
             self._sources[subject] = {}
+        self._domain_of[subject] = domain
         sources = self._sources[subject]
         src = sources.get(mention.source)
         if src is None:
             src = sources[mention.source] = _KeyState()
         # Final windows: those before the subject's next one, or before the
         # watermark's for a subject that has not had one emitted yet.
-        first_open = key.next_start if key.next_start is not None else self._closed_until
+        first_open = key.next_start if key.next_start is not None else clock.closed_until
         if first_open is not None and start < first_open:
             # Its window was already emitted: counted as late, never dropped.
             key.pending_late += 1
@@ -215,9 +242,9 @@ class WindowAggregator:
                         sacc = src.open[start] = _Acc()
                     sacc.ids.add(mention.id)
                     self._accumulate(sacc, scored, with_terms=False)
-        if self.max_event is None or ts > self.max_event:
-            self.max_event = ts
-            return self._advance()
+        if clock.max_event is None or ts > clock.max_event:
+            clock.max_event = ts
+            return self._advance(domain, clock)
         return []
 
     def _accumulate(self, acc: _Acc, scored: ScoredMention, *, with_terms: bool) -> None:
@@ -250,27 +277,34 @@ class WindowAggregator:
 
     # -- output -------------------------------------------------------------------
 
-    def _advance(self) -> list[ClosedWindow]:
-        assert self.max_event is not None
+    def _advance(self, domain: int, clock: _Clock) -> list[ClosedWindow]:
+        assert clock.max_event is not None
         # Windows ending at or before this instant are final.
-        final_end = int(self.max_event - self._delay) - self._lateness
+        final_end = int(clock.max_event - self._delay) - self._lateness
         final_end -= final_end % self._width
-        if self._closed_until is not None and final_end <= self._closed_until:
+        if clock.closed_until is not None and final_end <= clock.closed_until:
             return []
-        self._closed_until = final_end
-        return self._close(final_end)
+        clock.closed_until = final_end
+        return self._close(final_end, domain=domain)
 
-    def _close(self, final_end: int, *, flush: bool = False) -> list[ClosedWindow]:
+    def _close(
+        self, final_end: int, *, domain: int | None = None, flush: bool = False
+    ) -> list[ClosedWindow]:
+        """Emit the final windows of ``domain``'s subjects (every subject when None)."""
         out: list[ClosedWindow] = []
         width = self._width
         for subject, key in self._subjects.items():
+            subject_domain = self._domain_of.get(subject, 0)
+            if domain is not None and subject_domain != domain:
+                continue
+            closed_until = self._clocks[subject_domain].closed_until
             last_start = final_end - width
             if flush:
                 last_start = max(key.open, default=last_start)
             first = key.next_start
             if first is None:
                 # Nothing emitted for this subject yet: start at its first window.
-                fallback = self._closed_until if self._closed_until is not None else last_start
+                fallback = closed_until if closed_until is not None else last_start
                 first = min(key.open, default=fallback if key.pending_late else None)
                 if first is None:
                     continue
@@ -356,13 +390,16 @@ class WindowAggregator:
                 "open": {str(s): acc.snapshot() for s, acc in k.open.items()},
             }
 
+        clock = self._clocks.get(self._domain_of.get(subject, 0), _Clock())
         return {
-            "max_event": self.max_event,
+            "max_event": clock.max_event,
             "key": dump(key),
             "sources": {src: dump(k) for src, k in self._sources[subject].items()},
         }
 
-    def restore_subject(self, subject: str, state: dict[str, Any]) -> None:
+    def restore_subject(self, subject: str, state: dict[str, Any], *, domain: int = 0) -> None:
+        """A subject's saved windows, in input partition ``domain``."""
+
         def load(raw: dict[str, Any]) -> _KeyState:
             return _KeyState(
                 open={int(s): _Acc.restore(a) for s, a in raw["open"].items()},
@@ -372,11 +409,16 @@ class WindowAggregator:
 
         self._subjects[subject] = load(state["key"])
         self._sources[subject] = {src: load(raw) for src, raw in state["sources"].items()}
+        self._domain_of[subject] = domain
+        clock = self._clocks.get(domain)
+        if clock is None:
+            clock = self._clocks[domain] = _Clock()
         max_event = state.get("max_event")
-        if max_event is not None and (self.max_event is None or max_event > self.max_event):
-            self.max_event = float(max_event)
+        if max_event is not None and (clock.max_event is None or max_event > clock.max_event):
+            clock.max_event = float(max_event)
 
     def forget_subject(self, subject: str) -> None:
         """Drop a subject whose partition moved to another worker."""
         self._subjects.pop(subject, None)
         self._sources.pop(subject, None)
+        self._domain_of.pop(subject, None)
