@@ -143,11 +143,6 @@ def make_consumer(
         "max_poll_records": settings.batch_max_records,
         "fetch_max_bytes": 64 * 1024 * 1024,
         "max_partition_fetch_bytes": MAX_MESSAGE_BYTES,
-        # A fetch parked at the broker waits for data at most this long. New data
-        # usually ends the wait at once, but now and then it does not and the
-        # consumer sat idle for the whole default 500 ms (1 of 8 single records
-        # in a test against the local broker): at a new run's start, at the end.
-        "fetch_max_wait_ms": 100,
         # kafka-python's own client metrics cost CPU on every fetch; Earful never reads them.
         "metrics_enabled": False,
     }
@@ -169,7 +164,7 @@ def make_producer(
         "linger_ms": 5,
         # kafka-python wakes its sender thread on every send while a partition
         # has a full batch waiting: with 256 KiB batches that was 2 of 3 sends
-        # of an analyzer's transaction, with 1 MiB it is a few per transaction.
+        # of an analyzer's transaction, with its 1 MiB a few per transaction.
         "batch_size": settings.producer_batch_bytes,
         "max_request_size": MAX_MESSAGE_BYTES + 64 * 1024,
         "enable_idempotence": True,
@@ -235,7 +230,8 @@ class Worker:
     def install_signal_handlers(self) -> None:
         """SIGTERM/SIGINT drain the worker: call it when the worker is its process's main loop.
 
-        Such a worker also settles the heap before its loop (see :meth:`_settle_heap`).
+        Such a worker also settles the heap before its loop if ``settings.gc_freeze``
+        (see :meth:`_settle_heap`).
         """
         self._owns_process = True
 
@@ -282,11 +278,12 @@ class Worker:
         from kafka.structs import OffsetAndMetadata
 
         self.setup()
-        if self._owns_process:
+        if self._owns_process and self.settings.gc_freeze:
             self._settle_heap()
         idle_since = time.monotonic()
         unassigned_since = time.monotonic()
         timeout_ms = int(self.settings.poll_timeout_s * 1000)
+        debug = log.isEnabledFor(logging.DEBUG)
         try:
             while not self._stop.is_set():
                 limit = self.settings.batch_max_records
@@ -295,6 +292,7 @@ class Worker:
                     if limit <= 0:
                         self.request_stop("max_messages")
                         break
+                polled_at = time.monotonic()
                 batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=limit)
                 self.last_poll = time.monotonic()
                 if self.health is not None:
@@ -325,8 +323,15 @@ class Worker:
                 if checkpoint is not None:
                     # State changes commit in the same transaction as outputs and offsets.
                     outputs.extend(checkpoint())
+                processed_at = time.monotonic()
                 self._commit(outputs, offsets)
                 self.stats.batches += 1
+                if debug:
+                    log.debug(
+                        "%s: batch of %d in, %d out: poll %.3fs, process %.3fs, commit %.3fs",
+                        self.name, sum(len(r) for r in batch.values()), len(outputs),
+                        now - polled_at, processed_at - now, time.monotonic() - processed_at,
+                    )  # fmt: skip
                 if self.hook is not None:
                     self.hook.on_committed()
         finally:
