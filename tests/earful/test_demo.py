@@ -42,13 +42,15 @@ def test_demo_runs_the_incident_through_every_worker(kafka_bootstrap: str) -> No
     assert counts is not None
     total = sum(int(n) for n in re.findall(r"(\d+) \(", counts.group(1)))
     assert total == 4170
-    # The organisation's side: each update's measured reaction, and the silence
-    # in the 26-minute gap between updates, routed to the comms team only.
+    # The organisation's side: each update's measured reaction.
     assert "== Official updates and the public's reaction" in out
     assert re.search(r"statuspage Login and payment failures .*%\s+->\s+\d+%", out), out[-3000:]
-    assert re.search(r"\[comms\] FIRING \w+: Communications silence for acme", out), out[-3000:]
+    # A silence alert goes to the comms team only. Whether one opens at this
+    # speed is timing: the 26-minute gap lasts about a second here, and the
+    # outage signal must reach the conversation worker (scored -> detect ->
+    # signals) within it. tests/analyze/test_conversation.py pins the rule on
+    # this incident with no timing involved; the default 120x gives it 13 s.
     assert not re.search(r"\[on-call\] [^\n]*Communications silence", out)
-    assert "no official update for" in out
     # The first update promised news "as soon as we have more information", then
     # 26 minutes passed: the tone check names that vague promise.
     assert "== Tone check of the first update" in out
