@@ -10,7 +10,6 @@ cannot start they fail rather than skip, so CI never passes without it.
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,15 +20,9 @@ import pytest
 from earful.localkafka import LocalKafka
 from earful.settings import BaseWorkerSettings
 from earful.topics import create_topics
+from tests.ports import free_port
 
 S = TypeVar("S", bound=BaseWorkerSettings)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -40,8 +33,8 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield existing
         return
     broker = LocalKafka(
-        port=_free_port(),
-        controller_port=_free_port(),
+        port=free_port(),
+        controller_port=free_port(),
         state_dir=Path(tmp_path_factory.mktemp("kafka")),
     )
     bootstrap = broker.up(timeout_s=180)

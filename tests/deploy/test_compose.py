@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ import yaml
 from earful.settings import BaseWorkerSettings
 from earful.topics import create_topics
 from tests.deploy.tools import DEPLOY, REPO, WORKERS, pip_tool, run
+from tests.ports import free_port
 
 COMPOSE = REPO / "docker-compose.yml"
 ONE_SHOT = {"kafka-init", "replay"}
@@ -165,13 +165,6 @@ def test_dockerfile_runs_workers_unprivileged_with_exec_entrypoint() -> None:
         assert (REPO / path).exists(), path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _answers(url: str) -> bool:
     try:
         return httpx.get(url, timeout=2, trust_env=False).status_code == 200
@@ -211,9 +204,9 @@ def test_worker_commands_serve_their_healthchecks_and_drain_on_sigterm(
         EARFUL_TOPIC_PARTITIONS="1",
         EARFUL_HEALTH_HOST="127.0.0.1",  # the containers bind 0.0.0.0; tests stay on loopback
         EARFUL_METRICS_HOST="127.0.0.1",
-        EARFUL_METRICS_PORT=str(_free_port()),
+        EARFUL_METRICS_PORT=str(free_port()),
         EARFUL_TONE_HOST="127.0.0.1",
-        EARFUL_TONE_PORT=str(_free_port()),
+        EARFUL_TONE_PORT=str(free_port()),
         # The console only: the stack's Alertmanager target is not reachable from here.
         EARFUL_NOTIFY_TARGETS=json.dumps([{"name": "console", "kind": "console"}]),
         EARFUL_LOG_LEVEL="INFO",
@@ -223,7 +216,7 @@ def test_worker_commands_serve_their_healthchecks_and_drain_on_sigterm(
     try:
         for name, command in WORKERS.items():
             log = tmp_path / f"{name}.log"
-            worker_env = {**env, "EARFUL_HEALTH_PORT": str(_free_port())}
+            worker_env = {**env, "EARFUL_HEALTH_PORT": str(free_port())}
             with log.open("wb") as out:
                 proc = subprocess.Popen(
                     [sys.executable, "-m", "earful.cli", *command, "--instance-id", name],

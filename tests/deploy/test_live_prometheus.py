@@ -11,7 +11,6 @@ expression of every dashboard panel, annotation and rule must return data.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -43,19 +42,13 @@ from tests.deploy.tools import (
     observability_tool,
     render_grafana_vars,
 )
+from tests.ports import free_port
 from tests.sinks.metrics_records import reaction, scored, signal, window
 
 pytestmark = pytest.mark.kafka
 
 RULE_FILES = sorted((DEPLOY / "prometheus" / "rules").glob("*.yml"))
 RAW_BACKLOG = 1100  # over the 1000-record lag alert threshold
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

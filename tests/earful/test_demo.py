@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 
 import pytest
 
+from tests.ports import free_port
+
 pytestmark = pytest.mark.kafka
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_demo_runs_the_incident_through_every_worker(kafka_bootstrap: str) -> None:
     env = {**os.environ, "EARFUL_KAFKA_BOOTSTRAP": kafka_bootstrap}
     proc = subprocess.run(
         [sys.executable, "-m", "earful.cli", "demo", "--speed", "1500",
-         "--metrics-port", str(_free_port())],
+         "--metrics-port", str(free_port())],
         env=env, capture_output=True, text=True, timeout=400, check=False,
     )  # fmt: skip
     out = proc.stdout

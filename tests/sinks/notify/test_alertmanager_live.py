@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from pydantic import SecretStr
 
 from sinks.notify import AlertmanagerNotifier, Notification, Verdict
 from sinks.notify.receiver import LocalReceiver, ReceivedRequest
+from tests.ports import free_port
 from tests.sinks.notify.alerts import make_alert
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -45,13 +45,6 @@ def _binary() -> str:
         f"install it (exit {done.returncode}: {done.stderr.strip()[-500:]}). Install Debian's "
         "prometheus-alertmanager, or set EARFUL_SKIP_ALERTMANAGER=1 to skip this test."
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -79,7 +72,7 @@ receivers:
         send_resolved: true
 """
     )
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             binary,
