@@ -15,6 +15,7 @@ from analyze.backtest import replay_mentions
 from earful.cli import main
 from earful.events import ScoredMention
 from tests.analyze.detect_fixtures import T0, scored
+from tests.scored_records import scored_for_subjects
 
 
 def write_series(path: Path, values: list[int], step: timedelta) -> None:
@@ -128,20 +129,7 @@ def test_bundled_incident_fires_early_and_calm_baseline_stays_quiet() -> None:
     records = []
     for line in EXAMPLE.read_bytes().splitlines():
         mention = parse_line(line, ingested_at=datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
-        result = scorer.score(mention.text, mention.lang)
-        for subject in dict.fromkeys(mention.subjects):
-            records.append(
-                ScoredMention(
-                    subject=subject,
-                    mention=mention,
-                    lang=result.lang,
-                    sentiment=result.sentiment,
-                    unscored_reason=result.unscored_reason,
-                    outage=result.outage,
-                    scored_at=mention.created_at,
-                    model=scorer.model,
-                )
-            )
+        records += scored_for_subjects(scorer, mention, scored_at=mention.created_at)
     signals = replay_mentions(records)
     onset = datetime(2026, 11, 20, 10, 45, tzinfo=UTC)
     burst = datetime(2026, 11, 20, 10, 49, tzinfo=UTC)  # first minute with a jump in reports

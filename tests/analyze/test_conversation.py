@@ -21,7 +21,6 @@ from analyze.conversation import (
     official_update_from,
 )
 from analyze.detect_worker import SubjectDetectors
-from analyze.scoring import Scorer
 from analyze.windows import WindowAggregator
 from earful.events import (
     Mention,
@@ -34,6 +33,7 @@ from earful.events import (
     VaderScores,
     make_mention_id,
 )
+from tests.scored_records import score_example
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -429,27 +429,7 @@ def truth() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def example() -> list[ScoredMention]:
     """Every line scored for every subject, as the analyzer does, in event-time order."""
-    scorer = Scorer()
-    out = []
-    for row in _rows():
-        mention = Mention.model_validate(
-            {
-                **row,
-                "id": make_mention_id(row["source"], row["native_id"]),
-                "ingested_at": row["created_at"],
-            }
-        )
-        result = scorer.score(mention.text, mention.lang)
-        for subject in mention.subjects:
-            out.append(
-                ScoredMention(
-                    subject=subject, mention=mention, lang=result.lang, sentiment=result.sentiment,
-                    unscored_reason=result.unscored_reason, outage=result.outage, scored_at=NOW,
-                    model=scorer.model,
-                )
-            )  # fmt: skip
-    out.sort(key=lambda s: s.mention.created_at)
-    return out
+    return sorted(score_example(scored_at=NOW), key=lambda s: s.mention.created_at)
 
 
 def _with_detectors(example: list[ScoredMention]) -> Iterator[ScoredMention | Signal]:

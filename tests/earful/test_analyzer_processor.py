@@ -11,6 +11,7 @@ from analyze.scoring import Scorer
 from analyze.worker import AnalyzerProcessor
 from earful.events import Mention, ScoredMention, decode, encode
 from earful.settings import AnalyzerSettings
+from tests.scored_records import scored_for_subjects
 
 SCORED_AT = datetime(2026, 11, 20, 10, 0, 5, 250_000, tzinfo=UTC)
 
@@ -54,17 +55,7 @@ def test_outputs_are_the_contract_records_byte_for_byte(
     assert [o.key for o in outputs] == [s.encode() for s in distinct]
     assert {o.topic for o in outputs} == {"t.scored"}
     assert all(not o.headers for o in outputs)
-    score = scorer.score(text, lang)
-    for subject, out in zip(distinct, outputs, strict=True):
-        expected = ScoredMention(
-            subject=subject,
-            mention=mention,
-            lang=score.lang,
-            sentiment=score.sentiment,
-            unscored_reason=score.unscored_reason,
-            outage=score.outage,
-            scored_at=SCORED_AT,
-            model=scorer.model,
-        )
+    wanted = scored_for_subjects(scorer, mention, scored_at=SCORED_AT)
+    for expected, out in zip(wanted, outputs, strict=True):
         assert out.value == encode(expected)
         assert decode(ScoredMention, out.value) == expected

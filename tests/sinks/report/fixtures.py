@@ -12,16 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from analyze.scoring import Scorer
 from earful.events import (
     Evidence,
-    Mention,
     SampleMention,
     ScoredMention,
     Signal,
     TermCount,
-    make_mention_id,
 )
+from tests.scored_records import score_example
 
 __all__ = [
     "NOW",
@@ -33,7 +31,6 @@ __all__ = [
     "write_export",
 ]
 
-EXAMPLE: Final = Path(__file__).resolve().parents[3] / "examples" / "acme-incident.jsonl"
 SINCE: Final = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 UNTIL: Final = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 NOW: Final = datetime(2026, 11, 21, tzinfo=UTC)
@@ -41,28 +38,7 @@ NOW: Final = datetime(2026, 11, 21, tzinfo=UTC)
 
 def example_scored() -> list[ScoredMention]:
     """Every line of the example incident scored for each of its subjects, as the analyzer does."""
-    scorer = Scorer()
-    out = []
-    with EXAMPLE.open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            mention = Mention.model_validate(
-                {
-                    **row,
-                    "id": make_mention_id(row["source"], row["native_id"]),
-                    "ingested_at": row["created_at"],
-                }
-            )
-            result = scorer.score(mention.text, mention.lang)
-            for subject in mention.subjects:
-                out.append(
-                    ScoredMention(
-                        subject=subject, mention=mention, lang=result.lang,
-                        sentiment=result.sentiment, unscored_reason=result.unscored_reason,
-                        outage=result.outage, scored_at=NOW, model=scorer.model,
-                    )
-                )  # fmt: skip
-    return out
+    return score_example(scored_at=NOW)
 
 
 def _at(hh: int, mm: int, ss: float = 0) -> datetime:
