@@ -37,6 +37,7 @@ from typing import Any, Literal
 from scipy.special import betainc, gammainc
 
 from analyze.baseline import BaselineConfig, Expectation, SeasonalBaseline, ShareBaseline
+from analyze.sustained import DayTotals, SustainedConfig, SustainedRise
 from analyze.windows import ClosedWindow, sample_of
 from earful.events import Evidence, ScoredMention, Severity, Signal, SignalKind, SignalState
 
@@ -54,6 +55,7 @@ __all__ = [
     "default_detectors",
     "score_from_surprise",
     "share_tail",
+    "volume_config",
 ]
 
 Transition = Literal["open", "update", "resolved"]
@@ -127,6 +129,13 @@ class DetectorConfig:
     #: not. The bar is the tail the negative binomial misses, so it forgets at
     #: the pace the spread does (the baseline's dispersion half-life, two days).
     bar_half_life: timedelta = timedelta(days=2)
+    #: The bar's long memory: a run must also beat this share of the largest
+    #: burst of the last ``bar_memory``. The decayed bar forgets a subject's
+    #: big bursts within days; this keeps their order of magnitude for weeks.
+    bar_memory: timedelta = timedelta(days=28)
+    bar_memory_share: float = 0.0
+    #: The day-scale test (a rise lasting all day), or None for none.
+    sustained: SustainedConfig | None = None
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
 
 
@@ -147,6 +156,8 @@ class Assessment:
     severity: Severity | None
     opened_at: datetime | None
     episode_start: datetime | None
+    #: The last day's totals while the day-scale test is on.
+    day: DayTotals | None = None
 
 
 @dataclass
@@ -168,6 +179,9 @@ class EpisodeGate:
     #: The largest past run peak, decayed, and when it was last set (epoch s).
     bar_value: float = 0.0
     bar_at: float = 0.0
+    #: Past run peaks (epoch s, peak) within bar_memory, each larger than every
+    #: later one, so the first is the largest still remembered.
+    memory: list[tuple[float, float]] = field(default_factory=list)
 
     def track(self, end: datetime, surprise: float) -> float:
         """Follow the continuous evidence; return the bar the current run must beat."""
@@ -180,12 +194,22 @@ class EpisodeGate:
         elif self.run_peak > 0.0:
             self._remember_run(now, keep)
             keep = 1.0
-        return self.bar_value * keep
+        memory = self.memory
+        horizon = now - cfg.bar_memory.total_seconds()
+        while memory and memory[0][0] < horizon:
+            memory.pop(0)
+        floor = cfg.bar_memory_share * memory[0][1] if memory else 0.0
+        return max(self.bar_value * keep, floor)
 
     def _remember_run(self, now: float, keep: float) -> None:
         """The current run of evidence is over (or its signal resolved): it raises the bar."""
-        self.bar_value = max(self.bar_value * keep, self.run_peak)
+        peak = self.run_peak
+        self.bar_value = max(self.bar_value * keep, peak)
         self.bar_at, self.run_peak = now, 0.0
+        # A newer, larger peak outlasts every older, smaller one in the memory.
+        while self.memory and self.memory[-1][1] <= peak:
+            self.memory.pop()
+        self.memory.append((now, peak))
 
     def severity_for(self, surprise: float, observed: float, expected: float) -> Severity:
         cfg = self.config
@@ -205,9 +229,11 @@ class EpisodeGate:
         expected: float,
         *,
         warmed_up: bool,
+        day: DayTotals | None = None,
     ) -> Transition | None:
+        """One window. ``day``: the day-scale test is on (a second way to open and to stay open)."""
         cfg = self.config
-        hot = surprise >= cfg.hold_surprise
+        hot = surprise >= cfg.hold_surprise or day is not None
         bar = self.track(end, surprise)
         if not self.is_open:
             # Page's CUSUM on surprise: one very surprising window, or several
@@ -229,6 +255,16 @@ class EpisodeGate:
                 self.calm_streak = 0
                 self.peak = observed
                 self.severity = self.severity_for(surprise, observed, expected)
+                return "open"
+            if warmed_up and day is not None:
+                # A day-long rise that no single window shows: the episode
+                # started with the day the test summed.
+                self.is_open = True
+                self.opened_at = end
+                self.calm_streak = 0
+                self.peak = observed
+                self.episode_start = day.start
+                self.severity = self.severity_for(day.surprise, day.observed, day.expected)
                 return "open"
             return None
         self.calm_streak = 0 if hot else self.calm_streak + 1
@@ -261,6 +297,7 @@ class EpisodeGate:
             "episode_start": self.episode_start.isoformat() if self.episode_start else None,
             "peak": self.peak,
             "bar": [self.evidence, self.run_peak, self.bar_value, self.bar_at],
+            "memory": [list(entry) for entry in self.memory],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -275,6 +312,7 @@ class EpisodeGate:
         bar = state.get("bar", [0.0, 0.0, 0.0, 0.0])
         self.evidence, self.run_peak = float(bar[0]), float(bar[1])
         self.bar_value, self.bar_at = float(bar[2]), float(bar[3])
+        self.memory = [(float(t), float(p)) for t, p in state.get("memory", [])]
 
 
 def _decay_s(dt_s: float, half_life: timedelta) -> float:
@@ -294,6 +332,8 @@ class CountDetector:
         self.baseline = SeasonalBaseline(self.config.baseline)
         self.gate = EpisodeGate(self.config)
         self.trend: deque[float] = deque(maxlen=_TREND_LEN)
+        sustained = self.config.sustained
+        self.sustained = SustainedRise(sustained) if sustained is not None else None
 
     def step(self, start: datetime, end: datetime, observed: float) -> Assessment:
         """Judge one closed window, then learn from it."""
@@ -306,9 +346,12 @@ class CountDetector:
             gate.is_open and gate.opened_at is not None and end - gate.opened_at < cfg.relearn_after
         )
         exp = self.baseline.update(start, end, observed, hold=hold)
+        day = self.sustained.add(start, observed) if self.sustained is not None else None
         p = count_tail(observed, exp)
         surprise = surprise_of(p)
-        transition = self.gate.step(start, end, surprise, observed, exp.mean, warmed_up=warmed_up)
+        transition = self.gate.step(
+            start, end, surprise, observed, exp.mean, warmed_up=warmed_up, day=day
+        )
         self.trend.append(observed)
         return Assessment(
             window_start=start,
@@ -324,19 +367,30 @@ class CountDetector:
             severity=self.gate.severity if (self.gate.is_open or transition) else None,
             opened_at=self.gate.opened_at,
             episode_start=self.gate.episode_start,
+            day=day,
         )
 
     def snapshot(self) -> dict[str, Any]:
-        return {
+        state = {
             "baseline": self.baseline.snapshot(),
             "gate": self.gate.snapshot(),
             "trend": list(self.trend),
         }
+        if self.sustained is not None:
+            state["sustained"] = self.sustained.snapshot()
+        return state
 
     def restore(self, state: dict[str, Any]) -> None:
         self.baseline = SeasonalBaseline.restore(state["baseline"], self.config.baseline)
         self.gate.restore(state["gate"])
         self.trend = deque((float(v) for v in state["trend"]), maxlen=_TREND_LEN)
+        sustained = self.config.sustained
+        if sustained is not None:
+            # State saved before the day-scale test existed starts it afresh.
+            saved = state.get("sustained")
+            self.sustained = (
+                SustainedRise.restore(saved, sustained) if saved else SustainedRise(sustained)
+            )
 
 
 class WindowDetector:
@@ -382,6 +436,19 @@ class _CountWindowDetector(WindowDetector):
         return tuple(self.counts.trend)
 
 
+def volume_config() -> DetectorConfig:
+    """The volume detector's defaults: the strictest self-calibration, and the day-scale test.
+
+    Raw volume is the burstiest measure, full of bursts nobody needs to hear
+    about, so its bar also keeps a long memory (a run must beat 30% of the
+    largest burst of the last four weeks). Chatter that doubles all day is news
+    even when no window shows it, so volume also gets the day-scale test.
+    Outage reports and negative share are cleaner signals: a subject's second
+    real incident must not be held to its first one's size for weeks.
+    """
+    return DetectorConfig(bar_memory_share=0.3, sustained=SustainedConfig())
+
+
 class VolumeSpikeDetector(_CountWindowDetector):
     """Mentions per window against the seasonal baseline."""
 
@@ -389,7 +456,7 @@ class VolumeSpikeDetector(_CountWindowDetector):
     name = "earful-volume/1"
 
     def __init__(self, config: DetectorConfig | None = None) -> None:
-        super().__init__(config or DetectorConfig())
+        super().__init__(config or volume_config())
 
     def measure(self, window: ClosedWindow) -> float:
         return float(window.stats.mentions)
@@ -493,6 +560,11 @@ def build_signal(
     stats = window.stats
     state: SignalState = assessment.transition
     opened_from = assessment.episode_start or stats.window_start
+    observed, expected = assessment.observed, assessment.expected
+    day = assessment.day
+    if day is not None and day.surprise > assessment.surprise:
+        # The day's rise is the stronger evidence: report the day's totals.
+        observed, expected = day.observed, day.expected
     evidence = Evidence(
         samples=tuple(sample_of(m) for m in detector.evidence_samples(window)),
         top_symptoms=stats.top_symptoms,
@@ -513,8 +585,8 @@ def build_signal(
         resolved_at=stats.window_end if state == "resolved" else None,
         window_start=opened_from,
         window_end=stats.window_end,
-        observed=assessment.observed,
-        expected=assessment.expected,
+        observed=observed,
+        expected=expected,
         score=assessment.score,
         evidence=evidence,
     )
