@@ -20,6 +20,7 @@ silence is a zero. Per-source windows are emitted only when they hold records.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -27,11 +28,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from earful.events import SampleMention, ScoredMention, TermCount, WindowStats
+from earful.events import (
+    Mention,
+    OutageAnalysis,
+    SampleMention,
+    ScoredMention,
+    WindowStats,
+)
 
 __all__ = ["ClosedWindow", "WindowAggregator", "WindowConfig", "sample_of"]
 
-_TERM_RE = re.compile(r"[#$]?[a-z][a-z0-9'_-]{2,}")
+# Possessive quantifiers: the same matches as r"[#$]?[a-z][a-z0-9'_-]{2,}" (a '#' or '$'
+# is never a letter, and nothing follows the tail), with less backtracking.
+_TERM_RE = re.compile(r"[#$]?+[a-z][a-z0-9'_-]{2,}+")
 _STOPWORDS = frozenset(
     """
     the and for are but not you all any can had her was one our out has his how its may new now
@@ -82,8 +91,22 @@ def sample_of(m: ScoredMention) -> SampleMention:
     )  # fmt: skip
 
 
-def _top(counter: Counter[str], n: int) -> tuple[TermCount, ...]:
-    return tuple(TermCount(term=t, count=c) for t, c in counter.most_common(n))
+def _top(counter: Counter[str], n: int) -> list[dict[str, Any]]:
+    # Plain dicts: WindowStats validates them into TermCount in one call.
+    return [{"term": t, "count": c} for t, c in counter.most_common(n)] if counter else []
+
+
+def _count(acc: _Acc, outage: OutageAnalysis) -> None:
+    """A report's symptoms, platforms and places (one or two names: a loop beats Counter.update)."""
+    counter = acc.symptoms
+    for name in outage.symptoms:
+        counter[name] = counter.get(name, 0) + 1
+    counter = acc.platforms
+    for name in outage.platforms:
+        counter[name] = counter.get(name, 0) + 1
+    counter = acc.places
+    for name in outage.places:
+        counter[name] = counter.get(name, 0) + 1
 
 
 @dataclass
@@ -158,6 +181,8 @@ class _Clock:
 
     max_event: float | None = None
     closed_until: int | None = None  # windows ending at or before this are emitted
+    #: No window can become final until the newest event passes this (a safe lower bound).
+    close_after: float = -math.inf
 
 
 class WindowAggregator:
@@ -177,6 +202,8 @@ class WindowAggregator:
             raise ValueError("window width must be at least one second")
         self._delay = self.config.watermark_delay.total_seconds()
         self._lateness = int(self.config.allowed_lateness.total_seconds())
+        self._per_source = self.config.per_source
+        self._samples = self.config.samples
         self._subjects: dict[str, _KeyState] = {}
         self._sources: dict[str, dict[str, _KeyState]] = {}
         self._clocks: dict[int, _Clock] = {}
@@ -202,12 +229,15 @@ class WindowAggregator:
 
     def add(self, scored: ScoredMention, *, domain: int = 0) -> list[ClosedWindow]:
         """Add one record of input partition ``domain``; return the windows it made final."""
+        # The hot path of `earful detect`: one pass, locals instead of repeated
+        # attribute reads, and the subject and source windows filled together.
         clock = self._clocks.get(domain)
         if clock is None:
             clock = self._clocks[domain] = _Clock()
         mention = scored.mention
         ts = mention.created_at.timestamp()
-        start = int(ts // self._width) * self._width
+        width = self._width
+        start = int(ts // width) * width
         subject = scored.subject
         key = self._subjects.get(subject)
         if key is None:
@@ -224,60 +254,76 @@ class WindowAggregator:
         if first_open is not None and start < first_open:
             # Its window was already emitted: counted as late, never dropped.
             key.pending_late += 1
-            if self.config.per_source:
+            if self._per_source:
                 src.pending_late += 1
             self.late_total += 1
         else:
             acc = key.open.get(start)
             if acc is None:
                 acc = key.open[start] = _Acc()
-            if mention.id in acc.ids:
+            mention_id = mention.id
+            if mention_id in acc.ids:
                 self.duplicates += 1
             else:
-                acc.ids.add(mention.id)
-                self._accumulate(acc, scored, with_terms=True)
-                if self.config.per_source:
+                acc.ids.add(mention_id)
+                sacc = None
+                if self._per_source:
                     sacc = src.open.get(start)
                     if sacc is None:
                         sacc = src.open[start] = _Acc()
-                    sacc.ids.add(mention.id)
-                    self._accumulate(sacc, scored, with_terms=False)
-        if clock.max_event is None or ts > clock.max_event:
+                    sacc.ids.add(mention_id)
+                self._accumulate(acc, sacc, scored, mention)
+        max_event = clock.max_event
+        if max_event is None or ts > max_event:
             clock.max_event = ts
-            return self._advance(domain, clock)
+            # Most records move the watermark by less than it takes to close a window.
+            if ts > clock.close_after:
+                return self._advance(domain, clock)
         return []
 
-    def _accumulate(self, acc: _Acc, scored: ScoredMention, *, with_terms: bool) -> None:
-        mention = scored.mention
-        acc.authors.add(mention.author)
+    def _accumulate(
+        self, acc: _Acc, sacc: _Acc | None, scored: ScoredMention, mention: Mention
+    ) -> None:
+        """One new record into its subject window ``acc`` and source window ``sacc``."""
+        author = mention.author
+        acc.authors.add(author)
         # Samples are evidence for signals, which only subject windows raise.
-        n_samples = self.config.samples if with_terms else 0
+        n_samples = self._samples
         if len(acc.samples) < n_samples:
             acc.samples.append(scored)
         sentiment = scored.sentiment
+        negative = False
+        compound = 0.0
         if sentiment is not None:
+            compound = sentiment.compound
+            negative = sentiment.label == "negative"
             acc.scored += 1
-            acc.compound_sum += sentiment.compound
-            if sentiment.label == "negative":
+            acc.compound_sum += compound
+            if negative:
                 acc.negative += 1
                 if len(acc.negative_samples) < n_samples:
                     acc.negative_samples.append(scored)
         outage = scored.outage
-        if outage is not None and outage.is_report and mention.author not in acc.outage_authors:
+        report = outage if outage is not None and outage.is_report else None
+        if report is not None and author not in acc.outage_authors:
             # One report per author per window, as Downdetector counts them.
-            acc.outage_authors.add(mention.author)
-            # Counter.update costs ~1 us even for nothing; most reports name no place.
-            if outage.symptoms:
-                acc.symptoms.update(outage.symptoms)
-            if outage.platforms:
-                acc.platforms.update(outage.platforms)
-            if outage.places:
-                acc.places.update(outage.places)
+            acc.outage_authors.add(author)
+            _count(acc, report)
             if len(acc.outage_samples) < n_samples:
                 acc.outage_samples.append(scored)
-        if with_terms:
-            # Stop words and the subject's own name are dropped once per window, in _finish.
-            acc.terms.update(_TERM_RE.findall(mention.text.lower()))
+        # Stop words and the subject's own name are dropped once per window, in _finish.
+        acc.terms.update(_TERM_RE.findall(mention.text.lower()))
+        if sacc is None:
+            return
+        sacc.authors.add(author)
+        if sentiment is not None:
+            sacc.scored += 1
+            sacc.compound_sum += compound
+            if negative:
+                sacc.negative += 1
+        if report is not None and author not in sacc.outage_authors:
+            sacc.outage_authors.add(author)
+            _count(sacc, report)
 
     # -- output -------------------------------------------------------------------
 
@@ -289,6 +335,9 @@ class WindowAggregator:
         if clock.closed_until is not None and final_end <= clock.closed_until:
             return []
         clock.closed_until = final_end
+        # The next window closes once int(max_event - delay) reaches final_end + width +
+        # lateness; a second of slack keeps float rounding on the safe side.
+        clock.close_after = final_end + self._width + self._lateness - 2 + self._delay
         return self._close(final_end, domain=domain)
 
     def _close(
@@ -353,22 +402,26 @@ class WindowAggregator:
             for word in [w for w in terms if w in _STOPWORDS or w.startswith("http")]:
                 del terms[word]
             terms.pop(subject.lower(), None)
-        stats = WindowStats(
-            subject=subject,
-            source=source,
-            window_start=datetime.fromtimestamp(start, UTC),
-            window_end=datetime.fromtimestamp(start + self._width, UTC),
-            mentions=len(acc.ids),
-            unique_authors=len(acc.authors),
-            negative=acc.negative,
-            negative_share=acc.negative / scored if scored else 0.0,
-            mean_compound=max(-1.0, min(1.0, acc.compound_sum / scored)) if scored else None,
-            outage_reports=len(acc.outage_authors),
-            late=late,
-            top_symptoms=_top(acc.symptoms, top),
-            top_platforms=_top(acc.platforms, top),
-            top_places=_top(acc.places, top),
-            top_terms=_top(acc.terms, top),
+        stats = WindowStats.model_validate(
+            {
+                "subject": subject,
+                "source": source,
+                "window_start": datetime.fromtimestamp(start, UTC),
+                "window_end": datetime.fromtimestamp(start + self._width, UTC),
+                "mentions": len(acc.ids),
+                "unique_authors": len(acc.authors),
+                "negative": acc.negative,
+                "negative_share": acc.negative / scored if scored else 0.0,
+                "mean_compound": (
+                    max(-1.0, min(1.0, acc.compound_sum / scored)) if scored else None
+                ),
+                "outage_reports": len(acc.outage_authors),
+                "late": late,
+                "top_symptoms": _top(acc.symptoms, top),
+                "top_platforms": _top(acc.platforms, top),
+                "top_places": _top(acc.places, top),
+                "top_terms": _top(acc.terms, top),
+            }
         )
         return ClosedWindow(
             stats=stats,
