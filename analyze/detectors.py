@@ -173,6 +173,8 @@ class EpisodeGate:
     opened_at: datetime | None = None
     episode_start: datetime | None = None
     peak: float = 0.0
+    #: The open signal was opened by the day-scale test (not by a window).
+    by_day: bool = False
     #: Continuous CUSUM of surprise (open or not) and the peak of its current run.
     evidence: float = 0.0
     run_peak: float = 0.0
@@ -250,7 +252,7 @@ class EpisodeGate:
                 and self.cusum > bar
                 and observed >= cfg.min_count
             ):
-                self.is_open = True
+                self.is_open, self.by_day = True, False
                 self.opened_at = end
                 self.calm_streak = 0
                 self.peak = observed
@@ -259,7 +261,7 @@ class EpisodeGate:
             if warmed_up and day is not None:
                 # A day-long rise that no single window shows: the episode
                 # started with the day the test summed.
-                self.is_open = True
+                self.is_open, self.by_day = True, True
                 self.opened_at = end
                 self.calm_streak = 0
                 self.peak = observed
@@ -296,6 +298,7 @@ class EpisodeGate:
             "opened_at": self.opened_at.isoformat() if self.opened_at else None,
             "episode_start": self.episode_start.isoformat() if self.episode_start else None,
             "peak": self.peak,
+            "by_day": self.by_day,
             "bar": [self.evidence, self.run_peak, self.bar_value, self.bar_at],
             "memory": [list(entry) for entry in self.memory],
         }
@@ -308,6 +311,7 @@ class EpisodeGate:
         self.opened_at = _parse(state["opened_at"])
         self.episode_start = _parse(state["episode_start"])
         self.peak = float(state["peak"])
+        self.by_day = bool(state.get("by_day", False))
         # State written before the self-calibrating bar existed starts with none.
         bar = state.get("bar", [0.0, 0.0, 0.0, 0.0])
         self.evidence, self.run_peak = float(bar[0]), float(bar[1])
@@ -346,7 +350,12 @@ class CountDetector:
             gate.is_open and gate.opened_at is not None and end - gate.opened_at < cfg.relearn_after
         )
         exp = self.baseline.update(start, end, observed, hold=hold)
-        day = self.sustained.add(start, observed) if self.sustained is not None else None
+        day = None
+        if self.sustained is not None:
+            # What a window signal has already reported is not news again for
+            # the day test: while one is open, the day counts only the expected.
+            counted = min(observed, exp.mean) if gate.is_open and not gate.by_day else observed
+            day = self.sustained.add(start, counted)
         p = count_tail(observed, exp)
         surprise = surprise_of(p)
         transition = self.gate.step(

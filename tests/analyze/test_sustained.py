@@ -203,3 +203,22 @@ def test_a_day_scale_config_can_be_switched_off() -> None:
     assert VolumeSpikeDetector().counts.sustained is not None
     custom = VolumeSpikeDetector(DetectorConfig(sustained=SustainedConfig(open_z=3.0)))
     assert custom.counts.sustained is not None and custom.counts.sustained.config.open_z == 3.0
+
+
+def test_a_burst_already_reported_is_not_a_busy_day_too() -> None:
+    rng = np.random.default_rng(20)
+    values = series(rng, days=12)
+    burst = DAY * 10 + 60  # a Thursday, 05:00, when it is quiet
+    values[burst : burst + 36] = [float(rng.poisson(10 * 30)) for _ in range(36)]
+    # Three hours at ten times the night rate would make the whole day look busy ...
+    day_sum = sum(values[burst - DAY + 36 : burst + 36])
+    assert day_sum > 1.6 * sum(values[burst - 8 * DAY + 36 : burst - 7 * DAY + 36])
+    steps = run(CountDetector(volume_config()), values)
+    transitions = [(i - burst, a.transition) for i, a in enumerate(steps) if a.transition]
+    # ... but the window signal reported it: one page, at the burst, and the
+    # signal resolves when the burst is over instead of staying open a day as
+    # a busy day (nor opening again as one).
+    assert [t for _, t in transitions].count("open") == 1
+    assert transitions[0][1] == "open" and transitions[0][0] <= 3
+    assert transitions[-1][1] == "resolved" and transitions[-1][0] <= 36 + 12
+    assert all(a.day is None for a in steps[burst:])
