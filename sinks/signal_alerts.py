@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, get_args
 from urllib.parse import quote
 
@@ -82,9 +82,12 @@ def alert_from_signal(
         summary = f"{signal.subject}: {what} resolved (now {how_far}; began {since})"
     else:
         summary = f"{signal.subject}: {what}, {how_far}, since {since}"
+    # A day-scale signal refers to the last 24 hours: its window needs the dates.
+    long_window = signal.window_end - signal.window_start >= timedelta(hours=12)
+    clock = "%d %b %H:%M" if long_window else "%H:%M"
     description = (
         f"Detector {signal.detector}, anomaly score {signal.score:.2f}, window "
-        f"{signal.window_start:%H:%M}-{signal.window_end:%H:%M} UTC."
+        f"{signal.window_start.strftime(clock)}-{signal.window_end.strftime(clock)} UTC."
     )
     if signal.evidence.trend:
         recent = ", ".join(f"{v:g}" for v in signal.evidence.trend[-8:])

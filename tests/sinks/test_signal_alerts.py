@@ -97,6 +97,22 @@ def test_the_alert_says_what_how_far_since_when_and_shows_evidence() -> None:
     assert "Recent values: 7, 9, 120." in alert.description
 
 
+def test_a_day_long_window_is_shown_with_its_dates() -> None:
+    day = make_signal(
+        kind="volume_spike",
+        window_start=T0 - timedelta(hours=24),
+        window_end=T0 + timedelta(minutes=3),
+        observed=2857.0,
+        expected=1000.0,
+    )
+    alert = alert_from_signal(day, resolved=False, dashboard_url=None, created_at=T0)
+    start, end = T0 - timedelta(hours=24), T0 + timedelta(minutes=3)
+    assert f"window {start:%d %b %H:%M}-{end:%d %b %H:%M} UTC." in alert.description
+    assert "observed 2,857 vs expected 1,000 (2.9x normal)" in alert.summary
+    short = alert_from_signal(make_signal(), resolved=False, dashboard_url=None, created_at=T0)
+    assert f"window {T0:%H:%M}-{T0 + timedelta(minutes=5):%H:%M} UTC." in short.description
+
+
 def test_shares_are_shown_as_percentages() -> None:
     alert = alert_from_signal(
         make_signal(kind="negative_surge", observed=0.72, expected=0.18),
