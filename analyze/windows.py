@@ -20,16 +20,17 @@ silence is a zero. Per-source windows are emitted only when they hold records.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from earful.events import (
-    Mention,
     OutageAnalysis,
     SampleMention,
     ScoredMention,
@@ -91,9 +92,21 @@ def sample_of(m: ScoredMention) -> SampleMention:
     )  # fmt: skip
 
 
-def _top(counter: Counter[str], n: int) -> list[dict[str, Any]]:
+_count_of = itemgetter(1)
+
+
+def _top(counts: dict[str, int], n: int) -> list[dict[str, Any]]:
+    """The ``n`` largest counts, ties in insertion order (as Counter.most_common)."""
+    if n <= 0 or not counts:
+        return []
+    items = counts.items()
+    # Sorting in C beats the heap up to a few hundred names; windows mostly have fewer.
+    if len(counts) <= 128:
+        top = sorted(items, key=_count_of, reverse=True)[:n]
+    else:
+        top = heapq.nlargest(n, items, key=_count_of)
     # Plain dicts: WindowStats validates them into TermCount in one call.
-    return [{"term": t, "count": c} for t, c in counter.most_common(n)] if counter else []
+    return [{"term": t, "count": c} for t, c in top]
 
 
 def _count(acc: _Acc, outage: OutageAnalysis) -> None:
@@ -109,7 +122,7 @@ def _count(acc: _Acc, outage: OutageAnalysis) -> None:
         counter[name] = counter.get(name, 0) + 1
 
 
-@dataclass
+@dataclass(slots=True)
 class _Acc:
     """What one open window of one key has seen so far."""
 
@@ -119,9 +132,10 @@ class _Acc:
     negative: int = 0
     scored: int = 0
     compound_sum: float = 0.0
-    symptoms: Counter[str] = field(default_factory=Counter)
-    platforms: Counter[str] = field(default_factory=Counter)
-    places: Counter[str] = field(default_factory=Counter)
+    # Plain dicts where a loop counts (a few names per report): cheaper to create.
+    symptoms: dict[str, int] = field(default_factory=dict)
+    platforms: dict[str, int] = field(default_factory=dict)
+    places: dict[str, int] = field(default_factory=dict)
     terms: Counter[str] = field(default_factory=Counter)
     samples: list[ScoredMention] = field(default_factory=list)
     negative_samples: list[ScoredMention] = field(default_factory=list)
@@ -156,9 +170,9 @@ class _Acc:
             negative=int(state["negative"]),
             scored=int(state["scored"]),
             compound_sum=float(state["compound_sum"]),
-            symptoms=Counter(state["symptoms"]),
-            platforms=Counter(state["platforms"]),
-            places=Counter(state["places"]),
+            symptoms=dict(state["symptoms"]),
+            platforms=dict(state["platforms"]),
+            places=dict(state["places"]),
             terms=Counter(state["terms"]),
             samples=mentions("samples"),
             negative_samples=mentions("negative_samples"),
@@ -251,6 +265,7 @@ class WindowAggregator:
         # Final windows: those before the subject's next one, or before the
         # watermark's for a subject that has not had one emitted yet.
         first_open = key.next_start if key.next_start is not None else clock.closed_until
+        acc: _Acc | None = None
         if first_open is not None and start < first_open:
             # Its window was already emitted: counted as late, never dropped.
             key.pending_late += 1
@@ -261,18 +276,53 @@ class WindowAggregator:
             acc = key.open.get(start)
             if acc is None:
                 acc = key.open[start] = _Acc()
-            mention_id = mention.id
-            if mention_id in acc.ids:
+            if mention.id in acc.ids:
                 self.duplicates += 1
-            else:
-                acc.ids.add(mention_id)
-                sacc = None
-                if self._per_source:
-                    sacc = src.open.get(start)
-                    if sacc is None:
-                        sacc = src.open[start] = _Acc()
-                    sacc.ids.add(mention_id)
-                self._accumulate(acc, sacc, scored, mention)
+                acc = None
+        if acc is not None:
+            acc.ids.add(mention.id)
+            author = mention.author
+            acc.authors.add(author)
+            # Samples are evidence for signals, which only subject windows raise.
+            n_samples = self._samples
+            if len(acc.samples) < n_samples:
+                acc.samples.append(scored)
+            sentiment = scored.sentiment
+            negative = False
+            compound = 0.0
+            if sentiment is not None:
+                compound = sentiment.compound
+                negative = sentiment.label == "negative"
+                acc.scored += 1
+                acc.compound_sum += compound
+                if negative:
+                    acc.negative += 1
+                    if len(acc.negative_samples) < n_samples:
+                        acc.negative_samples.append(scored)
+            outage = scored.outage
+            report = outage if outage is not None and outage.is_report else None
+            if report is not None and author not in acc.outage_authors:
+                # One report per author per window, as Downdetector counts them.
+                acc.outage_authors.add(author)
+                _count(acc, report)
+                if len(acc.outage_samples) < n_samples:
+                    acc.outage_samples.append(scored)
+            # Stop words and the subject's own name are dropped once per window, in _finish.
+            acc.terms.update(_TERM_RE.findall(mention.text.lower()))
+            if self._per_source:
+                sacc = src.open.get(start)
+                if sacc is None:
+                    sacc = src.open[start] = _Acc()
+                sacc.ids.add(mention.id)
+                sacc.authors.add(author)
+                if sentiment is not None:
+                    sacc.scored += 1
+                    sacc.compound_sum += compound
+                    if negative:
+                        sacc.negative += 1
+                if report is not None and author not in sacc.outage_authors:
+                    sacc.outage_authors.add(author)
+                    _count(sacc, report)
         max_event = clock.max_event
         if max_event is None or ts > max_event:
             clock.max_event = ts
@@ -280,50 +330,6 @@ class WindowAggregator:
             if ts > clock.close_after:
                 return self._advance(domain, clock)
         return []
-
-    def _accumulate(
-        self, acc: _Acc, sacc: _Acc | None, scored: ScoredMention, mention: Mention
-    ) -> None:
-        """One new record into its subject window ``acc`` and source window ``sacc``."""
-        author = mention.author
-        acc.authors.add(author)
-        # Samples are evidence for signals, which only subject windows raise.
-        n_samples = self._samples
-        if len(acc.samples) < n_samples:
-            acc.samples.append(scored)
-        sentiment = scored.sentiment
-        negative = False
-        compound = 0.0
-        if sentiment is not None:
-            compound = sentiment.compound
-            negative = sentiment.label == "negative"
-            acc.scored += 1
-            acc.compound_sum += compound
-            if negative:
-                acc.negative += 1
-                if len(acc.negative_samples) < n_samples:
-                    acc.negative_samples.append(scored)
-        outage = scored.outage
-        report = outage if outage is not None and outage.is_report else None
-        if report is not None and author not in acc.outage_authors:
-            # One report per author per window, as Downdetector counts them.
-            acc.outage_authors.add(author)
-            _count(acc, report)
-            if len(acc.outage_samples) < n_samples:
-                acc.outage_samples.append(scored)
-        # Stop words and the subject's own name are dropped once per window, in _finish.
-        acc.terms.update(_TERM_RE.findall(mention.text.lower()))
-        if sacc is None:
-            return
-        sacc.authors.add(author)
-        if sentiment is not None:
-            sacc.scored += 1
-            sacc.compound_sum += compound
-            if negative:
-                sacc.negative += 1
-        if report is not None and author not in sacc.outage_authors:
-            sacc.outage_authors.add(author)
-            _count(sacc, report)
 
     # -- output -------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyze.windows import _TERM_RE, ClosedWindow, WindowAggregator, WindowConfig
+from analyze.windows import _TERM_RE, ClosedWindow, WindowAggregator, WindowConfig, _top
 from tests.analyze.detect_fixtures import T0, scored
 
 CFG = WindowConfig(
@@ -118,6 +118,22 @@ def test_a_window_closes_with_the_first_record_past_its_lateness() -> None:
 def test_term_pattern_matches_the_plain_one(text: str) -> None:
     # The possessive pattern is a speed-up only: it must cut the same terms.
     assert _TERM_RE.findall(text) == re.findall(r"[#$]?[a-z][a-z0-9'_-]{2,}", text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(st.integers(min_value=0, max_value=400), min_size=0, max_size=600).map(
+        # Hypothesis keeps lists short: repeat them so the heap path (over 128 names) runs too.
+        lambda ws: ws + [w + 401 * k for k in range(1, 8) for w in ws]
+    ),
+    n=st.integers(min_value=-2, max_value=8),
+)
+def test_top_counts_rank_as_most_common(words: list[int], n: int) -> None:
+    # Few or many names (both the sorted and the heap path), with many ties.
+    counts = Counter(f"w{w}" for w in words)
+    expected = [{"term": t, "count": c} for t, c in counts.most_common(max(n, 0))]
+    assert _top(counts, n) == expected
+    assert _top(dict(counts), n) == expected
 
 
 def test_duplicates_in_an_open_window_count_once() -> None:
