@@ -93,6 +93,8 @@ def sample_of(m: ScoredMention) -> SampleMention:
 
 
 _count_of = itemgetter(1)
+#: Texts of one window cut into terms together (_Acc.fold_terms).
+_TEXT_BATCH = 16
 
 
 def _top(counts: dict[str, int], n: int) -> list[dict[str, Any]]:
@@ -140,8 +142,26 @@ class _Acc:
     samples: list[ScoredMention] = field(default_factory=list)
     negative_samples: list[ScoredMention] = field(default_factory=list)
     outage_samples: list[ScoredMention] = field(default_factory=list)
+    #: Texts not yet in ``terms``: cut into terms a batch at a time (see fold_terms).
+    texts: list[str] = field(default_factory=list)
+
+    def fold_terms(self) -> Counter[str]:
+        """Count the pending texts' terms into ``terms``, and return it.
+
+        One lower() and findall() over the batch joined by newlines cut the same
+        terms in the same order as one call per text (no term spans a newline,
+        and lower-casing is per character for every letter a term can hold), for
+        a fraction of the per-call cost. The batch is kept small: it holds texts
+        alive until counted.
+        """
+        texts = self.texts
+        if texts:
+            self.terms.update(_TERM_RE.findall("\n".join(texts).lower()))
+            texts.clear()
+        return self.terms
 
     def snapshot(self) -> dict[str, Any]:
+        self.fold_terms()
         return {
             "ids": sorted(self.ids),
             "authors": sorted(self.authors),
@@ -308,7 +328,10 @@ class WindowAggregator:
                 if len(acc.outage_samples) < n_samples:
                     acc.outage_samples.append(scored)
             # Stop words and the subject's own name are dropped once per window, in _finish.
-            acc.terms.update(_TERM_RE.findall(mention.text.lower()))
+            texts = acc.texts
+            texts.append(mention.text)
+            if len(texts) >= _TEXT_BATCH:
+                acc.fold_terms()
             if self._per_source:
                 sacc = src.open.get(start)
                 if sacc is None:
@@ -403,7 +426,7 @@ class WindowAggregator:
     ) -> ClosedWindow:
         top = self.config.top_n
         scored = acc.scored
-        terms = acc.terms
+        terms = acc.fold_terms()
         if terms:
             for word in [w for w in terms if w in _STOPWORDS or w.startswith("http")]:
                 del terms[word]

@@ -10,7 +10,14 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyze.windows import _TERM_RE, ClosedWindow, WindowAggregator, WindowConfig, _top
+from analyze.windows import (
+    _TERM_RE,
+    ClosedWindow,
+    WindowAggregator,
+    WindowConfig,
+    _Acc,
+    _top,
+)
 from tests.analyze.detect_fixtures import T0, scored
 
 CFG = WindowConfig(
@@ -118,6 +125,25 @@ def test_a_window_closes_with_the_first_record_past_its_lateness() -> None:
 def test_term_pattern_matches_the_plain_one(text: str) -> None:
     # The possessive pattern is a speed-up only: it must cut the same terms.
     assert _TERM_RE.findall(text) == re.findall(r"[#$]?[a-z][a-z0-9'_-]{2,}", text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(
+        # Letters that lower-case by context (Greek sigma) or into ASCII (Kelvin sign, dotted I).
+        st.text(alphabet="aB#$'_-0 .\n\u03a3\u03c3\u212a\u0130\u00c9\u0307", max_size=30),
+        max_size=20,
+    )
+)
+def test_terms_of_a_batch_are_those_of_each_text(texts: list[str]) -> None:
+    # Texts are cut into terms a batch at a time; the counts, and the order in
+    # which terms first appear (it breaks ties in top_terms), are one call's per text.
+    acc = _Acc(texts=list(texts))
+    expected: Counter[str] = Counter()
+    for text in texts:
+        expected.update(_TERM_RE.findall(text.lower()))
+    assert list(acc.fold_terms().items()) == list(expected.items())
+    assert acc.texts == []
 
 
 @settings(max_examples=200, deadline=None)
