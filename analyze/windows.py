@@ -30,12 +30,7 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
-from earful.events import (
-    OutageAnalysis,
-    SampleMention,
-    ScoredMention,
-    WindowStats,
-)
+from earful.events import OutageAnalysis, SampleMention, ScoredMention, WindowStats
 
 __all__ = ["ClosedWindow", "WindowAggregator", "WindowConfig", "sample_of"]
 
@@ -365,7 +360,8 @@ class WindowAggregator:
             return []
         clock.closed_until = final_end
         # The next window closes once int(max_event - delay) reaches final_end + width +
-        # lateness; a second of slack keeps float rounding on the safe side.
+        # lateness, so not while max_event - delay is a second short of that; one more
+        # second of slack keeps float rounding on the safe side.
         clock.close_after = final_end + self._width + self._lateness - 2 + self._delay
         return self._close(final_end, domain=domain)
 
