@@ -6,6 +6,8 @@ import math
 from datetime import timedelta
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analyze.detectors import (
     Assessment,
@@ -222,3 +224,33 @@ def test_a_burst_already_reported_is_not_a_busy_day_too() -> None:
     assert transitions[0][1] == "open" and transitions[0][0] <= 3
     assert transitions[-1][1] == "resolved" and transitions[-1][0] <= 36 + 12
     assert all(a.day is None for a in steps[burst:])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=6 * 40),
+    cut=st.integers(min_value=0, max_value=6 * 40),
+)
+def test_blocks_hold_every_count_and_a_restore_anywhere_changes_nothing(
+    counts: list[int], cut: int
+) -> None:
+    """Property: the day sum is the last 24 hours' counts; a snapshot mid-block loses none."""
+    config = SustainedConfig(warmup=timedelta(hours=2), span_blocks=3, persistence=1)
+    step = timedelta(minutes=10)
+    whole = SustainedRise(config)
+    split = SustainedRise(config)
+    outputs_whole, outputs_split = [], []
+    cut %= len(counts)
+    for i, c in enumerate(counts):
+        outputs_whole.append(whole.add(T0 + i * step, float(c)))
+        if i == cut:
+            split = SustainedRise.restore(split.snapshot(), config)
+        outputs_split.append(split.add(T0 + i * step, float(c)))
+    assert outputs_split == outputs_whole
+    assert split.snapshot() == whole.snapshot()
+    # Every count is in a closed block or the open one: none lost, none twice.
+    closed_blocks = (len(counts) - 1) // 6
+    in_recent = sum(o for o, _ in whole.recent)
+    last = counts[(closed_blocks - len(whole.recent)) * 6 : closed_blocks * 6]
+    assert in_recent == sum(last)
+    assert whole.block_count == sum(counts[closed_blocks * 6 :])
