@@ -362,6 +362,10 @@ class CountDetector:
             start, end, surprise, observed, exp.mean, warmed_up=warmed_up, day=day
         )
         self.trend.append(observed)
+        score = score_from_surprise(surprise, cfg.open_surprise)
+        if day is not None and cfg.sustained is not None:
+            # While the day test is on, the score says so too (it is >= 0.5 then).
+            score = max(score, day.score(cfg.sustained.open_z))
         return Assessment(
             window_start=start,
             window_end=end,
@@ -370,7 +374,7 @@ class CountDetector:
             dispersion=exp.dispersion,
             p_value=p,
             surprise=surprise,
-            score=score_from_surprise(surprise, cfg.open_surprise),
+            score=score,
             is_open=self.gate.is_open,
             transition=transition,
             severity=self.gate.severity if (self.gate.is_open or transition) else None,

@@ -89,6 +89,10 @@ class DayTotals:
     def ratio(self) -> float:
         return self.observed / self.expected if self.expected > 0 else math.inf
 
+    def score(self, open_z: float) -> float:
+        """The anomaly score in [0, 1): 0.5 exactly at ``open_z``, like a window's at its bar."""
+        return self.z / (self.z + open_z) if self.z > 0 else 0.0
+
 
 def _clip_consistency(c: float) -> float:
     """E[min(Z^2, c^2)] for a standard normal Z: the variance share a two-sided clip keeps."""

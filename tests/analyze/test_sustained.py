@@ -69,6 +69,9 @@ def test_a_day_long_rise_that_no_window_shows_opens_one_signal_and_resolves() ->
     assert len(opens) == 1
     opened = steps[opens[0]]
     assert opened.day is not None and opened.day.ratio > 1.3
+    # The anomaly score says the day test is on, though the window itself is ordinary.
+    assert opened.score >= 0.5 and opened.surprise < 2.0
+    assert math.isclose(opened.score, opened.day.z / (opened.day.z + 2.0))
     assert opened.severity == "info"  # a sustained 1.5x: significant, not a spike
     assert opened.episode_start == opened.day.start
     resolved = [i for i, a in enumerate(steps) if a.transition == "resolved"]
