@@ -22,6 +22,11 @@ opens, updates or resolves. They share three pieces:
   ``info_ratio`` times the expected value), ``critical`` for a large and very
   surprising one, ``warning`` otherwise.
 
+The volume detector (:func:`volume_config`) adds two things: the bar keeps a
+long memory (30% of the largest burst of the last four weeks), and the
+day-scale test of :mod:`analyze.sustained` is a second way to open its signal,
+for a rise that lasts all day but shows in no single window.
+
 The backtest (``earful backtest``) and the streaming worker drive the very
 same :class:`CountDetector.step`.
 """
