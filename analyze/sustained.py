@@ -3,8 +3,8 @@
 The window detectors judge one window at a time against a baseline whose level
 follows drift within hours. A subject that is talked about twice as much as
 usual all day long therefore never looks surprising in any one window: the
-level catches up by the afternoon. Users of comparable tools call this a "slow
-burn" (a story that builds over a day), and responders want to hear about it.
+level catches up by the afternoon. Such a slow burn (a story that builds over
+a day rather than a spike) is still news to a comms team.
 
 :class:`SustainedRise` adds the missing scale. It sums the counts of the last
 24 hours (hour blocks, slid one hour at a time) and compares the sum with what
