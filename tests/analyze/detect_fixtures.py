@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from analyze.detectors import Assessment, CountDetector
 from earful.events import (
     Mention,
     OutageAnalysis,
@@ -14,7 +15,7 @@ from earful.events import (
     VaderScores,
 )
 
-__all__ = ["T0", "scored"]
+__all__ = ["STEP", "T0", "run_counts", "scored"]
 
 #: A Monday, so day-of-week effects start at a known place.
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -67,3 +68,16 @@ def scored(
         scored_at=created + timedelta(seconds=6),
         model="test/1",
     )
+
+
+#: The window length of the count-detector tests (NAB's five minutes).
+STEP = timedelta(minutes=5)
+
+
+def run_counts(detector: CountDetector, values: list[float], offset: int = 0) -> list[Assessment]:
+    """Step ``detector`` through consecutive STEP windows from T0 (+ offset windows)."""
+    out = []
+    for i, v in enumerate(values, start=offset):
+        start = T0 + i * STEP
+        out.append(detector.step(start, start + STEP, v))
+    return out

@@ -10,7 +10,6 @@ from scipy.stats import binom, nbinom, poisson
 
 from analyze.baseline import Expectation
 from analyze.detectors import (
-    Assessment,
     CountDetector,
     DetectorConfig,
     NegativeSurgeDetector,
@@ -21,17 +20,8 @@ from analyze.detectors import (
 )
 from analyze.windows import ClosedWindow
 from earful.events import WindowStats
-from tests.analyze.detect_fixtures import T0, scored
-
-STEP = timedelta(minutes=5)
-
-
-def run(detector: CountDetector, values: list[float], offset: int = 0) -> list[Assessment]:
-    out = []
-    for i, v in enumerate(values, start=offset):
-        start = T0 + i * STEP
-        out.append(detector.step(start, start + STEP, v))
-    return out
+from tests.analyze.detect_fixtures import STEP, T0, scored
+from tests.analyze.detect_fixtures import run_counts as run
 
 
 def seasonal(rng: np.random.Generator, days: int, base: float = 30.0) -> list[float]:

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyze.detectors import (
-    Assessment,
     CountDetector,
     DetectorConfig,
     VolumeSpikeDetector,
@@ -20,9 +19,9 @@ from analyze.detectors import (
 from analyze.sustained import SustainedConfig, SustainedRise
 from analyze.windows import ClosedWindow
 from earful.events import WindowStats
-from tests.analyze.detect_fixtures import T0, scored
+from tests.analyze.detect_fixtures import STEP, T0, scored
+from tests.analyze.detect_fixtures import run_counts as run
 
-STEP = timedelta(minutes=5)
 DAY = 288  # 5-minute windows
 
 
@@ -37,14 +36,6 @@ def rate_at(i: int, base: float) -> float:
 def series(rng: np.random.Generator, days: int, base: float = 30.0) -> list[float]:
     # Gamma-Poisson counts: as over-dispersed as real chatter (dispersion 0.05).
     return [float(rng.poisson(rng.gamma(20.0, rate_at(i, base) / 20.0))) for i in range(DAY * days)]
-
-
-def run(detector: CountDetector, values: list[float], offset: int = 0) -> list[Assessment]:
-    out = []
-    for i, v in enumerate(values, start=offset):
-        start = T0 + i * STEP
-        out.append(detector.step(start, start + STEP, v))
-    return out
 
 
 def with_day_long_rise(rng: np.random.Generator) -> tuple[list[float], int]:
