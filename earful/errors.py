@@ -6,6 +6,7 @@
     ├── ConfigError            bad settings or tracking configuration; raised at start-up
     ├── RecordError            one record could not be processed (.reason)
     │   └── SchemaError        it does not match the event contract
+    ├── KafkaUnavailableError  no broker answered at the configured address in time
     └── LocalKafkaError        the local development broker could not be set up or started
         ├── MissingToolError   Java or Maven is not installed
         └── PortInUseError     something else listens on the broker's port
@@ -20,6 +21,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "EarfulError",
+    "KafkaUnavailableError",
     "LocalKafkaError",
     "MissingToolError",
     "PortInUseError",
@@ -46,6 +48,14 @@ class RecordError(EarfulError):
 
 class SchemaError(RecordError):
     """A record does not match the event contract (bad JSON, version, fields)."""
+
+
+class KafkaUnavailableError(EarfulError):
+    """No Kafka broker answered at the configured bootstrap address within the start-up wait.
+
+    Raised only before a worker has ever connected: once running, a worker waits
+    out a broker outage of any length instead.
+    """
 
 
 class LocalKafkaError(EarfulError):
