@@ -6,6 +6,14 @@ and it does the grouping, silencing and routing itself. An alert without
 post: the delivery worker re-sends active alerts every ``notify_refresh_s``
 (:meth:`AlertmanagerNotifier.refresh`), and a resolve re-posts the same labels
 with ``endsAt`` at or before now.
+
+Alertmanager refuses an alert that starts after it ends (400, "start time must
+be before end time"), and an alert without ``endsAt`` ends ``resolve_timeout``
+after receipt, so a ``startsAt`` ahead of its clock is refused. An Earful
+alert's times are event times, which a replay (``earful demo``, the compose
+demo profile) runs ahead of the wall clock. So ``startsAt`` and ``endsAt`` are
+clamped to the notifier's clock and the event times travel as the annotations
+``event_starts_at`` and ``event_ends_at``, which the receiver can show.
 """
 
 from __future__ import annotations
@@ -55,17 +63,22 @@ def alertmanager_alert(alert: Alert, *, resolved: bool, now: Any) -> dict[str, A
         annotations["magnitude"] = magnitude
     if alert.dashboard_url:
         annotations["dashboard_url"] = alert.dashboard_url
+    # Valid for Alertmanager whatever the pace of the input: never after its clock.
+    starts = min(alert.starts_at, now)
+    annotations["event_starts_at"] = _rfc3339(alert.starts_at)
     body: dict[str, Any] = {
         "labels": alert_labels(alert),
         "annotations": annotations,
-        "startsAt": _rfc3339(alert.starts_at),
+        "startsAt": _rfc3339(starts),
     }
     if alert.dashboard_url:
         body["generatorURL"] = alert.dashboard_url
     if resolved:
+        if alert.ends_at is not None:
+            annotations["event_ends_at"] = _rfc3339(alert.ends_at)
         # endsAt in the future would keep it firing until then; the event time may be ahead.
         end = min(alert.ends_at or now, now)
-        body["endsAt"] = _rfc3339(max(end, alert.starts_at))
+        body["endsAt"] = _rfc3339(max(end, starts))
     return body
 
 

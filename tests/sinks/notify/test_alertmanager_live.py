@@ -140,6 +140,30 @@ def test_alertmanager_routes_our_alert_to_the_webhook_and_resolves_it(
     assert closing["alerts"][0]["status"] == "resolved"
 
 
+def test_an_alert_whose_event_time_runs_ahead_of_the_clock_is_accepted_and_shown(
+    alertmanager: str,
+) -> None:
+    # A replay at 60x: the signal opened two hours of event time from now.
+    now = datetime.now(UTC)
+    ahead = make_alert(starts_at=now + timedelta(hours=2), created_at=now)
+    with httpx.Client(timeout=5) as client:
+        notifier = AlertmanagerNotifier(name="am", url=SecretStr(alertmanager), client=client)
+        assert notifier.deliver(Notification(ahead, "x")).outcome == "delivered"
+        shown = client.get(f"{alertmanager}/api/v2/alerts").json()
+        assert [a["labels"]["dedup_key"] for a in shown] == [ahead.dedup_key]
+        assert shown[0]["status"]["state"] == "active"
+        assert shown[0]["annotations"]["event_starts_at"].startswith(
+            f"{ahead.starts_at:%Y-%m-%dT%H:%M:%S}"
+        )
+        resolved = ahead.model_copy(
+            update={"status": "resolved", "ends_at": now + timedelta(hours=3)}
+        )
+        assert notifier.deliver(Notification(resolved, "y")).outcome == "delivered"
+        # Resolved: Alertmanager no longer lists it as active.
+        active = client.get(f"{alertmanager}/api/v2/alerts", params={"active": "true"}).json()
+        assert [a for a in active if a["status"]["state"] == "active"] == []
+
+
 def test_a_push_alertmanager_refuses_is_classified_final(alertmanager: str) -> None:
     with httpx.Client(timeout=5) as client:
         notifier = AlertmanagerNotifier(name="am", url=SecretStr(alertmanager), client=client)
