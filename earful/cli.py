@@ -210,6 +210,7 @@ def cmd_sink_metrics(args: argparse.Namespace) -> int:
         PipelineMetrics,
         SinkMetricsSettings,
         input_topics,
+        prepare_state,
         start_lag_monitor,
     )
 
@@ -217,6 +218,8 @@ def cmd_sink_metrics(args: argparse.Namespace) -> int:
     registry = CollectorRegistry()
     metrics = PipelineMetrics(registry)
     processor = MetricsProcessor(settings, metrics)
+    # The gauges it showed before a restart, before the first scrape.
+    prepare_state(settings, processor)
 
     def serve() -> None:
         server, _ = start_http_server(

@@ -23,12 +23,13 @@ or URL.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, get_args
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from pydantic import Field
@@ -38,7 +39,9 @@ from earful.events import (
     SOURCES,
     ReactionStats,
     ScoredMention,
+    Severity,
     Signal,
+    SignalKind,
     UpdateReaction,
     WindowStats,
     decode,
@@ -56,8 +59,11 @@ __all__ = [
     "MetricsProcessor",
     "PipelineMetrics",
     "SinkMetricsSettings",
+    "ensure_state_topic",
     "input_topics",
     "lag_targets",
+    "load_state",
+    "prepare_state",
     "start_lag_monitor",
 ]
 
@@ -70,6 +76,14 @@ SOURCE_DELAY_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0,
 # Edges at VADER's label thresholds (+-0.05) and its strong-sentiment mark (+-0.5).
 COMPOUND_BUCKETS = (-0.75, -0.5, -0.25, -0.05, 0.05, 0.25, 0.5, 0.75, 1.0)
 _MAX_LABEL_CHARS = 64
+_SIGNAL_KINDS: tuple[str, ...] = get_args(SignalKind)
+_SEVERITIES: tuple[str, ...] = get_args(Severity)
+_SENTIMENT_LABELS = ("negative", "neutral", "positive", "unscored")
+#: Why the contract decoder refuses a record (earful.events.decode).
+_SCHEMA_REASONS = (
+    "empty", "too_large", "not_utf8", "not_json", "not_object", "schema_version", "invalid",
+)  # fmt: skip
+_STATE_VERSION = 1
 
 
 class SinkMetricsSettings(MetricsSinkSettings):
@@ -99,6 +113,11 @@ class SinkMetricsSettings(MetricsSinkSettings):
         "The sink's own group is always watched.",
     )
     metrics_lag_interval_s: float = Field(default=15.0, gt=0)
+    metrics_state_topic: str = Field(
+        default="earful.metrics.state",
+        description="Compacted topic of the sink's latest gauge values, re-read on start "
+        "so a restarted sink shows at once what it showed before.",
+    )
 
 
 def input_topics(settings: SinkMetricsSettings) -> list[str]:
@@ -309,6 +328,19 @@ class PipelineMetrics:
             buckets=SOURCE_DELAY_BUCKETS,
             registry=registry,
         )
+        self.event_time_ahead = Counter(
+            "earful_event_time_ahead_records_total",
+            "Mentions whose event time was after their ingestion or scoring (a replay "
+            "rebased ahead of the clock, or a source's skewed clock): left out of the "
+            "latency histograms, where they would read as zero.",
+            registry=registry,
+        )
+        self.latest_event_time = Gauge(
+            "earful_latest_event_timestamp_seconds",
+            "The latest event time seen in a scored mention: the pipeline's event clock "
+            "(ahead of the wall clock in an accelerated replay).",
+            registry=registry,
+        )
         self.source_last_ingested = Gauge(
             "earful_source_last_ingested_timestamp_seconds",
             "When the latest mention from each source was ingested (connector health).",
@@ -347,10 +379,37 @@ class _OpenSignal:
     kind: str
     severity: str
     detector: str
+    observed: float = 0.0
+    expected: float = 0.0
+    score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    end: float
+    mentions: float
+    unique_authors: float
+    negative_ratio: float
+    outage_reports: float
+
+
+#: A key of the sink's restorable state: ("ingested", source), ("official", subject),
+#: ("window", subject, source), ("signal", signal id), ("reaction", subject, span, audience).
+StateKey = tuple[str, ...]
 
 
 class MetricsProcessor:
-    """Updates metrics from the records it consumes; produces nothing."""
+    """Updates metrics from the records it consumes; its only outputs are its own state.
+
+    Counters count since the process started (Prometheus's ``rate`` and
+    ``increase`` handle the reset of a restart). Gauges that say what is true
+    now (open signals and their observed and expected values, the latest
+    window, the latest official update and reaction, when each source last
+    delivered) are also kept as state: each batch's changes go to the
+    compacted ``metrics_state_topic`` (:meth:`checkpoint_outputs`), committed
+    before the batch's offsets, and :func:`load_state` restores them on start,
+    so a restarted sink shows at once what it showed before.
+    """
 
     def __init__(
         self, settings: SinkMetricsSettings, metrics: PipelineMetrics, clock: Clock = now_utc
@@ -368,10 +427,13 @@ class MetricsProcessor:
         self.worker = BoundedLabel(limit=limit)
         self._open: dict[str, _OpenSignal] = {}
         self._open_keys: set[tuple[str, str, str]] = set()
-        self._latest_window: dict[tuple[str, str], datetime] = {}
+        self._latest_window: dict[tuple[str, str], _Window] = {}
         self._last_ingested: dict[str, float] = {}
         self._last_official: dict[str, float] = {}
+        self._latest_event = float("-inf")
         self._latest_reaction: dict[tuple[str, str, str], datetime] = {}
+        self._reaction_values: dict[tuple[str, str, str], dict[str, dict[str, float | None]]] = {}
+        self._dirty: set[StateKey] = set()
         self._handlers: Mapping[str, Callable[[ConsumedRecord], None]] = {
             settings.topic_scored: self._scored,
             settings.topic_windows: self._window,
@@ -379,6 +441,45 @@ class MetricsProcessor:
             settings.topic_deadletter: self._deadletter,
             settings.topic_reactions: self._reaction,
         }
+        self._zero_series()
+
+    def _zero_series(self) -> None:
+        """Create at 0 every series whose label values are known before any record.
+
+        A counter series that first appears with the value 1 has no earlier
+        sample, so ``rate`` and ``increase`` cannot see that first count, and a
+        counter that never moved would show "No data" instead of 0. Known
+        values: the configured subjects, places and symptoms, and the closed
+        sets (sources, sentiment labels, signal kinds and severities, the
+        topics the sink reads and why a record can be refused).
+        """
+        m = self.metrics
+        subjects = [self.subject(s) for s in self.settings.metrics_subjects]
+        for subject in subjects:
+            m.compound.labels(subject=subject)
+            m.window_late.labels(subject=subject)
+            for source in SOURCES:
+                m.outage_reports.labels(subject=subject, source=source)
+                m.official_updates.labels(subject=subject, source=source)
+                for label in _SENTIMENT_LABELS:
+                    m.mentions.labels(subject=subject, source=source, label=label)
+            for symptom in self.settings.metrics_symptoms:
+                m.outage_symptoms.labels(subject, self.symptom(symptom))
+            for place in self.settings.metrics_places:
+                m.outage_places.labels(subject, self.place(place))
+            for kind in _SIGNAL_KINDS:
+                for severity in _SEVERITIES:
+                    self._open_keys.add((subject, kind, severity))
+                    m.signals_open.labels(subject, kind, severity).set(0)
+                    for state in ("open", "resolved"):
+                        m.signals.labels(subject, kind, severity, state)
+        for source in SOURCES:
+            m.source_delay.labels(source=source)
+        for topic in input_topics(self.settings):
+            for reason in _SCHEMA_REASONS:
+                m.rejected.labels(topic=topic, reason=reason)
+        for outcome in ("ok", "error"):
+            m.lag_refreshes.labels(outcome=outcome)
 
     def process(self, record: ConsumedRecord) -> Iterable[Output]:
         handler = self._handlers.get(record.topic)
@@ -416,32 +517,41 @@ class MetricsProcessor:
                 self.metrics.outage_places.labels(subject, self.place(place)).inc()
             for platform in set(outage.platforms):
                 self.metrics.outage_platforms.labels(subject, self.platform(platform)).inc()
+        created = m.created_at.timestamp()
         if m.is_official:
             self.metrics.official_updates.labels(subject=subject, source=source).inc()
-            self._set_latest(
-                self._last_official, subject, m.created_at.timestamp(),
+            if self._set_latest(
+                self._last_official, subject, created,
                 self.metrics.official_update_time.labels(subject=subject),
-            )  # fmt: skip
-        self.metrics.ingest_to_scored.observe(
-            max(0.0, (scored.scored_at - m.ingested_at).total_seconds())
-        )
-        self.metrics.event_to_scored.observe(
-            max(0.0, (scored.scored_at - m.created_at).total_seconds())
-        )
-        self.metrics.source_delay.labels(source=source).observe(
-            max(0.0, (m.ingested_at - m.created_at).total_seconds())
-        )
-        self._set_latest(
-            self._last_ingested, source, m.ingested_at.timestamp(),
+            ):  # fmt: skip
+                self._dirty.add(("official", subject))
+        if created > self._latest_event:
+            self._latest_event = created
+            self.metrics.latest_event_time.set(created)
+            self._dirty.add(("event_clock",))
+        ingested = m.ingested_at.timestamp()
+        scored_at = scored.scored_at.timestamp()
+        self.metrics.ingest_to_scored.observe(max(0.0, scored_at - ingested))
+        if created > ingested or created > scored_at:
+            # Event time ahead of the clock: a rebased replay, not a fast pipeline.
+            self.metrics.event_time_ahead.inc()
+        else:
+            self.metrics.event_to_scored.observe(scored_at - created)
+            self.metrics.source_delay.labels(source=source).observe(ingested - created)
+        if self._set_latest(
+            self._last_ingested, source, ingested,
             self.metrics.source_last_ingested.labels(source=source),
-        )  # fmt: skip
+        ):  # fmt: skip
+            self._dirty.add(("ingested", source))
 
     @staticmethod
-    def _set_latest(latest: dict[str, float], key: str, value: float, gauge: Any) -> None:
+    def _set_latest(latest: dict[str, float], key: str, value: float, gauge: Any) -> bool:
         # Partitions interleave, so only move a timestamp gauge forward.
         if value > latest.get(key, float("-inf")):
             latest[key] = value
             gauge.set(value)
+            return True
+        return False
 
     # -- windows ------------------------------------------------------------------
 
@@ -454,15 +564,27 @@ class MetricsProcessor:
             self.metrics.window_late.labels(subject=subject).inc(stats.late)
         key = (subject, source)
         newest = self._latest_window.get(key)
-        if newest is not None and stats.window_end < newest:
+        end = stats.window_end.timestamp()
+        if newest is not None and end < newest.end:
             return  # an older window (re-emitted or out of order): the gauges show the latest
-        self._latest_window[key] = stats.window_end
+        latest = _Window(
+            end=end,
+            mentions=stats.mentions,
+            unique_authors=stats.unique_authors,
+            negative_ratio=stats.negative_share,
+            outage_reports=stats.outage_reports,
+        )
+        self._show_window(subject, source, latest)
+        self._dirty.add(("window", subject, source))
+
+    def _show_window(self, subject: str, source: str, window: _Window) -> None:
+        self._latest_window[(subject, source)] = window
         labels = {"subject": subject, "source": source}
-        self.metrics.window_mentions.labels(**labels).set(stats.mentions)
-        self.metrics.window_unique_authors.labels(**labels).set(stats.unique_authors)
-        self.metrics.window_negative_ratio.labels(**labels).set(stats.negative_share)
-        self.metrics.window_outage_reports.labels(**labels).set(stats.outage_reports)
-        self.metrics.window_end.labels(**labels).set(stats.window_end.timestamp())
+        self.metrics.window_mentions.labels(**labels).set(window.mentions)
+        self.metrics.window_unique_authors.labels(**labels).set(window.unique_authors)
+        self.metrics.window_negative_ratio.labels(**labels).set(window.negative_ratio)
+        self.metrics.window_outage_reports.labels(**labels).set(window.outage_reports)
+        self.metrics.window_end.labels(**labels).set(window.end)
 
     # -- signals ----------------------------------------------------------------
 
@@ -473,13 +595,16 @@ class MetricsProcessor:
             kind=signal.kind,
             severity=signal.severity,
             detector=self.detector(signal.detector),
+            observed=signal.observed,
+            expected=signal.expected,
+            score=signal.score,
         )
         previous = self._open.get(signal.id)
-        per_detector = (current.subject, current.kind, current.detector)
         if signal.state == "resolved":
             if previous is None:
                 return  # never seen open (redelivery, or opened before this sink started)
             del self._open[signal.id]
+            self._dirty.add(("signal", signal.id))
             self.metrics.signals.labels(
                 previous.subject, previous.kind, previous.severity, "resolved"
             ).inc()
@@ -487,17 +612,23 @@ class MetricsProcessor:
             if all((s.subject, s.kind, s.detector) != closed for s in self._open.values()):
                 # Observed and expected exist only while a signal is open.
                 for gauge in self._per_detector_gauges():
-                    gauge.remove(*closed)
+                    with contextlib.suppress(KeyError):
+                        gauge.remove(*closed)
         else:
             if previous is None:
                 self.metrics.signals.labels(
                     current.subject, current.kind, current.severity, "open"
                 ).inc()
-            self._open[signal.id] = current
-            self.metrics.signal_observed.labels(*per_detector).set(signal.observed)
-            self.metrics.signal_expected.labels(*per_detector).set(signal.expected)
-            self.metrics.signal_score.labels(*per_detector).set(signal.score)
+            self._show_signal(signal.id, current)
+            self._dirty.add(("signal", signal.id))
         self._refresh_open_counts()
+
+    def _show_signal(self, signal_id: str, signal: _OpenSignal) -> None:
+        self._open[signal_id] = signal
+        per_detector = (signal.subject, signal.kind, signal.detector)
+        self.metrics.signal_observed.labels(*per_detector).set(signal.observed)
+        self.metrics.signal_expected.labels(*per_detector).set(signal.expected)
+        self.metrics.signal_score.labels(*per_detector).set(signal.score)
 
     def _per_detector_gauges(self) -> tuple[Gauge, ...]:
         m = self.metrics
@@ -524,15 +655,27 @@ class MetricsProcessor:
         newest = self._latest_reaction.get(key)
         if newest is not None and reaction.update_at < newest:
             return  # an earlier update's reaction, measured late: the gauges show the latest
-        self._latest_reaction[key] = reaction.update_at
         periods: tuple[tuple[str, ReactionStats | None], ...] = (
             ("before", reaction.before),
             ("after", reaction.after),
             ("expected", reaction.expected),
         )
-        for period, stats in periods:
-            for measure, value in _reaction_measures(stats):
-                labels = (subject, span, reaction.audience, period, measure)
+        values = {period: dict(_reaction_measures(stats)) for period, stats in periods}
+        self._show_reaction(key, reaction.update_at, values)
+        self._dirty.add(("reaction", *key))
+
+    def _show_reaction(
+        self,
+        key: tuple[str, str, str],
+        update_at: datetime,
+        values: Mapping[str, Mapping[str, float | None]],
+    ) -> None:
+        subject, span, audience = key
+        self._latest_reaction[key] = update_at
+        self._reaction_values[key] = {p: dict(v) for p, v in values.items()}
+        for period, measures in values.items():
+            for measure, value in measures.items():
+                labels = (subject, span, audience, period, measure)
                 if value is None:
                     # No value (cold baseline, nothing scored): no series, not a fake 0.
                     with contextlib.suppress(KeyError):
@@ -551,6 +694,117 @@ class MetricsProcessor:
         reason = headers.get("earful.error.reason", b"unknown").decode("utf-8", "replace")
         worker = headers.get("earful.worker", b"unknown").decode("utf-8", "replace")
         self.metrics.deadletters.labels(self.reason(reason), self.worker(worker)).inc()
+
+    # -- state: what a restarted sink shows at once -----------------------------------
+
+    def checkpoint_outputs(self) -> list[Output]:
+        """One state record per key changed since the last call (the worker commits them
+        before the batch's offsets). An empty value forgets a key (a resolved signal)."""
+        outputs = []
+        for key in sorted(self._dirty):
+            entry = self._state_entry(key)
+            value = b"" if entry is None else json.dumps(entry, separators=(",", ":")).encode()
+            outputs.append(
+                Output(
+                    topic=self.settings.metrics_state_topic,
+                    key=json.dumps(key, separators=(",", ":")).encode("utf-8"),
+                    value=value,
+                )
+            )
+        self._dirty.clear()
+        return outputs
+
+    def _state_entry(self, key: StateKey) -> dict[str, Any] | None:
+        kind, *labels = key
+        entry: dict[str, Any] = {"v": _STATE_VERSION, "key": list(key)}
+        if kind == "ingested":
+            entry["ts"] = self._last_ingested[labels[0]]
+        elif kind == "official":
+            entry["ts"] = self._last_official[labels[0]]
+        elif kind == "event_clock":
+            entry["ts"] = self._latest_event
+        elif kind == "window":
+            w = self._latest_window[(labels[0], labels[1])]
+            entry["window"] = [w.end, w.mentions, w.unique_authors, w.negative_ratio,
+                               w.outage_reports]  # fmt: skip
+        elif kind == "signal":
+            s = self._open.get(labels[0])
+            if s is None:
+                return None
+            entry["signal"] = [s.subject, s.kind, s.severity, s.detector, s.observed,
+                               s.expected, s.score]  # fmt: skip
+        elif kind == "reaction":
+            reaction_key = (labels[0], labels[1], labels[2])
+            entry["update_at"] = self._latest_reaction[reaction_key].timestamp()
+            entry["values"] = self._reaction_values[reaction_key]
+        return entry
+
+    def restore(self, entries: Iterable[bytes]) -> int:
+        """Show the state records' values again (gauges only: counters restart at 0).
+
+        ``entries``: the latest value of each key, oldest first. Returns how many
+        were restored; an entry this version cannot read is skipped with a warning.
+        """
+        restored = 0
+        for raw in entries:
+            if not raw:
+                continue
+            try:
+                self._restore_one(json.loads(raw))
+            except (ValueError, KeyError, TypeError, IndexError) as exc:
+                log.warning("sink-metrics: skipping an unreadable state record: %s", exc)
+                continue
+            restored += 1
+        self._refresh_open_counts()
+        return restored
+
+    def _admit(self, label: BoundedLabel, value: str) -> str:
+        # A restored label value takes its slot again (a fixed list admits only its own).
+        return value if value == OTHER else label(value)
+
+    def _restore_one(self, entry: dict[str, Any]) -> None:
+        if entry["v"] != _STATE_VERSION:
+            raise ValueError(f"state version {entry['v']!r}")
+        kind, *labels = entry["key"]
+        m = self.metrics
+        if kind == "ingested":
+            source = str(labels[0])
+            self._set_latest(
+                self._last_ingested, source, float(entry["ts"]),
+                m.source_last_ingested.labels(source=source),
+            )  # fmt: skip
+        elif kind == "official":
+            subject = self._admit(self.subject, str(labels[0]))
+            self._set_latest(
+                self._last_official, subject, float(entry["ts"]),
+                m.official_update_time.labels(subject=subject),
+            )  # fmt: skip
+        elif kind == "event_clock":
+            self._latest_event = max(self._latest_event, float(entry["ts"]))
+            m.latest_event_time.set(self._latest_event)
+        elif kind == "window":
+            subject = self._admit(self.subject, str(labels[0]))
+            window = _Window(*(float(x) for x in entry["window"]))
+            self._show_window(subject, str(labels[1]), window)
+        elif kind == "signal":
+            subject, signal_kind, severity, detector, observed, expected, score = entry["signal"]
+            signal = _OpenSignal(
+                subject=self._admit(self.subject, str(subject)),
+                kind=str(signal_kind),
+                severity=str(severity),
+                detector=self._admit(self.detector, str(detector)),
+                observed=float(observed),
+                expected=float(expected),
+                score=float(score),
+            )
+            self._show_signal(str(labels[0]), signal)
+        elif kind == "reaction":
+            subject = self._admit(self.subject, str(labels[0]))
+            key = (subject, str(labels[1]), str(labels[2]))
+            update_at = datetime.fromtimestamp(float(entry["update_at"]), UTC)
+            self._show_reaction(key, update_at, entry["values"])
+        else:
+            raise ValueError(f"unknown state kind {kind!r}")
 
 
 def _reaction_measures(stats: ReactionStats | None) -> tuple[tuple[str, float | None], ...]:
@@ -662,3 +916,82 @@ def start_lag_monitor(settings: SinkMetricsSettings, metrics: PipelineMetrics) -
 
     threading.Thread(target=loop, name="earful-consumer-lag", daemon=True).start()
     return stop
+
+
+def ensure_state_topic(settings: SinkMetricsSettings) -> None:
+    """Create the sink's compacted state topic if it is missing (one partition: it is small).
+
+    Compaction keeps the latest value per key; ``delete`` after 30 days drops
+    what nothing has refreshed for that long (a source silent for a month).
+    """
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.kafka_client_id}-admin"
+    )
+    try:
+        if settings.metrics_state_topic in set(admin.list_topics()):
+            return
+        admin.create_topics(
+            [
+                NewTopic(
+                    settings.metrics_state_topic,
+                    1,
+                    settings.topic_replication,
+                    topic_configs={
+                        "cleanup.policy": "compact,delete",
+                        "retention.ms": str(30 * 24 * 3600 * 1000),
+                        "min.compaction.lag.ms": "60000",
+                    },
+                )
+            ],
+            raise_errors=False,
+            wait_for_metadata=True,
+        )
+    finally:
+        admin.close()
+
+
+def load_state(
+    settings: SinkMetricsSettings,
+    processor: MetricsProcessor,
+    reader: Any,
+    *,
+    timeout_s: float = 60.0,
+) -> int:
+    """Restore the processor's gauges from the state topic; returns how many were restored.
+
+    ``reader``: a consumer with no group and no subscription.
+    """
+    from earful.kafkautil import read_to_end
+
+    latest: dict[bytes, bytes] = {}
+    for record in read_to_end(reader, settings.metrics_state_topic, timeout_s=timeout_s):
+        if record.key is None:
+            continue
+        latest.pop(record.key, None)  # re-insert: the dict keeps the order of last writes
+        latest[record.key] = record.value or b""
+    return processor.restore(latest.values())
+
+
+def prepare_state(settings: SinkMetricsSettings, processor: MetricsProcessor) -> int:
+    """Create the state topic if needed and restore from it (the CLI's start-up step)."""
+    from earful.worker import make_consumer
+
+    try:
+        ensure_state_topic(settings)
+        reader = make_consumer(settings, group=None, topics=[])
+        try:
+            restored = load_state(settings, processor, reader)
+        finally:
+            reader.close(autocommit=False)
+    except Exception as exc:  # the sink still counts; the gauges fill as records arrive
+        log.warning(
+            "sink-metrics: could not restore gauges from %s (%s); starting without them",
+            settings.metrics_state_topic, exc,
+        )  # fmt: skip
+        return 0
+    log.info("sink-metrics: restored %d gauge value(s) from %s", restored,
+             settings.metrics_state_topic)  # fmt: skip
+    return restored

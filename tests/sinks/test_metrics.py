@@ -17,7 +17,7 @@ from sinks.metrics import (
     input_topics,
     lag_targets,
 )
-from tests.sinks.metrics_records import FakeRecord, scored, signal, window
+from tests.sinks.metrics_records import FakeRecord, reaction, scored, signal, window
 
 
 def make(**overrides: Any) -> tuple[MetricsProcessor, CollectorRegistry]:
@@ -191,7 +191,7 @@ def test_an_unreadable_record_is_counted_not_raised(raw: bytes | None) -> None:
             for m in reg.collect()
             if m.name == "earful_sink_rejected_records"
             for s in m.samples
-            if s.labels["topic"] == topic
+            if s.labels["topic"] == topic and s.value
         ]
         assert len(rejected) == 1 and rejected[0].value == 1
 
@@ -217,7 +217,7 @@ def test_no_series_carries_per_author_text_or_url_labels() -> None:
     feed(proc, proc.settings.topic_signals, signal("s", "open"))
     names = {k for m in reg.collect() for s in m.samples for k in s.labels}
     assert names <= {"subject", "source", "label", "le", "symptom", "kind", "severity",
-                     "detector", "state"}  # fmt: skip
+                     "detector", "state", "topic", "reason", "outcome"}  # fmt: skip
     # 20 distinct authors and texts, yet one series per label combination.
     mentions = next(m for m in reg.collect() if m.name == "earful_mentions_scored")
     assert len(mentions.samples) == 1
@@ -259,3 +259,122 @@ def test_reactions_export_the_latest_update_per_span_and_audience() -> None:
     replies = {"subject": "acme", "span_minutes": "30", "audience": "replies"}
     assert value(reg, name, **replies, period="after", measure="negative_share") == 0.7
     assert value(reg, name, **labels, period="before", measure="negative_share") == 0.5
+
+
+# -- zero series, and state that survives a restart ------------------------------------
+
+RESTORED_GAUGES = (
+    "earful_signals_open",
+    "earful_signal_observed",
+    "earful_signal_expected",
+    "earful_signal_anomaly_score",
+    "earful_official_update_timestamp_seconds",
+    "earful_update_reaction",
+    "earful_update_reaction_update_timestamp_seconds",
+    "earful_window_mentions",
+    "earful_window_unique_authors",
+    "earful_window_negative_ratio",
+    "earful_window_outage_reports",
+    "earful_window_end_timestamp_seconds",
+    "earful_source_last_ingested_timestamp_seconds",
+    "earful_latest_event_timestamp_seconds",
+)
+
+
+def gauges(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for m in registry.collect()
+        for s in m.samples
+        if s.name in RESTORED_GAUGES
+    }
+
+
+def latest_per_key(outputs: list[Any]) -> list[bytes]:
+    latest: dict[bytes, bytes] = {}
+    for out in outputs:
+        latest.pop(out.key, None)
+        latest[out.key] = out.value
+    return list(latest.values())
+
+
+def test_counters_of_known_label_values_exist_at_zero_before_any_record() -> None:
+    proc, reg = make(metrics_subjects=("acme",), metrics_places=("Paris",))
+    zero = {
+        "earful_mentions_scored_total": {"subject": "acme", "source": "bluesky",
+                                         "label": "negative"},
+        "earful_official_updates_total": {"subject": "acme", "source": "statuspage"},
+        "earful_outage_reports_total": {"subject": "acme", "source": "mastodon"},
+        "earful_outage_report_places_total": {"subject": "acme", "place": "Paris"},
+        "earful_window_late_records_total": {"subject": "acme"},
+        "earful_signals_total": {"subject": "acme", "kind": "outage_burst",
+                                 "severity": "critical", "state": "open"},
+        "earful_signals_open": {"subject": "acme", "kind": "volume_spike", "severity": "warning"},
+        "earful_sink_rejected_records_total": {"topic": proc.settings.topic_scored,
+                                               "reason": "not_json"},
+        "earful_consumer_lag_refreshes_total": {"outcome": "error"},
+        "earful_sentiment_compound_count": {"subject": "acme"},
+        "earful_source_delay_seconds_count": {"source": "rss"},
+    }  # fmt: skip
+    for name, labels in zero.items():
+        assert value(reg, name, **labels) == 0, name
+    # The first count moves an existing series from 0 to 1, which rate() can see.
+    feed(proc, proc.settings.topic_scored, scored(1, source="statuspage", official=True))
+    assert value(reg, "earful_official_updates_total", subject="acme", source="statuspage") == 1
+
+
+def test_a_restarted_sink_shows_every_gauge_it_showed_before() -> None:
+    proc, reg = make(metrics_subjects=("acme", "globex"))
+    scored_topic = proc.settings.topic_scored
+    feed(proc, scored_topic, scored(1), scored(50, source="rss", official=True))
+    feed(proc, proc.settings.topic_windows, window(3), window(4, source="bluesky"))
+    feed(proc, proc.settings.topic_signals, signal("a", "open", severity="critical"))
+    feed(proc, proc.settings.topic_signals, signal("b", "open", subject="globex"))
+    feed(proc, proc.settings.topic_reactions, reaction(5), reaction(5, audience="replies"))
+    outputs = proc.checkpoint_outputs()
+    # Later batches: another window, a signal resolves, a newer official update.
+    feed(proc, proc.settings.topic_windows, window(5))
+    feed(proc, proc.settings.topic_signals, signal("b", "resolved", subject="globex"))
+    feed(proc, scored_topic, scored(90, official=True, source="statuspage"))
+    outputs += proc.checkpoint_outputs()
+    assert proc.checkpoint_outputs() == []  # nothing changed since
+    assert {out.topic for out in outputs} == {proc.settings.metrics_state_topic}
+
+    restarted, reg2 = make(metrics_subjects=("acme", "globex"))
+    assert restarted.restore(latest_per_key(outputs)) > 0
+    before = gauges(reg)
+    assert before and gauges(reg2) == before
+    # Counters restart at 0; the restored gauges carry no count.
+    assert value(reg2, "earful_signals_total", subject="acme", kind="volume_spike",
+                 severity="critical", state="open") == 0  # fmt: skip
+    assert value(reg2, "earful_signals_open", subject="globex", kind="volume_spike",
+                 severity="warning") == 0  # fmt: skip
+    # And it goes on from there: the restored signal resolves, an older window is ignored.
+    feed(restarted, proc.settings.topic_signals, signal("a", "resolved", severity="critical"))
+    assert value(reg2, "earful_signals_open", subject="acme", kind="volume_spike",
+                 severity="critical") == 0  # fmt: skip
+    assert value(reg2, "earful_signal_observed", subject="acme", kind="volume_spike",
+                 detector="volume/1") is None  # fmt: skip
+    feed(restarted, proc.settings.topic_windows, window(1, mentions=99))
+    assert value(reg2, "earful_window_mentions", subject="acme", source="all") == 10
+
+
+def test_restore_skips_what_it_cannot_read() -> None:
+    proc, reg = make()
+    feed(proc, proc.settings.topic_scored, scored(1))
+    good = latest_per_key(proc.checkpoint_outputs())
+    restarted, reg2 = make()
+    assert restarted.restore([b"{not json", b'{"v": 99, "key": ["ingested", "x"]}', *good]) == 2
+    assert gauges(reg2) == gauges(reg)
+
+
+def test_a_mention_ahead_of_the_clock_is_counted_not_timed_as_zero() -> None:
+    proc, reg = make()
+    ahead = scored(1, ingest_delay_s=-3600.0, score_delay_s=-3500.0)  # a rebased replay
+    feed(proc, proc.settings.topic_scored, ahead, scored(2))
+    assert value(reg, "earful_event_time_ahead_records_total") == 1
+    assert value(reg, "earful_event_to_scored_seconds_count") == 1
+    assert value(reg, "earful_source_delay_seconds_count", source="mastodon") == 1
+    assert value(reg, "earful_latest_event_timestamp_seconds") == (
+        ahead.mention.created_at.timestamp() + 1
+    )
