@@ -15,23 +15,28 @@ from __future__ import annotations
 
 import csv
 import itertools
+import math
 import statistics
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
-from analyze.detectors import VolumeSpikeDetector
+from analyze.detectors import BELOW_OPEN as _BELOW_OPEN
+from analyze.detectors import MeasureDetector, VolumeSpikeDetector
 from analyze.windows import ClosedWindow, WindowAggregator, WindowConfig
 from earful.errors import ConfigError
 from earful.events import ScoredMention, Signal
 
 __all__ = [
+    "PreparedSeries",
+    "SeriesKind",
     "SeriesPoint",
     "SeriesResult",
     "backtest_series",
     "infer_interval",
+    "prepare_series",
     "read_series",
     "replay_mentions",
     "write_results",
@@ -54,20 +59,45 @@ class SeriesResult:
     alert: int
 
 
+SeriesKind = Literal["counts", "measure"]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSeries:
+    """A series as the detector reads it: one window per distinct timestamp, in time order.
+
+    ``row_window[i]`` is the window of input row ``i``, so results go back out
+    one per input row, in the input's order (the NAB scorer and a user's join
+    both expect that).
+    """
+
+    times: tuple[datetime, ...]
+    values: tuple[float, ...]
+    row_window: tuple[int, ...]
+    interval: timedelta
+    kind: SeriesKind
+    #: What was done to the input, one phrase each (empty when nothing was).
+    notes: tuple[str, ...]
+
+    def warning(self) -> str | None:
+        """One line saying what was done to the input, or None."""
+        return "; ".join(self.notes) if self.notes else None
+
+
 def _parse_time(raw: str, line: int) -> datetime:
     text = raw.strip()
     try:
         if text.replace(".", "", 1).isdigit():
             return datetime.fromtimestamp(float(text), UTC)
         ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
+    except (ValueError, OverflowError, OSError) as exc:
         raise ConfigError(f"line {line}: cannot read timestamp {raw!r}") from exc
     # A series without a zone is read as UTC (as NAB's are).
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def read_series(stream: IO[str]) -> list[SeriesPoint]:
-    """Read ``timestamp,value`` rows (header required); raise ConfigError on bad input."""
+    """Read ``timestamp,value`` rows (header required), in file order; ConfigError on bad input."""
     reader = csv.reader(stream)
     header = [h.strip().lower() for h in next(reader, [])]
     if "timestamp" not in header or "value" not in header:
@@ -75,45 +105,146 @@ def read_series(stream: IO[str]) -> list[SeriesPoint]:
     t_col, v_col = header.index("timestamp"), header.index("value")
     points: list[SeriesPoint] = []
     for line, row in enumerate(reader, start=2):
-        if not row:
+        if not row or not any(cell.strip() for cell in row):
             continue
         try:
             value = float(row[v_col])
         except (ValueError, IndexError) as exc:
             raise ConfigError(f"line {line}: cannot read value in {row}") from exc
-        if value < 0 or value != value:
-            raise ConfigError(f"line {line}: a count must be a non-negative number, got {value}")
+        if not math.isfinite(value):
+            raise ConfigError(
+                f"line {line}: the value must be a finite number, got {row[v_col].strip()!r}"
+                " (drop the row or fill it in)"
+            )
         points.append(SeriesPoint(_parse_time(row[t_col], line), row[t_col], value))
-    if len(points) < 2:
-        raise ConfigError("a series needs at least two rows")
     return points
 
 
-def infer_interval(points: Sequence[SeriesPoint]) -> timedelta:
-    """The series' spacing: the median gap between consecutive timestamps."""
-    gaps = [(b.timestamp - a.timestamp).total_seconds() for a, b in itertools.pairwise(points)]
-    if any(g <= 0 for g in gaps):
-        raise ConfigError("timestamps must be strictly increasing")
+def infer_interval(times: Sequence[datetime]) -> timedelta:
+    """The series' spacing: the median gap between consecutive distinct, sorted timestamps."""
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    if not gaps or any(g <= 0 for g in gaps):
+        raise ConfigError("timestamps must be distinct and sorted (use prepare_series)")
     return timedelta(seconds=statistics.median(gaps))
 
 
+def _span(span: timedelta) -> str:
+    """A duration as a person writes it: 45 min, 7.5 h, 3.5 days."""
+    seconds = span.total_seconds()
+    if seconds >= 86400:
+        return f"{seconds / 86400:.3g} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.3g} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.3g} min"
+    return f"{seconds:.3g} s"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def prepare_series(points: Sequence[SeriesPoint], kind: SeriesKind | None = None) -> PreparedSeries:
+    """Sort, merge duplicate timestamps and classify the series; say what was done.
+
+    ``kind`` None decides from the values: non-negative whole numbers are
+    counts (the volume detector's negative binomial); anything else (fractions,
+    negative values: a rate, a percentage, a latency, a difference) is a
+    measurement, judged for rises and drops alike. Duplicate timestamps are
+    summed for counts (two partial counts of one interval) and averaged for a
+    measurement (two readings of one moment).
+    """
+    if len({p.timestamp for p in points}) < 2:
+        raise ConfigError("a series needs at least two rows with different timestamps")
+    notes: list[str] = []
+    if kind is None:
+        whole = all(p.value >= 0 and p.value.is_integer() for p in points)
+        kind = "counts" if whole else "measure"
+        if kind == "measure":
+            why = []
+            if any(p.value < 0 for p in points):
+                why.append("negative values")
+            if any(not p.value.is_integer() for p in points):
+                why.append("fractions")
+            notes.append(
+                f"values are not counts ({' and '.join(why)}): judged as a measurement,"
+                " rises and drops alike"
+            )
+    elif kind == "counts" and any(p.value < 0 for p in points):
+        raise ConfigError("a count cannot be negative: pass --kind measure for this series")
+    order = sorted(range(len(points)), key=lambda i: points[i].timestamp)
+    out_of_order = sum(1 for a, b in itertools.pairwise(points) if b.timestamp < a.timestamp)
+    if out_of_order:
+        notes.append(f"rows sorted by time ({_plural(out_of_order, 'row')} out of order)")
+    times: list[datetime] = []
+    sums: list[float] = []
+    counts: list[int] = []
+    row_window = [0] * len(points)
+    for i in order:
+        ts = points[i].timestamp
+        if not times or times[-1] != ts:
+            times.append(ts)
+            sums.append(0.0)
+            counts.append(0)
+        sums[-1] += points[i].value
+        counts[-1] += 1
+        row_window[i] = len(times) - 1
+    duplicates = len(points) - len(times)
+    if duplicates:
+        how = "summed" if kind == "counts" else "averaged"
+        notes.append(f"{_plural(duplicates, 'duplicate timestamp')} {how} into one window")
+    values = sums if kind == "counts" else [s / c for s, c in zip(sums, counts, strict=True)]
+    interval = infer_interval(times)
+    gaps = [b - a for a, b in itertools.pairwise(times) if b - a > 1.5 * interval]
+    if gaps:
+        notes.append(
+            f"{_plural(len(gaps), 'gap')} in the series (longest {_span(max(gaps) - interval)}"
+            " missing): the baseline forgets over a gap, no rows are invented"
+        )
+    return PreparedSeries(
+        times=tuple(times),
+        values=tuple(values),
+        row_window=tuple(row_window),
+        interval=interval,
+        kind=kind,
+        notes=tuple(notes),
+    )
+
+
 def backtest_series(
-    points: Sequence[SeriesPoint], detector: VolumeSpikeDetector | None = None
+    points: Sequence[SeriesPoint],
+    detector: VolumeSpikeDetector | MeasureDetector | None = None,
+    *,
+    prepared: PreparedSeries | None = None,
 ) -> list[SeriesResult]:
-    """Run the volume detector (default configuration unless given) over the series."""
-    detector = detector or VolumeSpikeDetector()
-    interval = infer_interval(points)
-    step = detector.counts.step
+    """Run the default detector for the series' kind over it; one result per input row.
+
+    Counts go through the streaming worker's :class:`VolumeSpikeDetector`,
+    measurements through :class:`MeasureDetector`. Rows that share a timestamp
+    share their window's result; only the first of them carries its alert.
+    """
+    series = prepared or prepare_series(points)
+    if detector is None:
+        detector = VolumeSpikeDetector() if series.kind == "counts" else MeasureDetector()
+    step = detector.counts.step if isinstance(detector, VolumeSpikeDetector) else detector.step
+    interval = series.interval
+    judged = [step(t, t + interval, v) for t, v in zip(series.times, series.values, strict=True)]
+    seen: set[int] = set()
     out: list[SeriesResult] = []
-    for point in points:
-        a = step(point.timestamp, point.timestamp + interval, point.value)
+    for point, w in zip(points, series.row_window, strict=True):
+        a = judged[w]
+        first = w not in seen
+        seen.add(w)
+        alert = 1 if a.transition == "open" and first else 0
+        # A repeated row of an alerting window repeats its result, not its page.
+        score = a.score if first else min(a.score, _BELOW_OPEN)
         out.append(
             SeriesResult(
                 point=point,
                 expected=a.expected,
                 dispersion=a.dispersion,
-                anomaly_score=a.score,
-                alert=1 if a.transition == "open" else 0,
+                anomaly_score=score,
+                alert=alert,
             )
         )
     return out

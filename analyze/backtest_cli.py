@@ -12,6 +12,7 @@ from analyze.backtest import (
     SeriesResult,
     backtest_series,
     iter_scored,
+    prepare_series,
     read_series,
     replay_mentions,
     write_results,
@@ -36,6 +37,15 @@ def register(groups: dict[str, Any]) -> None:
     p.add_argument("--output", type=Path, help="result CSV (default: standard output)")
     p.add_argument("--plot", type=Path, help="also draw series, expected band and alerts (PNG)")
     p.add_argument("--mentions", type=Path, help="ScoredMention JSON lines to replay instead")
+    p.add_argument(
+        "--kind",
+        choices=("auto", "counts", "measure"),
+        default="auto",
+        help=(
+            "counts (non-negative, per interval: the volume detector) or measure (a percentage, "
+            "latency, rate: rises and drops); auto decides from the values (default)"
+        ),
+    )
     p.set_defaults(func=cmd_backtest)
 
 
@@ -51,7 +61,14 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             points = read_series(fh)
     except FileNotFoundError as exc:
         raise ConfigError(f"{args.input} does not exist") from exc
-    results = backtest_series(points)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{args.input} is not UTF-8 text") from exc
+    kind = None if args.kind == "auto" else args.kind
+    prepared = prepare_series(points, kind)
+    warning = prepared.warning()
+    if warning is not None:
+        print(f"warning: {args.input.name}: {warning}", file=sys.stderr)
+    results = backtest_series(points, prepared=prepared)
     if args.output is None:
         write_results(results, sys.stdout)
     else:

@@ -32,7 +32,14 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-__all__ = ["BaselineConfig", "Expectation", "SeasonalBaseline", "ShareBaseline"]
+__all__ = [
+    "BaselineConfig",
+    "Expectation",
+    "LevelBaseline",
+    "LevelConfig",
+    "SeasonalBaseline",
+    "ShareBaseline",
+]
 
 _HOURS = 24
 _DAYS = 7
@@ -340,3 +347,126 @@ class ShareBaseline:
             corr_den=float(state["corr"][1]),
             corr_weight=float(state["corr"][2]),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LevelConfig:
+    """How fast a measurement's baseline learns (a percentage, a latency, a rate)."""
+
+    level_half_life: timedelta = timedelta(hours=8)
+    time_of_day_half_life: timedelta = timedelta(days=7)
+    scale_half_life: timedelta = timedelta(days=2)
+    #: Pseudo-windows of "no hour-of-day effect" each hour's offset starts with.
+    season_prior_windows: float = 6.0
+    season_warmup: timedelta = timedelta(days=1)
+    #: Level and profile learn from values clipped to mean +- clip_sigma scales.
+    clip_sigma: float = 3.0
+    #: The scale learns from residuals winsorised at this many scales (Huber's proposal 2).
+    scale_clip_sigma: float = 1.5
+    #: The scale never goes below this share of the series' typical magnitude
+    #: (a flat line is not infinitely surprising when it moves by a rounding step).
+    scale_floor_share: float = 1e-3
+
+
+@dataclass
+class LevelBaseline:
+    """Online baseline of a measurement: ``level + hour-of-day offset``, Gaussian spread.
+
+    The additive counterpart of :class:`SeasonalBaseline` for values that are
+    not counts (they may be fractional or negative, and their spread does not
+    grow with their mean). Robust in the same ways: values are clipped before
+    they teach the level, and the scale learns from winsorised residuals
+    corrected for the clip, so a burst barely widens the spread that judges it.
+    """
+
+    config: LevelConfig = field(default_factory=LevelConfig)
+    windows: int = 0
+    last_end: datetime | None = None
+    level_sum: float = 0.0
+    level_weight: float = 0.0
+    tod_sum: list[float] = field(default_factory=lambda: [0.0] * _HOURS)
+    tod_weight: list[float] = field(default_factory=lambda: [0.0] * _HOURS)
+    var_sum: float = 0.0
+    var_weight: float = 0.0
+    magnitude_sum: float = 0.0
+    magnitude_weight: float = 0.0
+    age_s: float = 0.0
+
+    def _tod(self, bin_: int) -> float:
+        return self.tod_sum[bin_] / (self.tod_weight[bin_] + self.config.season_prior_windows)
+
+    def _season(self, start: datetime) -> float:
+        if self.age_s < self.config.season_warmup.total_seconds():
+            return 0.0
+        lo, hi, frac = _hour_weights(start)
+        return (1.0 - frac) * self._tod(lo) + frac * self._tod(hi)
+
+    @property
+    def level(self) -> float:
+        return self.level_sum / self.level_weight if self.level_weight > 0 else 0.0
+
+    def scale(self) -> float:
+        magnitude = self.magnitude_sum / self.magnitude_weight if self.magnitude_weight else 0.0
+        floor = max(self.config.scale_floor_share * magnitude, 1e-12)
+        if self.var_weight <= 0:
+            return floor
+        return max(math.sqrt(self.var_sum / self.var_weight), floor)
+
+    def expect(self, start: datetime) -> tuple[float, float]:
+        """(mean, scale) expected of the window starting at ``start``."""
+        return self.level + self._season(start), self.scale()
+
+    def update(
+        self, start: datetime, end: datetime, observed: float, *, hold: bool = False
+    ) -> tuple[float, float]:
+        """Learn from one window; return the (mean, scale) expected of it.
+
+        ``hold``: an incident is under way; learn nothing beyond the expected value.
+        """
+        cfg = self.config
+        mean, scale = self.expect(start)
+        dt = (end - start).total_seconds()
+        if self.last_end is not None:
+            dt = max(dt, (end - self.last_end).total_seconds())
+        if self.windows == 0:
+            clipped = observed
+        else:
+            reach = 0.0 if hold else cfg.clip_sigma * scale
+            clipped = min(max(observed, mean - reach), mean + reach)
+        season = self._season(start)
+        keep = _decay(dt, cfg.level_half_life)
+        self.level_sum = keep * self.level_sum + (clipped - season)
+        self.level_weight = keep * self.level_weight + 1.0
+        lo, hi, frac = _hour_weights(start)
+        keep_tod = _decay(dt, cfg.time_of_day_half_life)
+        offset = clipped - self.level
+        for b, w in ((lo, 1.0 - frac), (hi, frac)):
+            if w > 0.0:
+                k = keep_tod**w
+                self.tod_sum[b] = k * self.tod_sum[b] + w * offset
+                self.tod_weight[b] = k * self.tod_weight[b] + w
+        keep_m = _decay(dt, cfg.scale_half_life)
+        self.magnitude_sum = keep_m * self.magnitude_sum + abs(observed)
+        self.magnitude_weight = keep_m * self.magnitude_weight + 1.0
+        if self.windows and not hold:
+            c = cfg.scale_clip_sigma
+            resid = observed - mean
+            if self.var_weight > 0:
+                resid = min(max(resid, -c * scale), c * scale)
+                resid2 = resid * resid / _two_sided_moment(c)
+            else:
+                resid2 = resid * resid
+            self.var_sum = keep_m * self.var_sum + resid2
+            self.var_weight = keep_m * self.var_weight + 1.0
+        self.windows += 1
+        self.age_s += dt
+        self.last_end = end
+        return mean, scale
+
+
+@cache
+def _two_sided_moment(c: float) -> float:
+    """E[min(Z^2, c^2)] for a standard normal Z: the variance share a two-sided clip keeps."""
+    tail = math.erfc(c / math.sqrt(2.0))
+    density = math.exp(-0.5 * c * c) / math.sqrt(2.0 * math.pi)
+    return 1.0 - tail - 2.0 * c * density + c * c * tail

@@ -39,18 +39,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from scipy.special import betainc, gammainc
+from scipy.special import betainc, gammainc, log_ndtr
 
-from analyze.baseline import BaselineConfig, Expectation, SeasonalBaseline, ShareBaseline
+from analyze.baseline import (
+    BaselineConfig,
+    Expectation,
+    LevelBaseline,
+    LevelConfig,
+    SeasonalBaseline,
+    ShareBaseline,
+)
 from analyze.sustained import DayTotals, SustainedConfig, SustainedRise
 from analyze.windows import ClosedWindow, sample_of
 from earful.events import Evidence, ScoredMention, Severity, Signal, SignalKind, SignalState
 
 __all__ = [
+    "BELOW_OPEN",
     "Assessment",
     "CountDetector",
     "DetectorConfig",
     "EpisodeGate",
+    "MeasureDetector",
     "NegativeSurgeDetector",
     "OutageBurstDetector",
     "VolumeSpikeDetector",
@@ -58,6 +67,7 @@ __all__ = [
     "build_signal",
     "count_tail",
     "default_detectors",
+    "measure_config",
     "score_from_surprise",
     "share_tail",
     "volume_config",
@@ -66,6 +76,8 @@ __all__ = [
 Transition = Literal["open", "update", "resolved"]
 _SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 _TREND_LEN = 12
+_LN10 = math.log(10.0)
+_LOG10_2 = math.log10(2.0)
 
 
 def count_tail(observed: float, exp: Expectation) -> float:
@@ -97,6 +109,10 @@ def share_tail(hits: float, trials: float, share: float, correlation: float) -> 
 
 def surprise_of(p: float) -> float:
     return -math.log10(p) if p > 1e-300 else 300.0
+
+
+#: The highest anomaly score of a window that does not open a signal (0.5 and above: it opens).
+BELOW_OPEN = 0.499
 
 
 def score_from_surprise(surprise: float, open_surprise: float) -> float:
@@ -189,6 +205,8 @@ class EpisodeGate:
     #: Past run peaks (epoch s, peak) within bar_memory, each larger than every
     #: later one, so the first is the largest still remembered.
     memory: list[tuple[float, float]] = field(default_factory=list)
+    #: The last window's calibrated anomaly score: >= 0.5 exactly on the window that opens.
+    score: float = 0.0
 
     def track(self, end: datetime, surprise: float) -> float:
         """Follow the continuous evidence; return the bar the current run must beat."""
@@ -238,10 +256,15 @@ class EpisodeGate:
         warmed_up: bool,
         day: DayTotals | None = None,
     ) -> Transition | None:
-        """One window. ``day``: the day-scale test is on (a second way to open and to stay open)."""
+        """One window. ``day``: the day-scale test is on (a second way to open and to stay open).
+
+        Also sets :attr:`score`, the window's calibrated anomaly score.
+        """
         cfg = self.config
         hot = surprise >= cfg.hold_surprise or day is not None
         bar = self.track(end, surprise)
+        # The evidence a window needs to open: the fixed bar or the series' own.
+        need = max(cfg.open_surprise, bar)
         if not self.is_open:
             # Page's CUSUM on surprise: one very surprising window, or several
             # moderately surprising ones in a row, accumulate enough evidence.
@@ -250,18 +273,14 @@ class EpisodeGate:
                 self.episode_start = start
             self.cusum = cusum
             self.hot_streak = self.hot_streak + 1 if hot else 0
-            if (
-                warmed_up
-                and self.hot_streak >= cfg.persistence
-                and self.cusum >= cfg.open_surprise
-                and self.cusum > bar
-                and observed >= cfg.min_count
-            ):
+            ready = warmed_up and self.hot_streak >= cfg.persistence and observed >= cfg.min_count
+            if ready and self.cusum >= cfg.open_surprise and self.cusum > bar:
                 self.is_open, self.by_day = True, False
                 self.opened_at = end
                 self.calm_streak = 0
                 self.peak = observed
                 self.severity = self.severity_for(surprise, observed, expected)
+                self.score = 0.5 + 0.5 * (1.0 - need / self.cusum)
                 return "open"
             if warmed_up and day is not None:
                 # A day-long rise that no single window shows: the episode
@@ -272,8 +291,16 @@ class EpisodeGate:
                 self.peak = observed
                 self.episode_start = day.start
                 self.severity = self.severity_for(day.surprise, day.observed, day.expected)
+                open_z = cfg.sustained.open_z if cfg.sustained is not None else day.z
+                self.score = max(0.5, day.score(open_z))
                 return "open"
+            # Below the bar, the score is the share of the needed evidence
+            # gathered, halved while another rule (warm-up, persistence, the
+            # count floor) would still hold the signal back.
+            self.score = BELOW_OPEN * min(1.0, self.cusum / need) * (1.0 if ready else 0.5)
             return None
+        # An open signal pages no more: its rows rank below any fresh evidence.
+        self.score = 0.5 * BELOW_OPEN * min(1.0, surprise / need)
         self.calm_streak = 0 if hot else self.calm_streak + 1
         if self.calm_streak >= cfg.resolve_after:
             self.is_open = False
@@ -367,10 +394,7 @@ class CountDetector:
             start, end, surprise, observed, exp.mean, warmed_up=warmed_up, day=day
         )
         self.trend.append(observed)
-        score = score_from_surprise(surprise, cfg.open_surprise)
-        if day is not None and cfg.sustained is not None:
-            # While the day test is on, the score says so too (it is >= 0.5 then).
-            score = max(score, day.score(cfg.sustained.open_z))
+        score = self.gate.score
         return Assessment(
             window_start=start,
             window_end=end,
@@ -409,6 +433,62 @@ class CountDetector:
             self.sustained = (
                 SustainedRise.restore(saved, sustained) if saved else SustainedRise(sustained)
             )
+
+
+def _normal_surprise(z: float) -> float:
+    """-log10 of the two-sided normal tail P(|Z| >= |z|)."""
+    return -float(log_ndtr(-abs(z))) / _LN10 - _LOG10_2
+
+
+def measure_config() -> DetectorConfig:
+    """The measurement detector's defaults: the count detector's gate, without a count floor."""
+    return DetectorConfig(min_count=-math.inf)
+
+
+class MeasureDetector:
+    """A measurement (a percentage, a latency, a rate) against its level and hour profile.
+
+    The counterpart of :class:`CountDetector` for series that are not counts:
+    the surprise is the two-sided normal tail of the window's deviation in
+    units of the learned robust scale (a drop is as news-worthy as a rise for a
+    measurement), and the same :class:`EpisodeGate` decides when to open, with
+    the same calibrated score. Only ``earful backtest`` uses it: the streaming
+    pipeline counts mentions.
+    """
+
+    def __init__(
+        self, config: DetectorConfig | None = None, level: LevelConfig | None = None
+    ) -> None:
+        self.config = config or measure_config()
+        self.baseline = LevelBaseline(level or LevelConfig())
+        self.gate = EpisodeGate(self.config)
+
+    def step(self, start: datetime, end: datetime, observed: float) -> Assessment:
+        cfg = self.config
+        gate = self.gate
+        warmed_up = self.baseline.windows >= cfg.min_history
+        hold = (
+            gate.is_open and gate.opened_at is not None and end - gate.opened_at < cfg.relearn_after
+        )
+        mean, scale = self.baseline.update(start, end, observed, hold=hold)
+        z = (observed - mean) / scale
+        surprise = _normal_surprise(z) if self.baseline.windows > 1 else 0.0
+        transition = gate.step(start, end, surprise, 1.0 + abs(z), 1.0, warmed_up=warmed_up)
+        return Assessment(
+            window_start=start,
+            window_end=end,
+            observed=observed,
+            expected=mean,
+            dispersion=scale,
+            p_value=10.0**-surprise,
+            surprise=surprise,
+            score=gate.score,
+            is_open=gate.is_open,
+            transition=transition,
+            severity=gate.severity if (gate.is_open or transition) else None,
+            opened_at=gate.opened_at,
+            episode_start=gate.episode_start,
+        )
 
 
 class WindowDetector:
@@ -537,7 +617,7 @@ class NegativeSurgeDetector(WindowDetector):
             dispersion=corr,
             p_value=p,
             surprise=surprise,
-            score=score_from_surprise(surprise, cfg.open_surprise),
+            score=self.gate.score,
             is_open=self.gate.is_open,
             transition=transition,
             severity=self.gate.severity if (self.gate.is_open or transition) else None,

@@ -18,6 +18,10 @@ from earful.events import ScoredMention
 from tests.analyze.detect_fixtures import T0, scored
 from tests.scored_records import scored_for_subjects
 
+ONE_ROW = (
+    "earful: configuration error: a series needs at least two rows with different timestamps\n"
+)
+
 
 def write_series(path: Path, values: list[int], step: timedelta) -> None:
     with path.open("w", newline="") as fh:
@@ -50,16 +54,146 @@ def test_backtest_csv_writes_scores_alerts_and_plot(tmp_path: Path) -> None:
     [
         ("time,count\n2026-01-01 00:00:00,1\n", "header"),
         ("timestamp,value\n2026-01-01 00:00:00,x\n2026-01-01 00:05:00,1\n", "line 2"),
-        ("timestamp,value\n2026-01-01 00:05:00,1\n2026-01-01 00:00:00,1\n", "increasing"),
+        (
+            "timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01 00:05:00,nan\n",
+            "earful: configuration error: line 3: the value must be a finite number, got 'nan'"
+            " (drop the row or fill it in)\n",
+        ),
+        (
+            "timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01 00:00:00,2\n",
+            ONE_ROW,
+        ),
+        (
+            "timestamp,value\n",
+            ONE_ROW,
+        ),
+        (
+            "timestamp,value\n2026-01-01 00:00:00,1\nyesterday,2\n",
+            "earful: configuration error: line 3: cannot read timestamp 'yesterday'\n",
+        ),
     ],
 )
-def test_backtest_csv_errors_are_clear(
+def test_backtest_csv_errors_are_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
 ) -> None:
     src = tmp_path / "bad.csv"
     src.write_text(content)
     assert main(["backtest", str(src)]) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_negative_values_as_counts_are_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "diff.csv"
+    write_series(src, [3, -2, 5, 1], timedelta(minutes=5))
+    assert main(["backtest", str(src), "--kind", "counts"]) == 2
+    assert capsys.readouterr().err == (
+        "earful: configuration error: a count cannot be negative:"
+        " pass --kind measure for this series\n"
+    )
+
+
+def run_cli(
+    tmp_path: Path, lines: list[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[list[dict[str, str]], str]:
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("timestamp,value\n" + "\n".join(lines) + "\n")
+    assert main(["backtest", str(src), "--output", str(out)]) == 0
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    return rows, capsys.readouterr().err
+
+
+def stamp(i: int) -> str:
+    return (T0 + i * timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_duplicate_timestamps_of_counts_are_summed_with_one_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [f"{stamp(i)},{10 + i % 3}" for i in range(60)]
+    lines.insert(21, f"{stamp(20)},4")  # a second partial count of window 20
+    rows, err = run_cli(tmp_path, lines, capsys)
+    assert err == (
+        "warning: in.csv: 1 duplicate timestamp summed into one window\n61 rows, 0 alert(s)\n"
+    )
+    # One output row per input row, in input order; both rows of window 20 expect the same.
+    assert [r["timestamp"] for r in rows] == [line.split(",")[0] for line in lines]
+    assert rows[20]["expected"] == rows[21]["expected"]
+
+
+def test_a_duplicated_alert_window_alerts_once(tmp_path: Path) -> None:
+    from analyze.backtest import SeriesPoint, backtest_series
+
+    rng = np.random.default_rng(4)
+    values = [float(v) for v in rng.poisson(20, size=300)]
+    values[250:253] = [400.0, 420.0, 380.0]
+    points = [SeriesPoint(T0 + i * timedelta(minutes=5), stamp(i), v) for i, v in enumerate(values)]
+    once = backtest_series(points)
+    [opened] = [i for i, r in enumerate(once) if r.alert]
+    twice = backtest_series([*points[: opened + 1], points[opened], *points[opened + 1 :]])
+    # The copy doubles that window's count; the alert is on the first copy only.
+    assert [r.alert for r in twice].count(1) == 1
+    assert twice[opened].alert == 1 and twice[opened + 1].alert == 0
+    assert twice[opened + 1].anomaly_score < 0.5 <= twice[opened].anomaly_score
+
+
+def test_unsorted_rows_are_sorted_with_one_warning_and_kept_in_input_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [f"{stamp(i)},{10 + i % 3}" for i in range(60)]
+    lines[30], lines[31] = lines[31], lines[30]
+    rows, err = run_cli(tmp_path, lines, capsys)
+    assert err.splitlines()[0] == "warning: in.csv: rows sorted by time (1 row out of order)"
+    assert [r["timestamp"] for r in rows] == [line.split(",")[0] for line in lines]
+    sorted_rows, _ = run_cli(tmp_path, sorted(lines), capsys)
+    by_time = {r["timestamp"]: r for r in sorted_rows}
+    assert all(r == by_time[r["timestamp"]] for r in rows)  # the same result per timestamp
+
+
+def test_gaps_are_reported_and_no_row_is_invented(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [f"{stamp(i)},{10 + i % 3}" for i in [*range(40), *range(52, 100)]]
+    rows, err = run_cli(tmp_path, lines, capsys)
+    assert err.splitlines()[0] == (
+        "warning: in.csv: 1 gap in the series (longest 1 h missing): the baseline forgets over"
+        " a gap, no rows are invented"
+    )
+    assert len(rows) == len(lines)
+
+
+def test_fractions_and_negative_values_are_judged_as_a_measurement(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(5)
+    values = list(rng.normal(-3.0, 0.5, size=600))
+    values[500:504] = [-12.0, -12.5, -11.8, -12.2]  # a drop
+    lines = [f"{stamp(i)},{v:.4f}" for i, v in enumerate(values)]
+    rows, err = run_cli(tmp_path, lines, capsys)
+    assert err.splitlines()[0] == (
+        "warning: in.csv: values are not counts (negative values and fractions): judged as a"
+        " measurement, rises and drops alike"
+    )
+    alerts = [i for i, r in enumerate(rows) if r["alert"] == "1"]
+    assert alerts and 500 <= alerts[0] <= 502
+    assert all(i >= 500 for i in alerts)
+
+
+def test_a_cpu_percentage_is_a_measurement_and_its_spike_alerts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(6)
+    values = list(np.clip(rng.normal(2.0, 0.1, size=600), 0, 100))
+    values[450:455] = [35.0] * 5
+    lines = [f"{stamp(i)},{v:.3f}" for i, v in enumerate(values)]
+    rows, err = run_cli(tmp_path, lines, capsys)
+    assert "values are not counts (fractions): judged as a measurement" in err
+    alerts = [i for i, r in enumerate(rows) if r["alert"] == "1"]
+    assert alerts[:1] == [451]
 
 
 def incident(rng: np.random.Generator) -> list[ScoredMention]:
