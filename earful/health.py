@@ -139,8 +139,11 @@ class _Handler(BaseHTTPRequestHandler):
             verdict = self.server.state.live()
         elif path == "/readyz":
             verdict = self.server.state.ready()
+        elif path == "/metrics":
+            self._send_metrics()
+            return
         else:
-            self._send(404, {"error": "not found", "paths": ["/livez", "/readyz"]})
+            self._send(404, {"error": "not found", "paths": ["/livez", "/readyz", "/metrics"]})
             return
         self._send(200 if verdict.ok else 503, {"ok": verdict.ok, "reason": verdict.reason})
 
@@ -148,6 +151,17 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_metrics(self) -> None:
+        # Every worker is scraped here: up{} says it runs, these gauges say it works.
+        from prometheus_client import REGISTRY, generate_latest
+
+        data = generate_latest(REGISTRY) + generate_latest(_WorkerCollector(self.server.state))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -176,3 +190,23 @@ def start_health_server(state: HealthState, host: str, port: int) -> HealthServe
     server = HealthServer((host, port), state)
     threading.Thread(target=server.serve_forever, name="earful-health", daemon=True).start()
     return server
+
+
+class _WorkerCollector:
+    """``earful_worker_live`` and ``earful_worker_ready`` (1 or 0), read at scrape time.
+
+    Also a registry for ``generate_latest``: it collects itself.
+    """
+
+    def __init__(self, state: HealthState) -> None:
+        self.state = state
+
+    def collect(self) -> Any:
+        from prometheus_client.core import GaugeMetricFamily
+
+        for name, verdict, doc in (
+            ("earful_worker_live", self.state.live(), "1 while the main loop runs (/livez)."),
+            ("earful_worker_ready", self.state.ready(),
+             "1 while the worker polls Kafka and owns partitions (/readyz)."),
+        ):  # fmt: skip
+            yield GaugeMetricFamily(name, doc, value=1.0 if verdict.ok else 0.0)
