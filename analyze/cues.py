@@ -34,8 +34,10 @@ __all__ = [
     "normalise",
 ]
 
-#: Kinds of lexicon entries that carry sentiment and compete for the same words.
-SCORED_KINDS = frozenset({"failure", "complaint", "recovery"})
+#: Kinds of lexicon entries that compete for the same words (longest phrase wins).
+#: "sense" phrases take a failure word in another sense ("broke the record",
+#: "crash course") so that the shorter failure phrase inside them does not match.
+SCORED_KINDS = frozenset({"failure", "complaint", "recovery", "sense"})
 #: Words that negate a phrase when one of the two words before it.
 NEGATORS = frozenset(
     [

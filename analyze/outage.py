@@ -34,6 +34,129 @@ ERROR_CODE_EVIDENCE = 0.6
 #: Extra evidence a named symptom or platform gives next to a failure.
 SPECIFIC_EVIDENCE = 0.2
 NOT_A_REPORT = OutageAnalysis(is_report=False, confidence=0.0)
+#: How much of a failure's weight is left when its sentence puts it in the
+#: future, a plan or a hypothesis ("will be down tomorrow", "if the power goes out").
+UNREAL_WEIGHT = 0.2
+#: Failure evidence of a negated recovery ("not fixed", "still not back up").
+NEGATED_RECOVERY_EVIDENCE = 0.8
+#: Words before a failure, in its sentence, that make it unreal: a forecast,
+#: a plan, a hypothesis or a hope (up to UNREAL_REACH words back).
+_UNREAL_BEFORE = frozenset(
+    [
+        "if",
+        "imagine",
+        "unless",
+        "possible",
+        "possibly",
+        "could",
+        "might",
+        "expected",
+        "expect",
+        "expecting",
+        "likely",
+        "hope",
+        "hopefully",
+        "planned",
+        "scheduled",
+        "prepare",
+        "preparing",
+        "prepared",
+        "case",
+        "forecast",
+        "potential",
+        "chance",
+        "whether",
+        "risk",
+    ]
+)
+#: Future auxiliaries count only before one of these ("will be down", not "will not load").
+_FUTURE = frozenset(["will", "'ll", "gonna", "going"])
+_FUTURE_VERBS = frozenset(["be", "go", "have", "experience", "cause", "hit", "take", "face", "get"])
+#: Words after a failure, in its sentence, that make it unreal ("outages possible overnight").
+_UNREAL_AFTER = frozenset(
+    [
+        "possible",
+        "possibly",
+        "expected",
+        "likely",
+        "tomorrow",
+        "planned",
+        "scheduled",
+        "forecast",
+        "tonight",
+    ]
+)
+_WEEKDAYS = frozenset(
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+)
+_UNREAL_REACH = 8
+#: "if" after these asks whether something is failing now ("anyone know if X is down").
+_ASKING = frozenset(
+    ["know", "knows", "wonder", "wondering", "see", "check", "tell", "ask", "asking", "sure"]
+)
+#: Stock tickers ($AAPL): a post about a share price.
+_CASHTAG = re.compile(r"\$[A-Za-z]{1,5}\b")
+#: Counter-evidence of a cashtag (as a price word in the lexicon).
+CASHTAG_CONTEXT = -0.8
+#: How much a recovery counts when a failure is told after it ("fixed, but now it crashes").
+EARLIER_RECOVERY_SHARE = 0.5
+#: "down" followed by one of these is a direction, an amount or a place, not an outage
+#: ("goes down Main Street", "stock is down 3%", "down the road", "down to earth").
+_DOWN_NOT_BEFORE = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "to",
+        "my",
+        "your",
+        "his",
+        "her",
+        "their",
+        "our",
+        "main",
+        "memory",
+        "this",
+        "that",
+        "these",
+        "those",
+        "from",
+        "by",
+        "with",
+        "into",
+        "onto",
+        "stairs",
+        "street",
+        "road",
+        "hill",
+        "south",
+        "north",
+        "under",
+        "low",
+        "lower",
+        "below",
+    ]
+)
+#: "down" after one of these is a mood ("I'm so down", "feeling down").
+_DOWN_NOT_AFTER = frozenset(
+    [
+        "i'm",
+        "im",
+        "am",
+        "feel",
+        "feeling",
+        "felt",
+        "feels",
+        "so",
+        "bit",
+        "little",
+        "kinda",
+        "pretty",
+        "really",
+        "too",
+        "on",
+    ]
+)
 
 _HTTP_WORDS = (
     r"bad\s+gateway|service\s+unavailable|internal\s+server\s+error|gateway\s+time-?out|"
@@ -45,7 +168,7 @@ _HTTP_WORDS = (
 _HTTP = re.compile(
     rf"(?i:(?=[hescgrt45])(?:"
     rf"\b(?:http|error|err|status|code|got\s+an?|getting\s+an?|returns?|returning|throwing)"
-    rf"\s*(?:code)?\s*[:#]?\s*([45]\d\d)\b|\b([45]\d\d)\s*[-:]?\s*(?:{_HTTP_WORDS})\b))"
+    rf"\s*(?:code)?\s*[:#]?\s*([45]\d\d)s?\b|\b([45]\d\d)s?\s*[-:]?\s*(?:{_HTTP_WORDS})\b))"
 )
 # E-4012, AUTH-401, ERR-77; ERR_CONNECTION_RESET, DNS_PROBE_FINISHED_NXDOMAIN; 0x80070005;
 # "error code 1234", "code: 12-345".
@@ -146,6 +269,58 @@ def _analysis(
     return analysis
 
 
+def _sentence_before(norm: str, start: int) -> list[str]:
+    """The words of the cue's sentence before it (at most _UNREAL_REACH)."""
+    head = norm[max(0, start - 120) : start]
+    cut = head.rfind(" . ")
+    if cut >= 0:
+        head = head[cut + 3 :]
+    return head.split()[-_UNREAL_REACH:]
+
+
+def _sentence_after(norm: str, end: int) -> list[str]:
+    """The words of the cue's sentence after it (at most _UNREAL_REACH)."""
+    tail = norm[end : end + 120]
+    cut = tail.find(" . ")
+    if cut >= 0:
+        tail = tail[:cut]
+    return tail.split()[:_UNREAL_REACH]
+
+
+def _is_unreal(before: list[str], after: list[str]) -> bool:
+    """Is the failure in a forecast, a plan, a hypothesis or the future?"""
+    if not _UNREAL_AFTER.isdisjoint(after):
+        return True
+    for i, word in enumerate(before):
+        # "does anyone know if it's down" asks about now; "if it goes down" imagines.
+        if word in _UNREAL_BEFORE and (word != "if" or i == 0 or before[i - 1] not in _ASKING):
+            return True
+        if word in _FUTURE or word.endswith("'ll"):
+            following = before[i + 1 : i + 3]
+            if following and (
+                following[0] in _FUTURE_VERBS or (word == "going" and following == ["to", "be"])
+            ):
+                return True
+    # "on Monday", "next Tuesday": a date ahead; "since Monday" is not.
+    return any(
+        word in _WEEKDAYS and i > 0 and after[i - 1] in ("on", "next", "this")
+        for i, word in enumerate(after)
+    )
+
+
+def _other_sense_of_down(norm: str, start: int, phrase: str) -> bool:
+    """ "down" as a direction, an amount or a mood, not a service being down."""
+    if phrase.endswith("down"):
+        following = norm[start + len(phrase) + 2 : start + len(phrase) + 40].split(None, 1)
+        if following and (following[0] in _DOWN_NOT_BEFORE or following[0][0].isdigit()):
+            return True
+    if phrase.startswith("down"):
+        previous = norm[max(0, start - 40) : start].rsplit(None, 1)
+        if previous and previous[-1] in _DOWN_NOT_AFTER:
+            return True
+    return False
+
+
 def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> OutageAnalysis:
     """The outage analysis of one post (any language the lexicon covers)."""
     if not cues.scored and not cues.tags and "_" not in text and "0x" not in text:
@@ -154,17 +329,40 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
     failure = complaint = recovery = 0.0
     failures: list[float] = []
     symptoms: list[str] = []
+    norm = cues.normalised
+    # A failure said to be happening (not forecast, planned or imagined).
+    real = False
+    last_failure = last_recovery = -1
     for cue in cues.scored:
-        if cue.negated:
-            continue
         entry = cue.entry
-        if entry.kind == "failure":
-            failures.append(entry.report)
-        elif entry.kind == "complaint":
+        kind = entry.kind
+        if cue.negated:
+            if kind == "recovery":
+                # "not fixed", "still not back up": it is still failing.
+                failures.append(NEGATED_RECOVERY_EVIDENCE)
+                real = True
+            continue
+        if kind == "failure":
+            phrase = entry.phrase
+            if "down" in phrase and _other_sense_of_down(norm, cue.start, phrase):
+                continue
+            weight = entry.report
+            end = cue.start + len(phrase) + 1
+            if _is_unreal(_sentence_before(norm, cue.start), _sentence_after(norm, end)):
+                weight *= UNREAL_WEIGHT
+            else:
+                real = True
+            failures.append(weight)
+            last_failure = cue.start
+        elif kind == "complaint":
             complaint = max(complaint, entry.report)
-        else:
+        elif kind == "recovery":
             recovery = max(recovery, -entry.report)
-        if entry.tag and entry.kind != "recovery":
+            last_recovery = cue.start
+        else:
+            # Another sense of a failure word ("broke the record"): no evidence.
+            continue
+        if entry.tag and kind != "recovery":
             symptoms.append(entry.tag)
     if failures:
         failures.sort(reverse=True)
@@ -185,14 +383,33 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
     if evidence <= 0.0:
         return NOT_A_REPORT
     platforms: list[str] = []
+    # Context words: a plan, a price, a parcel count against; a service named counts for.
+    context_for = context_against = 0.0
+    named = False
     for entry in cues.tags:
-        if entry.kind == "topic" and entry.tag:
-            symptoms.append(entry.tag)
-        elif entry.kind == "platform":
+        kind = entry.kind
+        if kind == "topic" or kind == "context":
+            if entry.tag:
+                symptoms.append(entry.tag)
+                named = True
+            if entry.report < context_against:
+                context_against = entry.report
+            elif entry.report > context_for:
+                context_for = entry.report
+        elif kind == "platform":
             platforms.append(entry.tag)
-    if failures and (symptoms or platforms):
-        evidence += SPECIFIC_EVIDENCE
-    evidence -= recovery
+    if real:
+        # Who is affected: a named symptom, service or platform, or (for a clear
+        # failure phrase) a company addressed by its handle.
+        if named or platforms or ("@" in text and failures[0] >= 0.5):
+            evidence += SPECIFIC_EVIDENCE
+        evidence += context_for
+    if "$" in text and _CASHTAG.search(text) is not None:
+        context_against = min(context_against, CASHTAG_CONTEXT)
+    if recovery and last_recovery < last_failure:
+        # The latest status wins: a failure told after the recovery still holds.
+        recovery *= EARLIER_RECOVERY_SHARE
+    evidence += context_against - recovery
     places = gazetteer.find(cues.normalised, text) if gazetteer is not None else ()
     return _analysis(
         confidence_for(evidence),

@@ -50,6 +50,10 @@ def incident_compound(vader_compound: float, cues: TextCues) -> float:
     failure = recovery = False
     for cue in cues.scored:
         valence = cue.entry.valence
+        if cue.entry.kind == "sense":
+            # Another sense of a failure word: its own valence, never negated.
+            added += valence
+            continue
         if cue.negated:
             added += NEGATION_SCALAR * valence if valence > 0 else NEGATED_FAILURE
             continue

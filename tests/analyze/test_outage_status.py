@@ -1,0 +1,104 @@
+"""Outage reports on how the public writes them: status, tense, other senses, service phrasings.
+
+Every post here was written for this test (none is taken from a data set).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from analyze.cues import default_scanner
+from analyze.outage import analyze_outage
+from earful.events import OutageAnalysis
+
+
+def outage(text: str) -> OutageAnalysis:
+    return analyze_outage(text, default_scanner().scan(text), None)
+
+
+# Service-specific ways of saying something does not work.
+SERVICE_REPORTS = [
+    "acme website throwing 503s since lunch",
+    "emails from acme not arriving for the past two hours",
+    "the acme transfer page just spins",
+    "water supply cut off on our street",
+    "acme keeps telling me it's over capacity",
+    "the acme API is dead but the website works",
+    "transfer stuck pending for 20 hours @acmebank",
+    "@acmecable internet is not working again",
+    "acme app won't load on my phone",
+    "acme is so slow today, pages take forever to load",
+    "my card keeps getting declined on acme checkout",
+    "acme payment won't go through, tried three cards",
+    "acme app keeps freezing after the update",
+    "is acme down for anyone else?",
+    "does anyone know if acme is down? cant get in",
+    "trains cancelled this morning due to a signal failure",
+    "got it fixed yesterday but now the app won't open again",
+    "still not fixed, acme support",
+]
+
+# The same words in another sense, or the failure is planned, forecast, imagined or over.
+NOT_REPORTS = [
+    "I'm feeling down today",
+    "I'm so down again, need a hug",
+    "acme stock is down 3% today",
+    "$ACME shares crashed after earnings",
+    "the marathon route goes down Main Street",
+    "come on down to our store this Saturday!",
+    "acme broke the record for fastest delivery",
+    "pre-planned power outage on Monday due to pole replacement",
+    "scattered power outages possible overnight as the storm arrives",
+    "acme will be down for maintenance tomorrow at 2pm",
+    "SOLVED",
+    "my internet was down yesterday, now I'm back on",
+    "power is back, thank you crews",
+    "imagine if the acme app crashed during the final",
+    "prepare for power outages this weekend: charge your phones",
+    "crash course in python tonight",
+    "I'm broke until payday",
+    "my phone is dead lol",
+    "acme cancelled my order twice this week",
+    "my parcel never arrived @acme",
+]
+
+
+@pytest.mark.parametrize("text", SERVICE_REPORTS)
+def test_service_specific_reports(text: str) -> None:
+    result = outage(text)
+    assert result.is_report, f"{text!r}: {result.confidence}"
+
+
+@pytest.mark.parametrize("text", NOT_REPORTS)
+def test_other_senses_plans_forecasts_and_resolved_posts(text: str) -> None:
+    result = outage(text)
+    assert not result.is_report, f"{text!r}: {result.confidence}"
+
+
+def test_a_forecast_ranks_below_the_same_failure_told_as_now() -> None:
+    assert (
+        outage("power outages possible tonight").confidence
+        < outage("power outage on our street right now").confidence
+    )
+
+
+def test_the_latest_status_wins() -> None:
+    resolved = outage("acme was down this morning, working again now").confidence
+    broken_again = outage("acme was fixed this morning but now it is down again").confidence
+    assert resolved < 0.5 <= broken_again
+
+
+def test_asking_if_something_is_down_is_a_report_but_if_it_goes_down_is_not() -> None:
+    assert outage("anyone know if acme is down?").is_report
+    assert not outage("if acme goes down during the launch we lose sales").is_report
+
+
+def test_a_handle_supports_a_clear_failure_but_not_a_weak_word() -> None:
+    assert outage("@acme not working again").confidence > outage("not working again").confidence
+    assert not outage("@acme they failed to answer my question").is_report
+
+
+def test_symptoms_from_service_phrasings() -> None:
+    assert "payments" in outage("transfer stuck pending for 20 hours").symptoms
+    assert "website" in outage("acme keeps saying it's over capacity").symptoms
+    assert outage("acme throwing 503s").error_codes == ("HTTP 503",)
