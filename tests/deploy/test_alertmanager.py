@@ -20,23 +20,24 @@ def test_config_is_valid() -> None:
 @pytest.mark.parametrize(
     ("labels", "receivers"),
     [
+        # Every alert reaches the default webhook too (visible with empty secrets).
         # Pipeline health: operators, paged only when critical.
         ({"alertname": "EarfulTargetDown", "component": "pipeline", "severity": "critical"},
-         "ops-pagerduty"),
+         "earful-default,ops-pagerduty"),
         ({"alertname": "EarfulConsumerLagHigh", "component": "pipeline", "severity": "warning"},
-         "ops-slack"),
+         "earful-default,ops-slack"),
         # A subject's signal: critical pages on-call and informs comms.
         ({"alertname": "EarfulVolumeSpike", "subject": "acme", "severity": "critical"},
-         "oncall-pagerduty,comms-slack"),
+         "earful-default,oncall-pagerduty,comms-slack"),
         ({"alertname": "EarfulNegativeSurge", "subject": "acme", "severity": "warning"},
-         "comms-slack"),
+         "earful-default,comms-slack"),
         ({"alertname": "EarfulNegativeSentimentSurge", "component": "sentiment",
-          "subject": "acme", "severity": "warning"}, "comms-slack"),
+          "subject": "acme", "severity": "warning"}, "earful-default,comms-slack"),
         ({"alertname": "EarfulOfficialUpdate", "subject": "acme", "severity": "info"},
          "earful-default"),
         # Communications silence: the comms team, never on-call, even when critical.
         ({"alertname": "EarfulCommsSilence", "kind": "comms_silence", "subject": "acme",
-          "severity": "critical"}, "comms-slack"),
+          "severity": "critical"}, "earful-default,comms-slack"),
     ],
 )  # fmt: skip
 def test_routes(labels: dict[str, str], receivers: str) -> None:
@@ -77,3 +78,18 @@ def test_teams_fragment_is_a_receiver_for_newer_alertmanagers() -> None:
     assert receiver["name"] not in {
         r["name"] for r in yaml.safe_load(CONFIG.read_text())["receivers"]
     }
+
+
+def test_every_alert_reaches_the_visible_default_receiver_whatever_its_labels() -> None:
+    """With the stack's empty secrets only the webhook delivers: nothing may bypass it."""
+    amtool = observability_tool("amtool")
+    for labels in (
+        ["severity=critical", "component=pipeline", "alertname=EarfulTargetDown"],
+        ["severity=critical", "subject=acme", "kind=outage_burst"],
+        ["severity=warning", "kind=comms_silence", "subject=acme"],
+        ["severity=info"],
+        ["alertname=Unknown"],
+    ):
+        result = run(amtool, "config", "routes", "test", f"--config.file={CONFIG}", *labels)
+        assert result.returncode == 0, result.stderr
+        assert "earful-default" in result.stdout.strip().split(","), labels

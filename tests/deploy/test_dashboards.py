@@ -139,3 +139,101 @@ def test_dashboard_provider_loads_the_mounted_directory() -> None:
     assert provider["type"] == "file"
     compose = (DEPLOY.parent / "docker-compose.yml").read_text()
     assert f"./deploy/grafana/dashboards:{provider['options']['path']}:ro" in compose
+
+
+# -- one value per label -------------------------------------------------------------------
+
+#: Panels that reduce each field to one value (stat, bar gauge, gauge, pie chart).
+_REDUCING = {"stat", "bargauge", "gauge", "piechart"}
+
+
+def _by_labels(expr: str) -> set[str]:
+    """The labels the outermost aggregations keep: ``sum by (a, b) (...)`` -> {a, b}."""
+    return {
+        label.strip()
+        for group in re.findall(r"\bby\s*\(([^)]*)\)", expr)
+        for label in group.split(",")
+        if label.strip() and label.strip() != "le"
+    }
+
+
+def _targets(path: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [
+        (panel, target)
+        for panel in all_panels(load(path)["panels"])
+        for target in panel.get("targets", [])
+    ]
+
+
+def single_value_problem(panel: dict[str, Any], target: dict[str, Any]) -> str | None:
+    """Why ``panel`` would show one number for a query of many series, or None."""
+    if panel["type"] not in _REDUCING:
+        return None
+    if panel.get("options", {}).get("reduceOptions", {}).get("values"):
+        return None  # every row shown: one value per label already
+    if target.get("format", "time_series") != "time_series":
+        return (
+            f"format {target.get('format')!r} with reduceOptions.values false "
+            "reduces every label to one number"
+        )
+    if not target.get("legendFormat"):
+        return "no legendFormat: the series have no names of their own"
+    return None
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
+def test_no_panel_reduces_a_by_label_query_to_one_value(path: Path) -> None:
+    """A table-format query is one frame: a stat or bar gauge reduces it to a single number."""
+    reducing = 0
+    for panel, target in _targets(path):
+        reducing += panel["type"] in _REDUCING
+        problem = single_value_problem(panel, target)
+        assert problem is None, f"{path.name} panel {panel['id']} {panel['title']!r}: {problem}"
+    assert reducing, "no reducing panel found"
+
+
+def test_the_check_catches_a_reduced_table() -> None:
+    """The shape the dashboards had: a by-label query as a table in a bar gauge."""
+    panel = {"type": "bargauge", "options": {"reduceOptions": {"values": False}}}
+    table = {"format": "table", "expr": "sum by (place) (x)", "legendFormat": "{{place}}"}
+    assert single_value_problem(panel, table) is not None
+    assert single_value_problem(panel, {**table, "format": "time_series"}) is None
+    assert single_value_problem({**panel, "type": "timeseries"}, table) is None
+    assert _by_labels("topk(10, sum by (a, b) (rate(x[5m])))") == {"a", "b"}
+    assert _by_labels("histogram_quantile(0.9, sum by (le) (rate(x[5m])))") == set()
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
+def test_every_legend_names_the_labels_its_query_keeps(path: Path) -> None:
+    for panel, target in _targets(path):
+        if panel["type"] == "heatmap":
+            continue
+        legend = target.get("legendFormat", "")
+        shown = set(re.findall(r"\{\{\s*(\w+)\s*\}\}", legend))
+        kept = _by_labels(target["expr"])
+        assert kept <= shown, (
+            f"{path.name} panel {panel['id']} {panel['title']!r}: {sorted(kept - shown)} "
+            f"missing from legend {legend!r}: its series would share one name"
+        )
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
+def test_totals_over_the_range_count_series_born_inside_it(path: Path) -> None:
+    """increase(x[$__range]) misses a series' first count; the query adds it back."""
+    for where, expr in dashboard_exprs(load(path)):
+        for metric, _window in re.findall(r"increase\((\w+)\{[^}]*\}\[(\$__range|\d+m)\]\)", expr):
+            assert f"or {metric}" in expr, f"{path.name} {where}: {expr}"
+
+
+def test_dashboards_only_read_recorded_series_that_exist() -> None:
+    recorded = {
+        rule["record"]
+        for rule_file in (DEPLOY / "prometheus" / "rules").glob("*.yml")
+        for group in yaml.safe_load(rule_file.read_text())["groups"]
+        for rule in group["rules"]
+        if "record" in rule
+    }
+    for path in DASHBOARDS:
+        for where, expr in dashboard_exprs(load(path)):
+            for name in re.findall(r"\b\w+:\w+:\w+\b", expr):
+                assert name in recorded, f"{path.name} {where} reads {name}, which no rule records"

@@ -12,6 +12,7 @@ import yaml
 from prometheus_client import CollectorRegistry, start_http_server
 
 from earful.events import encode
+from earful.health import HealthState, start_health_server
 from sinks.metrics import MetricsProcessor, PipelineMetrics, SinkMetricsSettings
 from tests.deploy.tools import DEPLOY, observability_tool, run
 from tests.sinks.metrics_records import FakeRecord, scored, signal, window
@@ -110,10 +111,22 @@ def test_a_real_scrape_passes_promtool_check_metrics() -> None:
     assert "_created" not in body
 
 
-def test_rules_only_use_metrics_the_sink_exports() -> None:
+def worker_health_metric_names() -> set[str]:
+    """What every worker's health port serves at /metrics."""
+    server = start_health_server(HealthState(), "127.0.0.1", 0)
+    try:
+        text = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5).text
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {line.split("{")[0].split()[0] for line in text.splitlines() if line[:1].isalpha()}
+
+
+def test_rules_only_use_metrics_the_sink_and_the_workers_export() -> None:
     exported = {
         sample.name for family in populated_registry().collect() for sample in family.samples
-    }
+    } | worker_health_metric_names()
+    assert "earful_worker_ready" in exported
     recorded = set()
     used = set()
     for path in RULE_FILES:
