@@ -47,7 +47,7 @@ def unsquash(compound: float) -> float:
 def incident_compound(vader_compound: float, cues: TextCues) -> float:
     """Earful's compound for a post whose plain VADER compound is ``vader_compound``."""
     added = cues.emoji_valence
-    failure = recovery = False
+    failure = complaint = recovery = False
     for cue in cues.scored:
         valence = cue.entry.valence
         if cue.entry.kind == "sense":
@@ -60,8 +60,16 @@ def incident_compound(vader_compound: float, cues: TextCues) -> float:
         added += valence
         if cue.entry.kind == "failure":
             failure = True
+        elif cue.entry.kind == "complaint":
+            complaint = True
         elif cue.entry.kind == "recovery":
             recovery = True
+    if (failure or complaint) and not recovery:
+        # Politeness inside a complaint is not praise: "please help, still waiting"
+        # loses VADER's valence for "please" and "help".
+        for entry in cues.tags:
+            if entry.kind == "polite":
+                added += entry.valence
     base = None
     if (
         failure

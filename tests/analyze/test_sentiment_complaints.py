@@ -1,0 +1,69 @@
+"""Complaint-aware sentiment: complaints to a company read as negative, however politely put.
+
+Every post here was written for this test (none is taken from a data set).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from analyze.scoring import Scorer
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return Scorer(cache_size=0, gazetteer=None)
+
+
+COMPLAINTS = [
+    "@acmeair please help, my flight was cancelled and I have been on hold for 2 hours",
+    "thanks for nothing @acme",
+    "@acme still waiting for my refund, 3 weeks now",
+    "@acme I have been waiting on hold for 45 minutes. Please call me back",
+    "@acmeair you lost my bag and nobody can tell me where it is",
+    "@acme cancelled my subscription and still charged me",
+    "@acmeair missed my connection because of your delay",
+    "@acme 3rd time asking for a refund. please respond",
+    "@acme hung up on me twice",
+    "@acme how long does a refund take? it has been 6 weeks",
+    "@acme can someone please help me, my order was cancelled and I was charged",
+    "@acme thank you for ignoring my emails for a week",
+]
+
+NOT_COMPLAINTS = [
+    ("@acmeair how do I change my seat?", "neutral"),
+    ("@acme can I bring my dog on board?", "neutral"),
+    ("@acme thank you for the great service!", "positive"),
+    ("@acme the crew on my flight were amazing", "positive"),
+    ("@acme thanks for the quick reply, all sorted", "positive"),
+    ("@acme thanks for helping me rebook so fast!", "positive"),
+]
+
+
+@pytest.mark.parametrize("text", COMPLAINTS)
+def test_complaints_are_negative(scorer: Scorer, text: str) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == "negative", f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(("text", "label"), NOT_COMPLAINTS)
+def test_questions_and_praise_keep_their_label(scorer: Scorer, text: str, label: str) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+def test_politeness_counts_only_inside_a_complaint(scorer: Scorer) -> None:
+    polite = scorer.score("please help me choose a seat, thanks!").sentiment
+    complaint = scorer.score("please help, still waiting for my refund, thanks").sentiment
+    assert polite is not None and complaint is not None
+    # No complaint: VADER's compound is kept exactly.
+    assert polite.compound == polite.vader.compound
+    assert complaint.compound < 0 < complaint.vader.compound
+
+
+def test_vaders_raw_scores_stay_in_the_record(scorer: Scorer) -> None:
+    sentiment = scorer.score("thanks for nothing @acme").sentiment
+    assert sentiment is not None
+    assert sentiment.vader.compound > 0 > sentiment.compound
