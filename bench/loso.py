@@ -1,0 +1,404 @@
+"""Nested leave-one-series-out: how the detector's defaults score on series they were not set on.
+
+The protocol, over every development series (NAB's 5 realTweets and 48 other
+series; ``shared/data``):
+
+1. Every candidate configuration in :data:`GRID` runs ``earful backtest``'s
+   code path (:func:`analyze.backtest.backtest_series`, the input preparation
+   included) over every series once, and each output is scored per series by
+   NAB's rules (``shared/tools/nab_score.py``, imported, not re-implemented).
+2. For each series *s* in turn, the configuration (and, for the
+   ``anomaly_score`` protocol, the threshold too) is the one with the best
+   total NAB score over the **other** 52 series, chosen per cost profile as
+   NAB chooses its thresholds. Series *s* is then scored with that choice.
+3. The held-out scores are assembled per corpus and normalised over that
+   corpus's files, as ``nab_score.py`` normalises.
+
+Beside the headline it reports the in-sample figure (the one configuration
+that scores best over all 53, scored on them: what tuning on these labels
+would claim), the shipped default's score (``default``) and the published
+anchors of the data READMEs.
+
+    python -m bench.loso [--workers 2]
+
+Writes ``bench/results/loso.json`` and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import itertools
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from analyze.backtest import (
+    PreparedSeries,
+    SeriesPoint,
+    backtest_series,
+    prepare_series,
+    read_series,
+)
+from analyze.detectors import (
+    DetectorConfig,
+    MeasureDetector,
+    VolumeSpikeDetector,
+    measure_config,
+    volume_config,
+)
+from analyze.sustained import SustainedConfig
+
+__all__ = [
+    "GRID",
+    "Knobs",
+    "Series",
+    "assemble",
+    "load_corpus",
+    "main",
+    "nested_loso",
+    "score_table",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SCORER = SHARED / "tools" / "nab_score.py"
+CORPORA = {
+    "realTweets": SHARED / "data" / "nab-realtweets-dev",
+    "other": SHARED / "data" / "nab-other-dev",
+}
+#: The count-like series named by nab-other-dev's README (events or bytes per interval).
+COUNT_LIKE = frozenset(
+    {
+        "nyc_taxi.csv",
+        "elb_request_count_8c0756.csv",
+        "ec2_network_in_257a54.csv",
+        "ec2_network_in_5abac7.csv",
+        "iio_us-east-1_i-a2eb1cd9_NetworkIn.csv",
+        "ec2_disk_write_bytes_1ef3de.csv",
+        "ec2_disk_write_bytes_c0d644.csv",
+    }
+)
+RESULTS = ROOT / "bench" / "results"
+PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
+SHORT = {"standard": "standard", "reward_low_FP_rate": "low-FP", "reward_low_FN_rate": "low-FN"}
+#: Thresholds on ``anomaly_score`` the tuned-threshold protocol may pick from (0.5: the alerts).
+THRESHOLDS = (0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9)
+#: Published standard / low-FP / low-FN scores from the data READMEs (thresholds tuned by NAB
+#: over its whole corpus, these series included).
+PUBLISHED: dict[str, dict[str, tuple[float, float, float]]] = {
+    "realTweets": {
+        "ARTime": (83.8, 73.1, 89.2),
+        "contextOSE": (76.0, 75.7, 77.5),
+        "Numenta HTM": (66.1, 61.2, 69.1),
+    },
+    "count-like": {
+        "Numenta HTM": (67.1, 63.7, 69.8),
+        "HTM Java": (67.0, 61.0, 69.7),
+        "ARTime": (66.7, 57.6, 71.6),
+    },
+    "other 48": {
+        "ARTime": (72.1, 63.2, 77.4),
+        "Numenta HTM": (70.9, 63.9, 75.0),
+        "contextOSE": (68.1, 64.5, 71.9),
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Knobs:
+    """The values a score could be used to choose; everything else is a reasoned default."""
+
+    open_surprise: float = 10.0
+    bar_half_life_days: float = 2.0
+    #: The volume bar's long memory (share of the largest burst of four weeks; 0: none).
+    bar_memory_share: float = 0.3
+    #: The volume detector's day-scale test.
+    day_test: bool = True
+
+    @property
+    def label(self) -> str:
+        return (
+            f"open {self.open_surprise:g}, bar {self.bar_half_life_days:g} d, "
+            f"memory {self.bar_memory_share:g}, day test {'on' if self.day_test else 'off'}"
+        )
+
+    def detector(self, kind: str) -> VolumeSpikeDetector | MeasureDetector:
+        bar = timedelta(days=self.bar_half_life_days)
+        if kind == "counts":
+            base = volume_config()
+            return VolumeSpikeDetector(
+                DetectorConfig(
+                    open_surprise=self.open_surprise,
+                    bar_half_life=bar,
+                    bar_memory=base.bar_memory,
+                    bar_memory_share=self.bar_memory_share,
+                    sustained=SustainedConfig() if self.day_test else None,
+                )
+            )
+        base = measure_config()
+        return MeasureDetector(
+            DetectorConfig(
+                open_surprise=self.open_surprise, bar_half_life=bar, min_count=base.min_count
+            )
+        )
+
+
+GRID: tuple[Knobs, ...] = tuple(
+    Knobs(o, b, m, d)
+    for o, b, m, d in itertools.product((10.0, 16.0), (2.0, 4.0), (0.0, 0.3), (False, True))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    corpus: str
+    name: str
+    points: tuple[SeriesPoint, ...]
+    prepared: PreparedSeries
+    #: Row-index bounds [first, last] of each labelled window, in the data file's rows.
+    windows: tuple[tuple[int, int], ...]
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        extra = ("count-like",) if self.name in COUNT_LIKE else ()
+        return (self.corpus, *extra, "all 53")
+
+
+def load_scorer(path: Path = SCORER) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("nab_score", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_corpus(corpus: str, folder: Path, scorer: ModuleType) -> list[Series]:
+    """Every labelled series of ``folder`` as the backtest reads it."""
+    [windows_file] = sorted(folder.glob("*windows*.json"))
+    labels = {
+        Path(k).name: v for k, v in json.loads(windows_file.read_text(encoding="utf-8")).items()
+    }
+    out = []
+    for path in sorted(folder.glob("*.csv")):
+        if path.name not in labels:
+            continue
+        with path.open(encoding="utf-8", newline="") as fh:
+            points = tuple(read_series(fh))
+        times = scorer.read_series_times(str(path))
+        wins = tuple(scorer.window_indices(times, labels[path.name]))
+        out.append(Series(corpus, path.name, points, prepare_series(points), wins))
+    return out
+
+
+def load_costs(folder: Path) -> dict[str, dict[str, float]]:
+    profiles = json.loads((folder / "profiles.json").read_text(encoding="utf-8"))
+    return {p: profiles[p]["CostMatrix"] for p in PROFILES}
+
+
+#: (raw score, null score, windows) of one series under one profile.
+Raw = tuple[float, float, int]
+
+
+def score_outputs(
+    scores: Sequence[float],
+    windows: Sequence[tuple[int, int]],
+    costs: Mapping[str, Mapping[str, float]],
+    scorer: ModuleType,
+    thresholds: Iterable[float] = THRESHOLDS,
+) -> dict[float, dict[str, Raw]]:
+    """NAB raw score of one output column at each threshold, per profile."""
+    out: dict[float, dict[str, Raw]] = {}
+    for thr in thresholds:
+        per: dict[str, Raw] = {}
+        for profile in PROFILES:
+            s = scorer.score_file(list(scores), list(windows), dict(costs[profile]), thr)
+            per[profile] = (float(s["score"]), float(s["null_score"]), int(s["windows"]))
+        out[thr] = per
+    return out
+
+
+def _run_one(
+    args: tuple[Knobs, Series, dict[str, dict[str, float]]],
+) -> dict[str, dict[float, dict[str, Raw]]]:
+    knobs, series, costs = args
+    scorer = load_scorer()
+    results = backtest_series(
+        series.points, knobs.detector(series.prepared.kind), prepared=series.prepared
+    )
+    alert = [float(r.alert) for r in results]
+    score = [r.anomaly_score for r in results]
+    return {
+        "alert": score_outputs(alert, series.windows, costs, scorer, (0.5,)),
+        "anomaly_score": score_outputs(score, series.windows, costs, scorer),
+    }
+
+
+def score_table(
+    grid: Sequence[Knobs],
+    series: Sequence[Series],
+    costs: dict[str, dict[str, float]],
+    workers: int = 1,
+) -> dict[str, dict[tuple[int, float], dict[str, dict[str, Raw]]]]:
+    """column -> (candidate index, threshold) -> series name -> profile -> raw score."""
+    jobs = [(k, s, costs) for k in grid for s in series]
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            done = list(pool.map(_run_one, jobs, chunksize=4))
+    else:
+        done = [_run_one(job) for job in jobs]
+    table: dict[str, dict[tuple[int, float], dict[str, dict[str, Raw]]]] = {
+        "alert": {},
+        "anomaly_score": {},
+    }
+    for (knobs, s, _), result in zip(jobs, done, strict=True):
+        c = grid.index(knobs)
+        for column, by_thr in result.items():
+            for thr, per in by_thr.items():
+                table[column].setdefault((c, thr), {})[s.name] = per
+    return table
+
+
+Option = tuple[int, float]
+
+
+def nested_loso(
+    table: Mapping[Option, Mapping[str, Mapping[str, Raw]]], names: Sequence[str], profile: str
+) -> dict[str, tuple[Option, Raw]]:
+    """For each series: the option best on all the others, and the series' score under it.
+
+    Ties go to the first option in ``table``'s order, so the result never
+    depends on the held-out series.
+    """
+    options = list(table)
+    totals = {o: sum(table[o][n][profile][0] for n in names) for o in options}
+    out: dict[str, tuple[Option, Raw]] = {}
+    for held in names:
+        best = max(options, key=lambda o: totals[o] - table[o][held][profile][0])
+        out[held] = (best, table[best][held][profile])
+    return out
+
+
+def normalise(raws: Iterable[Raw], tp_weight: float = 1.0) -> float:
+    """NAB's normalisation over the given files: 100 (S - S_null) / (S_perfect - S_null)."""
+    raw = null = 0.0
+    windows = 0
+    for r, n, w in raws:
+        raw, null, windows = raw + r, null + n, windows + w
+    perfect = windows * tp_weight
+    return 100.0 * (raw - null) / (perfect - null) if perfect != null else math.nan
+
+
+def assemble(
+    per_series: Mapping[str, Raw], groups: Mapping[str, Sequence[str]]
+) -> dict[str, float]:
+    """Normalised score of each group of series."""
+    return {g: normalise(per_series[n] for n in names) for g, names in groups.items()}
+
+
+def _fixed(
+    table: Mapping[Option, Mapping[str, Mapping[str, Raw]]], option: Option, profile: str
+) -> dict[str, Raw]:
+    return {name: per[profile] for name, per in table[option].items()}
+
+
+def evaluate(
+    table: dict[str, dict[Option, dict[str, dict[str, Raw]]]],
+    grid: Sequence[Knobs],
+    series: Sequence[Series],
+    default: Knobs,
+) -> dict[str, Any]:
+    """Every figure of the report, per profile and group of series."""
+    names = [s.name for s in series]
+    groups: dict[str, list[str]] = {}
+    for s in series:
+        for g in s.groups:
+            groups.setdefault(g, []).append(s.name)
+    report: dict[str, Any] = {"groups": {g: len(v) for g, v in groups.items()}, "profiles": {}}
+    for profile in PROFILES:
+        alert = table["alert"]
+        held = nested_loso(alert, names, profile)
+        held_score = nested_loso(table["anomaly_score"], names, profile)
+        best_all = max(alert, key=lambda o: sum(alert[o][n][profile][0] for n in names))
+        picks: dict[str, int] = {}
+        for option, _ in held.values():
+            label = grid[option[0]].label
+            picks[label] = picks.get(label, 0) + 1
+        entry: dict[str, Any] = {
+            "nested_loso_alert": assemble({n: r for n, (_, r) in held.items()}, groups),
+            "nested_loso_anomaly_score": assemble(
+                {n: r for n, (_, r) in held_score.items()}, groups
+            ),
+            "in_sample_best": assemble(_fixed(alert, best_all, profile), groups),
+            "in_sample_best_knobs": grid[best_all[0]].label,
+            "folds_picked": picks,
+        }
+        if default in grid:
+            entry["default"] = assemble(_fixed(alert, (grid.index(default), 0.5), profile), groups)
+        report["profiles"][SHORT[profile]] = entry
+    return report
+
+
+def _rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    profiles = report["profiles"]
+    rows = []
+    order = ["realTweets", "count-like", "other", "all 53"]
+    measures = [
+        ("nested_loso_alert", "nested LOSO, `alert` (headline)"),
+        ("nested_loso_anomaly_score", "nested LOSO, threshold on `anomaly_score`"),
+        ("default", "shipped default, `alert`"),
+        ("in_sample_best", "in sample: best grid point on all 53"),
+    ]
+    for group in order:
+        if group not in report["groups"]:
+            continue
+        for key, label in measures:
+            if key not in profiles["standard"]:
+                continue
+            cells = " / ".join(f"{profiles[SHORT[p]][key][group]:.1f}" for p in PROFILES)
+            rows.append((f"{group} ({report['groups'][group]} series): {label}", cells, ""))
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    if not SCORER.is_file() or not all(p.is_dir() for p in CORPORA.values()):
+        return {"title": "nested LOSO", "rows": [("nested LOSO", "skipped: no shared data", "")]}
+    scorer = load_scorer()
+    series = [s for c, folder in CORPORA.items() for s in load_corpus(c, folder, scorer)]
+    costs = load_costs(CORPORA["realTweets"])
+    table = score_table(GRID, series, costs, workers=args.workers)
+    report = evaluate(table, GRID, series, Knobs())
+    summary = {
+        "title": "nested leave-one-series-out (standard / low-FP / low-FN)",
+        "rows": _rows(report),
+        "grid": [asdict(k) for k in GRID],
+        "published": PUBLISHED,
+        **report,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "loso.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def _print(summary: dict[str, Any], out: Callable[[str], None] = print) -> None:
+    out("| series: protocol | standard / low-FP / low-FN | |\n|---|---|---|")
+    for metric, value, note in summary["rows"]:
+        out(f"| {metric} | {value} | {note} |")
+    for profile, entry in summary.get("profiles", {}).items():
+        out(f"\n{profile}: in-sample best = {entry['in_sample_best_knobs']}")
+        for label, n in sorted(entry["folds_picked"].items(), key=lambda kv: -kv[1]):
+            out(f"  folds picking {label}: {n}")
+
+
+if __name__ == "__main__":
+    _print(main())
