@@ -155,6 +155,137 @@ _DOWN_NOT_AFTER = frozenset(
         "really",
         "too",
         "on",
+        "taken",
+        "took",
+        "take",
+        "shot",
+        "turned",
+        "turn",
+        "voted",
+        "put",
+        "cut",
+        "tone",
+        "toned",
+        "slowed",
+        "wind",
+        "winding",
+        "settle",
+        "sit",
+        "sat",
+        "lie",
+        "lay",
+        "lying",
+        "laid",
+        "back",
+        "upside",
+        "hands",
+        "thumbs",
+        "knock",
+        "knocked",
+        "bring",
+        "brought",
+        "break",
+        "pin",
+        "pinned",
+        "narrow",
+        "narrowed",
+        "boil",
+        "boils",
+        "track",
+        "tracked",
+        "hunt",
+        "hunted",
+        "write",
+        "wrote",
+        "written",
+        "jot",
+        "note",
+        "step",
+        "stepped",
+        "stand",
+        "stood",
+        "count",
+        "calm",
+        "cool",
+        "quiet",
+    ]
+)
+#: Failure phrases that describe their subject's state ("is down", "not working",
+#: "crashed"): said of a person they mean something else ("he's not working",
+#: "she is down", "I crashed early", "I'm stuck").
+_STATE_HEADS = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "been",
+        "be",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "not",
+        "down",
+        "crashed",
+        "crashes",
+        "crash",
+        "died",
+        "broke",
+        "broken",
+        "stuck",
+        "froze",
+        "freezes",
+        "frozen",
+        "lagging",
+        "dead",
+        "went",
+        "goes",
+        "going",
+        "unresponsive",
+    ]
+)
+#: People as the subject right before a state phrase. "you", "we" and "they" are
+#: left out: customers write "you're down again" to a company, utilities "we are".
+_PERSONS = frozenset(
+    [
+        "i",
+        "i'm",
+        "im",
+        "i've",
+        "ive",
+        "am",
+        "he",
+        "she",
+        "he's",
+        "she's",
+        "hes",
+        "shes",
+        "him",
+        "her",
+        "mom",
+        "mum",
+        "dad",
+        "brother",
+        "sister",
+        "bf",
+        "gf",
+        "boyfriend",
+        "girlfriend",
+        "husband",
+        "wife",
+        "son",
+        "daughter",
+        "baby",
+        "friend",
+        "guy",
+        "girl",
+        "man",
+        "woman",
+        "dude",
+        "bro",
+        "grandma",
+        "grandpa",
     ]
 )
 
@@ -321,6 +452,15 @@ def _other_sense_of_down(norm: str, start: int, phrase: str) -> bool:
     return False
 
 
+def _said_of_a_person(norm: str, start: int, phrase: str) -> bool:
+    """A state phrase whose subject, right before it, is a person."""
+    head = phrase.split(" ", 1)[0]
+    if head not in _STATE_HEADS:
+        return False
+    previous = norm[max(0, start - 40) : start].rsplit(None, 1)
+    return bool(previous) and previous[-1] in _PERSONS
+
+
 def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> OutageAnalysis:
     """The outage analysis of one post (any language the lexicon covers)."""
     if not cues.scored and not cues.tags and "_" not in text and "0x" not in text:
@@ -345,6 +485,8 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
         if kind == "failure":
             phrase = entry.phrase
             if "down" in phrase and _other_sense_of_down(norm, cue.start, phrase):
+                continue
+            if _said_of_a_person(norm, cue.start, phrase):
                 continue
             weight = entry.report
             end = cue.start + len(phrase) + 1
