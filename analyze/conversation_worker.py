@@ -191,6 +191,13 @@ class ConversationProcessor:
             return
         self.offsets[subject] = {t: (int(po[0]), int(po[1])) for t, po in state["offsets"].items()}
 
+    def discard_uncommitted(self) -> None:
+        """The batch was abandoned: drop every subject; assignment restores the committed state."""
+        self.forget_partitions(
+            {p for offsets in self.offsets.values() for p, _ in offsets.values()}
+        )
+        self.dirty.clear()
+
     def forget_partitions(self, partitions: set[int]) -> None:
         """Drop the subjects of partitions this worker no longer owns."""
         for subject, offsets in list(self.offsets.items()):
@@ -265,26 +272,35 @@ def build_conversation_worker(
 ) -> Worker:
     """The worker as ``earful conversation`` runs it: state topic, listener, transactions."""
     from earful.events import now_utc
+    from earful.kafkautil import close_producer
     from earful.worker import make_consumer, make_producer
 
-    ensure_state_topic(settings)
     group = settings.conversation_group
     processor = ConversationProcessor(settings, clock=clock or now_utc)
     transactional = settings.exactly_once
-    producer = make_producer(
-        settings, transactional_id=f"{group}.{instance_id}" if transactional else None
-    )
-    consumer = make_consumer(
-        settings, group=group, topics=[], group_instance_id=f"{group}.{instance_id}"
-    )
-    listener = ConversationRebalanceListener(
-        processor, lambda: make_consumer(settings, group=None, topics=[])
-    )
-    # The assignor gives the same partition number of both topics to one member.
-    consumer.subscribe([settings.topic_scored, settings.topic_signals], listener=listener)
+
+    def connect() -> tuple[Any, Any]:
+        ensure_state_topic(settings)
+        producer = make_producer(
+            settings, transactional_id=f"{group}.{instance_id}" if transactional else None
+        )
+        try:
+            consumer = make_consumer(
+                settings, group=group, topics=[], group_instance_id=f"{group}.{instance_id}"
+            )
+        except BaseException:
+            close_producer(producer, timeout_s=1.0)
+            raise
+        listener = ConversationRebalanceListener(
+            processor, lambda: make_consumer(settings, group=None, topics=[])
+        )
+        # The assignor gives the same partition number of both topics to one member.
+        consumer.subscribe([settings.topic_scored, settings.topic_signals], listener=listener)
+        return consumer, producer
+
     return Worker(
-        name="conversation", settings=settings, consumer=consumer, producer=producer,
-        processor=processor, transactional=transactional, clock=clock or now_utc,
+        name="conversation", settings=settings, connect=connect, processor=processor,
+        transactional=transactional, clock=clock or now_utc,
     )  # fmt: skip
 
 

@@ -189,6 +189,11 @@ class DetectProcessor:
         self.subjects[subject] = detectors
         self.offsets[subject] = (int(state["partition"]), int(state["offset"]))
 
+    def discard_uncommitted(self) -> None:
+        """The batch was abandoned: drop every subject; assignment restores the committed state."""
+        self.forget_partitions({partition for partition, _ in self.offsets.values()})
+        self.dirty.clear()
+
     def forget_partitions(self, partitions: set[int]) -> None:
         """Drop the subjects of partitions this worker no longer owns."""
         for subject, (partition, _) in list(self.offsets.items()):
@@ -268,26 +273,35 @@ class DetectWorker(Worker):
 
 def build_detect_worker(settings: DetectSettings, instance_id: str) -> DetectWorker:
     """The detect worker as ``earful detect`` runs it: state topic, listener, transactions."""
+    from earful.kafkautil import close_producer
     from earful.worker import make_consumer, make_producer
 
-    ensure_state_topic(settings)
     group = settings.detect_group
     processor = DetectProcessor(settings)
     transactional = settings.exactly_once
-    producer = make_producer(
-        settings, transactional_id=f"{group}.{instance_id}" if transactional else None
-    )
-    # Static membership: a restarted replica gets its partitions straight back.
-    consumer = make_consumer(
-        settings, group=group, topics=[], group_instance_id=f"{group}.{instance_id}"
-    )
-    listener = StateRebalanceListener(
-        processor, lambda: make_consumer(settings, group=None, topics=[])
-    )
-    consumer.subscribe([settings.topic_scored], listener=listener)
+
+    def connect() -> tuple[Any, Any]:
+        ensure_state_topic(settings)
+        producer = make_producer(
+            settings, transactional_id=f"{group}.{instance_id}" if transactional else None
+        )
+        try:
+            # Static membership: a restarted replica gets its partitions straight back.
+            consumer = make_consumer(
+                settings, group=group, topics=[], group_instance_id=f"{group}.{instance_id}"
+            )
+        except BaseException:
+            close_producer(producer, timeout_s=1.0)
+            raise
+        listener = StateRebalanceListener(
+            processor, lambda: make_consumer(settings, group=None, topics=[])
+        )
+        consumer.subscribe([settings.topic_scored], listener=listener)
+        return consumer, producer
+
     return DetectWorker(
-        name="detect", settings=settings, consumer=consumer, producer=producer,
-        processor=processor, transactional=transactional,
+        name="detect", settings=settings, connect=connect, processor=processor,
+        transactional=transactional,
     )  # fmt: skip
 
 

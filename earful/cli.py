@@ -127,33 +127,46 @@ def run_worker(
     produces: bool,
     hook: Any = None,
     on_start: Callable[[], None] | None = None,
+    on_connect: Callable[[], None] | None = None,
     consumer_overrides: dict[str, Any] | None = None,
 ) -> int:
-    """Run one worker process: producer, consumer, health server, signals, burst mode.
+    """Run one worker process: clients, health server, signals, burst mode.
 
     ``produces``: the processor writes outputs, so they commit in one transaction
     with the offsets (unless ``--at-least-once``). Every worker gets a producer,
-    at least for its dead letters.
+    at least for its dead letters. ``on_connect`` runs each time the worker
+    (re)connects, before its consumer joins: where a stage reloads state it
+    keeps outside a changelog listener.
     """
+    from earful.kafkautil import close_producer
     from earful.worker import Worker, make_consumer, make_producer
 
     transactional = produces and settings.exactly_once
     txn_id = f"{group}.{args.instance_id}" if transactional else None
-    producer = make_producer(settings, transactional_id=txn_id)
-    # Static membership: a restarted replica takes its partitions back at once
-    # instead of waiting for the dead member's session to time out.
-    consumer = make_consumer(
-        settings,
-        group=group,
-        topics=topics,
-        group_instance_id=f"{group}.{args.instance_id}",
-        **(consumer_overrides or {}),
-    )
+
+    def connect() -> tuple[Any, Any]:
+        producer = make_producer(settings, transactional_id=txn_id)
+        try:
+            if on_connect is not None:
+                on_connect()
+            # Static membership: a restarted replica takes its partitions back at once
+            # instead of waiting for the dead member's session to time out.
+            consumer = make_consumer(
+                settings,
+                group=group,
+                topics=topics,
+                group_instance_id=f"{group}.{args.instance_id}",
+                **(consumer_overrides or {}),
+            )
+        except BaseException:
+            close_producer(producer, timeout_s=1.0)
+            raise
+        return consumer, producer
+
     worker = Worker(
         name=name,
         settings=settings,
-        consumer=consumer,
-        producer=producer,
+        connect=connect,
         processor=processor,
         transactional=transactional,
         hook=hook,
@@ -167,8 +180,9 @@ def run_worker(
     finally:
         worker.close()
     log.info(
-        "%s stopped (%s): consumed %d, produced %d, dead letters %d",
+        "%s stopped (%s): consumed %d, produced %d, dead letters %d, batches read again %d",
         name, stats.stopped_by, stats.consumed, stats.produced, stats.deadlettered,
+        stats.recoveries,
     )  # fmt: skip
     return 0
 

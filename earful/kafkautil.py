@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import struct
 import time
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["KeyHashPartitioner", "key_hash_partitioner", "murmur2", "read_to_end"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "KeyHashPartitioner",
+    "abort_transaction",
+    "close_consumer",
+    "close_producer",
+    "commit_transaction",
+    "key_hash_partitioner",
+    "murmur2",
+    "read_to_end",
+    "send_offsets_to_transaction",
+]
 
 
 def read_to_end(consumer: Any, topic: str, *, timeout_s: float = 30.0) -> Iterator[Any]:
@@ -124,3 +137,91 @@ def key_hash_partitioner() -> KeyHashPartitioner:
 
     Partitioner.register(KeyHashPartitioner)
     return KeyHashPartitioner()
+
+
+# -- bounded transaction calls -------------------------------------------------
+#
+# kafka-python 3.0.12 waits for ever in send_offsets_to_transaction,
+# commit_transaction and abort_transaction (their result latch is waited on
+# without a timeout), so a broker that goes away mid-commit would hang the
+# worker's main thread. These start the same request through the producer's
+# transaction manager and wait at most ``timeout_s``; a producer without one
+# (a test double) is called through its public method.
+
+
+def _wait(result: Any, timeout_s: float, what: str) -> None:
+    from kafka.errors import KafkaTimeoutError
+
+    if not result.wait(timeout_ms=timeout_s * 1000):
+        raise KafkaTimeoutError(f"{what} did not complete within {timeout_s:.0f}s")
+
+
+def send_offsets_to_transaction(
+    producer: Any, offsets: dict[Any, Any], group_metadata: Any, *, timeout_s: float
+) -> None:
+    """Add the consumer offsets to the open transaction, waiting at most ``timeout_s``."""
+    manager = getattr(producer, "_transaction_manager", None)
+    if manager is None:
+        producer.send_offsets_to_transaction(offsets, group_metadata)
+        return
+    result = manager.send_offsets_to_transaction(offsets, group_metadata)
+    producer._sender.wakeup()
+    _wait(result, timeout_s, "adding the offsets to the transaction")
+
+
+def commit_transaction(producer: Any, *, timeout_s: float) -> None:
+    """Commit the open transaction, waiting at most ``timeout_s``.
+
+    On a timeout the outcome is unknown: the caller must not reuse the producer
+    but replace it (a new producer with the same transactional id finishes or
+    aborts what this one left) and read again from the committed offsets.
+    """
+    manager = getattr(producer, "_transaction_manager", None)
+    if manager is None:
+        producer.commit_transaction()
+        return
+    result = manager.begin_commit()
+    producer._sender.wakeup()
+    _wait(result, timeout_s, "committing the transaction")
+
+
+def abort_transaction(producer: Any, *, timeout_s: float) -> None:
+    """Abort the open transaction, waiting at most ``timeout_s``."""
+    manager = getattr(producer, "_transaction_manager", None)
+    if manager is None:
+        producer.abort_transaction()
+        return
+    result = manager.begin_abort()
+    producer._sender.wakeup()
+    _wait(result, timeout_s, "aborting the transaction")
+
+
+def close_producer(producer: Any, *, timeout_s: float) -> None:
+    """Close ``producer`` within about ``timeout_s`` even when no broker answers.
+
+    kafka-python's ``close`` first flushes, and a flush that times out raises
+    before the sender thread is stopped; the sender is then closed by force
+    (its unsent records fail, which is what the caller abandoned them for).
+    """
+    try:
+        producer.close(timeout=timeout_s)
+        return
+    except Exception as exc:  # closing must not raise on a dead broker
+        log.debug("producer close: %s; closing by force", exc)
+    sender = getattr(producer, "_sender", None)
+    if sender is not None:
+        sender.force_close()
+        sender.join(timeout_s)
+    if hasattr(producer, "_closed"):
+        producer._closed = True
+        unregister = getattr(producer, "_unregister_cleanup", None)
+        if unregister is not None:
+            unregister()
+
+
+def close_consumer(consumer: Any, *, timeout_s: float = 5.0) -> None:
+    """Close ``consumer`` without committing; errors (a dead broker) are logged, not raised."""
+    try:
+        consumer.close(autocommit=False, timeout_ms=int(timeout_s * 1000))
+    except Exception as exc:  # closing must not raise on a dead broker
+        log.debug("consumer close: %s", exc)

@@ -123,6 +123,39 @@ class BaseWorkerSettings(BaseSettings):
     exactly_once: bool = Field(
         default=True, description="Use Kafka transactions for consume-produce steps."
     )
+    kafka_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=300,
+        description=(
+            "Longest a worker waits on one Kafka call (send, flush, commit, abort). Past it the "
+            "batch is abandoned, the clients are rebuilt and the batch is read again from the "
+            "last commit; under the 60 s liveness limit so a wait is never mistaken for a hang."
+        ),
+    )
+    kafka_delivery_timeout_s: float = Field(
+        default=120.0,
+        ge=1,
+        le=3600,
+        description="How long the producer keeps retrying one record before it reports failure.",
+    )
+    kafka_retry_max_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description=(
+            "Longest pause between attempts to reach a broker that went away: bounds how long "
+            "after the broker's return a worker resumes."
+        ),
+    )
+    kafka_startup_wait_s: float = Field(
+        default=10.0,
+        ge=0,
+        description=(
+            "How long a worker that has never reached Kafka keeps trying before it exits with "
+            "one line; 0 waits for ever (for orchestrators that start workers before the broker)."
+        ),
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -10,6 +10,16 @@ and then makes the batch's outputs and its input offsets durable together:
 * **at-least-once**: outputs are produced and acknowledged (``flush``) before
   the offsets are committed; a crash can repeat, never lose, a batch.
 
+**Broker outages.** Every Kafka call of the loop is bounded
+(``kafka_timeout_s``). A batch whose outputs are not all acknowledged, or
+whose commit fails or times out, is abandoned: the transaction is aborted,
+both clients are closed, a stateful processor drops what it holds
+(``discard_uncommitted``), and new clients re-read from the last committed
+offsets once a broker answers (pauses doubling up to ``kafka_retry_max_s``).
+While it waits the worker stays live and reports itself not ready. Offsets
+are committed only with, or after, every output of their batch, so an outage
+of any length loses nothing and (with transactions) duplicates nothing.
+
 A record that fails (:class:`~earful.errors.RecordError`, or any unexpected
 exception in the processor) becomes a dead letter: the original key, value and
 headers, plus ``earful.error.*`` and ``earful.source.*`` headers naming the
@@ -27,6 +37,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import random
 import signal
 import threading
 import time
@@ -37,10 +48,17 @@ from datetime import datetime
 from types import FrameType
 from typing import Any, Protocol
 
-from earful.errors import RecordError
+from earful.errors import KafkaUnavailableError, RecordError
 from earful.events import now_utc
 from earful.health import HealthState
-from earful.kafkautil import key_hash_partitioner
+from earful.kafkautil import (
+    abort_transaction,
+    close_consumer,
+    close_producer,
+    commit_transaction,
+    key_hash_partitioner,
+    send_offsets_to_transaction,
+)
 from earful.settings import BaseWorkerSettings
 from earful.topics import MAX_MESSAGE_BYTES
 
@@ -48,6 +66,7 @@ __all__ = [
     "BatchHook",
     "CheckpointingProcessor",
     "Clock",
+    "Connect",
     "ConsumedRecord",
     "Output",
     "Processor",
@@ -63,6 +82,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 ConsumedRecord = Any  # kafka.consumer.fetcher.ConsumerRecord (untyped library)
 Header = tuple[str, bytes]
+#: Builds a worker's (subscribed consumer, producer); called again after an outage.
+Connect = Callable[[], tuple[Any, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +108,16 @@ class CheckpointingProcessor(Protocol):
     def checkpoint_outputs(self) -> list[Output]: ...
 
 
+class DiscardingProcessor(Protocol):
+    """Optional: a processor with state drops what it holds when a batch is abandoned.
+
+    The worker then reads again from the last commit; the state comes back from
+    its changelog when the new consumer is assigned its partitions.
+    """
+
+    def discard_uncommitted(self) -> None: ...
+
+
 class BatchHook(Protocol):
     """Optional: called after a batch is durable (print, notify, update gauges)."""
 
@@ -99,6 +130,8 @@ class RunStats:
     produced: int = 0
     deadlettered: int = 0
     batches: int = 0
+    #: batches abandoned because Kafka failed them; each was read again
+    recoveries: int = 0
     stopped_by: str = ""
     started: float = field(default_factory=time.monotonic)
 
@@ -145,6 +178,7 @@ def make_consumer(
         "max_partition_fetch_bytes": MAX_MESSAGE_BYTES,
         # kafka-python's own client metrics cost CPU on every fetch; Earful never reads them.
         "metrics_enabled": False,
+        **_reconnect_config(settings),
     }
     config.update(overrides)
     consumer = KafkaConsumer(**config)
@@ -158,6 +192,7 @@ def make_producer(
 ) -> Any:
     from kafka import KafkaProducer
 
+    delivery_ms = int(settings.kafka_delivery_timeout_s * 1000)
     config: dict[str, Any] = {
         "bootstrap_servers": settings.kafka_bootstrap,
         "client_id": f"{settings.kafka_client_id}-producer",
@@ -173,6 +208,12 @@ def make_producer(
         "partitioner": key_hash_partitioner(),
         # kafka-python's own client metrics cost CPU on every send; Earful never reads them.
         "metrics_enabled": False,
+        # send() and init_transactions() block at most this long for metadata or buffer space.
+        "max_block_ms": int(settings.kafka_timeout_s * 1000),
+        "delivery_timeout_ms": delivery_ms,
+        # the client requires request + linger <= delivery
+        "request_timeout_ms": min(30_000, delivery_ms - 5),
+        **_reconnect_config(settings),
     }
     if transactional_id is not None:
         config["transactional_id"] = transactional_id
@@ -181,24 +222,45 @@ def make_producer(
     return KafkaProducer(**config)
 
 
+def _reconnect_config(settings: BaseWorkerSettings) -> dict[str, Any]:
+    retry_ms = int(settings.kafka_retry_max_s * 1000)
+    return {
+        # A client gives up its first connection after this; the worker retries it.
+        "bootstrap_timeout_ms": max(1000, retry_ms),
+        # Reconnection attempts back off up to the same bound as the worker's own.
+        "reconnect_backoff_max_ms": max(50, retry_ms),
+    }
+
+
+class _Undelivered(Exception):
+    """Some outputs of a batch were not acknowledged: the batch must not be committed."""
+
+
 class Worker:
-    """Runs a :class:`Processor` over its input topics with commits and dead letters."""
+    """Runs a :class:`Processor` over its input topics with commits and dead letters.
+
+    Give it ``connect`` (how to build its subscribed consumer and its producer)
+    so it can connect on start and again after a broker outage; a worker given
+    only ``consumer`` and ``producer`` (tests with doubles) cannot rebuild them
+    and raises the first Kafka error instead.
+    """
 
     def __init__(
         self,
         *,
         name: str,
         settings: BaseWorkerSettings,
-        consumer: Any,
-        producer: Any,
         processor: Processor,
         transactional: bool,
+        connect: Connect | None = None,
+        consumer: Any = None,
+        producer: Any = None,
         clock: Clock = now_utc,
         hook: BatchHook | None = None,
         health: HealthState | None = None,
     ) -> None:
-        if producer is None:
-            raise ValueError("a worker needs a producer, at least for its dead letters")
+        if connect is None and (consumer is None or producer is None):
+            raise ValueError("a worker needs connect, or a consumer and a producer")
         self.name = name
         self.settings = settings
         self.consumer = consumer
@@ -209,6 +271,7 @@ class Worker:
         self.hook = hook
         self.health = health
         self.stats = RunStats()
+        self._connect_clients = connect
         self._stop = threading.Event()
         self._stop_reason = ""
         self._owns_process = False
@@ -217,7 +280,10 @@ class Worker:
     # -- lifecycle ------------------------------------------------------------
 
     def setup(self) -> None:
-        if self.transactional:
+        """Connect (waiting up to ``kafka_startup_wait_s`` for a broker) and fence predecessors."""
+        if self.consumer is None:
+            self._connect(startup=True)
+        elif self.transactional:
             # Aborts whatever a killed predecessor with the same id left open.
             self.producer.init_transactions()
 
@@ -275,8 +341,10 @@ class Worker:
         self, *, max_messages: int | None = None, idle_timeout_s: float | None = None
     ) -> RunStats:
         """Process until stopped, ``max_messages`` consumed, or idle for ``idle_timeout_s``."""
+        from kafka.errors import KafkaError
         from kafka.structs import OffsetAndMetadata
 
+        recoverable = (KafkaError, _Undelivered)
         self.setup()
         if self._owns_process and self.settings.gc_freeze:
             self._settle_heap()
@@ -284,22 +352,28 @@ class Worker:
         unassigned_since = time.monotonic()
         timeout_ms = int(self.settings.poll_timeout_s * 1000)
         debug = log.isEnabledFor(logging.DEBUG)
+        stats = self.stats
         try:
             while not self._stop.is_set():
                 limit = self.settings.batch_max_records
                 if max_messages is not None:
-                    limit = min(limit, max_messages - self.stats.consumed)
+                    limit = min(limit, max_messages - stats.consumed)
                     if limit <= 0:
                         self.request_stop("max_messages")
                         break
                 polled_at = time.monotonic()
-                batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=limit)
+                try:
+                    batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=limit)
+                    assigned = bool(self.consumer.assignment())
+                except recoverable as exc:
+                    self._recover(exc, "poll")
+                    continue
                 self.last_poll = time.monotonic()
                 if self.health is not None:
-                    self.health.beat(assigned=bool(self.consumer.assignment()))
+                    self.health.beat(assigned=assigned)
                 now = time.monotonic()
                 if not batch:
-                    if not self.consumer.assignment():
+                    if not assigned:
                         # Idle time only counts once we own partitions: a restarted
                         # worker may wait for a rebalance before it gets any.
                         idle_since = now
@@ -312,20 +386,27 @@ class Worker:
                         self.request_stop("idle_timeout")
                     continue
                 idle_since = unassigned_since = now
+                # Counted for good only once the batch commits.
+                before = (stats.consumed, stats.produced, stats.deadlettered)
                 outputs: list[Output] = []
                 offsets = {}
                 for tp, records in batch.items():
                     for record in records:
                         outputs.extend(self._process_one(record))
                     offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
-                    self.stats.consumed += len(records)
+                    stats.consumed += len(records)
                 checkpoint = getattr(self.processor, "checkpoint_outputs", None)
                 if checkpoint is not None:
                     # State changes commit in the same transaction as outputs and offsets.
                     outputs.extend(checkpoint())
                 processed_at = time.monotonic()
-                self._commit(outputs, offsets)
-                self.stats.batches += 1
+                try:
+                    self._commit(outputs, offsets)
+                except recoverable as exc:
+                    stats.consumed, stats.produced, stats.deadlettered = before
+                    self._recover(exc, "commit")
+                    continue
+                stats.batches += 1
                 if debug:
                     log.debug(
                         "%s: batch of %d in, %d out: poll %.3fs, process %.3fs, commit %.3fs",
@@ -335,15 +416,17 @@ class Worker:
                 if self.hook is not None:
                     self.hook.on_committed()
         finally:
-            self.stats.stopped_by = self._stop_reason or "error"
-        return self.stats
+            stats.stopped_by = self._stop_reason or "error"
+        return stats
 
     def close(self) -> None:
         try:
-            self.consumer.close(autocommit=False)
+            if self.consumer is not None:
+                close_consumer(self.consumer)
         finally:
             if self.producer is not None:
-                self.producer.close(timeout=10)
+                close_producer(self.producer, timeout_s=min(10.0, self.settings.kafka_timeout_s))
+            self.consumer = self.producer = None
 
     # -- internals ------------------------------------------------------------
 
@@ -381,16 +464,116 @@ class Worker:
         self.stats.produced += len(outputs)
         return futures
 
+    def _await_delivery(self, futures: list[Any]) -> None:
+        """Return once the broker acknowledged every output; raise if any was not."""
+        if not futures:
+            return
+        self.producer.flush(timeout=self.settings.kafka_timeout_s)
+        for fut in futures:
+            if not fut.is_done or fut.failed():
+                failed = sum(1 for f in futures if not f.is_done or f.failed())
+                raise _Undelivered(
+                    f"{failed} of {len(futures)} outputs not acknowledged: "
+                    f"{fut.exception if fut.is_done else 'still pending'}"
+                )
+
     def _commit(self, outputs: list[Output], offsets: dict[Any, Any]) -> None:
+        timeout_s = self.settings.kafka_timeout_s
         if self.transactional:
             self.producer.begin_transaction()
-            self._send_all(outputs)
-            self.producer.send_offsets_to_transaction(offsets, self.consumer.group_metadata())
-            self.producer.commit_transaction()
+            # The offsets go in only once every output is acknowledged: a send
+            # that expired must fail the batch, never commit past it.
+            self._await_delivery(self._send_all(outputs))
+            send_offsets_to_transaction(
+                self.producer, offsets, self.consumer.group_metadata(), timeout_s=timeout_s
+            )
+            commit_transaction(self.producer, timeout_s=timeout_s)
             return
-        if outputs:
-            futures = self._send_all(outputs)
-            self.producer.flush()
-            for fut in futures:
-                fut.get(timeout=30)  # raises if the broker refused a record
-        self.consumer.commit(offsets)
+        self._await_delivery(self._send_all(outputs))
+        self.consumer.commit(offsets, timeout_ms=int(timeout_s * 1000))
+
+    def _recover(self, error: BaseException, during: str) -> None:
+        """Abandon the batch, drop the clients, and connect again from the last commit."""
+        if self._connect_clients is None:
+            raise error
+        self.stats.recoveries += 1
+        reason = _one_line(error)
+        log.warning(
+            "%s: Kafka %s failed (%s); the batch is abandoned and will be read again "
+            "from the last commit once Kafka answers",
+            self.name, during, reason,
+        )  # fmt: skip
+        if self.health is not None:
+            self.health.waiting_for_kafka(reason)
+        self._drop_clients()
+        discard = getattr(self.processor, "discard_uncommitted", None)
+        if discard is not None:
+            discard()
+        self._connect(startup=False)
+
+    def _drop_clients(self) -> None:
+        short = min(5.0, self.settings.kafka_timeout_s)
+        producer, consumer = self.producer, self.consumer
+        self.producer = self.consumer = None
+        if producer is not None:
+            if self.transactional:
+                try:
+                    abort_transaction(producer, timeout_s=short)
+                except Exception as exc:  # no transaction open, or no broker: the successor aborts
+                    log.debug("%s: abort: %s", self.name, _one_line(exc))
+            close_producer(producer, timeout_s=short)
+        if consumer is not None:
+            close_consumer(consumer)
+
+    def _connect(self, *, startup: bool) -> None:
+        """Build the clients, retrying with backoff; at start-up give up after a while."""
+        from kafka.errors import KafkaError
+
+        assert self._connect_clients is not None
+        settings = self.settings
+        wait = settings.kafka_startup_wait_s
+        deadline = time.monotonic() + wait if startup and wait > 0 else None
+        delay = min(0.5, settings.kafka_retry_max_s)
+        started = last_report = time.monotonic()
+        while not self._stop.is_set():
+            consumer = producer = None
+            try:
+                consumer, producer = self._connect_clients()
+                if self.transactional:
+                    # Fences a predecessor (or our own abandoned producer) and aborts what it left.
+                    producer.init_transactions()
+            except (KafkaError, OSError) as exc:
+                error: BaseException = exc
+                if producer is not None:
+                    close_producer(producer, timeout_s=1.0)
+                if consumer is not None:
+                    close_consumer(consumer)
+            else:
+                self.consumer, self.producer = consumer, producer
+                if not startup:
+                    log.info(
+                        "%s: Kafka is back after %.0fs; resuming from the last commit",
+                        self.name, time.monotonic() - started,
+                    )  # fmt: skip
+                return
+            now = time.monotonic()
+            if self.health is not None:
+                self.health.waiting_for_kafka(_one_line(error))
+            if deadline is not None and now >= deadline:
+                raise KafkaUnavailableError(
+                    f"no Kafka broker answered at {settings.kafka_bootstrap} within {wait:.0f}s "
+                    "(is it running? check --bootstrap or EARFUL_KAFKA_BOOTSTRAP)"
+                ) from error
+            if now - last_report >= 30.0:
+                last_report = now
+                log.warning(
+                    "%s: still waiting for Kafka at %s after %.0fs: %s",
+                    self.name, settings.kafka_bootstrap, now - started, _one_line(error),
+                )  # fmt: skip
+            self._stop.wait(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, settings.kafka_retry_max_s)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__

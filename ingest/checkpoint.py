@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from earful.errors import SchemaError
-from earful.kafkautil import read_to_end
+from earful.kafkautil import abort_transaction, close_producer, commit_transaction, read_to_end
 from ingest.settings import IngestSettings
 
 __all__ = [
@@ -151,18 +151,39 @@ class KeyedRecord:
 
 
 class CheckpointWriter:
-    """Produces a page's mentions and then its cursor, atomically or in order."""
+    """Produces a page's mentions and then its cursor, atomically or in order.
+
+    Every Kafka call is bounded by ``timeout_s``. A write that fails (a record
+    not acknowledged, a commit that fails or times out) is aborted, the
+    producer is closed and, when ``make_producer`` is given, a new one is built
+    on the next write (its ``init_transactions`` fences the old one and aborts
+    what it left), so a broker outage of any length only delays the page.
+    """
 
     def __init__(
-        self, producer: Any, *, raw_topic: str, checkpoint_topic: str, transactional: bool
+        self,
+        producer: Any,
+        *,
+        raw_topic: str,
+        checkpoint_topic: str,
+        transactional: bool,
+        make_producer: Callable[[], Any] | None = None,
+        timeout_s: float = 30.0,
     ) -> None:
         self.producer = producer
         self.raw_topic = raw_topic
         self.checkpoint_topic = checkpoint_topic
         self.transactional = transactional
+        self.make_producer = make_producer
+        self.timeout_s = timeout_s
         self._ready = False
 
     def setup(self) -> None:
+        if self.producer is None:
+            if self.make_producer is None:
+                raise RuntimeError("the checkpoint writer's producer was closed")
+            self.producer = self.make_producer()
+            self._ready = False
         if self.transactional and not self._ready:
             # Fences a predecessor with the same transactional id and aborts what it left open.
             self.producer.init_transactions()
@@ -172,34 +193,39 @@ class CheckpointWriter:
         """Return once Kafka holds the records and the checkpoint; raise otherwise."""
         self.setup()
         key = checkpoint.connector.encode("utf-8")
-        if self.transactional:
-            self.producer.begin_transaction()
-            try:
-                for record in records:
-                    self.producer.send(self.raw_topic, key=record.key, value=record.value)
-                self.producer.send(
-                    self.checkpoint_topic, key=key, value=encode_checkpoint(checkpoint)
-                )
-                self.producer.commit_transaction()
-            except Exception:
-                self._abort()
-                raise
-            return
-        futures = [
-            self.producer.send(self.raw_topic, key=record.key, value=record.value)
-            for record in records
-        ]
-        self.producer.flush()
-        for future in futures:
-            future.get(timeout=30)  # raises if the broker refused a mention
-        future = self.producer.send(
-            self.checkpoint_topic, key=key, value=encode_checkpoint(checkpoint)
-        )
-        self.producer.flush()
-        future.get(timeout=30)
-
-    def _abort(self) -> None:
+        value = encode_checkpoint(checkpoint)
         try:
-            self.producer.abort_transaction()
-        except Exception:  # a fenced or broken producer cannot abort; the broker will
-            log.warning("could not abort the transaction", exc_info=True)
+            if self.transactional:
+                self.producer.begin_transaction()
+                futures = [self._send(self.raw_topic, r.key, r.value) for r in records]
+                futures.append(self._send(self.checkpoint_topic, key, value))
+                # Commit only what the broker acknowledged: an expired send must fail the page.
+                self._await(futures)
+                commit_transaction(self.producer, timeout_s=self.timeout_s)
+                return
+            self._await([self._send(self.raw_topic, r.key, r.value) for r in records])
+            self._await([self._send(self.checkpoint_topic, key, value)])
+        except Exception as exc:
+            if type(exc).__name__ != "ProducerFencedError":
+                self._reset()
+            raise
+
+    def _send(self, topic: str, key: bytes, value: bytes) -> Any:
+        return self.producer.send(topic, key=key, value=value)
+
+    def _await(self, futures: list[Any]) -> None:
+        self.producer.flush(timeout=self.timeout_s)
+        for future in futures:
+            future.get(timeout=0)  # raises if the broker refused or never acknowledged it
+
+    def _reset(self) -> None:
+        """Abort what is open; without a factory the producer is kept (it may still abort)."""
+        if self.transactional:
+            try:
+                abort_transaction(self.producer, timeout_s=min(5.0, self.timeout_s))
+            except Exception:  # a fenced or broken producer cannot abort; its successor will
+                log.warning("could not abort the transaction", exc_info=True)
+        if self.make_producer is not None:
+            close_producer(self.producer, timeout_s=min(5.0, self.timeout_s))
+            self.producer = None
+            self._ready = False

@@ -128,6 +128,7 @@ def cmd_connector(args: argparse.Namespace) -> int:
     import httpx
     from prometheus_client import CollectorRegistry
 
+    from earful.kafkautil import close_producer
     from earful.worker import make_consumer, make_producer
     from ingest.checkpoint import ensure_checkpoint_topic
     from ingest.privacy import pseudonymiser_from_settings
@@ -154,6 +155,7 @@ def cmd_connector(args: argparse.Namespace) -> int:
             runner = runner_from_settings(
                 source, settings, rules=rules, privacy=privacy, producer=producer, reader=reader,
                 registry=registry,
+                make_producer=lambda: make_producer(settings, transactional_id=txn),
             )  # fmt: skip
         finally:
             reader.close()
@@ -162,7 +164,8 @@ def cmd_connector(args: argparse.Namespace) -> int:
         try:
             stats = runner.run(max_pages=args.max_pages, idle_pages=args.idle_pages)
         finally:
-            producer.close(timeout=10)
+            if runner.writer.producer is not None:
+                close_producer(runner.writer.producer, timeout_s=10.0)
     finally:
         http.close()
     log.info(

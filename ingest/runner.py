@@ -458,12 +458,15 @@ def runner_from_settings(
     registry: CollectorRegistry,
     clock: Clock = now_utc,
     sleep: Callable[[float], None] | None = None,
+    make_producer: Callable[[], Any] | None = None,
 ) -> IngestRunner:
     """Wire a runner: its stored cursor and recent ids come back from Kafka.
 
     ``producer`` is transactional (with :func:`transactional_id`) when
-    ``settings.exactly_once``; ``reader`` is a group-less ``read_committed``
-    consumer, used here only and left open for the caller to close.
+    ``settings.exactly_once``; ``make_producer`` builds another like it, to
+    replace one a broker outage left in an unknown state; ``reader`` is a
+    group-less ``read_committed`` consumer, used here only and left open for
+    the caller to close.
     """
     checkpoints = load_checkpoints(reader, settings.topic_checkpoints)
     checkpoint = checkpoints.get(source.name)
@@ -485,6 +488,8 @@ def runner_from_settings(
             raw_topic=settings.topic_raw,
             checkpoint_topic=settings.topic_checkpoints,
             transactional=settings.exactly_once,
+            make_producer=make_producer,
+            timeout_s=settings.kafka_timeout_s,
         ),
         metrics=IngestMetrics(registry),
         checkpoint=checkpoint,

@@ -106,17 +106,22 @@ def cmd_sink_signals(args: argparse.Namespace) -> int:
     from sinks.signal_alerts import SignalAlertProcessor, SignalAlertSettings, load_open_signals
 
     settings = settings_from_args(SignalAlertSettings, args)
-    reader = make_consumer(settings, group=None, topics=[])
-    try:
-        open_signals = load_open_signals(settings, reader)
-    finally:
-        reader.close(autocommit=False)
-    if open_signals:
-        log.info("sink-signals: resuming with %d open signal(s)", len(open_signals))
-    processor = SignalAlertProcessor(settings, open_signals=open_signals)
+    processor = SignalAlertProcessor(settings)
+
+    def reload_open_signals() -> None:
+        # On every (re)connect: after an abandoned batch the committed alerts are the truth.
+        reader = make_consumer(settings, group=None, topics=[])
+        try:
+            processor.open = load_open_signals(settings, reader)
+        finally:
+            reader.close(autocommit=False)
+        if processor.open:
+            log.info("sink-signals: resuming with %d open signal(s)", len(processor.open))
+
     return run_worker(
         args, name="sink-signals", settings=settings, group=settings.signal_alerts_group,
         topics=[settings.topic_signals], processor=processor, produces=True,
+        on_connect=reload_open_signals,
     )  # fmt: skip
 
 

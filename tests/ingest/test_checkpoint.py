@@ -122,6 +122,8 @@ def test_a_failed_transaction_leaves_neither_mentions_nor_cursor(
 
     class CommitFailsOnce:
         failed = False
+        # No transaction manager of its own: the writer calls the public methods below.
+        _transaction_manager = None
 
         def __getattr__(self, name: str) -> Any:
             return getattr(producer, name)
