@@ -36,6 +36,7 @@ from pydantic import Field
 
 from earful.errors import SchemaError
 from earful.events import (
+    DECODE_REASONS,
     SOURCES,
     ReactionStats,
     ScoredMention,
@@ -80,9 +81,7 @@ _SIGNAL_KINDS: tuple[str, ...] = get_args(SignalKind)
 _SEVERITIES: tuple[str, ...] = get_args(Severity)
 _SENTIMENT_LABELS = ("negative", "neutral", "positive", "unscored")
 #: Why the contract decoder refuses a record (earful.events.decode).
-_SCHEMA_REASONS = (
-    "empty", "too_large", "not_utf8", "not_json", "not_object", "schema_version", "invalid",
-)  # fmt: skip
+_SCHEMA_REASONS = DECODE_REASONS
 _STATE_VERSION = 1
 
 
