@@ -26,6 +26,7 @@ __all__ = [
     "analyze_outage",
     "confidence_for",
     "find_error_codes",
+    "is_other_sense",
 ]
 
 REPORT_THRESHOLD = 0.5
@@ -461,6 +462,18 @@ def _said_of_a_person(norm: str, start: int, phrase: str) -> bool:
     return bool(previous) and previous[-1] in _PERSONS
 
 
+def is_other_sense(norm: str, start: int, phrase: str) -> bool:
+    """Is this failure phrase, at ``start`` in the normalised post, about something else?
+
+    "down" as a direction, an amount or a mood ("goes down Main Street",
+    "stock is down 3%", "I'm so down"), or a state said of a person ("he's not
+    working"). Sentiment skips such phrases too.
+    """
+    if "down" in phrase and _other_sense_of_down(norm, start, phrase):
+        return True
+    return _said_of_a_person(norm, start, phrase)
+
+
 def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> OutageAnalysis:
     """The outage analysis of one post (any language the lexicon covers)."""
     if not cues.scored and not cues.tags and "_" not in text and "0x" not in text:
@@ -484,9 +497,7 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
             continue
         if kind == "failure":
             phrase = entry.phrase
-            if "down" in phrase and _other_sense_of_down(norm, cue.start, phrase):
-                continue
-            if _said_of_a_person(norm, cue.start, phrase):
+            if is_other_sense(norm, cue.start, phrase):
                 continue
             weight = entry.report
             end = cue.start + len(phrase) + 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 from analyze.cues import TextCues
+from analyze.outage import is_other_sense
 
 __all__ = ["ALPHA", "MOCKERY_PENALTY", "NEGATED_FAILURE", "incident_compound", "squash", "unsquash"]
 
@@ -57,12 +58,16 @@ def incident_compound(vader_compound: float, cues: TextCues) -> float:
         if cue.negated:
             added += NEGATION_SCALAR * valence if valence > 0 else NEGATED_FAILURE
             continue
-        added += valence
-        if cue.entry.kind == "failure":
+        kind = cue.entry.kind
+        if kind == "failure":
+            if is_other_sense(cues.normalised, cue.start, cue.entry.phrase):
+                # "stock is down 3%", "he's not working": not a failure, no valence.
+                continue
             failure = True
-        elif cue.entry.kind == "complaint":
+        added += valence
+        if kind == "complaint":
             complaint = True
-        elif cue.entry.kind == "recovery":
+        elif kind == "recovery":
             recovery = True
     if (failure or complaint) and not recovery:
         # Politeness inside a complaint is not praise: "please help, still waiting"

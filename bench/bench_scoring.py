@@ -180,6 +180,11 @@ EXAMPLE_POSTS = [
     "no problems with acme today",
     "acme is back up, thanks for the quick fix!",
     "still waiting for my refund 😡",
+    "@acmeair please help, my flight was cancelled and I've been on hold for 2 hours",
+    "thanks for nothing @acme",
+    "acme will be down for maintenance tomorrow at 2pm",
+    "acme stock is down 3% today",
+    "acme checkout just spins, payment stuck pending",
     "no signal in Manchester since this morning",
     "acme est en panne à Paris",
 ]

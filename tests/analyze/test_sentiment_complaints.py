@@ -67,3 +67,11 @@ def test_vaders_raw_scores_stay_in_the_record(scorer: Scorer) -> None:
     sentiment = scorer.score("thanks for nothing @acme").sentiment
     assert sentiment is not None
     assert sentiment.vader.compound > 0 > sentiment.compound
+
+
+def test_other_senses_of_failure_words_carry_no_failure_valence(scorer: Scorer) -> None:
+    # Plain VADER reads both as neutral; "is down" must not make them complaints.
+    for text in ("acme stock is down 3% today", "the parade goes down Main Street"):
+        sentiment = scorer.score(text).sentiment
+        assert sentiment is not None
+        assert sentiment.compound == sentiment.vader.compound, text
