@@ -365,6 +365,29 @@ class LocalKafka:
         return True
 
 
+    # -- faults, for tests --------------------------------------------------
+
+    def kill(self) -> None:
+        """SIGKILL the broker, as a crash would: no controlled shutdown, data left as it is."""
+        pid = self.pid()
+        if pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        started = _STARTED.pop(pid, None)
+        if started is not None:
+            started.wait(timeout=10)
+        while _alive(pid):
+            time.sleep(0.05)
+        self.pid_file.unlink(missing_ok=True)
+
+    def freeze(self, frozen: bool) -> None:
+        """SIGSTOP (``True``) or SIGCONT the broker: a broker that stops answering mid-request."""
+        pid = self.pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGSTOP if frozen else signal.SIGCONT)
+
+
 #: Brokers this process started, by pid.
 _STARTED: dict[int, subprocess.Popen[bytes]] = {}
 

@@ -575,5 +575,9 @@ class Worker:
 
 
 def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+    name = type(error).__name__
+    lines = str(error).strip().splitlines()
+    if not lines:
+        return name
+    # kafka-python's errors already start with their class name
+    return lines[0] if lines[0].startswith(name) else f"{name}: {lines[0]}"
