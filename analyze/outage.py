@@ -27,6 +27,7 @@ __all__ = [
     "confidence_for",
     "find_error_codes",
     "is_other_sense",
+    "is_pending_recovery",
 ]
 
 REPORT_THRESHOLD = 0.5
@@ -462,6 +463,18 @@ def _said_of_a_person(norm: str, start: int, phrase: str) -> bool:
     return bool(previous) and previous[-1] in _PERSONS
 
 
+#: Words before a recovery, in its sentence, that make it a wish or a condition:
+#: "until this is fixed", "once it's back up", "hope it's resolved soon".
+_RECOVERY_PENDING = frozenset(
+    "until till once when if hope hopefully wish soon will 'll".split()  # noqa: SIM905
+)
+
+
+def is_pending_recovery(norm: str, start: int) -> bool:
+    """Is the recovery phrase at ``start`` only wished for or awaited?"""
+    return not _RECOVERY_PENDING.isdisjoint(_sentence_before(norm, start)[-4:])
+
+
 def is_other_sense(norm: str, start: int, phrase: str) -> bool:
     """Is this failure phrase, at ``start`` in the normalised post, about something else?
 
@@ -510,6 +523,9 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
         elif kind == "complaint":
             complaint = max(complaint, entry.report)
         elif kind == "recovery":
+            if is_pending_recovery(norm, cue.start):
+                # "until this is fixed": the failure goes on.
+                continue
             recovery = max(recovery, -entry.report)
             last_recovery = cue.start
         else:

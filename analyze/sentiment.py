@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 from analyze.cues import TextCues
-from analyze.outage import is_other_sense
+from analyze.outage import is_other_sense, is_pending_recovery
 
 __all__ = ["ALPHA", "MOCKERY_PENALTY", "NEGATED_FAILURE", "incident_compound", "squash", "unsquash"]
 
@@ -64,6 +64,9 @@ def incident_compound(vader_compound: float, cues: TextCues) -> float:
                 # "stock is down 3%", "he's not working": not a failure, no valence.
                 continue
             failure = True
+        elif kind == "recovery" and is_pending_recovery(cues.normalised, cue.start):
+            # "until this is fixed" is no good news.
+            continue
         added += valence
         if kind == "complaint":
             complaint = True

@@ -102,3 +102,8 @@ def test_symptoms_from_service_phrasings() -> None:
     assert "payments" in outage("transfer stuck pending for 20 hours").symptoms
     assert "website" in outage("acme keeps saying it's over capacity").symptoms
     assert outage("acme throwing 503s").error_codes == ("HTTP 503",)
+
+
+def test_a_recovery_only_wished_for_is_no_recovery() -> None:
+    assert outage("acme app crashes, I removed it until this is fixed").is_report
+    assert not outage("acme app crashed but it is fixed now").is_report

@@ -75,3 +75,9 @@ def test_other_senses_of_failure_words_carry_no_failure_valence(scorer: Scorer) 
         sentiment = scorer.score(text).sentiment
         assert sentiment is not None
         assert sentiment.compound == sentiment.vader.compound, text
+
+
+def test_a_recovery_only_wished_for_is_no_good_news(scorer: Scorer) -> None:
+    waiting = scorer.score("I removed the acme app until this is fixed").sentiment
+    assert waiting is not None
+    assert waiting.label != "positive"
