@@ -142,7 +142,7 @@ def committed(settings: AnalyzerSettings) -> int | None:
     finally:
         admin.close()
     offsets = groups.get(settings.analyzer_group, {})
-    return sum(o.offset for o in offsets.values() if o.offset > 0)
+    return sum(int(o.offset) for o in offsets.values() if o.offset > 0)
 
 
 def wait_for(settings: AnalyzerSettings, target: int, timeout_s: float) -> float:
