@@ -31,6 +31,7 @@ other installed version :class:`ExactVader` hands every post to the package.
 
 from __future__ import annotations
 
+import math
 import string
 from importlib import metadata
 
@@ -105,7 +106,7 @@ class ExactVader:
             sentiments.append(self._valence(words, lowers, i, valence, is_cap_diff))
         if "but" in lowers:
             sentiments = SentimentIntensityAnalyzer._but_check(words, sentiments)
-        return self.analyzer.score_valence(sentiments, text)  # type: ignore[no-any-return]
+        return _score_valence(sentiments, text)
 
     def _describe_emoji(self, text: str) -> str:
         # The package's loop, verbatim: each emoji becomes its description.
@@ -168,6 +169,57 @@ class ExactVader:
                 if start_i == 2:
                     valence = _special_idioms_check(valence, lowers, i)
         return _least_check(valence, lowers, i, lexicon)
+
+
+def _score_valence(sentiments: list[float], text: str) -> dict[str, float]:
+    """The package's score_valence (with its punctuation emphasis), the same operations."""
+    if not sentiments:
+        return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
+    if not any(sentiments):
+        # No word carries sentiment (most incident posts): the package's sums give
+        # compound 0.0, pos and neg 0.0 and neu n / n, whatever the punctuation.
+        return {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
+    ep_count = text.count("!")
+    if ep_count > 4:
+        ep_count = 4
+    ep_amplifier = ep_count * 0.292
+    qm_count = text.count("?")
+    qm_amplifier: float = 0
+    if qm_count > 1:
+        qm_amplifier = qm_count * 0.18 if qm_count <= 3 else 0.96
+    punct_emph_amplifier = ep_amplifier + qm_amplifier
+    sum_s = float(sum(sentiments))
+    if sum_s > 0:
+        sum_s += punct_emph_amplifier
+    elif sum_s < 0:
+        sum_s -= punct_emph_amplifier
+    # vaderSentiment.normalize(sum_s) with alpha 15.
+    compound = sum_s / math.sqrt((sum_s * sum_s) + 15)
+    if compound < -1.0:
+        compound = -1.0
+    elif compound > 1.0:
+        compound = 1.0
+    pos_sum = 0.0
+    neg_sum = 0.0
+    neu_count = 0
+    for sentiment_score in sentiments:
+        if sentiment_score > 0:
+            pos_sum += float(sentiment_score) + 1
+        if sentiment_score < 0:
+            neg_sum += float(sentiment_score) - 1
+        if sentiment_score == 0:
+            neu_count += 1
+    if pos_sum > math.fabs(neg_sum):
+        pos_sum += punct_emph_amplifier
+    elif pos_sum < math.fabs(neg_sum):
+        neg_sum -= punct_emph_amplifier
+    total = pos_sum + math.fabs(neg_sum) + neu_count
+    return {
+        "neg": round(math.fabs(neg_sum / total), 3),
+        "neu": round(math.fabs(neu_count / total), 3),
+        "pos": round(math.fabs(pos_sum / total), 3),
+        "compound": round(compound, 4),
+    }
 
 
 def _negation_check(valence: float, lowers: list[str], start_i: int, i: int) -> float:
