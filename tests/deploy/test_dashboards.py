@@ -222,7 +222,7 @@ def test_totals_over_the_range_count_series_born_inside_it(path: Path) -> None:
     """increase(x[$__range]) misses a series' first count; the query adds it back."""
     for where, expr in dashboard_exprs(load(path)):
         for metric, _window in re.findall(r"increase\((\w+)\{[^}]*\}\[(\$__range|\d+m)\]\)", expr):
-            assert f"or {metric}" in expr, f"{path.name} {where}: {expr}"
+            assert f"min_over_time({metric}" in expr, f"{path.name} {where}: {expr}"
 
 
 def test_dashboards_only_read_recorded_series_that_exist() -> None:

@@ -40,7 +40,8 @@ def test_kustomization_lists_every_manifest() -> None:
 
 
 def deployments() -> list[dict[str, Any]]:
-    return [d for d in docs() if d["kind"] == "Deployment"]
+    """The workers' workloads: StatefulSets, so each pod keeps its name (its instance id)."""
+    return [d for d in docs() if d["kind"] in {"Deployment", "StatefulSet"}]
 
 
 def worker_of(deployment: dict[str, Any]) -> str:
@@ -108,9 +109,22 @@ def test_scaling() -> None:
     for name in ("analyzer", "detect", "conversation"):
         assert 1 <= by_worker[name]["replicas"] <= partitions, name
     for name in ("sink-signals", "sink-notify"):
-        # Their state is read once at start-up: one replica, never two side by side.
+        # Their state is read once at start-up: one replica, never two side by side
+        # (a StatefulSet stops a pod before it starts its replacement).
         assert by_worker[name]["replicas"] == 1, name
-        assert by_worker[name]["strategy"] == {"type": "Recreate"}, name
+
+
+def test_workers_keep_their_instance_id_across_a_rollout() -> None:
+    """Static members rejoin under the same id only if the pod name is stable."""
+    headless = services()["earful-workers"]
+    assert headless["spec"]["clusterIP"] == "None"
+    for workload in deployments():
+        name = workload["metadata"]["name"]
+        assert workload["kind"] == "StatefulSet", name
+        assert workload["spec"]["serviceName"] == "earful-workers", name
+        assert workload["spec"]["updateStrategy"] == {"type": "RollingUpdate"}, name
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        assert headless["spec"]["selector"].items() <= labels.items(), name
 
 
 def services() -> dict[str, dict[str, Any]]:
@@ -139,7 +153,7 @@ def test_services_select_their_worker(service: str, deployment: str, port_env: s
 
 
 def test_every_service_is_known() -> None:
-    assert set(services()) == {"earful-sink-metrics", "earful-tone"}
+    assert set(services()) == {"earful-sink-metrics", "earful-tone", "earful-workers"}
 
 
 def configmap_text() -> str:
@@ -234,3 +248,43 @@ def test_alerts_reach_alertmanager_and_silence_pages_nobody(where: str, text: st
         for ref in (target.url, target.routing_key, target.secret):
             if ref is not None and target.kind != "alertmanager":
                 assert ref.file is not None and str(ref.file).startswith("/run/secrets/")
+
+
+MONITORING = K8S / "monitoring"
+
+
+def monitoring_docs() -> list[dict[str, Any]]:
+    return [d for p in sorted(MONITORING.glob("*.yaml")) for d in yaml.safe_load_all(p.read_text())
+            if d and d["kind"] != "Kustomization"]  # fmt: skip
+
+
+def test_pod_monitors_scrape_every_worker_and_the_sink() -> None:
+    monitors = {d["metadata"]["name"]: d for d in monitoring_docs() if d["kind"] == "PodMonitor"}
+    assert set(monitors) == {"earful-workers", "earful-sink-metrics"}
+    for workload in deployments():
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        ports = {p["name"] for p in container_of(workload)["ports"]}
+        scraped = [
+            endpoint
+            for monitor in monitors.values()
+            if monitor["spec"]["selector"]["matchLabels"].items() <= labels.items()
+            for endpoint in monitor["spec"]["podMetricsEndpoints"]
+            if endpoint["port"] in ports
+        ]
+        assert {e["port"] for e in scraped} >= {"health"}, workload["metadata"]["name"]
+        for endpoint in scraped:  # the label the alert rules select on
+            assert endpoint["relabelings"][0]["targetLabel"] == "worker"
+    kustomization = yaml.safe_load((MONITORING / "kustomization.yaml").read_text())
+    assert sorted(kustomization["resources"]) == sorted(
+        p.name for p in MONITORING.glob("*.yaml") if p.name != "kustomization.yaml"
+    )
+
+
+def test_prometheus_rule_holds_exactly_the_deployed_rules() -> None:
+    (rule,) = [d for d in monitoring_docs() if d["kind"] == "PrometheusRule"]
+    files = sorted((DEPLOY / "prometheus" / "rules").glob("*.yml"))
+    groups = [g for p in files for g in yaml.safe_load(p.read_text())["groups"]]
+    assert rule["spec"]["groups"] == groups, (
+        "regenerate: python deploy/scripts/prometheusrule.py > "
+        "deploy/k8s/monitoring/prometheusrule.yaml"
+    )
