@@ -1,5 +1,27 @@
 # The Earful workers: one image, one process per container, the command picks
 # the worker (`analyze`, `sink metrics`, `detect`, `conversation`, `sink notify`, `topics create`...).
+#
+# Two stages: wheels are built with a compiler, the runtime image has none.
+# Some dependencies publish no wheel for every platform (pycld2 0.42 has none
+# for Linux aarch64), so on arm64 pip compiles them from source, which the slim
+# image cannot do.
+FROM python:3.11-slim-bookworm AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends build-essential \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY earful ./earful
+COPY ingest ./ingest
+COPY analyze ./analyze
+COPY sinks ./sinks
+# Earful and every dependency as wheels (downloaded where one exists, built where not).
+RUN pip wheel --wheel-dir /wheels .
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,12 +30,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY earful ./earful
-COPY ingest ./ingest
-COPY analyze ./analyze
-COPY sinks ./sinks
-RUN pip install . \
+COPY --from=build /wheels /wheels
+RUN pip install --no-index --find-links /wheels earful \
+    && rm -rf /wheels \
     && useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin earful
 COPY examples ./examples
 COPY deploy/config/earful.yaml /etc/earful/earful.yaml

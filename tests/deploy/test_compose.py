@@ -161,8 +161,20 @@ def test_dockerfile_runs_workers_unprivileged_with_exec_entrypoint() -> None:
     text = (REPO / "Dockerfile").read_text()
     assert re.search(r"^USER \d+", text, re.M)
     assert '\nENTRYPOINT ["earful"]' in text
-    for path in re.findall(r"^COPY (\S+) ", text, re.M):
+    for path in re.findall(r"^COPY (?!--from=)(\S+) ", text, re.M):
         assert (REPO / path).exists(), path
+
+
+def test_dockerfile_builds_wheels_with_a_compiler_and_ships_without_one() -> None:
+    """arm64: pycld2 has no aarch64 wheel, so pip compiles it; the slim image has no compiler."""
+    stages = re.split(r"^FROM ", (REPO / "Dockerfile").read_text(), flags=re.M)[1:]
+    assert len(stages) == 2
+    build, runtime = stages
+    assert build.startswith("python:3.11-slim-bookworm AS build")
+    assert "build-essential" in build and "pip wheel --wheel-dir /wheels ." in build
+    assert "COPY --from=build /wheels /wheels" in runtime
+    assert "--no-index --find-links /wheels earful" in runtime
+    assert "build-essential" not in runtime
 
 
 def _answers(url: str) -> bool:
