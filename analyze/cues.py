@@ -31,7 +31,9 @@ __all__ = [
     "Entry",
     "TextCues",
     "default_scanner",
+    "lexicon_entries",
     "normalise",
+    "scanner_for",
 ]
 
 #: Kinds of lexicon entries that compete for the same words (longest phrase wins).
@@ -375,10 +377,9 @@ class CueScanner:
         return tuple(cues)
 
 
-@lru_cache(maxsize=1)
-def default_scanner() -> CueScanner:
-    """The scanner over Earful's shipped lexicon, built once per process."""
-    entries = [
+def lexicon_entries() -> list[Entry]:
+    """The shipped incident lexicon (``lexicon/incident.tsv``), one Entry a line."""
+    return [
         Entry(
             lang=row[0],
             phrase=row[1],
@@ -390,6 +391,16 @@ def default_scanner() -> CueScanner:
         )
         for row in _read("incident.tsv")
     ]
+
+
+def scanner_for(entries: list[Entry]) -> CueScanner:
+    """A scanner over ``entries`` with the shipped function words and emoji."""
     function_words = {row[0]: row[1].split() for row in _read("function_words.tsv")}
     emoji = {row[0]: (row[1], float(row[2])) for row in _read("emoji.tsv")}
     return CueScanner(entries, function_words, emoji)
+
+
+@lru_cache(maxsize=1)
+def default_scanner() -> CueScanner:
+    """The scanner over Earful's shipped lexicon, built once per process."""
+    return scanner_for(lexicon_entries())

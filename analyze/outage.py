@@ -100,8 +100,6 @@ _ASKING = frozenset(
 _CASHTAG = re.compile(r"\$[A-Za-z]{1,5}\b")
 #: Counter-evidence of a cashtag (as a price word in the lexicon).
 CASHTAG_CONTEXT = -0.8
-#: How much a recovery counts when a failure is told after it ("fixed, but now it crashes").
-EARLIER_RECOVERY_SHARE = 0.5
 #: "down" followed by one of these is a direction, an amount or a place, not an outage
 #: ("goes down Main Street", "stock is down 3%", "down the road", "down to earth").
 _DOWN_NOT_BEFORE = frozenset(
@@ -498,7 +496,6 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
     norm = cues.normalised
     # A failure said to be happening (not forecast, planned or imagined).
     real = False
-    last_failure = last_recovery = -1
     for cue in cues.scored:
         entry = cue.entry
         kind = entry.kind
@@ -519,7 +516,6 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
             else:
                 real = True
             failures.append(weight)
-            last_failure = cue.start
         elif kind == "complaint":
             complaint = max(complaint, entry.report)
         elif kind == "recovery":
@@ -527,7 +523,6 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
                 # "until this is fixed": the failure goes on.
                 continue
             recovery = max(recovery, -entry.report)
-            last_recovery = cue.start
         else:
             # Another sense of a failure word ("broke the record"): no evidence.
             continue
@@ -568,16 +563,12 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
         elif kind == "platform":
             platforms.append(entry.tag)
     if real:
-        # Who is affected: a named symptom, service or platform, or (for a clear
-        # failure phrase) a company addressed by its handle.
-        if named or platforms or ("@" in text and failures[0] >= 0.5):
+        # Who is affected: a named symptom, service or platform.
+        if named or platforms:
             evidence += SPECIFIC_EVIDENCE
         evidence += context_for
     if "$" in text and _CASHTAG.search(text) is not None:
         context_against = min(context_against, CASHTAG_CONTEXT)
-    if recovery and last_recovery < last_failure:
-        # The latest status wins: a failure told after the recovery still holds.
-        recovery *= EARLIER_RECOVERY_SHARE
     evidence += context_against - recovery
     places = gazetteer.find(cues.normalised, text) if gazetteer is not None else ()
     return _analysis(

@@ -28,22 +28,29 @@ only, unless ``--errors-part held-out`` is asked for explicitly.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from analyze import outage
+from analyze.cues import CueScanner, Entry, lexicon_entries, scanner_for
 from analyze.scoring import Scorer
 
 __all__ = [
+    "ABLATIONS",
     "DEV_SOURCES",
     "Post",
     "Prediction",
+    "ablate",
     "average_precision",
     "evaluate",
     "keyword_detector",
@@ -161,8 +168,8 @@ def evaluate(posts: Sequence[Post], predictions: Sequence[Prediction]) -> dict[s
     }
 
 
-def earful_detector() -> Callable[[str], Prediction]:
-    scorer = Scorer(cache_size=0)
+def earful_detector(scanner: CueScanner | None = None) -> Callable[[str], Prediction]:
+    scorer = Scorer(cache_size=0, scanner=scanner, gazetteer=None)
 
     def predict(text: str) -> Prediction:
         outage = scorer.score(text).outage
@@ -222,6 +229,77 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _without_context(entries: list[Entry]) -> list[Entry]:
+    # Context words go, and topics that count against (parcels) count for nothing.
+    return [
+        dataclasses.replace(e, report=0.0) if e.kind == "topic" and e.report < 0 else e
+        for e in entries
+        if e.kind != "context"
+    ]
+
+
+#: Each mechanism of the outage rules, and how to turn it off.
+ABLATIONS: dict[str, Callable[[], contextlib.AbstractContextManager[Any]]] = {
+    "tense and status (forecast, plan, hypothesis)": lambda: mock.patch.object(
+        outage, "_is_unreal", lambda before, after: False
+    ),
+    "'down' as amount, place or mood; a person as subject": lambda: mock.patch.object(
+        outage, "is_other_sense", lambda norm, start, phrase: False
+    ),
+    "a recovery only wished for does not count": lambda: mock.patch.object(
+        outage, "is_pending_recovery", lambda norm, start: False
+    ),
+}
+#: Mechanisms that live in the lexicon: the entries without them.
+LEXICON_ABLATIONS: dict[str, Callable[[list[Entry]], list[Entry]]] = {
+    "other-sense phrases (kind 'sense')": lambda es: [e for e in es if e.kind != "sense"],
+    "context words (plans, prices, parcels; now-words)": _without_context,
+}
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def ablate(posts: Sequence[Post]) -> list[dict[str, Any]]:
+    """F1 and AP with each mechanism turned off, per part (the gain each one brings)."""
+    entries = lexicon_entries()
+    runs: list[tuple[str, Callable[[], contextlib.AbstractContextManager[Any]], Any]] = [
+        ("all rules", _nothing, None)
+    ]
+    runs += [(name, off, None) for name, off in ABLATIONS.items()]
+    runs += [
+        (name, _nothing, scanner_for(drop(entries))) for name, drop in LEXICON_ABLATIONS.items()
+    ]
+    out = []
+    for name, off, scanner in runs:
+        with off():
+            detect = earful_detector(scanner)
+            predictions = [detect(p.text) for p in posts]
+        row: dict[str, Any] = {"without": name}
+        for part in ("held-out", "development"):
+            idx = [i for i, p in enumerate(posts) if part_of(p) == part]
+            r = evaluate([posts[i] for i in idx], [predictions[i] for i in idx])
+            row[part] = {k: r[k] for k in ("precision", "recall", "f1", "average_precision")}
+        out.append(row)
+    return out
+
+
+def ablation_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| turned off | held-out F1 | held-out AP | development F1 | development AP |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        h, d = row["held-out"], row["development"]
+        lines.append(
+            f"| {row['without']} | {h['f1']:.3f} | {h['average_precision']:.3f} | "
+            f"{d['f1']:.3f} | {d['average_precision']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def errors(
     posts: Sequence[Post], predictions: Sequence[Prediction], part: str
 ) -> list[dict[str, Any]]:
@@ -248,6 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--errors", action="store_true", help="list the errors")
     parser.add_argument("--errors-part", choices=PARTS, default="development")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument(
+        "--ablate", action="store_true", help="F1 and AP with each mechanism turned off"
+    )
     args = parser.parse_args(argv)
     posts = load_posts()
     result = run(posts)
@@ -264,6 +345,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{err['id']} {err['kind']:<11} {err['source']:<12} {err['symptom'] or '-':<12} "
                 f"{err['confidence']:.2f} {err['text'][:300]!r}"
             )
+    if args.ablate:
+        result["ablation"] = ablate(posts)
+        print()
+        print(ablation_table(result["ablation"]))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0
