@@ -22,12 +22,10 @@ neither republishes an update nor reopens a silence signal.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from typing import Any
 
-from kafka import ConsumerRebalanceListener
 from pydantic import Field
 
 from analyze.conversation import ConversationConfig, ConversationTracker
@@ -35,16 +33,14 @@ from analyze.conversation import Output as Record
 from earful.errors import RecordError
 from earful.events import OfficialUpdate, ScoredMention, Signal, UpdateReaction, decode, encode
 from earful.settings import BaseWorkerSettings
+from earful.state import ChangelogListener, ensure_compacted_topic, state_record
 from earful.topics import MAX_MESSAGE_BYTES
 from earful.worker import Clock, ConsumedRecord, Output, Worker
 
 __all__ = [
     "ConversationProcessor",
-    "ConversationRebalanceListener",
     "ConversationSettings",
     "build_conversation_worker",
-    "ensure_state_topic",
-    "load_state",
 ]
 
 log = logging.getLogger(__name__)
@@ -173,11 +169,7 @@ class ConversationProcessor:
                 "tracker": self.tracker.snapshot_subject(subject),
             }
             outputs.append(
-                Output(
-                    self.settings.state_topic,
-                    json.dumps(state, separators=(",", ":")).encode("utf-8"),
-                    subject.encode("utf-8"),
-                )
+                Output(self.settings.state_topic, state_record(state), subject.encode("utf-8"))
             )
         self.dirty.clear()
         return outputs
@@ -207,66 +199,6 @@ class ConversationProcessor:
                 self.dirty.discard(subject)
 
 
-def load_state(
-    processor: ConversationProcessor,
-    reader: Any,
-    partitions: set[int],
-    *,
-    timeout_s: float = 60.0,
-) -> int:
-    """Restore, from the changelog, every subject whose input partition is in ``partitions``."""
-    from earful.kafkautil import read_to_end
-
-    latest: dict[str, dict[str, Any]] = {}
-    for record in read_to_end(reader, processor.settings.state_topic, timeout_s=timeout_s):
-        if record.value is None:
-            continue
-        try:
-            state = json.loads(record.value)
-            subject, partition = str(state["subject"]), int(state["partition"])
-        except (ValueError, KeyError, TypeError):
-            log.warning("unreadable conversation state record at offset %d", record.offset)
-            continue
-        if partition in partitions:
-            latest[subject] = state
-        else:
-            latest.pop(subject, None)
-    for state in latest.values():
-        processor.restore(state)
-    return len(latest)
-
-
-class ConversationRebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Loads the state of newly assigned partitions; forgets that of revoked ones."""
-
-    def __init__(self, processor: ConversationProcessor, make_reader: Any) -> None:
-        self.processor = processor
-        self.make_reader = make_reader
-        self.loaded = 0
-
-    def _mine(self, tps: Iterable[Any]) -> set[int]:
-        topic = self.processor.settings.topic_scored
-        return {tp.partition for tp in tps if tp.topic == topic}
-
-    def on_partitions_revoked(self, revoked: Iterable[Any]) -> None:
-        self.processor.forget_partitions(self._mine(revoked))
-
-    def on_partitions_assigned(self, assigned: Iterable[Any]) -> None:
-        partitions = self._mine(assigned)
-        if not partitions:
-            return
-        self.processor.forget_partitions(partitions)
-        reader = self.make_reader()
-        try:
-            self.loaded += load_state(self.processor, reader, partitions)
-        finally:
-            reader.close(autocommit=False)
-        log.info(
-            "conversation: partitions %s assigned, %d subject(s) restored",
-            sorted(partitions), len(self.processor.tracker.subjects),
-        )  # fmt: skip
-
-
 def build_conversation_worker(
     settings: ConversationSettings, instance_id: str, *, clock: Clock | None = None
 ) -> Worker:
@@ -280,7 +212,13 @@ def build_conversation_worker(
     transactional = settings.exactly_once
 
     def connect() -> tuple[Any, Any]:
-        ensure_state_topic(settings)
+        ensure_compacted_topic(
+            settings,
+            settings.state_topic,
+            partitions_like=settings.topic_scored,
+            # A subject's state holds up to two spans of mentions.
+            configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+        )
         producer = make_producer(
             settings, transactional_id=f"{group}.{instance_id}" if transactional else None
         )
@@ -291,8 +229,12 @@ def build_conversation_worker(
         except BaseException:
             close_producer(producer, timeout_s=1.0)
             raise
-        listener = ConversationRebalanceListener(
-            processor, lambda: make_consumer(settings, group=None, topics=[])
+        listener = ChangelogListener(
+            processor,
+            changelog_topic=settings.state_topic,
+            input_topic=settings.topic_scored,
+            make_reader=lambda: make_consumer(settings, group=None, topics=[]),
+            name="conversation",
         )
         # The assignor gives the same partition number of both topics to one member.
         consumer.subscribe([settings.topic_scored, settings.topic_signals], listener=listener)
@@ -302,37 +244,3 @@ def build_conversation_worker(
         name="conversation", settings=settings, connect=connect, processor=processor,
         transactional=transactional, clock=clock or now_utc,
     )  # fmt: skip
-
-
-def ensure_state_topic(settings: ConversationSettings) -> None:
-    """Create the compacted changelog topic (as many partitions as the scored topic)."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.kafka_client_id}-admin"
-    )
-    try:
-        if settings.state_topic in set(admin.list_topics()):
-            return
-        described = admin.describe_topics([settings.topic_scored])
-        partitions = len(described[0]["partitions"]) if described else settings.topic_partitions
-        admin.create_topics(
-            [
-                NewTopic(
-                    settings.state_topic,
-                    max(partitions, 1),
-                    settings.topic_replication,
-                    topic_configs={
-                        "cleanup.policy": "compact",
-                        "min.compaction.lag.ms": "60000",
-                        # A subject's state holds up to two spans of mentions.
-                        "max.message.bytes": str(MAX_MESSAGE_BYTES),
-                    },
-                )
-            ],
-            raise_errors=False,
-            wait_for_metadata=True,
-        )
-    finally:
-        admin.close()

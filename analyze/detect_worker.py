@@ -12,21 +12,20 @@ touched in a batch, to a compacted changelog topic in the *same transaction*
 as the batch's outputs and input offsets (:class:`DetectWorker`). Each state
 record also carries the input offset it includes. On start and on every
 partition assignment the worker reads the changelog back for the subjects of
-its partitions, and skips input records the restored state already holds, so
-a restart or a rebalance neither forgets a week of baseline nor fires an open
-signal twice (and at-least-once mode does not double-count either).
+its partitions (:class:`earful.state.ChangelogListener`), and skips input
+records the restored state already holds, so a restart or a rebalance
+neither forgets a week of baseline nor fires an open signal twice (and
+at-least-once mode does not double-count either).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from kafka import ConsumerRebalanceListener
 from pydantic import Field
 
 from analyze.detectors import WindowDetector, build_signal, default_detectors
@@ -34,6 +33,7 @@ from analyze.windows import ClosedWindow, WindowAggregator, WindowConfig
 from earful.errors import RecordError
 from earful.events import ScoredMention, Signal, decode, encode
 from earful.settings import BaseWorkerSettings
+from earful.state import ChangelogListener, ensure_compacted_topic, state_record
 from earful.worker import ConsumedRecord, Output, Worker
 
 __all__ = [
@@ -41,11 +41,8 @@ __all__ = [
     "DetectProcessor",
     "DetectSettings",
     "DetectWorker",
-    "StateRebalanceListener",
     "SubjectDetectors",
     "build_detect_worker",
-    "ensure_state_topic",
-    "load_state",
 ]
 
 log = logging.getLogger(__name__)
@@ -169,11 +166,7 @@ class DetectProcessor:
                 "detectors": detectors.snapshot() if detectors else {},
             }
             outputs.append(
-                Output(
-                    self.settings.state_topic,
-                    json.dumps(state, separators=(",", ":")).encode("utf-8"),
-                    subject.encode("utf-8"),
-                )
+                Output(self.settings.state_topic, state_record(state), subject.encode("utf-8"))
             )
         self.dirty.clear()
         return outputs
@@ -204,62 +197,6 @@ class DetectProcessor:
                 self.dirty.discard(subject)
 
 
-def load_state(
-    processor: DetectProcessor, reader: Any, partitions: set[int], *, timeout_s: float = 60.0
-) -> int:
-    """Restore, from the changelog, every subject whose input partition is in ``partitions``."""
-    from earful.kafkautil import read_to_end
-
-    latest: dict[str, dict[str, Any]] = {}
-    for record in read_to_end(reader, processor.settings.state_topic, timeout_s=timeout_s):
-        if record.value is None:
-            continue
-        try:
-            state = json.loads(record.value)
-        except ValueError:
-            log.warning("unreadable state record at offset %d", record.offset)
-            continue
-        if int(state.get("partition", -1)) in partitions:
-            latest[str(state["subject"])] = state
-        else:
-            latest.pop(str(state.get("subject")), None)
-    for state in latest.values():
-        processor.restore(state)
-    return len(latest)
-
-
-class StateRebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Loads the state of newly assigned partitions; forgets that of revoked ones."""
-
-    def __init__(self, processor: DetectProcessor, make_reader: Any) -> None:
-        self.processor = processor
-        self.make_reader = make_reader
-        self.loaded = 0
-
-    def _mine(self, tps: Iterable[Any]) -> set[int]:
-        topic = self.processor.settings.topic_scored
-        return {tp.partition for tp in tps if tp.topic == topic}
-
-    def on_partitions_revoked(self, revoked: Iterable[Any]) -> None:
-        self.processor.forget_partitions(self._mine(revoked))
-
-    def on_partitions_assigned(self, assigned: Iterable[Any]) -> None:
-        partitions = self._mine(assigned)
-        if not partitions:
-            return
-        # A previous owner may have moved these subjects on: always reload them.
-        self.processor.forget_partitions(partitions)
-        reader = self.make_reader()
-        try:
-            self.loaded += load_state(self.processor, reader, partitions)
-        finally:
-            reader.close(autocommit=False)
-        log.info(
-            "detect: partitions %s assigned, %d subject(s) restored",
-            sorted(partitions), len(self.processor.subjects),
-        )  # fmt: skip
-
-
 class DetectWorker(Worker):
     """The standard worker loop; it adds the processor's state records
     (``checkpoint_outputs``) to each batch's transaction."""
@@ -281,7 +218,9 @@ def build_detect_worker(settings: DetectSettings, instance_id: str) -> DetectWor
     transactional = settings.exactly_once
 
     def connect() -> tuple[Any, Any]:
-        ensure_state_topic(settings)
+        ensure_compacted_topic(
+            settings, settings.state_topic, partitions_like=settings.topic_scored
+        )
         producer = make_producer(
             settings, transactional_id=f"{group}.{instance_id}" if transactional else None
         )
@@ -293,8 +232,12 @@ def build_detect_worker(settings: DetectSettings, instance_id: str) -> DetectWor
         except BaseException:
             close_producer(producer, timeout_s=1.0)
             raise
-        listener = StateRebalanceListener(
-            processor, lambda: make_consumer(settings, group=None, topics=[])
+        listener = ChangelogListener(
+            processor,
+            changelog_topic=settings.state_topic,
+            input_topic=settings.topic_scored,
+            make_reader=lambda: make_consumer(settings, group=None, topics=[]),
+            name="detect",
         )
         consumer.subscribe([settings.topic_scored], listener=listener)
         return consumer, producer
@@ -303,32 +246,3 @@ def build_detect_worker(settings: DetectSettings, instance_id: str) -> DetectWor
         name="detect", settings=settings, connect=connect, processor=processor,
         transactional=transactional,
     )  # fmt: skip
-
-
-def ensure_state_topic(settings: DetectSettings) -> None:
-    """Create the compacted changelog topic (as many partitions as the scored topic)."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.kafka_client_id}-admin"
-    )
-    try:
-        if settings.state_topic in set(admin.list_topics()):
-            return
-        described = admin.describe_topics([settings.topic_scored])
-        partitions = len(described[0]["partitions"]) if described else settings.topic_partitions
-        admin.create_topics(
-            [
-                NewTopic(
-                    settings.state_topic,
-                    max(partitions, 1),
-                    settings.topic_replication,
-                    topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"},
-                )
-            ],
-            raise_errors=False,
-            wait_for_metadata=True,
-        )
-    finally:
-        admin.close()

@@ -30,7 +30,8 @@ from datetime import datetime
 from typing import Any
 
 from earful.errors import SchemaError
-from earful.kafkautil import abort_transaction, close_producer, commit_transaction, read_to_end
+from earful.kafkautil import abort_transaction, close_producer, commit_transaction
+from earful.state import ensure_compacted_topic, read_latest
 from ingest.settings import IngestSettings
 
 __all__ = [
@@ -95,31 +96,8 @@ def decode_checkpoint(raw: bytes) -> Checkpoint:
 
 
 def ensure_checkpoint_topic(settings: IngestSettings) -> bool:
-    """Create the compacted checkpoint topic if it is missing; True when created."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.kafka_client_id}-admin"
-    )
-    try:
-        if settings.topic_checkpoints in set(admin.list_topics()):
-            return False
-        admin.create_topics(
-            [
-                NewTopic(
-                    settings.topic_checkpoints,
-                    1,
-                    settings.topic_replication,
-                    topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"},
-                )
-            ],
-            raise_errors=False,  # another connector may create it at the same moment
-            wait_for_metadata=True,
-        )
-        return True
-    finally:
-        admin.close()
+    """Create the compacted checkpoint topic (one partition) if it is missing; True when created."""
+    return ensure_compacted_topic(settings, settings.topic_checkpoints, partitions=1)
 
 
 def load_checkpoints(
@@ -127,13 +105,8 @@ def load_checkpoints(
 ) -> dict[str, Checkpoint]:
     """The latest checkpoint of every connector; unreadable records are logged and skipped."""
     latest: dict[str, Checkpoint] = {}
-    for record in read_to_end(consumer, topic, timeout_s=timeout_s):
-        name = record.key.decode("utf-8", "replace") if record.key is not None else None
-        if name is None:
-            continue
-        if record.value is None:  # tombstone: the connector's cursor was reset
-            latest.pop(name, None)
-            continue
+    for key, record in read_latest(consumer, topic, timeout_s=timeout_s).items():
+        name = key.decode("utf-8", "replace")
         try:
             latest[name] = decode_checkpoint(record.value)
         except SchemaError as exc:

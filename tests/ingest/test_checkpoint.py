@@ -86,12 +86,14 @@ def test_latest_checkpoint_per_connector_wins_and_junk_is_skipped(
     for connector, cursor in (("a", "1"), ("b", "9"), ("a", "2"), ("c", "3")):
         value = encode_checkpoint(Checkpoint(connector=connector, cursor=cursor, updated_at=T0))
         producer.send(settings.topic_checkpoints, key=connector.encode(), value=value)
-    producer.send(settings.topic_checkpoints, key=b"b", value=b"not json")  # skipped
+    # Unreadable, so connector b starts afresh: the earlier record is not used, since
+    # compaction may already have removed it (the result must not depend on the cleaner).
+    producer.send(settings.topic_checkpoints, key=b"b", value=b"not json")
     producer.send(settings.topic_checkpoints, key=b"c", value=None)  # tombstone: reset
     producer.flush()
     producer.close()
     loaded = _load(settings)
-    assert {name: c.cursor for name, c in loaded.items()} == {"a": "2", "b": "9"}
+    assert {name: c.cursor for name, c in loaded.items()} == {"a": "2"}
 
 
 @pytest.mark.kafka
