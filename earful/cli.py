@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from earful.errors import ConfigError, EarfulError
+from earful.console import require_kafka
+from earful.errors import ConfigError
 from earful.settings import (
     AlertSinkSettings,
     AnalyzerSettings,
@@ -43,7 +44,12 @@ log = logging.getLogger("earful")
 def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="YAML settings file (or EARFUL_CONFIG)")
     p.add_argument("--bootstrap", help="Kafka bootstrap servers (or EARFUL_KAFKA_BOOTSTRAP)")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging, tracebacks")
+    p.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="log lines as text (default) or one JSON object each (EARFUL_LOG_FORMAT)",
+    )
 
 
 def add_worker_options(p: argparse.ArgumentParser) -> None:
@@ -92,6 +98,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
     from earful.topics import create_topics, topic_specs
 
     settings = settings_from_args(BaseWorkerSettings, args, topic_partitions=args.partitions)
+    require_kafka(settings.kafka_bootstrap)
     created = create_topics(settings)
     for spec in topic_specs(settings):
         state = "created" if spec.name in created else "exists"
@@ -100,20 +107,48 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from earful.console import Progress, interrupt_summary, progress_enabled
     from earful.worker import make_producer
-    from ingest.replay import replay_file
+    from ingest.replay import ReplayStats, check_replay_file, replay_file
 
     settings = settings_from_args(ReplaySettings, args, replay_speed=args.speed)
-    producer = make_producer(settings)
-    try:
-        stats = replay_file(args.file, settings, producer, rebase=args.rebase)
-    finally:
-        producer.close(timeout=10)
+    check_replay_file(args.file)  # the wrong kind of file is refused before connecting
+    require_kafka(settings.kafka_bootstrap)
+    total = _count_lines(args.file) if progress_enabled() else None
+    latest = ReplayStats()
+
+    def done() -> str:
+        return (
+            f"{latest.produced:,} mentions of {args.file} sent to {settings.topic_raw} "
+            f"({latest.deadlettered:,} to dead letters, after line {latest.lines:,})"
+        )
+
+    with Progress("replay", total=total, unit="lines") as bar, interrupt_summary(done):
+
+        def progress(stats: ReplayStats) -> None:
+            nonlocal latest
+            latest = stats
+            bar.update(stats.lines, f"{stats.produced:,} sent, {stats.deadlettered:,} dead letters")
+
+        producer = make_producer(settings)
+        try:
+            stats = replay_file(
+                args.file, settings, producer, rebase=args.rebase, progress=progress
+            )
+        finally:
+            producer.close(timeout=10)
     print(
         f"replayed {stats.produced} mentions from {args.file} "
         f"({stats.deadlettered} to dead letters, {stats.skipped_blank} blank lines)"
     )
     return 0
+
+
+def _count_lines(path: Path) -> int | None:
+    if path.suffix.lower() == ".csv":
+        return None  # a CSV row may span lines
+    with path.open("rb") as fh:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
 
 
 def run_worker(
@@ -370,24 +405,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from earful import console
+
     args = build_parser().parse_args(argv)
-    level = os.environ.get("EARFUL_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "verbose", False) else level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if not getattr(args, "verbose", False):
-        logging.getLogger("kafka").setLevel(logging.WARNING)
-        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        return int(args.func(args))
+        console.configure_logging(
+            verbose=bool(getattr(args, "verbose", False)), fmt=getattr(args, "log_format", None)
+        )
     except ConfigError as exc:
         print(f"earful: configuration error: {exc}", file=sys.stderr)
-        return 2
-    except EarfulError as exc:
-        print(f"earful: {exc}", file=sys.stderr)
-        return 1
+        return console.EXIT_USAGE
+    return console.run_command(args.func, args)
 
 
 if __name__ == "__main__":

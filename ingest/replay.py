@@ -16,7 +16,11 @@ with ``rebase`` the event times are shifted so the first record happens now
 
 A line (or CSV row) that is not valid UTF-8, not JSON or not a valid mention
 goes to the dead-letter topic with its file and line number, and the replay
-goes on.
+goes on. A file that is not mentions at all (a count series, an export, a
+scored-mentions file) is refused before anything is sent
+(:func:`check_replay_file`): its first records are tried, and when none is a
+mention the replay stops with one line instead of filling the dead-letter
+topic.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from earful.console import InputError
 from earful.errors import RecordError, SchemaError
 from earful.events import (
     MAX_RECORD_BYTES,
@@ -49,8 +54,10 @@ from earful.settings import ReplaySettings
 from earful.worker import Clock, deadletter_output
 
 __all__ = [
+    "SNIFF_RECORDS",
     "ReplayFormat",
     "ReplayStats",
+    "check_replay_file",
     "csv_row_to_record",
     "parse_line",
     "parse_record",
@@ -210,6 +217,77 @@ def _first_created_at(path: Path, fmt: ReplayFormat) -> datetime | None:
     return None
 
 
+#: Records tried before a replay starts; when none of them is a mention, the file is refused.
+SNIFF_RECORDS = 20
+_COUNT_COLUMNS = {"timestamp", "value", "time", "count", "date"}
+
+
+def _wrong_kind_hint(sample: dict[str, Any] | None, columns: set[str]) -> str:
+    """What the file probably is, and which command reads it."""
+    keys = set(sample) if sample is not None else columns
+    if keys and keys <= _COUNT_COLUMNS | {"kind"}:
+        return "it looks like a count series: `earful backtest FILE.csv` reads those"
+    if sample is not None and {"topic", "value"} <= keys:
+        return "it looks like an `earful report export`: `earful report --input FILE` reads those"
+    if sample is not None and "mention" in keys and "sentiment" in keys:
+        return "it holds scored mentions: `earful backtest --mentions FILE` reads those"
+    return "each record needs native_id, author, text and created_at (see examples/)"
+
+
+def check_replay_file(path: Path, fmt: ReplayFormat = "auto") -> None:
+    """Refuse, with :class:`~earful.console.InputError`, a file that holds no mentions.
+
+    Tries the first :data:`SNIFF_RECORDS` non-blank records: if one of them is a
+    mention the file is replayed (later bad records become dead letters as
+    usual); if none is, nothing is sent. A CSV whose header lacks ``text`` or
+    ``created_at`` is refused at once, since no row of it can be a mention.
+    """
+    is_csv = fmt == "csv" or (fmt == "auto" and path.suffix.lower() == ".csv")
+    columns: set[str] = set()
+    if is_csv:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            header = next(csv.reader(fh), [])
+        columns = {c.strip().lower() for c in header}
+        missing = [c for c in ("text", "created_at") if c not in columns]
+        if missing:
+            listed = ", ".join(sorted(columns)) or "empty"
+            raise InputError(
+                f"{path} is not a mentions CSV: its header ({listed})"
+                f" has no {' or '.join(missing)} column; {_wrong_kind_hint(None, columns)}"
+            )
+    tried = 0
+    first_error = ""
+    sample: dict[str, Any] | None = None
+    for lineno, raw, parse in _items(path, fmt):
+        if not raw.strip():
+            continue
+        try:
+            parse(now_utc(), None)
+        except RecordError as exc:
+            tried += 1
+            if not first_error:
+                first_error = f"line {lineno}: {exc}"
+                with_json = _json_object(raw)
+                sample = with_json if with_json is not None else sample
+            if tried >= SNIFF_RECORDS:
+                break
+            continue
+        return
+    if tried:
+        raise InputError(
+            f"{path} does not hold mentions (none of its first {tried} records is one; "
+            f"{first_error}); {_wrong_kind_hint(sample, columns)}"
+        )
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
 def replay_file(
     path: Path,
     settings: ReplaySettings,
@@ -221,7 +299,12 @@ def replay_file(
     progress: Callable[[ReplayStats], None] | None = None,
     fmt: ReplayFormat = "auto",
 ) -> ReplayStats:
-    """Produce every mention in ``path`` (JSONL, or CSV by suffix or ``fmt``); return counts."""
+    """Produce every mention in ``path`` (JSONL, or CSV by suffix or ``fmt``); return counts.
+
+    ``progress`` is called after each record (it should be cheap, e.g.
+    :meth:`earful.console.Progress.update`), and once at the end.
+    """
+    check_replay_file(path, fmt)
     stats = ReplayStats()
     start_wall = time.monotonic()
     first = _first_created_at(path, fmt) if (rebase or settings.replay_speed > 0) else None
@@ -246,6 +329,8 @@ def replay_file(
             log.warning("%s:%d: dead letter: %s", path, lineno, exc)
             pending.append(producer.send(dl.topic, value=dl.value, headers=list(dl.headers)))
             stats.deadlettered += 1
+            if progress is not None:
+                progress(stats)
             continue
         if settings.replay_speed > 0 and base_event is not None:
             due = (mention.created_at - base_event).total_seconds() / settings.replay_speed
@@ -260,8 +345,8 @@ def replay_file(
         stats.produced += 1
         if len(pending) >= 10_000:
             _settle(producer, pending)
-            if progress is not None:
-                progress(stats)
+        if progress is not None:
+            progress(stats)
     _settle(producer, pending)
     if progress is not None:
         progress(stats)

@@ -58,8 +58,10 @@ def default_output(subject: str, since: datetime) -> Path:
 
 
 def _consumer(settings: BaseWorkerSettings) -> Any:
+    from earful.console import require_kafka
     from earful.worker import make_consumer
 
+    require_kafka(settings.kafka_bootstrap)
     return make_consumer(settings, group=None, topics=[])
 
 
@@ -181,10 +183,10 @@ def register(groups: dict[str, Any]) -> None:
     )
     p.add_argument("--spans", default="15,30,60", help="reaction spans in minutes")
     add_common_options(p)
-    p.set_defaults(func=cmd_report)
+    p.set_defaults(func=cmd_report, output_kinds={"output": "dir"})
     actions = p.add_subparsers(dest="report_action", required=False, metavar="{export}")
     e = actions.add_parser("export", help="export the report's topics to a JSONL file")
     e.add_argument("--output", type=Path, required=True, help="JSONL file to write ('-': stdout)")
     e.add_argument("--topics", help="comma-separated topics (default: the report's four topics)")
     add_common_options(e)
-    e.set_defaults(func=cmd_export)
+    e.set_defaults(func=cmd_export, output_kinds={"output": "file"})
