@@ -86,6 +86,7 @@ _UNREAL_AFTER = frozenset(
         "scheduled",
         "forecast",
         "tonight",
+        "risk",
     ]
 )
 _WEEKDAYS = frozenset(
@@ -286,6 +287,10 @@ _PERSONS = frozenset(
         "bro",
         "grandma",
         "grandpa",
+        "boss",
+        "team",
+        "player",
+        "enemy",
     ]
 )
 
@@ -426,6 +431,9 @@ def _is_unreal(before: list[str], after: list[str]) -> bool:
         # "does anyone know if it's down" asks about now; "if it goes down" imagines.
         if word in _UNREAL_BEFORE and (word != "if" or i == 0 or before[i - 1] not in _ASKING):
             return True
+        # "during a power outage" is any outage (advice, a story), not this one.
+        if word == "during" and before[i + 1 : i + 2] in (["a"], ["an"]):
+            return True
         if word in _FUTURE or word.endswith("'ll"):
             following = before[i + 1 : i + 3]
             if following and (
@@ -555,7 +563,9 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
         if kind == "topic" or kind == "context":
             if entry.tag:
                 symptoms.append(entry.tag)
-                named = True
+                # A service or symptom named ("internet", "payments"); words that
+                # weigh as evidence themselves ("slow", "lag") name no one affected.
+                named = named or entry.report == 0.0
             if entry.report < context_against:
                 context_against = entry.report
             elif entry.report > context_for:

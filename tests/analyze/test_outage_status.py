@@ -36,6 +36,10 @@ SERVICE_REPORTS = [
     "trains cancelled this morning due to a signal failure",
     "got it fixed yesterday but now the app won't open again",
     "still not fixed, acme support",
+    "@acmecable internet has been out since 6am",
+    "400 members are experiencing an outage, crews are working to restore service",
+    "Power outage impacts more than 1,700 customers in the north end",
+    "The office email is down, thank god",
 ]
 
 # The same words in another sense, or the failure is planned, forecast, imagined or over.
@@ -60,6 +64,26 @@ NOT_REPORTS = [
     "my phone is dead lol",
     "acme cancelled my order twice this week",
     "my parcel never arrived @acme",
+    "Power has been restored to all customers in the Elm Street area. Thank you for your patience.",
+    "UPDATE: the outage affecting downtown has been resolved",
+    "Our website will be unavailable Sunday 2am-4am for scheduled upgrades",
+    "Winter storm warning: outages likely across the county",
+    "Tips for staying safe during a power outage",
+    "If the internet went down for a week I would actually read books",
+    "I hope the power doesn't go out during the game",
+    "Bitcoin is down 12% this week",
+    "The boss went down in two hits lol",
+    "Fell asleep on the couch, totally crashed",
+    "My car broke down on the highway again",
+    "I dropped my phone and the screen is cracked",
+    "A tree came down in our backyard during the storm",
+    "Not working today, enjoying the sun",
+    "There's a bug in my room and I can't sleep",
+    "My account got suspended for no reason @acme",
+    "Forgot my password again, resetting it now",
+    "The driver cancelled my ride twice @acme",
+    "Wow this game is lagging behind its competitors in features",
+    "Traffic is so slow on the 405 today",
 ]
 
 
