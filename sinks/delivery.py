@@ -20,9 +20,31 @@ Decisions: a firing alert is sent unless it is stale (older than
 ``notify_max_age_s``), already firing there at the same or a higher severity,
 or grouped under another alert on the same subject by the per-subject cooldown
 (:class:`~sinks.routing.Cooldown`). A resolve is sent only to targets that were
-told it fired. A delivery that fails after its retries, or that the target
-rejects, is recorded and also written to the dead-letter topic with the target
-named in the ``earful.notify.target`` header, for an operator to replay.
+told it fired (or will be: it waits behind its firing, below).
+
+Retries run beside the Kafka loop, not in it. The worker makes one attempt
+per target inline. When that attempt fails in a way worth retrying, the
+decision is recorded as ``retrying`` (with the alert, the first attempt's time
+and the next one's) in the same transaction as the input offset, and the
+:class:`DeliveryRetrier` thread takes it over once that transaction has
+committed. It keeps trying with backoff and Retry-After for the target's
+budget (``notify_retry_budget_s``, 10 minutes), then writes the final record
+(``delivered``, ``rejected`` or ``failed``) and, for the last two, a dead
+letter naming the target in ``earful.notify.target``; ``failed`` is counted in
+``earful_notify_deliveries_total`` and alerted on. Why a thread and not waits
+in the loop: a webhook down for minutes would otherwise hold the loop past
+``max_poll_interval_ms`` (the consumer leaves its group) and past the liveness
+probe, and every other alert, to every other target, would wait behind it.
+Later changes of the same alert on the same target (its resolve, an
+escalation) queue behind the one being retried, so a target never sees a
+resolve before its firing; a resolve whose firing was given up is recorded as
+suppressed. The retrier writes its records with a plain idempotent producer,
+after the ``retrying`` record is committed, so on the compacted topic the
+final record always follows it. State in Kafka means a restart resumes the
+retries where they were, their budgets still counted from the first attempt;
+an attempt in flight at a crash is repeated with the same idempotency key.
+One replica per alert partition is assumed, as before: the state is read at
+start-up.
 
 Alertmanager forgets an alert ``resolve_timeout`` after its last post, so
 :class:`AlertmanagerRefresher` re-posts the active ones every
@@ -33,32 +55,43 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Literal
 
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from earful.errors import ConfigError, RecordError
-from earful.events import Alert, decode, now_utc
+from earful.events import Alert, decode, encode, now_utc
 from earful.kafkautil import read_to_end
 from earful.settings import BaseWorkerSettings
 from earful.worker import Clock, ConsumedRecord, Output, deadletter_output
 from sinks.notify import AlertmanagerNotifier, Notification, Target, delivery_id
-from sinks.notify.base import DeliveryResult, Outcome
+from sinks.notify.base import Attempt, DeliveryResult, Outcome, Verdict, give_up_detail
 from sinks.routing import SEVERITY_RANK, Cooldown, RouteConfig, Router, TargetConfig
 
 __all__ = [
+    "OUTCOMES",
     "AlertmanagerRefresher",
     "DeliveryProcessor",
     "DeliveryRecord",
+    "DeliveryRetrier",
     "DeliverySettings",
     "DeliveryState",
+    "KafkaRecordWriter",
+    "NotifyMetrics",
     "cooldown_seconds",
     "ensure_deliveries_topic",
     "load_delivery_state",
 ]
+
+OUTCOMES: tuple[Outcome, ...] = ("delivered", "rejected", "failed", "suppressed", "retrying")
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +127,16 @@ class DeliverySettings(BaseWorkerSettings):
     notify_refresh_s: float = Field(
         default=60.0, gt=0, description="How often active alerts are re-posted to Alertmanager."
     )
-    notify_base_delay_s: float = Field(default=1.0, gt=0)
-    notify_max_delay_s: float = Field(default=30.0, gt=0)
-    notify_max_retry_after_s: float = Field(default=120.0, gt=0)
+    notify_retry_budget_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="How long a delivery is retried (backoff, Retry-After honoured) before it "
+        "is given up, counted and dead-lettered; a target's retry_budget_s overrides it.",
+    )
+    notify_base_delay_s: float = Field(default=1.0, gt=0, description="First retry wait.")
+    notify_max_delay_s: float = Field(
+        default=30.0, gt=0, description="Longest backoff wait (a Retry-After may be longer)."
+    )
 
 
 Revision = str  # "resolved" or "firing:<severity>"
@@ -120,8 +160,19 @@ class DeliveryRecord(BaseModel):
     subject: str
     at: AwareDatetime
     alert: Alert | None = Field(
-        default=None, description="The alert as sent (firing only): restarts rebuild from it."
+        default=None,
+        description="The alert as sent (firing, or any retrying): restarts rebuild from it.",
     )
+    since: AwareDatetime | None = Field(
+        default=None, description="Retrying: the first attempt; the retry budget counts from it."
+    )
+    next_at: AwareDatetime | None = Field(
+        default=None, description="Retrying: when the next attempt is due."
+    )
+    source_partition: int | None = Field(
+        default=None, description="Where the alert was read (for a later dead letter)."
+    )
+    source_offset: int | None = None
 
     @property
     def key(self) -> tuple[str, str, Revision]:
@@ -136,37 +187,112 @@ def revision_of(alert: Alert) -> Revision:
 
 
 class DeliveryState:
-    """What has been decided, what is firing where, and the cooldown clocks.
+    """What has been decided, what is firing where, what is being retried, the cooldowns.
 
-    The main loop applies records; the Alertmanager refresher reads a snapshot
-    of the active alerts from its own thread, hence the lock.
+    The main loop applies its decisions as it makes them and :meth:`save` /
+    :meth:`commit` / :meth:`rollback` bracket each batch: an abandoned batch
+    (Kafka went away before the commit) leaves no trace, except the retrier's
+    outcomes, which are its own and are kept. The retrier and the Alertmanager
+    refresher use the state from their threads, hence the lock.
     """
 
     def __init__(self, cooldown: Cooldown) -> None:
         self.cooldown = cooldown
         self.decided: dict[tuple[str, str, Revision], DeliveryRecord] = {}
         self.active: dict[tuple[str, str], Alert] = {}
-        self._lock = threading.Lock()
+        self.pending: dict[tuple[str, str, Revision], DeliveryRecord] = {}
+        self._lock = threading.RLock()
+        self._saved: tuple[Any, ...] | None = None
+        self._applied_since_save: list[DeliveryRecord] = []
 
-    def apply(self, record: DeliveryRecord) -> None:
+    def apply(self, record: DeliveryRecord, *, background: bool = False) -> None:
         with self._lock:
-            self.decided[record.key] = record
-            if record.outcome != "delivered":
+            self._apply(record)
+            if background and self._saved is not None:
+                self._applied_since_save.append(record)
+
+    def _apply(self, record: DeliveryRecord) -> None:
+        self.decided[record.key] = record
+        if record.outcome == "retrying":
+            self.pending[record.key] = record
+            return
+        self.pending.pop(record.key, None)
+        if record.outcome != "delivered":
+            return
+        where = (record.target, record.dedup_key)
+        if record.revision == "resolved":
+            self.active.pop(where, None)
+        elif record.alert is not None:
+            self.active[where] = record.alert
+            self.cooldown.record(record.target, record.alert, record.at)
+
+    def save(self) -> None:
+        """Remember the state before a batch's first decision (once per batch)."""
+        with self._lock:
+            if self._saved is None:
+                self._saved = (
+                    dict(self.decided), dict(self.active), dict(self.pending),
+                    self.cooldown.snapshot(),
+                )  # fmt: skip
+                self._applied_since_save = []
+
+    def commit(self) -> None:
+        with self._lock:
+            self._saved = None
+            self._applied_since_save = []
+
+    def rollback(self) -> None:
+        """Back to :meth:`save`, keeping what the retrier applied since."""
+        with self._lock:
+            if self._saved is None:
                 return
-            where = (record.target, record.dedup_key)
-            if record.revision == "resolved":
-                self.active.pop(where, None)
-            elif record.alert is not None:
-                self.active[where] = record.alert
-                self.cooldown.record(record.target, record.alert, record.at)
+            decided, active, pending, cooldown = self._saved
+            self.decided, self.active, self.pending = decided, active, pending
+            self.cooldown.restore(cooldown)
+            for record in self._applied_since_save:
+                self._apply(record)
+            self._saved = None
+            self._applied_since_save = []
+
+    def retrying_on(self, target: str, dedup_key: str) -> bool:
+        with self._lock:
+            return any(t == target and k == dedup_key for (t, k, _) in self.pending)
 
     def firing_at(self, dedup_key: str) -> list[str]:
         with self._lock:
-            return [t for (t, k) in self.active if k == dedup_key]
+            names = [t for (t, k) in self.active if k == dedup_key]
+            waiting = [t for (t, k, r) in self.pending if k == dedup_key and r != "resolved"]
+            return list(dict.fromkeys(names + waiting))
 
     def active_for(self, target: str) -> list[Alert]:
         with self._lock:
             return [a for (t, _), a in self.active.items() if t == target]
+
+
+class NotifyMetrics:
+    """What the delivery worker decided, per target, for Prometheus."""
+
+    def __init__(self, registry: CollectorRegistry, targets: Iterable[str] = ()) -> None:
+        self.deliveries = Counter(
+            "earful_notify_deliveries",
+            "Delivery decisions by target and outcome (failed: given up after the retry "
+            "budget; rejected: refused for good by the target).",
+            ["target", "outcome"],
+            registry=registry,
+        )
+        self.retrying = Gauge(
+            "earful_notify_retrying",
+            "Deliveries the retrier is still trying, by target.",
+            ["target"],
+            registry=registry,
+        )
+        for target in targets:  # every series exists from the start, so increase() sees a 1
+            for outcome in OUTCOMES:
+                self.deliveries.labels(target=target, outcome=outcome)
+            self.retrying.labels(target=target).set(0)
+
+    def count(self, record: DeliveryRecord) -> None:
+        self.deliveries.labels(target=record.target, outcome=record.outcome).inc()
 
 
 def ensure_deliveries_topic(settings: DeliverySettings) -> bool:
@@ -218,7 +344,12 @@ def load_delivery_state(settings: DeliverySettings, consumer: Any, state: Delive
 
 
 class DeliveryProcessor:
-    """Consumes alerts, delivers each to its routed targets, emits delivery records."""
+    """Consumes alerts, attempts each routed delivery once, records every decision.
+
+    Give it to the worker as its ``hook`` too: :meth:`on_committed` hands the
+    batch's ``retrying`` decisions to the retrier once they are durable, and
+    :meth:`discard_uncommitted` forgets the decisions of an abandoned batch.
+    """
 
     def __init__(
         self,
@@ -227,61 +358,79 @@ class DeliveryProcessor:
         targets: Mapping[str, Target],
         state: DeliveryState,
         router: Router | None = None,
+        retrier: DeliveryRetrier | None = None,
+        metrics: NotifyMetrics | None = None,
         clock: Clock = now_utc,
+        rng: random.Random | None = None,
         worker_name: str = "sink-notify",
     ) -> None:
         self.settings = settings
         self.targets = dict(targets)
         self.state = state
         self.router = router or Router(settings.notify_routes, list(self.targets))
+        self.retrier = retrier
+        self.metrics = metrics
         self.clock = clock
+        self.rng = rng or random.Random()
         self.worker_name = worker_name
         self.max_age = (
             timedelta(seconds=settings.notify_max_age_s) if settings.notify_max_age_s else None
         )
+        self._batch: list[DeliveryRecord] = []
 
     def process(self, record: ConsumedRecord) -> Iterable[Output]:
         alert = decode(Alert, record.value)
+        self.state.save()
         outputs: list[Output] = []
         names = self.router.targets_for(alert)
         if alert.status == "resolved":
-            # A resolve goes wherever the alert is firing, even if the routes changed since.
+            # A resolve goes wherever the alert is firing (or being retried), even if the
+            # routes changed since.
             names += [n for n in self.state.firing_at(alert.dedup_key) if n not in names]
         for name in names:
             if name not in self.targets:
                 continue  # a target removed from the configuration
-            decision = self._decide(name, alert)
+            decision = self._decide(name, alert, record)
             if decision is None:
                 continue
             self.state.apply(decision)
-            outputs.append(
-                Output(
-                    topic=self.settings.topic_deliveries,
-                    key=decision.key_bytes(),
-                    value=decision.model_dump_json().encode("utf-8"),
-                )
-            )
+            self._batch.append(decision)
+            outputs.append(_record_output(self.settings, decision))
             if decision.outcome in ("failed", "rejected"):
-                outputs.append(self._deadletter(record, decision))
+                outputs.append(_deadletter(self.settings, record, decision, self.worker_name))
         return outputs
 
-    def _decide(self, name: str, alert: Alert) -> DeliveryRecord | None:
+    def on_committed(self) -> None:
+        """The batch is durable: its retries may start, its decisions count."""
+        self.state.commit()
+        batch, self._batch = self._batch, []
+        if self.metrics is not None:
+            for decision in batch:
+                self.metrics.count(decision)
+        if self.retrier is not None:
+            self.retrier.add([d for d in batch if d.outcome == "retrying"])
+
+    def discard_uncommitted(self) -> None:
+        """The batch was abandoned: it will be read again, so forget its decisions."""
+        self.state.rollback()
+        self._batch = []
+
+    def _decide(self, name: str, alert: Alert, source: ConsumedRecord) -> DeliveryRecord | None:
         revision = revision_of(alert)
         if (name, alert.dedup_key, revision) in self.state.decided:
             return None  # a repeated alert record: this change was already handled here
         now = self.clock()
         previous = self.state.active.get((name, alert.dedup_key))
+        waiting = self.state.retrying_on(name, alert.dedup_key)
 
-        def record(
-            outcome: Outcome, detail: str, result: DeliveryResult | None = None, **extra: Any
-        ) -> DeliveryRecord:
+        def record(outcome: Outcome, detail: str, **extra: Any) -> DeliveryRecord:
+            keep = alert.status == "firing" or outcome == "retrying"
             return DeliveryRecord(
                 target=name, dedup_key=alert.dedup_key, revision=revision,
                 delivery_id=delivery_id(name, alert.dedup_key, revision), outcome=outcome,
-                attempts=result.attempts if result else 0,
-                status_code=result.status_code if result else None,
-                detail=detail, subject=alert.subject, at=now,
-                alert=alert if alert.status == "firing" else None, **extra,
+                detail=detail, subject=alert.subject, at=now, alert=alert if keep else None,
+                source_partition=getattr(source, "partition", None),
+                source_offset=getattr(source, "offset", None), **extra,
             )  # fmt: skip
 
         if alert.status == "firing":
@@ -294,32 +443,315 @@ class DeliveryProcessor:
             group = self.state.cooldown.grouped_into(name, alert, now)
             if group is not None:
                 return record("suppressed", "cooldown: grouped", grouped_into=group)
-        elif previous is None:
+        elif previous is None and not waiting:
             return record("suppressed", "not firing here (never sent, or grouped)")
+        if waiting:
+            # Its firing (or an earlier change) is being retried: this one goes after it.
+            return record("retrying", "queued behind an earlier change", next_at=now)
+        target = self.targets[name]
         notification = Notification(
-            alert=alert,
-            delivery_id=delivery_id(name, alert.dedup_key, revision),
+            alert=alert, delivery_id=delivery_id(name, alert.dedup_key, revision),
             previous=previous,
-        )
-        result = self.targets[name].deliver(notification)
-        log.info(
-            "%s %s %s to %s: %s after %d attempt(s)",
-            alert.status, alert.subject, alert.dedup_key, name, result.outcome, result.attempts,
         )  # fmt: skip
-        return record(result.outcome, result.detail, result)
+        result = target.attempt(notification)
+        fields: dict[str, Any] = {"attempts": 1, "status_code": result.status_code}
+        if result.verdict is Verdict.DELIVERED:
+            decision = record("delivered", result.detail, **fields)
+        elif result.verdict is Verdict.REJECTED:
+            decision = record("rejected", result.detail, **fields)
+        else:
+            wait = target.policy.next_wait(1, result.retry_after_s, 0.0, self.rng)
+            if wait is None:
+                detail = give_up_detail(result, 1, 0.0, target.policy)
+                decision = record("failed", detail, **fields)
+            else:
+                next_at = now + timedelta(seconds=wait)
+                decision = record("retrying", result.detail, since=now, next_at=next_at, **fields)
+        how: str = decision.outcome
+        if decision.outcome == "retrying" and decision.next_at is not None:
+            wait = (decision.next_at - now).total_seconds()
+            how = f"retrying in {wait:.1f}s ({result.status_code or result.detail})"
+        log.info("%s %s %s to %s: %s", alert.status, alert.subject, alert.dedup_key, name, how)
+        return decision
 
-    def _deadletter(self, record: ConsumedRecord, decision: DeliveryRecord) -> Output:
-        error = RecordError(
-            f"delivery to {decision.target} {decision.outcome} after {decision.attempts} "
-            f"attempt(s) (HTTP {decision.status_code}): {decision.detail}",
-            reason=f"delivery_{decision.outcome}",
+
+def _record_output(settings: DeliverySettings, decision: DeliveryRecord) -> Output:
+    return Output(
+        topic=settings.topic_deliveries,
+        key=decision.key_bytes(),
+        value=decision.model_dump_json().encode("utf-8"),
+    )
+
+
+def _deadletter(
+    settings: DeliverySettings, record: ConsumedRecord, decision: DeliveryRecord, worker: str
+) -> Output:
+    error = RecordError(
+        f"delivery to {decision.target} {decision.outcome} after {decision.attempts} "
+        f"attempt(s) (HTTP {decision.status_code}): {decision.detail}",
+        reason=f"delivery_{decision.outcome}",
+    )
+    out = deadletter_output(
+        record, error, topic=settings.topic_deadletter, worker=worker, clock=lambda: decision.at
+    )
+    headers = [*out.headers, ("earful.notify.target", decision.target.encode())]
+    return Output(topic=out.topic, value=out.value, key=out.key, headers=headers)
+
+
+@dataclass
+class _Retry:
+    record: DeliveryRecord
+    attempts: int
+    since: datetime | None
+    next_at: datetime
+
+
+#: Writes outputs; returns those the broker did not acknowledge (to be written again).
+RecordWriter = Callable[[list[Output]], list[Output]]
+
+
+class DeliveryRetrier:
+    """Keeps trying, in its own thread, the deliveries whose first attempt failed.
+
+    One FIFO per (target, alert): only its head is attempted, so a target sees
+    an alert's changes in order. Each head is attempted when due, with the
+    target's :class:`~sinks.notify.base.RetryPolicy` (backoff, Retry-After, the
+    budget counted from the first attempt). Its final record, and a dead letter
+    when it ends as ``rejected`` or ``failed``, go through ``write``; what the
+    broker did not take is kept and written again, so an outage of Kafka loses
+    no outcome. See the module docstring for why a thread.
+    """
+
+    def __init__(
+        self,
+        settings: DeliverySettings,
+        *,
+        targets: Mapping[str, Target],
+        state: DeliveryState,
+        write: RecordWriter,
+        metrics: NotifyMetrics | None = None,
+        clock: Clock = now_utc,
+        rng: random.Random | None = None,
+        worker_name: str = "sink-notify",
+    ) -> None:
+        self.settings = settings
+        self.targets = dict(targets)
+        self.state = state
+        self.write = write
+        self.metrics = metrics
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.worker_name = worker_name
+        self._queues: dict[tuple[str, str], deque[_Retry]] = {}
+        self._outbox: list[Output] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, records: Iterable[DeliveryRecord]) -> None:
+        """Take over committed ``retrying`` decisions (from the loop, or the topic at start-up)."""
+        ordered = sorted(records, key=lambda r: (r.since or r.at, r.revision == "resolved"))
+        with self._lock:
+            for record in ordered:
+                queue = self._queues.setdefault((record.target, record.dedup_key), deque())
+                if any(entry.record.key == record.key for entry in queue):
+                    continue
+                queue.append(
+                    _Retry(record, record.attempts, record.since, record.next_at or record.at)
+                )
+            self._set_gauges()
+        self._wake.set()
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(len(q) for q in self._queues.values())
+
+    def next_due(self) -> datetime | None:
+        with self._lock:
+            heads = [q[0].next_at for q in self._queues.values() if q]
+        return min(heads, default=None)
+
+    def run_due(self) -> int:
+        """Attempt every queue head whose time has come; write what ended. How many tried."""
+        self._flush()
+        now = self.clock()
+        with self._lock:
+            due = [q[0] for q in self._queues.values() if q and q[0].next_at <= now]
+        for entry in due:
+            self._attempt(entry)
+        self._flush()
+        return len(due)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="notify-retrier", daemon=True)
+        self._thread.start()
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout_s)
+        self._flush()
+        if self._outbox:
+            log.warning(
+                "%d delivery record(s) not written: those deliveries are retried after a "
+                "restart, with the same idempotency key", len(self._outbox),
+            )  # fmt: skip
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_due()
+            except Exception:  # the retrier must outlive one bad round
+                log.exception("notify retrier: a round failed")
+            due = self.next_due()
+            wait = 1.0 if due is None else (due - self.clock()).total_seconds()
+            self._wake.wait(timeout=min(1.0, max(0.01, wait)))
+            self._wake.clear()
+
+    def _attempt(self, entry: _Retry) -> None:
+        record = entry.record
+        alert = record.alert
+        target = self.targets.get(record.target)
+        if target is None or alert is None:
+            self._finish(entry, "suppressed", "target removed from the configuration")
+            return
+        previous = self.state.active.get((record.target, record.dedup_key))
+        if alert.status == "resolved" and previous is None:
+            self._finish(entry, "suppressed", "its firing was never delivered here")
+            return
+        now = self.clock()
+        if entry.since is None:
+            entry.since = now
+        result = target.attempt(
+            Notification(alert=alert, delivery_id=record.delivery_id, previous=previous)
         )
-        out = deadletter_output(
-            record, error, topic=self.settings.topic_deadletter, worker=self.worker_name,
-            clock=self.clock,
+        entry.attempts += 1
+        if result.verdict is Verdict.DELIVERED:
+            self._finish(entry, "delivered", result.detail, result)
+            return
+        if result.verdict is Verdict.REJECTED:
+            self._finish(entry, "rejected", result.detail, result)
+            return
+        elapsed = (self.clock() - entry.since).total_seconds()
+        wait = target.policy.next_wait(entry.attempts, result.retry_after_s, elapsed, self.rng)
+        if wait is None:
+            detail = give_up_detail(result, entry.attempts, elapsed, target.policy)
+            log.warning(
+                "notify: giving up %s %s to %s: %s",
+                alert.status, alert.dedup_key, record.target, detail,
+            )  # fmt: skip
+            self._finish(entry, "failed", detail, result)
+            return
+        entry.next_at = self.clock() + timedelta(seconds=wait)
+        log.info(
+            "notify: attempt %d of %s %s to %s failed (%s); next in %.1fs",
+            entry.attempts, alert.status, alert.dedup_key, record.target,
+            result.status_code or result.detail, wait,
         )  # fmt: skip
-        headers = [*out.headers, ("earful.notify.target", decision.target.encode())]
-        return Output(topic=out.topic, value=out.value, key=out.key, headers=headers)
+
+    def _finish(
+        self, entry: _Retry, outcome: Outcome, detail: str, result: Attempt | None = None
+    ) -> None:
+        record = entry.record
+        alert = record.alert
+        final = record.model_copy(
+            update={
+                "outcome": outcome, "detail": detail, "attempts": entry.attempts,
+                "status_code": result.status_code if result else record.status_code,
+                "at": self.clock(), "since": entry.since, "next_at": None,
+                "alert": alert if alert is not None and alert.status == "firing" else None,
+            }
+        )  # fmt: skip
+        self.state.apply(final, background=True)
+        outputs = [_record_output(self.settings, final)]
+        if outcome in ("failed", "rejected") and alert is not None:
+            source = SimpleNamespace(
+                topic=self.settings.topic_alerts, partition=record.source_partition,
+                offset=record.source_offset, key=alert.dedup_key.encode(), value=encode(alert),
+                headers=[],
+            )  # fmt: skip
+            outputs.append(_deadletter(self.settings, source, final, self.worker_name))
+        if self.metrics is not None:
+            self.metrics.count(final)
+        with self._lock:
+            queue = self._queues[(record.target, record.dedup_key)]
+            queue.popleft()
+            if queue:
+                queue[0].next_at = min(queue[0].next_at, self.clock())  # the next change: now
+            else:
+                del self._queues[(record.target, record.dedup_key)]
+            self._outbox.extend(outputs)
+            self._set_gauges()
+
+    def _flush(self) -> None:
+        with self._lock:
+            outbox, self._outbox = self._outbox, []
+        if not outbox:
+            return
+        try:
+            unwritten = self.write(outbox)
+        except Exception as exc:  # no broker: keep them, write again next round
+            log.warning("notify retrier: %d record(s) not written yet: %s", len(outbox), exc)
+            unwritten = outbox
+        if unwritten:
+            with self._lock:
+                self._outbox[:0] = unwritten
+
+    def _set_gauges(self) -> None:
+        if self.metrics is None:
+            return
+        counts = dict.fromkeys(self.targets, 0)
+        for (target, _), queue in self._queues.items():
+            counts[target] = counts.get(target, 0) + len(queue)
+        for target, n in counts.items():
+            self.metrics.retrying.labels(target=target).set(n)
+
+
+class KafkaRecordWriter:
+    """The retrier's own producer (idempotent, outside the loop's transactions).
+
+    Built on first use and rebuilt after a failure, so the retrier rides out a
+    broker outage like the loop does.
+    """
+
+    def __init__(self, make_producer: Callable[[], Any], *, timeout_s: float) -> None:
+        self._make_producer = make_producer
+        self.timeout_s = timeout_s
+        self._producer: Any = None
+
+    def __call__(self, outputs: list[Output]) -> list[Output]:
+        try:
+            if self._producer is None:
+                self._producer = self._make_producer()
+            producer = self._producer
+            futures = [
+                producer.send(o.topic, value=o.value, key=o.key, headers=list(o.headers) or None)
+                for o in outputs
+            ]
+            producer.flush(timeout=self.timeout_s)
+        except Exception as exc:
+            log.warning("notify retrier: cannot write to Kafka: %s", exc)
+            self.close()
+            return outputs
+        unwritten = []
+        for output, future in zip(outputs, futures, strict=True):
+            try:
+                future.get(timeout=self.timeout_s)
+            except Exception:
+                unwritten.append(output)
+        if unwritten:
+            self.close()
+        return unwritten
+
+    def close(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.close(timeout=min(5.0, self.timeout_s))
+            except Exception as exc:  # closing after an outage may fail too
+                log.debug("notify retrier: closing the producer: %s", exc)
 
 
 class AlertmanagerRefresher:

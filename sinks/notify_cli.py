@@ -24,14 +24,18 @@ log = logging.getLogger("earful")
 
 def cmd_sink_notify(args: argparse.Namespace) -> int:
     import httpx
+    from prometheus_client import REGISTRY
 
     from earful.cli import run_worker, settings_from_args
-    from earful.worker import make_consumer
+    from earful.worker import make_consumer, make_producer
     from sinks.delivery import (
         AlertmanagerRefresher,
         DeliveryProcessor,
+        DeliveryRetrier,
         DeliverySettings,
         DeliveryState,
+        KafkaRecordWriter,
+        NotifyMetrics,
         cooldown_seconds,
         ensure_deliveries_topic,
         load_delivery_state,
@@ -42,13 +46,14 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
     silence_http_request_logs()  # httpx would log every (secret) webhook URL at INFO
     settings = settings_from_args(DeliverySettings, args)
     client = httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False)
+    writer = KafkaRecordWriter(lambda: make_producer(settings), timeout_s=settings.kafka_timeout_s)
     try:
         targets = build_targets(
             settings.notify_targets,
             client=client,
+            retry_budget_s=settings.notify_retry_budget_s,
             base_delay_s=settings.notify_base_delay_s,
             max_delay_s=settings.notify_max_delay_s,
-            max_retry_after_s=settings.notify_max_retry_after_s,
         )
         ensure_deliveries_topic(settings)
         state = DeliveryState(Cooldown(cooldown_seconds(settings)))
@@ -57,25 +62,41 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
             loaded = load_delivery_state(settings, reader, state)
         finally:
             reader.close(autocommit=False)
+        metrics = NotifyMetrics(REGISTRY, targets)
+        retrier = DeliveryRetrier(
+            settings, targets=targets, state=state, write=writer, metrics=metrics
+        )
+        retrier.add(state.pending.values())  # retries a restart interrupted resume here
         log.info(
-            "sink-notify: %d delivery record(s) loaded, %d alert(s) active; targets: %s",
-            loaded, len(state.active), ", ".join(f"{n} ({t.kind})" for n, t in targets.items()),
+            "sink-notify: %d delivery record(s) loaded, %d alert(s) active, %d being retried; "
+            "targets: %s",
+            loaded, len(state.active), retrier.pending(),
+            ", ".join(f"{n} ({t.kind})" for n, t in targets.items()),
         )  # fmt: skip
-        processor = DeliveryProcessor(settings, targets=targets, state=state)
+        processor = DeliveryProcessor(
+            settings, targets=targets, state=state, retrier=retrier, metrics=metrics
+        )
         refresher = AlertmanagerRefresher(state, targets, interval_s=settings.notify_refresh_s)
         tone = _start_tone(args)
+
+        def start_background() -> None:
+            refresher.start()
+            retrier.start()
+
         try:
             return run_worker(
                 args, name="sink-notify", settings=settings, group=settings.notify_group,
                 topics=[settings.topic_alerts], processor=processor, produces=True,
-                on_start=refresher.start,
+                hook=processor, on_start=start_background,
             )  # fmt: skip
         finally:
+            retrier.close()
             refresher.close()
             if tone is not None:
                 tone.shutdown()
                 tone.server_close()
     finally:
+        writer.close()
         client.close()
 
 

@@ -122,12 +122,26 @@ class TargetConfig(_Config):
     routing_key: SecretRef | None = Field(default=None, description="PagerDuty integration key.")
     secret: SecretRef | None = Field(default=None, description="Webhook signing secret, whsec_…")
     timeout_s: float = Field(default=15.0, gt=0, le=120)
-    max_attempts: int = Field(default=5, ge=1, le=20)
+    retry_budget_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="How long to keep retrying a delivery here; default notify_retry_budget_s.",
+    )
     cooldown_s: float | None = Field(
         default=None,
         ge=0,
         description="Per-subject cooldown; default notify_cooldown_s (Alertmanager: 0, it groups).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_attempt_count(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "max_attempts" in data:
+            raise ValueError(
+                "max_attempts was replaced by retry_budget_s: how long (seconds) to keep "
+                "retrying a delivery, default notify_retry_budget_s (600)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _has_what_its_kind_needs(self) -> TargetConfig:
@@ -212,6 +226,12 @@ class Cooldown:
         # incident alert: neither is grouped under the other.
         return (target, alert.subject, alert.kind in COMMS_KINDS)
 
+    def snapshot(self) -> dict[tuple[str, str, bool], _Sent]:
+        return dict(self._sent)
+
+    def restore(self, snapshot: dict[tuple[str, str, bool], _Sent]) -> None:
+        self._sent = dict(snapshot)
+
     def record(self, target: str, alert: Alert, at: datetime) -> None:
         self._sent[self._key(target, alert)] = _Sent(
             at, alert.dedup_key, SEVERITY_RANK[alert.severity]
@@ -237,9 +257,9 @@ def build_targets(
     environ: Mapping[str, str] | None = None,
     clock: Callable[[], datetime] = now_utc,
     sleep: Callable[[float], None] = time.sleep,
+    retry_budget_s: float = 600.0,
     base_delay_s: float = 1.0,
     max_delay_s: float = 30.0,
-    max_retry_after_s: float = 120.0,
 ) -> dict[str, Target]:
     """Instantiate every configured target, reading its secrets now (fail fast at start-up)."""
     env = os.environ if environ is None else environ
@@ -247,8 +267,13 @@ def build_targets(
     for cfg in configs:
         if cfg.name in targets:
             raise ConfigError(f"two targets are named {cfg.name!r}")
+        policy = RetryPolicy(
+            budget_s=cfg.retry_budget_s or retry_budget_s,
+            base_delay_s=base_delay_s,
+            max_delay_s=max_delay_s,
+        )
         if cfg.kind == "console":
-            targets[cfg.name] = ConsoleNotifier(name=cfg.name, clock=clock)
+            targets[cfg.name] = ConsoleNotifier(name=cfg.name, clock=clock, policy=policy)
             continue
         common: dict[str, Any] = {
             "name": cfg.name,
@@ -257,12 +282,7 @@ def build_targets(
             "sleep": sleep,
             "rng": random.Random(),
             "timeout_s": cfg.timeout_s,
-            "policy": RetryPolicy(
-                max_attempts=cfg.max_attempts,
-                base_delay_s=base_delay_s,
-                max_delay_s=max_delay_s,
-                max_retry_after_s=max_retry_after_s,
-            ),
+            "policy": policy,
         }
 
         def secret(ref: SecretRef | None, what: str, name: str = cfg.name) -> SecretStr:

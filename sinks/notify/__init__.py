@@ -1,9 +1,10 @@
-"""Alert delivery to responders: one notifier per target kind, one retry loop for all."""
+"""Alert delivery to responders: one notifier per target kind, one retry policy for all."""
 
 from __future__ import annotations
 
 from sinks.notify.alertmanager import AlertmanagerNotifier
 from sinks.notify.base import (
+    Attempt,
     DeliveryResult,
     Notification,
     Notifier,
@@ -20,6 +21,7 @@ from sinks.notify.webhook import WebhookNotifier
 
 __all__ = [
     "AlertmanagerNotifier",
+    "Attempt",
     "ConsoleNotifier",
     "DeliveryResult",
     "Notification",

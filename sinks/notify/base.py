@@ -1,16 +1,23 @@
-"""The notifier base: one alert in, one HTTP request out, retried until it lands or must stop.
+"""The notifier base: one alert in, one HTTP request out, retried within a time budget.
 
 A :class:`Notifier` subclass only says how to *build* the request for one
-:class:`Notification` and how to *classify* the response. The base owns the
-retry loop, the same for every target:
+:class:`Notification` and how to *classify* the response. The base owns what
+one attempt means and how long to keep trying, the same for every target:
 
-* capped exponential backoff with jitter between attempts;
-* ``429`` and ``Retry-After`` (seconds or an HTTP date) are honoured: the next
-  attempt waits at least that long, and gives up when the wait would exceed
-  ``max_retry_after_s``;
+* one :meth:`Notifier.attempt` is one request: delivered, rejected for good, or
+  worth retrying (connection errors, timeouts, 408, 429 and 5xx);
+* retries go on for a time budget (:class:`RetryPolicy`, 10 minutes by
+  default), not a count: a responder's endpoint down for a few minutes must not
+  lose alerts. Between attempts the wait grows exponentially with jitter
+  (:func:`earful.retry.backoff_delay`) and is never shorter than the target's
+  ``Retry-After`` (seconds or an HTTP date, :func:`earful.retry.parse_retry_after`);
+  a ``Retry-After`` that reaches past the budget ends the delivery at once;
 * a final ``4xx`` (bad payload, revoked webhook, 410 Gone) is never retried;
-* connection errors and timeouts are retried like ``5xx``;
 * redirects are never followed (a webhook URL that redirects is misconfigured).
+
+:meth:`Notifier.deliver` runs the whole loop in the caller's thread (a CLI, a
+test). The delivery worker does not: it makes one attempt and hands the rest to
+its retrier (``sinks.delivery``), so a long outage never blocks its Kafka loop.
 
 The HTTP client, the clock, the sleep function and the random source are all
 passed in, so tests run real requests against a local server without waiting
@@ -20,7 +27,6 @@ line ever contains the request URL.
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import logging
 import random
@@ -28,15 +34,17 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import ClassVar, Literal, Protocol
 
 import httpx
 
 from earful.events import Alert, now_utc
+from earful.retry import backoff_delay, parse_retry_after
 
 __all__ = [
+    "Attempt",
     "Clock",
     "DeliveryResult",
     "Notification",
@@ -46,6 +54,7 @@ __all__ = [
     "Target",
     "Verdict",
     "delivery_id",
+    "give_up_detail",
     "parse_retry_after",
     "silence_http_request_logs",
 ]
@@ -53,7 +62,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Outcome = Literal["delivered", "rejected", "failed", "suppressed"]
+#: ``retrying``: the first attempt failed and the delivery worker keeps trying;
+#: ``failed``: given up after the retry budget.
+Outcome = Literal["delivered", "rejected", "failed", "suppressed", "retrying"]
 
 
 class Verdict(Enum):
@@ -88,23 +99,38 @@ class DeliveryResult:
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How hard to try one delivery before giving up."""
+class Attempt:
+    """What one request gave: the verdict, and the server's wait hint when it asked for one."""
 
-    max_attempts: int = 5
+    verdict: Verdict
+    status_code: int | None = None
+    detail: str = ""
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long to keep trying one delivery: a time budget, not a number of attempts."""
+
+    #: Give up once the next attempt would start later than this after the first.
+    budget_s: float = 600.0
     base_delay_s: float = 1.0
     max_delay_s: float = 30.0
-    #: A Retry-After longer than this ends the delivery as failed instead of blocking the worker.
-    max_retry_after_s: float = 120.0
 
     def backoff_s(self, attempt: int, rng: random.Random) -> float:
-        """Delay after failed attempt ``attempt`` (1-based): capped exponential, jittered.
+        """Delay after failed attempt ``attempt`` (1-based): capped exponential, jittered."""
+        return backoff_delay(
+            attempt, base_s=self.base_delay_s, max_s=self.max_delay_s, jitter=rng.random
+        )
 
-        The jitter draws from the upper half of the step, so replicas that
-        failed together spread out while the delay still grows.
-        """
-        step = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
-        return rng.uniform(step / 2, step)
+    def next_wait(
+        self, attempts: int, retry_after_s: float | None, elapsed_s: float, rng: random.Random
+    ) -> float | None:
+        """Seconds until the next attempt, or None when that would overrun the budget."""
+        wait = max(retry_after_s or 0.0, self.backoff_s(attempts, rng))
+        if elapsed_s + wait > self.budget_s:
+            return None
+        return wait
 
 
 class Target(Protocol):
@@ -120,33 +146,20 @@ class Target(Protocol):
     def idempotent(self) -> bool:
         """Whether a re-send after a crash is deduplicated by the target."""
 
-    def deliver(self, notification: Notification) -> DeliveryResult: ...
+    @property
+    def policy(self) -> RetryPolicy: ...
+
+    def attempt(self, notification: Notification) -> Attempt:
+        """One try, no waiting: the delivery worker schedules the retries."""
+
+    def deliver(self, notification: Notification) -> DeliveryResult:
+        """Try until delivered, rejected or out of budget, waiting in the caller's thread."""
 
 
 def delivery_id(target: str, dedup_key: str, revision: str) -> str:
     """A stable, opaque idempotency key for one (target, alert, state change)."""
     raw = f"{target}\x1f{dedup_key}\x1f{revision}".encode()
     return "msg_" + hashlib.sha256(raw).hexdigest()[:32]
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def silence_http_request_logs() -> None:
@@ -185,54 +198,72 @@ class Notifier(ABC):
             return Verdict.RETRY
         return Verdict.REJECTED
 
+    def attempt(self, notification: Notification) -> Attempt:
+        """One request: delivered, rejected for good, or worth retrying (with Retry-After)."""
+        try:
+            request = self.build_request(notification)
+            if self.timeout_s is not None:
+                request.extensions["timeout"] = httpx.Timeout(self.timeout_s).as_dict()
+            response = self.client.send(request, follow_redirects=False)
+        except httpx.TimeoutException as exc:
+            return Attempt(Verdict.RETRY, None, f"timeout ({type(exc).__name__})")
+        except httpx.TransportError as exc:
+            # The message of a transport error names the socket error, not the URL.
+            return Attempt(Verdict.RETRY, None, f"{type(exc).__name__}: {exc}"[:300])
+        verdict = self.classify(response)
+        detail = _body_hint(response)
+        if verdict is Verdict.REJECTED:
+            log.warning(
+                "%s: %s rejected %s (HTTP %d, not retried): %s",
+                self.name, self.kind, notification.alert.dedup_key, response.status_code, detail,
+            )  # fmt: skip
+        retry_after = None
+        if verdict is Verdict.RETRY:
+            retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock())
+        return Attempt(verdict, response.status_code, detail, retry_after)
+
     def deliver(self, notification: Notification) -> DeliveryResult:
-        attempt = 0
-        status: int | None = None
-        detail = ""
+        """Attempt until delivered, rejected or the budget is spent, sleeping in between.
+
+        Time spent counts by the clock or by the waits slept, whichever is more
+        (an injected clock may stand still).
+        """
+        started = self.clock()
+        slept = 0.0
+        attempts = 0
         while True:
-            attempt += 1
-            wait_at_least = 0.0
-            try:
-                request = self.build_request(notification)
-                if self.timeout_s is not None:
-                    request.extensions["timeout"] = httpx.Timeout(self.timeout_s).as_dict()
-                response = self.client.send(request, follow_redirects=False)
-            except httpx.TimeoutException as exc:
-                status, detail = None, f"timeout ({type(exc).__name__})"
-            except httpx.TransportError as exc:
-                # The message of a transport error names the socket error, not the URL.
-                status, detail = None, f"{type(exc).__name__}: {exc}"[:300]
-            else:
-                status = response.status_code
-                verdict = self.classify(response)
-                detail = _body_hint(response)
-                if verdict is Verdict.DELIVERED:
-                    return DeliveryResult("delivered", attempt, status, detail)
-                if verdict is Verdict.REJECTED:
-                    log.warning(
-                        "%s: %s rejected %s (HTTP %d, not retried): %s",
-                        self.name, self.kind, notification.alert.dedup_key, status, detail,
-                    )  # fmt: skip
-                    return DeliveryResult("rejected", attempt, status, detail)
-                retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock())
-                if retry_after is not None:
-                    if retry_after > self.policy.max_retry_after_s:
-                        limit = self.policy.max_retry_after_s
-                        why = f"Retry-After {retry_after:.0f}s exceeds {limit:.0f}s"
-                        return DeliveryResult("failed", attempt, status, why)
-                    wait_at_least = retry_after
-            if attempt >= self.policy.max_attempts:
+            attempts += 1
+            result = self.attempt(notification)
+            if result.verdict is Verdict.DELIVERED:
+                return DeliveryResult("delivered", attempts, result.status_code, result.detail)
+            if result.verdict is Verdict.REJECTED:
+                return DeliveryResult("rejected", attempts, result.status_code, result.detail)
+            elapsed = max(slept, (self.clock() - started).total_seconds())
+            wait = self.policy.next_wait(attempts, result.retry_after_s, elapsed, self.rng)
+            if wait is None:
+                detail = give_up_detail(result, attempts, elapsed, self.policy)
                 log.warning(
-                    "%s: giving up on %s after %d attempts: %s",
-                    self.name, notification.alert.dedup_key, attempt, detail or status,
-                )  # fmt: skip
-                return DeliveryResult("failed", attempt, status, detail)
-            delay = max(wait_at_least, self.policy.backoff_s(attempt, self.rng))
+                    "%s: giving up on %s: %s", self.name, notification.alert.dedup_key, detail
+                )
+                return DeliveryResult("failed", attempts, result.status_code, detail)
             log.info(
                 "%s: attempt %d for %s failed (%s); retrying in %.1fs",
-                self.name, attempt, notification.alert.dedup_key, status or detail, delay,
+                self.name, attempts, notification.alert.dedup_key,
+                result.status_code or result.detail, wait,
             )  # fmt: skip
-            self.sleep(delay)
+            self.sleep(wait)
+            slept += wait
+
+
+def give_up_detail(result: Attempt, attempts: int, elapsed_s: float, policy: RetryPolicy) -> str:
+    """Why a delivery ends as failed: the last error and what was spent."""
+    last = f"HTTP {result.status_code}" if result.status_code is not None else result.detail
+    if result.status_code is not None and result.detail:
+        last += f": {result.detail}"
+    why = f"{attempts} attempt(s) in {elapsed_s:.0f}s, retry budget {policy.budget_s:.0f}s"
+    if result.retry_after_s is not None and elapsed_s + result.retry_after_s > policy.budget_s:
+        why = f"Retry-After {result.retry_after_s:.0f}s reaches past the budget; " + why
+    return f"{why}; last: {last}"[:500]
 
 
 def _body_hint(response: httpx.Response, limit: int = 200) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from earful.events import now_utc
-from sinks.notify.base import Clock, DeliveryResult, Notification
+from sinks.notify.base import Attempt, Clock, DeliveryResult, Notification, RetryPolicy, Verdict
 from sinks.notify.message import plain_text
 
 __all__ = ["ConsoleNotifier"]
@@ -21,12 +21,17 @@ class ConsoleNotifier:
     idempotent: bool = False
     out: TextIO = field(default=sys.stdout)
     clock: Clock = now_utc
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def deliver(self, notification: Notification) -> DeliveryResult:
+    def attempt(self, notification: Notification) -> Attempt:
         first, *rest = plain_text(notification.alert, self.clock()).splitlines()
         block = "\n".join([f"[{self.name}] {first}", *(f"  {line}" for line in rest)])
         with self._lock:
             self.out.write(block + "\n\n")
             self.out.flush()
+        return Attempt(Verdict.DELIVERED)
+
+    def deliver(self, notification: Notification) -> DeliveryResult:
+        self.attempt(notification)
         return DeliveryResult("delivered", 1)

@@ -20,8 +20,7 @@ from sinks.delivery import (
     DeliveryState,
     cooldown_seconds,
 )
-from sinks.notify import AlertmanagerNotifier, DeliveryResult, Notification
-from sinks.notify.base import Outcome
+from sinks.notify import AlertmanagerNotifier, Attempt, Notification, RetryPolicy, Verdict
 from sinks.notify.receiver import LocalReceiver
 from sinks.routing import Cooldown, TargetConfig
 from tests.sinks.notify.alerts import T0, make_alert
@@ -31,15 +30,22 @@ NOW = T0 + timedelta(minutes=2)
 
 @dataclass
 class RecordingTarget:
+    """Answers every attempt with ``verdict``; remembers what it was sent."""
+
     name: str
     kind: str = "webhook"
     idempotent: bool = True
-    outcome: Outcome = "delivered"
+    verdict: Verdict = Verdict.DELIVERED
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
     received: list[Notification] = field(default_factory=list)
 
-    def deliver(self, notification: Notification) -> DeliveryResult:
+    def attempt(self, notification: Notification) -> Attempt:
         self.received.append(notification)
-        return DeliveryResult(self.outcome, 1, 200 if self.outcome == "delivered" else 503)
+        codes = {Verdict.DELIVERED: 200, Verdict.REJECTED: 400, Verdict.RETRY: 503}
+        return Attempt(self.verdict, codes[self.verdict], "")
+
+    def deliver(self, notification: Notification) -> Any:
+        raise AssertionError("the delivery worker never waits in deliver()")
 
 
 def _settings(**overrides: Any) -> DeliverySettings:
@@ -146,8 +152,8 @@ def test_stale_alerts_are_recorded_not_sent() -> None:
     assert a.received == []
 
 
-def test_a_failed_delivery_is_recorded_and_dead_lettered_with_the_target() -> None:
-    a = RecordingTarget("a", outcome="failed")
+def test_a_rejected_delivery_is_recorded_and_dead_lettered_with_the_target() -> None:
+    a = RecordingTarget("a", verdict=Verdict.REJECTED)
     processor, state = _processor(
         _settings(notify_targets=(TargetConfig(name="a", kind="console"),)), a
     )
@@ -155,9 +161,10 @@ def test_a_failed_delivery_is_recorded_and_dead_lettered_with_the_target() -> No
     assert [o.topic for o in outputs] == ["deliveries", "dlq"]
     headers = dict(outputs[1].headers)
     assert headers["earful.notify.target"] == b"a"
-    assert headers["earful.error.reason"] == b"delivery_failed"
+    assert headers["earful.error.reason"] == b"delivery_rejected"
     assert outputs[1].value == encode(make_alert(created_at=NOW))
     assert state.active == {}  # not firing there, so its resolve will not be sent either
+    assert len(a.received) == 1  # a final 4xx is not retried
 
 
 def test_state_rebuilt_from_records_skips_what_was_delivered() -> None:

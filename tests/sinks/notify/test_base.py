@@ -1,4 +1,4 @@
-"""The shared retry loop: Retry-After forms and limits, transport errors, redirects, secrets."""
+"""The shared retry policy: a time budget, Retry-After, transport errors, redirects, secrets."""
 
 from __future__ import annotations
 
@@ -24,19 +24,17 @@ def _slack(url: str, client: httpx.Client, sleeps: list[float], **policy: float)
         name="comms",
         url=SecretStr(url + SLACK_PATH),
         client=client,
-        policy=RetryPolicy(**policy),  # type: ignore[arg-type]
+        policy=RetryPolicy(**policy),
         clock=fixed_clock(T0),
         sleep=sleeps.append,
         rng=random.Random(1),
     )
 
 
-def test_retry_after_accepts_seconds_and_http_dates() -> None:
-    assert parse_retry_after("30", T0) == 30.0
-    assert parse_retry_after("Wed, 25 Nov 2026 10:01:30 GMT", T0) == 90.0
-    assert parse_retry_after("Wed, 25 Nov 2026 09:00:00 GMT", T0) == 0.0  # in the past
-    assert parse_retry_after("soon", T0) is None
-    assert parse_retry_after(None, T0) is None
+def test_the_notifiers_read_retry_after_with_the_shared_parser() -> None:
+    from earful import retry
+
+    assert parse_retry_after is retry.parse_retry_after
 
 
 def test_backoff_is_capped_and_jittered() -> None:
@@ -59,30 +57,66 @@ def test_http_date_retry_after_is_honoured() -> None:
     assert sleeps[0] >= 45.0
 
 
-def test_retry_after_beyond_the_limit_fails_without_waiting() -> None:
+def test_retry_after_beyond_the_budget_fails_without_waiting() -> None:
     sleeps: list[float] = []
     with LocalReceiver() as rx, httpx.Client(timeout=2) as client:
         rx.script(Reply(429, headers=(("Retry-After", "3600"),)))
-        result = _slack(rx.url, client, sleeps, max_retry_after_s=120).deliver(
+        result = _slack(rx.url, client, sleeps, budget_s=600).deliver(
             Notification(make_alert(), "k")
         )
         assert len(rx.requests) == 1
-    assert result.outcome == "failed" and "3600" in result.detail
+    assert result.outcome == "failed" and "Retry-After 3600s" in result.detail
     assert sleeps == []
 
 
-def test_connection_refused_is_retried_then_fails() -> None:
+def test_connection_refused_is_retried_for_the_budget_then_fails() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens here once the socket closes
     sleeps: list[float] = []
     with httpx.Client(timeout=1) as client:
-        result = _slack(f"http://127.0.0.1:{port}", client, sleeps, max_attempts=3).deliver(
+        result = _slack(
+            f"http://127.0.0.1:{port}", client, sleeps, budget_s=20, max_delay_s=4
+        ).deliver(Notification(make_alert(), "k"))
+    assert (result.outcome, result.status_code) == ("failed", None)
+    assert "ConnectError" in result.detail and "budget 20s" in result.detail
+    assert result.attempts == len(sleeps) + 1
+    # It kept trying until the next wait would overrun the budget, and not past it.
+    assert sum(sleeps) <= 20 < sum(sleeps) + 4
+
+
+def test_a_target_down_longer_than_five_attempts_still_gets_the_alert() -> None:
+    # The old policy gave up after 5 attempts (about 15 s of waits); a budget does not.
+    sleeps: list[float] = []
+    with LocalReceiver() as rx, httpx.Client(timeout=2) as client:
+        rx.script(*([Reply(503)] * 8), Reply(200))
+        result = _slack(rx.url, client, sleeps, budget_s=600).deliver(
             Notification(make_alert(), "k")
         )
-    assert (result.outcome, result.attempts, result.status_code) == ("failed", 3, None)
-    assert "ConnectError" in result.detail
-    assert len(sleeps) == 2
+        assert len(rx.requests) == 9
+    assert (result.outcome, result.attempts) == ("delivered", 9)
+    assert sleeps == sorted(sleeps) or max(sleeps) <= 30.0  # growing, capped at max_delay_s
+    assert sum(sleeps) > 15.0
+
+
+def test_the_budget_counts_the_clock_when_it_runs_faster_than_the_waits() -> None:
+    from datetime import datetime
+
+    moments = iter(T0 + timedelta(seconds=100 * i) for i in range(100))
+    sleeps: list[float] = []
+    with LocalReceiver() as rx, httpx.Client(timeout=2) as client:
+        rx.script(*([Reply(500)] * 10))
+        notifier = _slack(rx.url, client, sleeps, budget_s=250)
+        clock: list[datetime] = []
+
+        def tick() -> datetime:
+            clock.append(next(moments))
+            return clock[-1]
+
+        notifier.clock = tick
+        result = notifier.deliver(Notification(make_alert(), "k"))
+    assert result.outcome == "failed"
+    assert result.attempts <= 3  # each attempt 'took' 100 s of the 250 s budget
 
 
 def test_redirects_are_not_followed() -> None:
