@@ -11,10 +11,21 @@ The config file uses the same flat keys as the fields, e.g.::
     kafka_bootstrap: 127.0.0.1:9092
     topic_partitions: 6
     alert_negative_share: 0.6
+
+One file may hold the keys of several workers; each takes its own. A key that
+no worker knows (a typo such as ``topic_partitons``) is refused with the file,
+the line and the nearest known key: the workers' settings classes are listed
+in :data:`SETTINGS_MODULES` and read there without being imported, and only
+when the file has a key the current worker does not know.
 """
 
 from __future__ import annotations
 
+import ast
+import difflib
+import functools
+import importlib.util
+import logging
 import os
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -31,15 +42,97 @@ from earful.errors import ConfigError
 
 __all__ = [
     "DEFAULT_BOOTSTRAP",
+    "SETTINGS_MODULES",
     "AlertSinkSettings",
     "AnalyzerSettings",
     "BaseWorkerSettings",
     "MetricsSinkSettings",
     "ReplaySettings",
+    "known_setting_keys",
     "load_settings",
 ]
 
+log = logging.getLogger(__name__)
+
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+
+#: Every module that defines a settings class read from the shared config file.
+#: A key of the file is accepted when one of their fields has its name
+#: (tests/earful/test_settings.py checks the list against the classes).
+SETTINGS_MODULES = (
+    "earful.settings",
+    "earful.health",
+    "ingest.settings",
+    "analyze.detect_worker",
+    "analyze.conversation_worker",
+    "sinks.metrics",
+    "sinks.signal_alerts",
+    "sinks.delivery",
+    "sinks.tone_http",
+)
+
+
+def _settings_fields(source: str) -> set[str]:
+    """Field names of the ``...Settings`` classes in one module's source (no import)."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        bases = [ast.unparse(b) for b in node.bases]
+        if not any(b.endswith("Settings") for b in bases):
+            continue
+        for stmt in node.body:
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and "ClassVar" not in ast.unparse(stmt.annotation)
+            ):
+                names.add(stmt.target.id)
+    return names
+
+
+@functools.cache
+def known_setting_keys() -> frozenset[str] | None:
+    """Every key some worker reads from the config file; None if a listed module is missing."""
+    names: set[str] = set()
+    for module in SETTINGS_MODULES:
+        spec = importlib.util.find_spec(module)
+        if spec is None or spec.origin is None:
+            log.warning("settings module %s not found: unknown config keys are not checked", module)
+            return None
+        names |= _settings_fields(Path(spec.origin).read_text(encoding="utf-8"))
+    return frozenset(names)
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line of each top-level key of a YAML mapping (1-based)."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {
+        str(key.value): key.start_mark.line + 1
+        for key, _ in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
+
+
+def _reject_unknown_keys(path: Path, text: str, keys: list[str]) -> None:
+    known = known_setting_keys()
+    if known is None:
+        return
+    unknown = [k for k in keys if k not in known]
+    if not unknown:
+        return
+    key = unknown[0]
+    line = _key_lines(text).get(key)
+    where = f"config file {path}" + (f", line {line}" if line else "")
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]!r}?" if close else "; no Earful worker reads it"
+    more = f" (and {len(unknown) - 1} more: {', '.join(unknown[1:4])})" if len(unknown) > 1 else ""
+    raise ConfigError(f"{where}: unknown setting {key!r}{hint}{more}")
 
 
 class _YamlFileSource(PydanticBaseSettingsSource):
@@ -51,9 +144,12 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         if path is None:
             return
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            loaded = yaml.safe_load(text)
         except FileNotFoundError as exc:
             raise ConfigError(f"config file {path} does not exist") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config file {path} is not UTF-8 text") from exc
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -63,6 +159,10 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {path}: expected a mapping of settings")
         known = set(settings_cls.model_fields)
+        others = [str(k) for k in loaded if k not in known]
+        if others:
+            # Keys of other workers are expected; keys of none are typos.
+            _reject_unknown_keys(path, text, others)
         # A file may serve several workers; keep only this worker's keys.
         self._data = {k: v for k, v in loaded.items() if k in known}
 

@@ -3,16 +3,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from earful.errors import ConfigError
-from earful.settings import AlertSinkSettings, AnalyzerSettings, load_settings
+from earful.settings import (
+    SETTINGS_MODULES,
+    AlertSinkSettings,
+    AnalyzerSettings,
+    BaseWorkerSettings,
+    known_setting_keys,
+    load_settings,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_env_beats_config_file_which_beats_defaults(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "earful.yaml"
-    config.write_text("topic_partitions: 6\nbatch_max_records: 500\nunrelated_key: 1\n")
+    # metrics_port belongs to another worker: the shared file may hold it.
+    config.write_text("topic_partitions: 6\nbatch_max_records: 500\nmetrics_port: 9000\n")
     monkeypatch.setenv("EARFUL_BATCH_MAX_RECORDS", "250")
     s = load_settings(AnalyzerSettings, config=config)
     assert s.topic_partitions == 6  # from the file
@@ -56,3 +67,65 @@ def test_settings_are_frozen() -> None:
     s = load_settings(AnalyzerSettings)
     with pytest.raises(ValueError, match="frozen"):
         s.topic_raw = "x"
+
+
+def test_a_typo_in_a_top_level_key_names_the_file_the_line_and_the_key_meant(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "earful.yaml"
+    config.write_text("# shared\nkafka_bootstrap: x:1\ntopic_partitons: 6\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(AnalyzerSettings, config=config)
+    message = str(info.value)
+    assert f"config file {config}, line 3" in message
+    assert "unknown setting 'topic_partitons'" in message
+    assert "did you mean 'topic_partitions'?" in message
+
+
+def test_a_key_no_worker_reads_is_refused_with_the_others_counted(tmp_path: Path) -> None:
+    config = tmp_path / "earful.yaml"
+    config.write_text("zzz_nothing: 1\nalso_nothing: 2\n")
+    with pytest.raises(ConfigError, match=r"'zzz_nothing'; no Earful worker reads it \(and 1 more"):
+        load_settings(BaseWorkerSettings, config=config)
+
+
+def _all_settings_classes() -> set[type]:
+    import importlib
+
+    for module in SETTINGS_MODULES:
+        importlib.import_module(module)
+    found: set[type] = set()
+    todo: list[type] = [BaseWorkerSettings]
+    while todo:
+        cls = todo.pop()
+        found.add(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_the_settings_module_list_covers_every_settings_class_and_field() -> None:
+    import importlib
+    import pkgutil
+
+    # Import every module of the stages so a settings class anywhere is a subclass by now.
+    for package in ("earful", "ingest", "analyze", "sinks"):
+        pkg = importlib.import_module(package)
+        for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{package}."):
+            if not info.name.endswith("__main__"):
+                importlib.import_module(info.name)
+    classes = {c for c in _all_settings_classes() if not c.__module__.startswith("tests")}
+    assert {c.__module__ for c in classes} <= set(SETTINGS_MODULES)
+    fields = set().union(*(c.model_fields for c in classes))
+    assert known_setting_keys() == fields
+
+
+@pytest.mark.parametrize("path", ["deploy/config/earful.yaml", "deploy/k8s/configmap.yaml"])
+def test_the_shipped_configs_hold_only_known_keys_and_tracked_subjects(path: str) -> None:
+    data = yaml.safe_load((ROOT / path).read_text(encoding="utf-8"))
+    if "data" in data:  # the ConfigMap wraps the file
+        data = yaml.safe_load(data["data"]["earful.yaml"])
+    known = known_setting_keys()
+    assert known is not None and set(data) <= known
+    tracking = yaml.safe_load((ROOT / "examples" / "tracking.yaml").read_text(encoding="utf-8"))
+    subjects = {s["name"] for s in tracking["subjects"]}
+    assert set(data["metrics_subjects"]) <= subjects
