@@ -244,6 +244,7 @@ _STATE_HEADS = frozenset(
         "goes",
         "going",
         "unresponsive",
+        "stopped",
     ]
 )
 #: People as the subject right before a state phrase. "you", "we" and "they" are
@@ -291,6 +292,12 @@ _PERSONS = frozenset(
         "team",
         "player",
         "enemy",
+        "brain",
+        "heart",
+        "head",
+        "body",
+        "legs",
+        "stomach",
     ]
 )
 

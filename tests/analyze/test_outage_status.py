@@ -40,6 +40,10 @@ SERVICE_REPORTS = [
     "400 members are experiencing an outage, crews are working to restore service",
     "Power outage impacts more than 1,700 customers in the north end",
     "The office email is down, thank god",
+    "can't get on msn, anyone else?",
+    "Whole neighborhood is dark, transformer blew",
+    "the carrier dropped my call 4 times today",
+    "the music app keeps pausing by itself",
 ]
 
 # The same words in another sense, or the failure is planned, forecast, imagined or over.
@@ -84,6 +88,8 @@ NOT_REPORTS = [
     "The driver cancelled my ride twice @acme",
     "Wow this game is lagging behind its competitors in features",
     "Traffic is so slow on the 405 today",
+    "lol my brain stopped working after that exam",
+    "My heart is broken after that ending",
 ]
 
 
