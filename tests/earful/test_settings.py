@@ -89,13 +89,13 @@ def test_a_key_no_worker_reads_is_refused_with_the_others_counted(tmp_path: Path
         load_settings(BaseWorkerSettings, config=config)
 
 
-def _all_settings_classes() -> set[type]:
+def _all_settings_classes() -> set[type[BaseWorkerSettings]]:
     import importlib
 
     for module in SETTINGS_MODULES:
         importlib.import_module(module)
-    found: set[type] = set()
-    todo: list[type] = [BaseWorkerSettings]
+    found: set[type[BaseWorkerSettings]] = set()
+    todo: list[type[BaseWorkerSettings]] = [BaseWorkerSettings]
     while todo:
         cls = todo.pop()
         found.add(cls)
@@ -115,8 +115,9 @@ def test_the_settings_module_list_covers_every_settings_class_and_field() -> Non
                 importlib.import_module(info.name)
     classes = {c for c in _all_settings_classes() if not c.__module__.startswith("tests")}
     assert {c.__module__ for c in classes} <= set(SETTINGS_MODULES)
-    fields = set().union(*(c.model_fields for c in classes))
-    assert known_setting_keys() == fields
+    fields: set[str] = set().union(*(c.model_fields for c in classes))
+    known = known_setting_keys()
+    assert known is not None and set(known) == fields
 
 
 @pytest.mark.parametrize("path", ["deploy/config/earful.yaml", "deploy/k8s/configmap.yaml"])
