@@ -20,7 +20,6 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any, Generic, TypeVar
@@ -30,6 +29,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from earful.errors import ConfigError
 from earful.events import now_utc
+from earful.retry import parse_retry_after
 from ingest.base import RateLimited, SourceError, TransientSourceError
 
 __all__ = [
@@ -104,21 +104,7 @@ def base_url(host_or_url: str) -> str:
 
 def retry_after_header(response: httpx.Response) -> float | None:
     """Seconds from ``Retry-After`` (delta-seconds or an HTTP date), None if absent or bad."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now_utc()).total_seconds())
+    return parse_retry_after(response.headers.get("Retry-After"), now_utc())
 
 
 def send(

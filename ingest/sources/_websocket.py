@@ -17,6 +17,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
+from earful.events import now_utc
+from earful.retry import parse_retry_after
 from ingest.base import RateLimited, SourceError, TransientSourceError
 from ingest.sources._common import DEFAULT_RETRY_AFTER_S
 
@@ -48,9 +50,9 @@ def connect(
         status = exc.response.status_code
         message = f"{source}: websocket {shown} refused with HTTP {status}"
         if status == 429:
-            retry = exc.response.headers.get("Retry-After", "")
-            wait = float(retry) if retry.strip().isdigit() else DEFAULT_RETRY_AFTER_S
-            raise RateLimited(message, retry_after=wait) from exc
+            wait = parse_retry_after(exc.response.headers.get("Retry-After"), now_utc())
+            retry_after = DEFAULT_RETRY_AFTER_S if wait is None else wait
+            raise RateLimited(message, retry_after=retry_after) from exc
         if status in (401, 403):
             raise SourceError(f"{message}: token missing, revoked or lacking scope") from exc
         if status in (404, 410):
