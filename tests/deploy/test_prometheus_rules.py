@@ -122,10 +122,21 @@ def worker_health_metric_names() -> set[str]:
     return {line.split("{")[0].split()[0] for line in text.splitlines() if line[:1].isalpha()}
 
 
+def notify_metric_names() -> set[str]:
+    """What the notify sink exports beside the worker metrics (sinks.delivery.NotifyMetrics)."""
+    from sinks.delivery import NotifyMetrics
+
+    registry = CollectorRegistry()
+    NotifyMetrics(registry, ["hook"])
+    return {sample.name for family in registry.collect() for sample in family.samples}
+
+
 def test_rules_only_use_metrics_the_sink_and_the_workers_export() -> None:
-    exported = {
-        sample.name for family in populated_registry().collect() for sample in family.samples
-    } | worker_health_metric_names()
+    exported = (
+        {sample.name for family in populated_registry().collect() for sample in family.samples}
+        | worker_health_metric_names()
+        | notify_metric_names()
+    )
     assert "earful_worker_ready" in exported
     recorded = set()
     used = set()
