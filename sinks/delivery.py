@@ -43,8 +43,7 @@ after the ``retrying`` record is committed, so on the compacted topic the
 final record always follows it. State in Kafka means a restart resumes the
 retries where they were, their budgets still counted from the first attempt;
 an attempt in flight at a crash is repeated with the same idempotency key.
-One replica per alert partition is assumed, as before: the state is read at
-start-up.
+The state is read at start-up, so one notify worker runs (one replica).
 
 Alertmanager forgets an alert ``resolve_timeout`` after its last post, so
 :class:`AlertmanagerRefresher` re-posts the active ones every
