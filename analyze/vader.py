@@ -81,29 +81,33 @@ class ExactVader:
         if not text.isascii() and not self._emoji_chars.isdisjoint(text):
             text = self._describe_emoji(text)
         text = text.strip()
-        words = []
-        for token in text.split():
-            stripped = token.strip(_PUNCTUATION)
-            words.append(token if len(stripped) <= 2 else stripped)
-        lowers = [word.lower() for word in words]
-        count = len(words)
-        all_caps = 0
-        for word in words:
-            if word.isupper():
-                all_caps += 1
-        is_cap_diff = 0 < count - all_caps < count
+        words = [
+            token if len(stripped := token.strip(_PUNCTUATION)) <= 2 else stripped
+            for token in text.split()
+        ]
+        if text.isascii():
+            # Lower-casing ASCII is per character: the joined words lower-cased at
+            # once split back into the same words, each lower-cased.
+            lowers = " ".join(words).lower().split(" ")
+        else:
+            lowers = [word.lower() for word in words]
         lexicon = self._lexicon
-        sentiments: list[float] = []
+        # The package appends an int 0 for every word that carries no sentiment:
+        # start from that and work only on the words the lexicon holds.
+        count = len(words)
+        sentiments: list[float] = [0] * count
+        is_cap_diff: bool | None = None
         last = count - 1
         for i, lower in enumerate(lowers):
-            if lower in BOOSTER_DICT or (i < last and lower == "kind" and lowers[i + 1] == "of"):
-                sentiments.append(0)
-                continue
             valence = lexicon.get(lower)
-            if valence is None:
-                sentiments.append(0)
+            if valence is None or lower in BOOSTER_DICT:
                 continue
-            sentiments.append(self._valence(words, lowers, i, valence, is_cap_diff))
+            if i < last and lower == "kind" and lowers[i + 1] == "of":
+                continue
+            if is_cap_diff is None:
+                all_caps = sum(map(str.isupper, words))
+                is_cap_diff = 0 < count - all_caps < count
+            sentiments[i] = self._valence(words, lowers, i, valence, is_cap_diff)
         if "but" in lowers:
             sentiments = SentimentIntensityAnalyzer._but_check(words, sentiments)
         return _score_valence(sentiments, text)
