@@ -72,9 +72,10 @@ def incident_compound(vader_compound: float, cues: TextCues) -> float:
             complaint = True
         elif kind == "recovery":
             recovery = True
-    if (failure or complaint) and not recovery:
-        # Politeness inside a complaint is not praise: "please help, still waiting"
-        # loses VADER's valence for "please" and "help".
+    if (failure or complaint or any(e.kind == "request" for e in cues.tags)) and not recovery:
+        # Politeness inside a complaint or a request is not praise: "please help,
+        # still waiting" and "can you help me change my flight?" lose VADER's
+        # valence for "please", "help" and "thanks".
         for entry in cues.tags:
             if entry.kind == "polite":
                 added += entry.valence
@@ -90,4 +91,5 @@ def incident_compound(vader_compound: float, cues: TextCues) -> float:
         if added == 0.0:
             return vader_compound
         base = unsquash(vader_compound)
-    return round(squash(base + added), 4)
+    # + 0.0 turns a -0.0 into 0.0.
+    return round(squash(base + added), 4) + 0.0

@@ -81,3 +81,18 @@ def test_a_recovery_only_wished_for_is_no_good_news(scorer: Scorer) -> None:
     waiting = scorer.score("I removed the acme app until this is fixed").sentiment
     assert waiting is not None
     assert waiting.label != "positive"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@acmeair can you help me change my flight?",
+        "@acme could you please help me with my booking",
+        "@acme how do I get a receipt? thanks",
+    ],
+)
+def test_polite_requests_are_neutral(scorer: Scorer, text: str) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.vader.compound > 0.05
+    assert sentiment.label == "neutral", f"{text!r}: {sentiment.compound}"
