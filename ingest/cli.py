@@ -114,14 +114,36 @@ def _rules(settings: Any) -> Any:
 
 
 def _serve_metrics(settings: Any, registry: Any) -> None:
+    """The runner's /metrics; the default port falls back to a free one when it is taken.
+
+    Two ingest workers on one host would otherwise fight over 9465; a port set
+    on purpose (config file, environment) must be free, or the worker stops
+    with one line naming it.
+    """
+    import errno
+
     from prometheus_client import start_http_server
 
-    if settings.ingest_metrics_port:
-        server, _ = start_http_server(
-            settings.ingest_metrics_port, addr=settings.ingest_metrics_host, registry=registry
-        )
-        log.info("metrics at http://%s:%d/metrics", settings.ingest_metrics_host,
-                 server.server_port)  # fmt: skip
+    port = settings.ingest_metrics_port
+    if not port:
+        return
+    host = settings.ingest_metrics_host
+    try:
+        server, _ = start_http_server(port, addr=host, registry=registry)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise ConfigError(f"metrics on {host}:{port}: {exc.strerror or exc}") from exc
+        if "ingest_metrics_port" in settings.model_fields_set:
+            raise ConfigError(
+                f"ingest_metrics_port {port} on {host} is in use (another ingest worker?); "
+                "set EARFUL_INGEST_METRICS_PORT to a free port, or 0 for none"
+            ) from exc
+        server, _ = start_http_server(0, addr=host, registry=registry)
+        log.warning(
+            "metrics port %d is in use (another ingest worker?); serving metrics on %d instead "
+            "(set EARFUL_INGEST_METRICS_PORT to choose)", port, server.server_port,
+        )  # fmt: skip
+    log.info("metrics at http://%s:%d/metrics", host, server.server_port)
 
 
 def cmd_connector(args: argparse.Namespace) -> int:
@@ -181,15 +203,19 @@ def cmd_push(args: argparse.Namespace) -> int:
 
     from prometheus_client import CollectorRegistry
 
+    from earful.console import require_kafka
     from earful.worker import make_consumer, make_producer
     from ingest.dedup import SeenIds, recent_ids
     from ingest.metrics import IngestMetrics
     from ingest.privacy import pseudonymiser_from_settings
-    from ingest.push import PushApp, make_push_server
+    from ingest.push import PushApp, make_push_server, producer_overrides
 
     settings = _settings(args, push_host=args.host, push_port=args.port)
     rules = _rules(settings)
     privacy = pseudonymiser_from_settings(settings)
+    if settings.push_token is None or not settings.push_token.get_secret_value():
+        raise ConfigError("the push endpoint needs a token: set EARFUL_PUSH_TOKEN")
+    require_kafka(settings.kafka_bootstrap)
     seen = SeenIds(settings.dedup_capacity)
     reader = make_consumer(settings, group=None, topics=[])
     try:
@@ -201,13 +227,20 @@ def cmd_push(args: argparse.Namespace) -> int:
         )  # fmt: skip
     finally:
         reader.close()
-    producer = make_producer(settings)
+    producer = make_producer(settings, **producer_overrides(settings))
     registry = CollectorRegistry()
     app = PushApp(
         settings=settings, producer=producer, rules=rules, privacy=privacy, seen=seen,
         metrics=IngestMetrics(registry),
     )  # fmt: skip
-    server = make_push_server(app, settings.push_host, settings.push_port)
+    try:
+        server = make_push_server(app, settings.push_host, settings.push_port)
+    except OSError as exc:
+        producer.close(timeout=1)
+        raise ConfigError(
+            f"cannot listen on {settings.push_host}:{settings.push_port}: "
+            f"{exc.strerror or exc}; choose another with --port or EARFUL_PUSH_PORT"
+        ) from exc
     _serve_metrics(settings, registry)
 
     def stop(signum: int, _frame: Any) -> None:

@@ -19,7 +19,10 @@ only once Kafka acknowledged every accepted mention; ``400`` unreadable body
 ``404``/``405`` wrong path or method; ``411`` no Content-Length; ``413`` body
 or item count over the limit; ``415`` other content types; ``422`` a
 mention that is not valid (every problem listed with its index or line, and
-nothing produced); ``503`` Kafka did not acknowledge (retry later).
+nothing produced); ``503`` Kafka did not acknowledge within
+``push_ack_timeout_s`` (default 10 s; retry later). The push producer keeps
+a record no longer than that (:func:`producer_overrides`), so a mention
+answered with 503 is not delivered behind the client's back.
 ``GET /healthz`` answers ``200 ok`` without a token.
 
 Why the standard library: the endpoint needs one route, a size limit before
@@ -35,6 +38,7 @@ import hmac
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -52,7 +56,7 @@ from ingest.privacy import Pseudonymiser
 from ingest.rules import TrackingRules
 from ingest.settings import IngestSettings
 
-__all__ = ["PushApp", "PushResponse", "make_push_server"]
+__all__ = ["PushApp", "PushResponse", "make_push_server", "producer_overrides"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,16 @@ PATH = "/v1/mentions"
 _JSON_TYPES = {"application/json"}
 _NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl"}
 _MAX_REPORTED_ERRORS = 20
+
+
+def producer_overrides(settings: IngestSettings) -> dict[str, Any]:
+    """Producer settings that bound a request's wait on Kafka to ``push_ack_timeout_s``."""
+    ms = int(settings.push_ack_timeout_s * 1000)
+    return {
+        "max_block_ms": ms,  # send() waiting for metadata
+        "delivery_timeout_ms": ms,  # a record is given up, not delivered after the 503
+        "request_timeout_ms": ms - 100,  # the client needs request + linger <= delivery
+    }
 
 
 @dataclass
@@ -242,6 +256,8 @@ class PushApp:
                 ids.add(mention.id)
                 fresh.append(mention)
             duplicates = len(mentions) - len(fresh)
+            wait_s = self.settings.push_ack_timeout_s
+            deadline = time.monotonic() + wait_s
             try:
                 futures = [
                     self.producer.send(
@@ -249,9 +265,9 @@ class PushApp:
                     )
                     for m in fresh
                 ]
-                self.producer.flush()
+                self.producer.flush(timeout=wait_s)
                 for future in futures:
-                    future.get(timeout=30)
+                    future.get(timeout=max(0.0, deadline - time.monotonic()))
             except Exception as exc:
                 log.error("push: Kafka did not acknowledge %d mention(s): %s", len(fresh), exc)
                 self.metrics.errors.labels(CONNECTOR, "kafka").inc()

@@ -80,7 +80,14 @@ class IngestSettings(BaseWorkerSettings):
     user_agent: str = "earful/0.1 (+https://github.com/earful/earful)"
     ingest_metrics_host: str = "127.0.0.1"
     ingest_metrics_port: int = Field(
-        default=9465, ge=0, le=65535, description="Prometheus metrics of the runner; 0 = off."
+        default=9465,
+        ge=0,
+        le=65535,
+        description=(
+            "Prometheus metrics of the runner; 0 = off. When the default is taken (a second "
+            "ingest worker on the host) a free port is used and logged; a port set on purpose "
+            "must be free."
+        ),
     )
 
     # -- push endpoint -------------------------------------------------------------
@@ -93,6 +100,16 @@ class IngestSettings(BaseWorkerSettings):
         default=1024 * 1024, ge=1024, description="Largest request body accepted."
     )
     push_max_items: int = Field(default=5000, ge=1, description="Most mentions in one request.")
+    push_ack_timeout_s: float = Field(
+        default=10.0,
+        ge=1.0,
+        le=120.0,
+        description=(
+            "Longest a request waits for Kafka to acknowledge its mentions before the 503; "
+            "also how long the push producer keeps a record, so one answered 503 is never "
+            "delivered later. Under common HTTP client timeouts (30 s)."
+        ),
+    )
 
     def pseudonym_key_bytes(self) -> bytes | None:
         """The key from the setting or its file; None when neither is set."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 import ingest.cli
 from earful.cli import main
+from earful.errors import ConfigError
 from earful.kafkautil import read_to_end
 from earful.worker import make_consumer
 from ingest.checkpoint import load_checkpoints
@@ -118,3 +120,48 @@ def test_earful_ingest_runs_a_connector_into_kafka(
         reader.close()
     assert keys == [b"replay:0", b"replay:2"]
     assert stored["fakenet"].cursor == "3"
+
+
+# -- metrics port --------------------------------------------------------------------
+
+
+def _occupied(port: int) -> socket.socket | None:
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        return None
+    sock.listen()
+    return sock
+
+
+def test_a_second_ingest_worker_falls_back_to_a_free_metrics_port(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from prometheus_client import CollectorRegistry
+
+    settings = IngestSettings()
+    assert "ingest_metrics_port" not in settings.model_fields_set
+    holder = _occupied(settings.ingest_metrics_port)
+    if holder is None:
+        pytest.skip(f"port {settings.ingest_metrics_port} is taken by another process")
+    try:
+        with caplog.at_level("WARNING"):
+            ingest.cli._serve_metrics(settings, CollectorRegistry())
+    finally:
+        holder.close()
+    assert "in use (another ingest worker?); serving metrics on" in caplog.text
+
+
+def test_a_metrics_port_set_on_purpose_must_be_free() -> None:
+    from prometheus_client import CollectorRegistry
+
+    holder = _occupied(0)
+    assert holder is not None
+    port = holder.getsockname()[1]
+    try:
+        with pytest.raises(ConfigError, match=f"ingest_metrics_port {port} .* is in use"):
+            ingest.cli._serve_metrics(IngestSettings(ingest_metrics_port=port), CollectorRegistry())
+    finally:
+        holder.close()

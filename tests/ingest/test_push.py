@@ -5,12 +5,14 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from kafka.errors import KafkaTimeoutError
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
@@ -21,7 +23,7 @@ from earful.worker import make_consumer, make_producer
 from ingest.dedup import SeenIds
 from ingest.metrics import IngestMetrics
 from ingest.privacy import Pseudonymiser
-from ingest.push import PushApp, make_push_server
+from ingest.push import PushApp, make_push_server, producer_overrides
 from ingest.settings import IngestSettings
 from tests.ingest.acme_rules import RULES
 
@@ -44,8 +46,28 @@ class BrokenProducer:
     def send(self, *args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("no broker")
 
-    def flush(self) -> None:
+    def flush(self, timeout: float | None = None) -> None:
         pass
+
+
+class SilentProducer:
+    """Kafka down: sends are buffered and never acknowledged; flush waits out its timeout."""
+
+    def __init__(self) -> None:
+        self.flush_timeouts: list[float | None] = []
+
+    def send(self, *args: Any, **kwargs: Any) -> Any:
+        return PendingFuture()
+
+    def flush(self, timeout: float | None = None) -> None:
+        self.flush_timeouts.append(timeout)
+        time.sleep(timeout or 0)
+        raise KafkaTimeoutError(f"Timeout after waiting for {timeout} secs.")
+
+
+class PendingFuture:
+    def get(self, timeout: float | None = None) -> None:
+        raise KafkaTimeoutError("not acknowledged")
 
 
 def serve(settings: IngestSettings, producer: Any) -> Iterator[tuple[str, CollectorRegistry]]:
@@ -237,6 +259,23 @@ def test_kafka_failure_answers_503_and_remembers_nothing(
     )
     # Not marked as seen: the client's retry is not mistaken for a duplicate.
     assert post(url, [mention("1")]).status_code == 503
+
+
+def test_kafka_down_answers_503_within_the_ack_timeout_not_the_delivery_timeout() -> None:
+    settings = IngestSettings(push_token=SecretStr(TOKEN), topic_raw="raw", push_ack_timeout_s=1.0)
+    producer = SilentProducer()
+    started = time.monotonic()
+    for url, _ in serve(settings, producer):
+        response = post(url, [mention("1")])
+        assert response.status_code == 503
+    assert time.monotonic() - started < 5
+    assert producer.flush_timeouts == [1.0]
+
+
+def test_the_push_producer_gives_a_record_up_when_the_request_does() -> None:
+    overrides = producer_overrides(IngestSettings(push_ack_timeout_s=10))
+    assert overrides["delivery_timeout_ms"] == 10_000 == overrides["max_block_ms"]
+    assert overrides["request_timeout_ms"] + 5 <= overrides["delivery_timeout_ms"]
 
 
 def test_endpoint_refuses_to_start_without_a_token() -> None:
