@@ -205,8 +205,15 @@ def run_worker(
         processor=processor,
         transactional=transactional,
         hook=hook,
-        health=start_health(args),
     )
+    return run_built_worker(args, worker, on_start=on_start)
+
+
+def run_built_worker(
+    args: argparse.Namespace, worker: Any, *, on_start: Callable[[], None] | None = None
+) -> int:
+    """Run a built worker as its process's main loop: health, signals, burst mode, summary."""
+    worker.health = start_health(args)  # /livez and /readyz when EARFUL_HEALTH_PORT is set
     worker.install_signal_handlers()
     if on_start is not None:
         on_start()
@@ -216,7 +223,7 @@ def run_worker(
         worker.close()
     log.info(
         "%s stopped (%s): consumed %d, produced %d, dead letters %d, batches read again %d",
-        name, stats.stopped_by, stats.consumed, stats.produced, stats.deadlettered,
+        worker.name, stats.stopped_by, stats.consumed, stats.produced, stats.deadlettered,
         stats.recoveries,
     )  # fmt: skip
     return 0
@@ -392,7 +399,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--keep-kafka", action="store_true", help="leave the local broker running afterwards"
     )
-    p.add_argument("--metrics-port", type=int, default=9464)
+    p.add_argument(
+        "--metrics-port", type=int, default=9464, help="the metrics sink's port (default 9464)"
+    )
+    p.add_argument(
+        "--kafka-port",
+        type=int,
+        default=9092,
+        help="port of the local broker the demo starts (default 9092; not with --bootstrap)",
+    )
+    p.add_argument(
+        "--kafka-controller-port",
+        type=int,
+        default=9093,
+        help="its controller port (default 9093)",
+    )
     p.add_argument("--file", type=Path, help="mentions to replay (default: the bundled incident)")
     add_common_options(p)
     p.set_defaults(func=cmd_demo)

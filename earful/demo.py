@@ -4,11 +4,17 @@ It starts the local broker unless a bootstrap address is configured, creates
 a fresh set of demo topics, starts each worker as its own process (as in
 production), replays the incident at a speed-up, shows progress, waits until
 every worker has caught up, and prints what a responder would see.
+
+Every topic of a run is named ``earful-demo.<run id>.*``. The run ids this
+command created are remembered per bootstrap address (``demo-runs.json`` in
+the cache directory); a later run deletes only those runs' topics, so a demo
+pointed at an existing cluster never touches a topic it did not create.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -24,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from earful.console import interrupt_summary
 from earful.events import ScoredMention, decode
 from earful.settings import BaseWorkerSettings, ReplaySettings, load_settings
 
@@ -115,7 +122,7 @@ def _demo_env(
     env["EARFUL_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap
     for field in _TOPICS:
         env[f"EARFUL_TOPIC_{field.upper()}"] = getattr(settings, f"topic_{field}")
-    env["EARFUL_TOPIC_DELIVERIES"] = f"demo.{run}.deliveries"
+    env["EARFUL_TOPIC_DELIVERIES"] = f"{_run_prefix(run)}deliveries"
     for _, _, group_var, _ in _WORKERS:
         env[group_var] = f"demo-{run}-{group_var.lower()}"
     env["EARFUL_NOTIFY_TARGETS"] = json.dumps(
@@ -246,23 +253,45 @@ def _summarise(settings: BaseWorkerSettings) -> str:
 
 def _ensure_broker(args: argparse.Namespace) -> tuple[str, Any]:
     """The bootstrap address, and the local broker if this demo started it."""
+    from earful.console import require_kafka
+
     bootstrap = args.bootstrap or os.environ.get("EARFUL_KAFKA_BOOTSTRAP")
     if bootstrap:
+        require_kafka(str(bootstrap))
         return str(bootstrap), None
     from earful.localkafka import LocalKafka
 
-    broker = LocalKafka()
+    broker = LocalKafka(port=args.kafka_port, controller_port=args.kafka_controller_port)
     if broker.status() != "stopped":
         return broker.up(), None
     print("starting the local Kafka broker (the first start resolves jars with Maven)...")
     return broker.up(), broker
 
 
+def _check_port_free(port: int, what: str) -> None:
+    import socket
+
+    from earful.errors import ConfigError
+
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ConfigError(
+                f"port {port} for the {what} is in use ({exc.strerror}); "
+                f"choose another with --{what.replace(' ', '-')}-port"
+            ) from exc
+
+
 def run_demo(args: argparse.Namespace) -> int:
+    from earful.console import PathError
+
     source = args.file or DEMO_FILE
     if not source.exists():
-        print(f"earful demo: {source} not found", file=sys.stderr)
-        return 2
+        raise PathError(f"{source}: no such file")
+    _check_port_free(args.metrics_port, "metrics")
     bootstrap, started_broker = _ensure_broker(args)
     try:
         return _run(args, source, bootstrap, broker_stays=started_broker is None or args.keep_kafka)
@@ -308,7 +337,8 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays
     from sinks.notify.receiver import LocalReceiver
 
     run = uuid.uuid4().hex[:6]
-    topics = {f"topic_{k}": f"demo.{run}.{k}" for k in _TOPICS}
+    prefix = _run_prefix(run)
+    topics = {f"topic_{k}": f"{prefix}{k}" for k in _TOPICS}
     settings = load_settings(
         ReplaySettings,
         config=args.config,
@@ -319,7 +349,8 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays
         topic_partitions=1,
         **topics,
     )
-    _drop_old_demo_topics(settings, keep=run)
+    _drop_earlier_runs(settings)
+    _remember_run(settings.kafka_bootstrap, run)
     create_topics(settings)
     receiver = LocalReceiver(secret=_SECRET).start()
     env = _demo_env(settings, run, receiver.url, args)
@@ -330,6 +361,13 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays
         extra = ["--port", str(args.metrics_port)] if name == "sink-metrics" else []
         cmd = [*cli, *argv, *extra, "--instance-id", f"demo-{run}"]
         procs.append(_Proc(name, env[group_var], subprocess.Popen(cmd, env=env)))
+    progress = _CountingProducer(None, settings.topic_raw)
+
+    def done() -> str:
+        return f"the demo replayed {progress.sent:,} mentions before it was stopped"
+
+    summary = contextlib.ExitStack()
+    summary.enter_context(interrupt_summary(done))
     try:
         print(
             f"Earful demo: replaying {source.name} at {args.speed:g}x through Kafka at "
@@ -337,7 +375,8 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays
             f"{receiver.url}\n",
             flush=True,
         )
-        producer = _CountingProducer(make_producer(settings), settings.topic_raw)
+        producer = progress
+        producer.wrap(make_producer(settings))
         stop = threading.Event()
         ticker = threading.Thread(
             target=_show_progress, args=(producer, metrics_url, stop), daemon=True
@@ -358,8 +397,11 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays
         print(_summarise(settings))
         print(_signals_summary(settings))
         print(_conversation_summary(settings))
-        print(_receiver_summary(receiver))
-        print(f"\nmetrics: {metrics_url}")
+        held_back = _held_back(settings, env["EARFUL_TOPIC_DELIVERIES"], "webhook")
+        print(_receiver_summary(receiver, held_back))
+        print()
+        if args.follow:
+            print(f"metrics: {metrics_url}")
         if broker_stays:
             config = _write_report_config(settings)
             print(f"report: earful report --subject acme --config {config}")
@@ -369,6 +411,7 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays
     finally:
         _stop_all(procs)
         receiver.stop()
+        summary.close()
     failed = [p.name for p in procs if p.proc.returncode not in (0, -signal.SIGTERM)]
     if failed:
         print(f"earful demo: worker(s) failed: {', '.join(failed)}", file=sys.stderr)
@@ -501,7 +544,10 @@ def _tone_summary(update: Any) -> list[str]:
     return lines
 
 
-def _receiver_summary(receiver: Any) -> str:
+_SHOWN_DELIVERIES = 8
+
+
+def _receiver_summary(receiver: Any, held_back: list[str]) -> str:
     requests = list(receiver.requests)
     verified = sum(1 for r in requests if r.signature_ok)
     repeats = sum(n - 1 for n in receiver.counts().values() if n > 1)
@@ -510,10 +556,42 @@ def _receiver_summary(receiver: Any) -> str:
         f"== Local webhook receiver ({receiver.url}) ==",
         f"  {len(requests)} deliveries, {verified} with a valid signature, {repeats} repeated",
     ]
-    for r in requests[:8]:
+    for r in requests[:_SHOWN_DELIVERIES]:
         data = r.json().get("data", {})
         lines.append(f"  - {data.get('status', '?'):8} {data.get('summary', '')[:100]}")
+    if len(requests) > _SHOWN_DELIVERIES:
+        lines.append(f"  ... and {len(requests) - _SHOWN_DELIVERIES} more not shown")
+    for summary in held_back:
+        lines.append(
+            f"  held back by the cooldown (grouped into an earlier alert): {summary[:100]}"
+        )
     return "\n".join(lines)
+
+
+def _held_back(settings: BaseWorkerSettings, deliveries_topic: str, target: str) -> list[str]:
+    """Alerts the notifier did not send to ``target`` because of the per-subject cooldown."""
+    from earful.kafkautil import read_to_end
+    from earful.worker import make_consumer
+    from sinks.delivery import DeliveryRecord
+
+    consumer = make_consumer(settings, group=None, topics=[])
+    try:
+        records = [r.value for r in read_to_end(consumer, deliveries_topic)]
+    finally:
+        consumer.close(autocommit=False)
+    held: dict[str, str] = {}
+    for value in records:
+        try:
+            record = DeliveryRecord.model_validate_json(value)
+        except ValueError:
+            continue
+        if (
+            record.target == target
+            and record.outcome == "suppressed"
+            and record.detail.startswith("cooldown")
+        ):
+            held[record.dedup_key] = record.alert.summary if record.alert else record.dedup_key
+    return list(held.values())
 
 
 class _CountingProducer:
@@ -524,6 +602,9 @@ class _CountingProducer:
         self._raw_topic = raw_topic
         self.sent = 0
         self.deadlettered = 0
+
+    def wrap(self, producer: Any) -> None:
+        self._producer = producer
 
     def send(self, topic: str, *args: Any, **kwargs: Any) -> Any:
         if topic == self._raw_topic:
@@ -537,14 +618,24 @@ class _CountingProducer:
 
 
 def _show_progress(counter: _CountingProducer, metrics_url: str, stop: threading.Event) -> None:
-    while not stop.wait(1.0):
-        scored = _scrape_total(metrics_url, "earful_mentions_scored_total")
-        alerts = _scrape_total(metrics_url, "earful_alerts_total")
-        print(
-            f"  replayed {counter.sent:>5}   scored {int(scored):>5}   "
-            f"dead letters {counter.deadlettered}" + (f"   alerts {int(alerts)}" if alerts else ""),
-            flush=True,
-        )
+    """A line rewritten each second on a terminal; nothing in a pipe or CI.
+
+    The analyzer writes one scored record per subject a mention matches, so
+    "scored" can run ahead of "replayed".
+    """
+    from earful.console import Progress
+
+    bar = Progress("demo", unit="mentions replayed", stream=sys.stdout, interval_s=0.9)
+    if not bar.enabled:
+        return
+    with bar:
+        while not stop.wait(1.0):
+            scored = _scrape_total(metrics_url, "earful_mentions_scored_total")
+            alerts = _scrape_total(metrics_url, "earful_alerts_total")
+            note = f"scored {int(scored):,} (one per subject)"
+            note += f", dead letters {counter.deadlettered}" if counter.deadlettered else ""
+            note += f", alerts {int(alerts)}" if alerts else ""
+            bar.update(counter.sent, note)
 
 
 def _wait_caught_up(
@@ -568,16 +659,55 @@ def _wait_caught_up(
         time.sleep(1.0)
 
 
-def _drop_old_demo_topics(settings: BaseWorkerSettings, keep: str) -> None:
+def _run_prefix(run: str) -> str:
+    return f"earful-demo.{run}."
+
+
+def _runs_file() -> Path:
+    from earful.localkafka import cache_dir
+
+    return cache_dir() / "demo-runs.json"
+
+
+def _read_runs() -> dict[str, list[str]]:
+    try:
+        data = json.loads(_runs_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _remember_run(bootstrap: str, run: str) -> None:
+    """Record a run before its topics exist, so a crash cannot leave them unowned."""
+    runs = _read_runs()
+    runs[bootstrap] = [*runs.get(bootstrap, []), run]
+    path = _runs_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(runs, indent=1), encoding="utf-8")
+
+
+def _drop_earlier_runs(settings: BaseWorkerSettings) -> None:
+    """Delete the topics of earlier demo runs on this cluster, and nothing else.
+
+    Only runs this command recorded for this bootstrap address count; a topic
+    is deleted only when its name starts with such a run's prefix.
+    """
     from kafka import KafkaAdminClient
 
+    runs = _read_runs().get(settings.kafka_bootstrap, [])
+    if not runs:
+        return
+    prefixes = tuple(_run_prefix(r) for r in runs)
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="earful-demo")
     try:
-        old = [t for t in admin.list_topics() if t.startswith("demo.") and f".{keep}." not in t]
-        if old:
-            admin.delete_topics(old)
+        ours = [t for t in admin.list_topics() if t.startswith(prefixes)]
+        if ours:
+            admin.delete_topics(ours)
     finally:
         admin.close()
+    remaining = _read_runs()
+    remaining.pop(settings.kafka_bootstrap, None)
+    _runs_file().write_text(json.dumps(remaining, indent=1), encoding="utf-8")
 
 
 def _wait_forever(procs: list[_Proc]) -> None:

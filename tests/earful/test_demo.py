@@ -6,9 +6,14 @@ import os
 import re
 import subprocess
 import sys
+import time
+import uuid
+from pathlib import Path
 
 import pytest
 
+from earful import demo
+from earful.settings import BaseWorkerSettings
 from tests.ports import free_port
 
 pytestmark = pytest.mark.kafka
@@ -23,6 +28,8 @@ def test_demo_runs_the_incident_through_every_worker(kafka_bootstrap: str) -> No
     )  # fmt: skip
     out = proc.stdout
     assert proc.returncode == 0, proc.stderr[-3000:]
+    # kafka-python's own lines stay out of the demo's output.
+    assert " kafka." not in proc.stderr and " kafka." not in out, proc.stderr[-3000:]
     assert "replayed 4170 mentions" in out
     # The outage is detected and reaches responders, with evidence.
     assert re.search(r"open\s+\w+\s+acme: outage_burst", out), out[-3000:]
@@ -31,6 +38,10 @@ def test_demo_runs_the_incident_through_every_worker(kafka_bootstrap: str) -> No
     assert deliveries is not None
     sent, signed, repeated = map(int, deliveries.groups())
     assert sent >= 1 and signed == sent and repeated == 0
+    if sent > 8:  # the list shows eight and says how many it leaves out
+        assert f"... and {sent - 8} more not shown" in out
+    # The workers and their metrics stop with the demo: no dead URL at the end.
+    assert "metrics: http" not in out.split("== Local webhook receiver")[-1]
     # The responder summary counts every mention of the main subject.
     counts = re.search(r"mentions: (.*)", out)
     assert counts is not None
@@ -49,3 +60,31 @@ def test_demo_runs_the_incident_through_every_worker(kafka_bootstrap: str) -> No
     # 26 minutes passed: the tone check names that vague promise.
     assert "== Tone check of the first update" in out
     assert "promises an update without a time" in out
+
+
+def test_demo_deletes_only_the_topics_of_its_own_earlier_runs(
+    kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+
+    monkeypatch.setenv("EARFUL_CACHE_DIR", str(tmp_path))
+    token = uuid.uuid4().hex[:6]
+    ours, theirs = f"earful-demo.{token}.raw", f"demo.customer-orders-{token}"
+    lookalike = f"earful-demo.x{token[1:]}.raw"  # a demo prefix, but not a run we recorded
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        admin.create_topics([NewTopic(t, 1, 1) for t in (ours, theirs, lookalike)])
+        demo._remember_run(kafka_bootstrap, token)
+        settings = BaseWorkerSettings(kafka_bootstrap=kafka_bootstrap)
+        demo._drop_earlier_runs(settings)
+        deadline = time.monotonic() + 30
+        while ours in admin.list_topics() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = set(admin.list_topics())
+        assert ours not in left
+        assert {theirs, lookalike} <= left
+        assert demo._read_runs() == {}
+        admin.delete_topics([theirs, lookalike])
+    finally:
+        admin.close()
