@@ -76,6 +76,7 @@ class LocalReceiver:
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
+        self._statuses: list[int] = []  # the answer to each of self.requests
         self._key = standard_webhooks_key(self.secret) if self.secret else None
         receiver = self
 
@@ -126,6 +127,15 @@ class LocalReceiver:
         with self._lock:
             return Counter(r.idempotency_key for r in self.requests)
 
+    def accepted(self) -> Counter[str]:
+        """Requests answered 2xx, per idempotency key (a key above 1 was taken twice)."""
+        with self._lock:
+            return Counter(
+                r.idempotency_key
+                for r, status in zip(self.requests, self._statuses, strict=True)
+                if 200 <= status < 300
+            )
+
     def wait_for(
         self, predicate: Callable[[list[ReceivedRequest]], bool], timeout_s: float
     ) -> bool:
@@ -152,6 +162,7 @@ class LocalReceiver:
         with self._lock:
             self.requests.append(request)
             reply = self.replies.popleft() if self.replies else self.default_reply
+            self._statuses.append(reply.status)
             self._lock.notify_all()
         if self.on_request is not None:
             self.on_request(request)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from sinks.delivery import (
     ensure_deliveries_topic,
     load_delivery_state,
 )
-from sinks.notify.receiver import LocalReceiver
+from sinks.notify.receiver import LocalReceiver, Reply
 from sinks.routing import Cooldown, TargetConfig, build_targets
 from sinks.signal_alerts import SignalAlertProcessor, SignalAlertSettings
 from tests.sinks.notify.alerts import make_alert
@@ -67,6 +68,7 @@ def _run_inline(settings: Any, *, group: str, topic: str, processor: Any) -> Wor
         producer=make_producer(settings, transactional_id=f"{group}.t"),
         processor=processor,
         transactional=True,
+        hook=processor if hasattr(processor, "on_committed") else None,
     )
     try:
         worker.run(idle_timeout_s=3.0)
@@ -147,7 +149,11 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 def _notify_process(
-    procs: list[subprocess.Popen[bytes]], settings: DeliverySettings, url: str, *extra: str
+    procs: list[subprocess.Popen[bytes]],
+    settings: DeliverySettings,
+    url: str,
+    *extra: str,
+    env_extra: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -160,6 +166,7 @@ def _notify_process(
             [{"name": "hook", "kind": "webhook", "url": url + "/hook", "secret": SECRET}]
         ),
         "EARFUL_NOTIFY_COOLDOWN_S": "0",
+        **(env_extra or {}),
     }
     env.pop("EARFUL_CONFIG", None)
     proc = subprocess.Popen(
@@ -220,6 +227,68 @@ def test_kill_between_send_and_commit_loses_nothing_and_repeats_only_the_idempot
     assert sorted(r.dedup_key for r in records) == sorted(a.dedup_key for a in alerts)
     assert {r.delivery_id for r in records} == set(counts)
     assert all(r.outcome == "delivered" for r in records)
+
+
+#: Short retry timings, so minutes of outage take seconds.
+_FAST_RETRIES = {
+    "EARFUL_NOTIFY_RETRY_BUDGET_S": "120",
+    "EARFUL_NOTIFY_BASE_DELAY_S": "0.2",
+    "EARFUL_NOTIFY_MAX_DELAY_S": "1",
+}
+
+
+def test_a_webhook_down_past_the_old_attempts_then_killed_and_back_gets_every_alert_once(
+    settings_factory: Callable[..., Any],
+    unique_name: Callable[[str], str],
+    processes: list[subprocess.Popen[bytes]],
+) -> None:
+    # The webhook fails for longer than the five attempts used to last; the worker is
+    # killed while retrying; the next one resumes the retries from earful.deliveries.
+    with LocalReceiver(secret=SECRET, default_reply=Reply(503, b"down")) as rx:
+        settings = settings_factory(
+            DeliverySettings, topic_deliveries=unique_name("deliveries"),
+            notify_targets=(_webhook_target(rx.url),),
+        )  # fmt: skip
+        alerts = [
+            make_alert(dedup_key=f"earful/down/{i}", subject=f"s{i}", created_at=now_utc())
+            for i in range(6)
+        ]
+        resolves = [
+            a.model_copy(update={"status": "resolved", "ends_at": now_utc()}) for a in alerts[:2]
+        ]
+        _produce(
+            settings, settings.topic_alerts,
+            [(a.dedup_key, encode(a)) for a in [*alerts, *resolves]],
+        )  # fmt: skip
+        first = _notify_process(processes, settings, rx.url, env_extra=_FAST_RETRIES)
+        # Each alert tried, then retried at least 5 times (the old budget) without success.
+        assert rx.wait_for(lambda reqs: len(reqs) >= 6 * 6, timeout_s=120), "no retries"
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        assert not rx.accepted()
+        rx.default_reply = Reply(200)
+        second = _notify_process(processes, settings, rx.url, env_extra=_FAST_RETRIES)
+        try:
+            assert rx.wait_for(lambda reqs: len(rx.accepted()) >= 8, timeout_s=120), (
+                f"delivered {len(rx.accepted())} of 8"
+            )
+            time.sleep(2)  # nothing more may arrive
+        finally:
+            second.send_signal(signal.SIGTERM)
+            _, err = second.communicate(timeout=60)
+        assert second.returncode == 0, err.decode()[-3000:]
+        accepted = rx.accepted()
+        taken = [r.json() for r in rx.requests if r.idempotency_key in accepted]
+
+    assert len(accepted) == 8 and max(accepted.values()) == 1  # every alert, none twice
+    kinds = {(d["data"]["dedup_key"], d["type"]) for d in taken}
+    assert kinds == {(a.dedup_key, "earful.alert.firing") for a in alerts} | {
+        (a.dedup_key, "earful.alert.resolved") for a in resolves
+    }
+    last: dict[tuple[str, str, str], DeliveryRecord] = {}
+    for record in _deliveries(settings):
+        last[record.key] = record
+    assert {r.outcome for r in last.values()} == {"delivered"} and len(last) == 8
 
 
 @pytest.fixture
