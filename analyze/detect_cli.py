@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import Any
 
-from earful.cli import add_common_options, add_worker_options, settings_from_args, start_health
+from earful.cli import add_common_options, add_worker_options, run_built_worker, settings_from_args
 
 __all__ = ["cmd_detect", "register"]
-
-log = logging.getLogger(__name__)
 
 
 def register(groups: dict[str, Any]) -> None:
@@ -27,14 +24,4 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
     settings: DetectSettings = settings_from_args(DetectSettings, args)
     worker = build_detect_worker(settings, args.instance_id)
-    worker.health = start_health(args)  # /livez and /readyz when EARFUL_HEALTH_PORT is set
-    worker.install_signal_handlers()
-    try:
-        stats = worker.run(max_messages=args.max_messages, idle_timeout_s=args.idle_timeout)
-    finally:
-        worker.close()
-    log.info(
-        "detect stopped (%s): consumed %d, produced %d, dead letters %d",
-        stats.stopped_by, stats.consumed, stats.produced, stats.deadlettered,
-    )  # fmt: skip
-    return 0
+    return run_built_worker(args, worker)

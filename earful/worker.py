@@ -36,16 +36,12 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import random
-import signal
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import FrameType
 from typing import Any, Protocol
 
 from earful.errors import KafkaUnavailableError, RecordError
@@ -59,6 +55,7 @@ from earful.kafkautil import (
     key_hash_partitioner,
     send_offsets_to_transaction,
 )
+from earful.lifecycle import Lifecycle
 from earful.settings import BaseWorkerSettings
 from earful.topics import MAX_MESSAGE_BYTES
 
@@ -272,8 +269,12 @@ class Worker:
         self.health = health
         self.stats = RunStats()
         self._connect_clients = connect
-        self._stop = threading.Event()
-        self._stop_reason = ""
+        self.lifecycle = Lifecycle(
+            name,
+            drain_timeout_s=settings.drain_timeout_s,
+            on_stop=self._health_stopping,
+        )
+        self._stop = self.lifecycle.event
         self._owns_process = False
         self.last_poll = time.monotonic()
 
@@ -288,8 +289,9 @@ class Worker:
             self.producer.init_transactions()
 
     def request_stop(self, reason: str = "requested") -> None:
-        self._stop_reason = self._stop_reason or reason
-        self._stop.set()
+        self.lifecycle.request_stop(reason)
+
+    def _health_stopping(self) -> None:
         if self.health is not None:
             self.health.stopping()
 
@@ -300,20 +302,7 @@ class Worker:
         (see :meth:`_settle_heap`).
         """
         self._owns_process = True
-
-        def handler(signum: int, _frame: FrameType | None) -> None:
-            name = signal.Signals(signum).name
-            if self._stop.is_set():
-                log.warning("%s: second %s, exiting now", self.name, name)
-                os._exit(130)
-            log.info("%s: %s received, draining", self.name, name)
-            self.request_stop(name)
-            timer = threading.Timer(self.settings.drain_timeout_s, self._drain_expired)
-            timer.daemon = True
-            timer.start()
-
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGINT, handler)
+        self.lifecycle.install_signal_handlers()
 
     def _settle_heap(self) -> None:
         """Keep the garbage collector off what start-up built, and run it less often.
@@ -328,14 +317,6 @@ class Worker:
         gc.collect()
         gc.freeze()
         gc.set_threshold(10_000, 10, 10)
-
-    def _drain_expired(self) -> None:
-        log.error(
-            "%s: drain exceeded %.0fs; exiting, the open batch will be redelivered",
-            self.name,
-            self.settings.drain_timeout_s,
-        )
-        os._exit(1)
 
     def run(
         self, *, max_messages: int | None = None, idle_timeout_s: float | None = None
@@ -416,7 +397,8 @@ class Worker:
                 if self.hook is not None:
                     self.hook.on_committed()
         finally:
-            stats.stopped_by = self._stop_reason or "error"
+            stats.stopped_by = self.lifecycle.reason or "error"
+            self.lifecycle.drained()
         return stats
 
     def close(self) -> None:

@@ -27,14 +27,10 @@ Burst mode for tests and demos: ``run(max_pages=..., idle_pages=...)``.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import signal
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import FrameType
 from typing import Any, Protocol, runtime_checkable
 
 from prometheus_client import CollectorRegistry
@@ -48,6 +44,7 @@ from earful.events import (
     make_mention_id,
     now_utc,
 )
+from earful.lifecycle import Lifecycle
 from earful.worker import Clock
 from ingest.base import (
     Page,
@@ -208,10 +205,12 @@ class IngestRunner:
         self.checkpoint_interval_s = checkpoint_interval_s
         self.drain_timeout_s = drain_timeout_s
         self.clock = clock
-        self._stop = threading.Event()
-        self._stop_reason = ""
-        self._drain_timer: threading.Timer | None = None
-        self.sleep = sleep or self._interruptible_sleep
+        self.lifecycle = Lifecycle(
+            self.name,
+            drain_timeout_s=drain_timeout_s,
+            after_expiry="the next start resumes from the stored cursor",
+        )
+        self.sleep = sleep or self.lifecycle.wait
         self.cursor: str | None = checkpoint.cursor if checkpoint else None
         self._stored_cursor = self.cursor
         self._produced_total = checkpoint.produced if checkpoint else 0
@@ -222,35 +221,14 @@ class IngestRunner:
     # -- lifecycle ----------------------------------------------------------------
 
     def request_stop(self, reason: str = "requested") -> None:
-        self._stop_reason = self._stop_reason or reason
-        self._stop.set()
+        self.lifecycle.request_stop(reason)
 
     @property
     def stopping(self) -> bool:
-        return self._stop.is_set()
+        return self.lifecycle.stopping
 
     def install_signal_handlers(self) -> None:
-        def handler(signum: int, _frame: FrameType | None) -> None:
-            name = signal.Signals(signum).name
-            if self._stop.is_set():
-                log.warning("%s: second %s, exiting now", self.name, name)
-                os._exit(130)
-            log.info("%s: %s received, draining", self.name, name)
-            self.request_stop(name)
-            self._drain_timer = threading.Timer(self.drain_timeout_s, self._drain_expired)
-            self._drain_timer.daemon = True
-            self._drain_timer.start()
-
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGINT, handler)
-
-    def _drain_expired(self) -> None:
-        log.error("%s: drain exceeded %.0fs; exiting, the next start resumes from the "
-                  "stored cursor", self.name, self.drain_timeout_s)  # fmt: skip
-        os._exit(1)
-
-    def _interruptible_sleep(self, seconds: float) -> None:
-        self._stop.wait(max(0.0, seconds))
+        self.lifecycle.install_signal_handlers()
 
     def run(self, *, max_pages: int | None = None, idle_pages: int | None = None) -> RunnerStats:
         """Fetch, match and produce until stopped, ``max_pages`` pages, or ``idle_pages``
@@ -266,9 +244,8 @@ class IngestRunner:
                 self._run_streaming(self.source)
             self._flush_cursor()
         finally:
-            self.stats.stopped_by = self._stop_reason or "error"
-            if self._drain_timer is not None:
-                self._drain_timer.cancel()  # drained in time
+            self.stats.stopped_by = self.lifecycle.reason or "error"
+            self.lifecycle.drained()
         return self.stats
 
     # -- loops --------------------------------------------------------------------
