@@ -23,7 +23,9 @@ or grouped under another alert on the same subject by the per-subject cooldown
 told it fired (or will be: it waits behind its firing, below).
 
 Retries run beside the Kafka loop, not in it. The worker makes one attempt
-per target inline. When that attempt fails in a way worth retrying, the
+per target inline, and spends at most ``notify_inline_s`` (5 s) on one
+alert's first attempts (their timeouts cut to fit; what is left goes to the
+retrier untried). When that attempt fails in a way worth retrying, the
 decision is recorded as ``retrying`` (with the alert, the first attempt's time
 and the next one's) in the same transaction as the input offset, and the
 :class:`DeliveryRetrier` thread takes it over once that transaction has
@@ -56,6 +58,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -91,6 +94,8 @@ __all__ = [
 ]
 
 OUTCOMES: tuple[Outcome, ...] = ("delivered", "rejected", "failed", "suppressed", "retrying")
+#: Below this much of notify_inline_s left, a first attempt is not started in the loop.
+_MIN_INLINE_S = 0.05
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +130,12 @@ class DeliverySettings(BaseWorkerSettings):
     )
     notify_refresh_s: float = Field(
         default=60.0, gt=0, description="How often active alerts are re-posted to Alertmanager."
+    )
+    notify_inline_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long the Kafka loop may spend on one alert's first attempts (one per "
+        "target, their timeouts cut to fit); what is left goes to the retrier untried.",
     )
     notify_retry_budget_s: float = Field(
         default=600.0,
@@ -253,9 +264,14 @@ class DeliveryState:
             self._saved = None
             self._applied_since_save = []
 
-    def retrying_on(self, target: str, dedup_key: str) -> bool:
+    def where(self, target: str, dedup_key: str) -> tuple[Alert | None, bool]:
+        """What is firing at ``target`` for this alert, and whether a change is being retried.
+
+        Read together, under the lock: the retrier may deliver meanwhile.
+        """
         with self._lock:
-            return any(t == target and k == dedup_key for (t, k, _) in self.pending)
+            retrying = any(t == target and k == dedup_key for (t, k, _) in self.pending)
+            return self.active.get((target, dedup_key)), retrying
 
     def firing_at(self, dedup_key: str) -> list[str]:
         with self._lock:
@@ -360,6 +376,7 @@ class DeliveryProcessor:
         retrier: DeliveryRetrier | None = None,
         metrics: NotifyMetrics | None = None,
         clock: Clock = now_utc,
+        timer: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         worker_name: str = "sink-notify",
     ) -> None:
@@ -368,6 +385,7 @@ class DeliveryProcessor:
         self.state = state
         self.router = router or Router(settings.notify_routes, list(self.targets))
         self.retrier = retrier
+        self.timer = timer
         self.metrics = metrics
         self.clock = clock
         self.rng = rng or random.Random()
@@ -386,10 +404,11 @@ class DeliveryProcessor:
             # A resolve goes wherever the alert is firing (or being retried), even if the
             # routes changed since.
             names += [n for n in self.state.firing_at(alert.dedup_key) if n not in names]
+        inline_until = self.timer() + self.settings.notify_inline_s
         for name in names:
             if name not in self.targets:
                 continue  # a target removed from the configuration
-            decision = self._decide(name, alert, record)
+            decision = self._decide(name, alert, record, inline_until)
             if decision is None:
                 continue
             self.state.apply(decision)
@@ -414,13 +433,14 @@ class DeliveryProcessor:
         self.state.rollback()
         self._batch = []
 
-    def _decide(self, name: str, alert: Alert, source: ConsumedRecord) -> DeliveryRecord | None:
+    def _decide(
+        self, name: str, alert: Alert, source: ConsumedRecord, inline_until: float
+    ) -> DeliveryRecord | None:
         revision = revision_of(alert)
         if (name, alert.dedup_key, revision) in self.state.decided:
             return None  # a repeated alert record: this change was already handled here
         now = self.clock()
-        previous = self.state.active.get((name, alert.dedup_key))
-        waiting = self.state.retrying_on(name, alert.dedup_key)
+        previous, waiting = self.state.where(name, alert.dedup_key)
 
         def record(outcome: Outcome, detail: str, **extra: Any) -> DeliveryRecord:
             keep = alert.status == "firing" or outcome == "retrying"
@@ -447,12 +467,16 @@ class DeliveryProcessor:
         if waiting:
             # Its firing (or an earlier change) is being retried: this one goes after it.
             return record("retrying", "queued behind an earlier change", next_at=now)
+        left = inline_until - self.timer()
+        if left < _MIN_INLINE_S:
+            # Slow targets used up the loop's time for this alert: the retrier tries this one.
+            return record("retrying", "first attempt left to the retrier", next_at=now)
         target = self.targets[name]
         notification = Notification(
             alert=alert, delivery_id=delivery_id(name, alert.dedup_key, revision),
             previous=previous,
         )  # fmt: skip
-        result = target.attempt(notification)
+        result = target.attempt(notification, timeout_s=left)
         fields: dict[str, Any] = {"attempts": 1, "status_code": result.status_code}
         if result.verdict is Verdict.DELIVERED:
             decision = record("delivered", result.detail, **fields)
@@ -616,7 +640,7 @@ class DeliveryRetrier:
         if target is None or alert is None:
             self._finish(entry, "suppressed", "target removed from the configuration")
             return
-        previous = self.state.active.get((record.target, record.dedup_key))
+        previous, _ = self.state.where(record.target, record.dedup_key)
         if alert.status == "resolved" and previous is None:
             self._finish(entry, "suppressed", "its firing was never delivered here")
             return

@@ -112,11 +112,18 @@ class SinkMetricsSettings(MetricsSinkSettings):
         "The sink's own group is always watched.",
     )
     metrics_lag_interval_s: float = Field(default=15.0, gt=0)
-    metrics_state_topic: str = Field(
-        default="earful.metrics.state",
+    metrics_state_topic: str | None = Field(
+        default=None,
         description="Compacted topic of the sink's latest gauge values, re-read on start "
-        "so a restarted sink shows at once what it showed before.",
+        "so a restarted sink shows at once what it showed before; "
+        "default '<topic_signals>.metrics-state'.",
     )
+
+    @property
+    def state_topic(self) -> str:
+        # Named after the signals topic, as detect's changelog is: a renamed set of
+        # topics (a demo run, a test) gets its own state.
+        return self.metrics_state_topic or f"{self.topic_signals}.metrics-state"
 
 
 def input_topics(settings: SinkMetricsSettings) -> list[str]:
@@ -705,7 +712,7 @@ class MetricsProcessor:
             value = b"" if entry is None else json.dumps(entry, separators=(",", ":")).encode()
             outputs.append(
                 Output(
-                    topic=self.settings.metrics_state_topic,
+                    topic=self.settings.state_topic,
                     key=json.dumps(key, separators=(",", ":")).encode("utf-8"),
                     value=value,
                 )
@@ -930,12 +937,12 @@ def ensure_state_topic(settings: SinkMetricsSettings) -> None:
         bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.kafka_client_id}-admin"
     )
     try:
-        if settings.metrics_state_topic in set(admin.list_topics()):
+        if settings.state_topic in set(admin.list_topics()):
             return
         admin.create_topics(
             [
                 NewTopic(
-                    settings.metrics_state_topic,
+                    settings.state_topic,
                     1,
                     settings.topic_replication,
                     topic_configs={
@@ -966,7 +973,7 @@ def load_state(
     from earful.kafkautil import read_to_end
 
     latest: dict[bytes, bytes] = {}
-    for record in read_to_end(reader, settings.metrics_state_topic, timeout_s=timeout_s):
+    for record in read_to_end(reader, settings.state_topic, timeout_s=timeout_s):
         if record.key is None:
             continue
         latest.pop(record.key, None)  # re-insert: the dict keeps the order of last writes
@@ -988,9 +995,9 @@ def prepare_state(settings: SinkMetricsSettings, processor: MetricsProcessor) ->
     except Exception as exc:  # the sink still counts; the gauges fill as records arrive
         log.warning(
             "sink-metrics: could not restore gauges from %s (%s); starting without them",
-            settings.metrics_state_topic, exc,
+            settings.state_topic, exc,
         )  # fmt: skip
         return 0
     log.info("sink-metrics: restored %d gauge value(s) from %s", restored,
-             settings.metrics_state_topic)  # fmt: skip
+             settings.state_topic)  # fmt: skip
     return restored

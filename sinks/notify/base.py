@@ -149,8 +149,8 @@ class Target(Protocol):
     @property
     def policy(self) -> RetryPolicy: ...
 
-    def attempt(self, notification: Notification) -> Attempt:
-        """One try, no waiting: the delivery worker schedules the retries."""
+    def attempt(self, notification: Notification, *, timeout_s: float | None = None) -> Attempt:
+        """One try, no waiting (``timeout_s`` may shorten the request's own timeout)."""
 
     def deliver(self, notification: Notification) -> DeliveryResult:
         """Try until delivered, rejected or out of budget, waiting in the caller's thread."""
@@ -198,12 +198,17 @@ class Notifier(ABC):
             return Verdict.RETRY
         return Verdict.REJECTED
 
-    def attempt(self, notification: Notification) -> Attempt:
-        """One request: delivered, rejected for good, or worth retrying (with Retry-After)."""
+    def attempt(self, notification: Notification, *, timeout_s: float | None = None) -> Attempt:
+        """One request: delivered, rejected for good, or worth retrying (with Retry-After).
+
+        ``timeout_s`` shortens the request's timeout (never lengthens it): the
+        delivery worker's loop bounds the time it spends on first attempts.
+        """
+        limits = [t for t in (self.timeout_s, timeout_s) if t is not None]
         try:
             request = self.build_request(notification)
-            if self.timeout_s is not None:
-                request.extensions["timeout"] = httpx.Timeout(self.timeout_s).as_dict()
+            if limits:
+                request.extensions["timeout"] = httpx.Timeout(min(limits)).as_dict()
             response = self.client.send(request, follow_redirects=False)
         except httpx.TimeoutException as exc:
             return Attempt(Verdict.RETRY, None, f"timeout ({type(exc).__name__})")

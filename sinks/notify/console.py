@@ -24,7 +24,7 @@ class ConsoleNotifier:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def attempt(self, notification: Notification) -> Attempt:
+    def attempt(self, notification: Notification, *, timeout_s: float | None = None) -> Attempt:
         first, *rest = plain_text(notification.alert, self.clock()).splitlines()
         block = "\n".join([f"[{self.name}] {first}", *(f"  {line}" for line in rest)])
         with self._lock:

@@ -39,7 +39,7 @@ class RecordingTarget:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     received: list[Notification] = field(default_factory=list)
 
-    def attempt(self, notification: Notification) -> Attempt:
+    def attempt(self, notification: Notification, *, timeout_s: float | None = None) -> Attempt:
         self.received.append(notification)
         codes = {Verdict.DELIVERED: 200, Verdict.REJECTED: 400, Verdict.RETRY: 503}
         return Attempt(self.verdict, codes[self.verdict], "")

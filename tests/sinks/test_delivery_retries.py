@@ -388,3 +388,51 @@ def test_a_budget_must_be_positive(budget: float) -> None:
 def test_the_old_attempt_count_is_refused_with_a_pointer_to_the_budget() -> None:
     with pytest.raises(ValueError, match="retry_budget_s"):
         TargetConfig.model_validate({"name": "hook", "kind": "console", "max_attempts": 5})
+
+
+class SlowTarget:
+    """Takes as long as it is allowed (a blackholed endpoint), on a fake timer."""
+
+    kind = "webhook"
+    idempotent = True
+
+    def __init__(self, name: str, timer: list[float]) -> None:
+        self.name = name
+        self.policy = RetryPolicy()
+        self.timer = timer
+        self.timeouts: list[float | None] = []
+
+    def attempt(self, notification: Any, *, timeout_s: float | None = None) -> Any:
+        from sinks.notify import Attempt, Verdict
+
+        self.timeouts.append(timeout_s)
+        self.timer[0] += 15.0 if timeout_s is None else min(15.0, timeout_s)
+        return Attempt(Verdict.RETRY, None, "timeout (ReadTimeout)")
+
+    def deliver(self, notification: Any) -> Any:
+        raise AssertionError("not in the loop")
+
+
+def test_the_loop_spends_at_most_notify_inline_s_on_one_alerts_first_attempts() -> None:
+    # Three blackholed targets with 15 s timeouts would hold the loop 45 s (past /livez's
+    # 60 s with a fourth); the loop gives them 5 s together and hands the rest over.
+    timer = [0.0]
+    targets = {n: SlowTarget(n, timer) for n in ("a", "b", "c")}
+    settings = DeliverySettings(
+        topic_deliveries="deliveries", topic_deadletter="dlq",
+        notify_targets=tuple(TargetConfig(name=n, kind="console") for n in targets),
+    )  # fmt: skip
+    state = DeliveryState(Cooldown(cooldown_seconds(settings)))
+    processor = DeliveryProcessor(
+        settings, targets=targets, state=state, clock=FakeClock(T0), timer=lambda: timer[0]
+    )
+    record = SimpleNamespace(
+        value=encode(_firing(1)), key=b"k", topic="alerts", partition=0, offset=0, headers=[]
+    )
+    outputs = list(processor.process(record))
+    assert timer[0] <= settings.notify_inline_s
+    assert targets["a"].timeouts == [settings.notify_inline_s]
+    assert targets["b"].timeouts == targets["c"].timeouts == []
+    details = [json.loads(o.value)["detail"] for o in outputs]
+    assert details[1:] == ["first attempt left to the retrier"] * 2
+    assert [json.loads(o.value)["outcome"] for o in outputs] == ["retrying"] * 3
