@@ -344,7 +344,6 @@ def test_every_dashboard_and_rule_expression_returns_data_before_and_after_a_res
             "metrics_lag_groups": {idle_group: (base.topic_raw,)},
             "metrics_lag_interval_s": 1.0,
             "metrics_subjects": ("acme", "globex"),
-            "metrics_state_topic": unique_name("metrics-state"),
         }
     )
     sink = RunningSink.start(settings)
@@ -380,7 +379,8 @@ def test_every_dashboard_and_rule_expression_returns_data_before_and_after_a_res
         valid += produce_round(settings, 1, now)
         prom.wait_for("sum(earful_mentions_scored_total)", valid)
 
-        exprs = dict(every_expression())
+        # All but the notify sink's own delivery metrics, which the second test scrapes.
+        exprs = {w: e for w, e in every_expression() if "earful_notify_" not in e}
         assert len(exprs) > 40
         without = set(exprs) - with_data(prom, exprs, timeout_s=90)
         assert not without, "expressions without data:\n" + "\n".join(
@@ -536,7 +536,16 @@ def test_an_accelerated_replay_reaches_alertmanager_and_a_killed_analyzer_fires(
         EARFUL_TOPIC_PARTITIONS=str(settings.topic_partitions),
         EARFUL_HEALTH_HOST="127.0.0.1",
         EARFUL_NOTIFY_TARGETS=json.dumps(
-            [{"name": "alertmanager", "kind": "alertmanager", "url": alertmanager}]
+            [
+                {"name": "alertmanager", "kind": "alertmanager", "url": alertmanager},
+                # A webhook that answers 404 for good: its deliveries are rejected.
+                {
+                    "name": "broken-hook",
+                    "kind": "webhook",
+                    "url": f"{alertmanager}/no-such-hook",
+                    "secret": "whsec_" + "dGVzdC1vbmx5LXNpZ25pbmcta2V5",
+                },
+            ]
         ),
         EARFUL_LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
@@ -611,7 +620,16 @@ def test_an_accelerated_replay_reaches_alertmanager_and_a_killed_analyzer_fires(
         )
         # Every post sink-notify made was accepted: none refused, none dead-lettered.
         assert _invalid_alerts(alertmanager) == 0
-        assert "rejected" not in procs["sink-notify"][1].read_text()
+        assert "to alertmanager: rejected" not in procs["sink-notify"][1].read_text()
+        # The broken webhook's refusals, counted on sink-notify's health port, fire their alert.
+        prom_deadline = time.monotonic() + 60
+        failed: list[dict[str, Any]] = []
+        while not failed and time.monotonic() < prom_deadline:
+            failed = prom.query('ALERTS{alertname="EarfulAlertDeliveryFailed",alertstate="firing"}')
+            time.sleep(1)
+        assert [(a["metric"]["target"], a["metric"]["outcome"]) for a in failed] == [
+            ("broken-hook", "rejected")
+        ]
 
         # Kill the analyzer outright: Prometheus fires EarfulTargetDown into Alertmanager.
         analyzer = procs["analyzer"][0]

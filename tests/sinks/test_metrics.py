@@ -338,7 +338,7 @@ def test_a_restarted_sink_shows_every_gauge_it_showed_before() -> None:
     feed(proc, scored_topic, scored(90, official=True, source="statuspage"))
     outputs += proc.checkpoint_outputs()
     assert proc.checkpoint_outputs() == []  # nothing changed since
-    assert {out.topic for out in outputs} == {proc.settings.metrics_state_topic}
+    assert {out.topic for out in outputs} == {proc.settings.state_topic}
 
     restarted, reg2 = make(metrics_subjects=("acme", "globex"))
     assert restarted.restore(latest_per_key(outputs)) > 0
