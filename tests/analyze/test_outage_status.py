@@ -136,3 +136,15 @@ def test_symptoms_from_service_phrasings() -> None:
 def test_a_recovery_only_wished_for_is_no_recovery() -> None:
     assert outage("acme app crashes, I removed it until this is fixed").is_report
     assert not outage("acme app crashed but it is fixed now").is_report
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@acmehelp still seeing the issue after the reset",
+        "it keeps happening, the acme app logs me out every hour",
+        "I removed the acme app until this is fixed",
+    ],
+)
+def test_support_thread_replies_that_it_still_fails(text: str) -> None:
+    assert outage(text).is_report
