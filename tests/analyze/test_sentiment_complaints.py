@@ -28,6 +28,11 @@ COMPLAINTS = [
     "@acme how long does a refund take? it has been 6 weeks",
     "@acme can someone please help me, my order was cancelled and I was charged",
     "@acme thank you for ignoring my emails for a week",
+    "@acmeair thanks for stranding me overnight",
+    "@acmeair rebooked me on a flight in 2 days, how is that acceptable",
+    "@acmeair so much for on-time arrivals",
+    "@acme your phone line keeps hanging up on me",
+    "@acmeair another delay? you can't be serious",
 ]
 
 NOT_COMPLAINTS = [
@@ -89,6 +94,7 @@ def test_a_recovery_only_wished_for_is_no_good_news(scorer: Scorer) -> None:
         "@acmeair can you help me change my flight?",
         "@acme could you please help me with my booking",
         "@acme how do I get a receipt? thanks",
+        "@acme please follow me so I can DM you the details",
     ],
 )
 def test_polite_requests_are_neutral(scorer: Scorer, text: str) -> None:
