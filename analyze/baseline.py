@@ -125,6 +125,9 @@ class SeasonalBaseline:
     disp_weight: float = 0.0
     #: Event time covered so far (the seasonal profile's cold start).
     age_s: float = 0.0
+    #: The weekly level the weekday factors are measured against.
+    slow_sum: float = 0.0
+    slow_weight: float = 0.0
 
     # -- reading ------------------------------------------------------------------
 
@@ -212,10 +215,18 @@ class SeasonalBaseline:
                 k = keep_tod**w
                 self.tod_sum[b] = k * self.tod_sum[b] + w * ratio_tod
                 self.tod_weight[b] = k * self.tod_weight[b] + w
-            keep_dow = _decay(dt, cfg.day_of_week_half_life)
-            day = start.weekday()
-            self.dow_sum[day] = keep_dow * self.dow_sum[day] + clipped / (level * tod)
-            self.dow_weight[day] = keep_dow * self.dow_weight[day] + 1.0
+            # The weekday factor is the day's ratio to a slow (weekly) level:
+            # against the 8-hour level, which takes on each day's size within
+            # hours, it would not be identifiable and drifts from day to day.
+            keep_slow = _decay(dt, cfg.day_of_week_half_life / 4)
+            self.slow_sum = keep_slow * self.slow_sum + clipped / tod
+            self.slow_weight = keep_slow * self.slow_weight + 1.0
+            if self.age_s >= cfg.season_warmup.total_seconds():
+                keep_dow = _decay(dt, cfg.day_of_week_half_life)
+                day = start.weekday()
+                slow = self.slow_sum / self.slow_weight
+                self.dow_sum[day] = keep_dow * self.dow_sum[day] + clipped / (slow * tod)
+                self.dow_weight[day] = keep_dow * self.dow_weight[day] + 1.0
         if self.windows and not hold:
             keep_d = _decay(dt, cfg.dispersion_half_life)
             # Winsorised residual, scaled back up by its consistency factor so
@@ -242,6 +253,7 @@ class SeasonalBaseline:
             "dow": [self.dow_sum, self.dow_weight],
             "disp": [self.disp_num, self.disp_den, self.disp_weight],
             "age_s": self.age_s,
+            "slow": [self.slow_sum, self.slow_weight],
         }
 
     @classmethod
@@ -261,6 +273,9 @@ class SeasonalBaseline:
             disp_den=float(state["disp"][1]),
             disp_weight=float(state["disp"][2]),
             age_s=float(state.get("age_s", 0.0)),
+            # State saved before the weekly level existed starts it afresh.
+            slow_sum=float(state.get("slow", [0.0, 0.0])[0]),
+            slow_weight=float(state.get("slow", [0.0, 0.0])[1]),
         )
 
 
@@ -363,9 +378,12 @@ class LevelConfig:
     clip_sigma: float = 3.0
     #: The scale learns from residuals winsorised at this many scales (Huber's proposal 2).
     scale_clip_sigma: float = 1.5
-    #: The scale never goes below this share of the series' typical magnitude
-    #: (a flat line is not infinitely surprising when it moves by a rounding step).
+    #: The scale never goes below this share of the series' own spread (a
+    #: near-flat line is not infinitely surprising when it moves by a rounding step).
     scale_floor_share: float = 1e-3
+    #: How many windows of evidence the scale's prior (the series' own spread) is worth;
+    #: as for counts (``BaselineConfig.prior_windows``).
+    scale_prior_windows: float = 30.0
 
 
 @dataclass
@@ -390,6 +408,8 @@ class LevelBaseline:
     var_weight: float = 0.0
     magnitude_sum: float = 0.0
     magnitude_weight: float = 0.0
+    value_sum: float = 0.0
+    square_sum: float = 0.0
     age_s: float = 0.0
 
     def _tod(self, bin_: int) -> float:
@@ -406,11 +426,19 @@ class LevelBaseline:
         return self.level_sum / self.level_weight if self.level_weight > 0 else 0.0
 
     def scale(self) -> float:
-        magnitude = self.magnitude_sum / self.magnitude_weight if self.magnitude_weight else 0.0
-        floor = max(self.config.scale_floor_share * magnitude, 1e-12)
-        if self.var_weight <= 0:
-            return floor
-        return max(math.sqrt(self.var_sum / self.var_weight), floor)
+        cfg = self.config
+        weight = self.magnitude_weight
+        # The prior is the series' spread around its own mean, rhythm and all:
+        # wider than any model's residuals, so a young baseline is cautious
+        # (a count's prior dispersion does the same), and in the series' units.
+        mean = self.value_sum / weight if weight else 0.0
+        prior = max(self.square_sum / weight - mean * mean, 0.0) if weight else 0.0
+        var = (self.var_sum + cfg.scale_prior_windows * prior) / (
+            self.var_weight + cfg.scale_prior_windows
+        )
+        # The floor scales with the series' own spread, so a change of units changes nothing.
+        floor = max(cfg.scale_floor_share * math.sqrt(prior), 1e-12 * (1.0 + abs(mean)))
+        return max(math.sqrt(var), floor)
 
     def expect(self, start: datetime) -> tuple[float, float]:
         """(mean, scale) expected of the window starting at ``start``."""
@@ -448,6 +476,8 @@ class LevelBaseline:
         keep_m = _decay(dt, cfg.scale_half_life)
         self.magnitude_sum = keep_m * self.magnitude_sum + abs(observed)
         self.magnitude_weight = keep_m * self.magnitude_weight + 1.0
+        self.value_sum = keep_m * self.value_sum + observed
+        self.square_sum = keep_m * self.square_sum + observed * observed
         if self.windows and not hold:
             c = cfg.scale_clip_sigma
             resid = observed - mean

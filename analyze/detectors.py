@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from scipy.special import betainc, gammainc, log_ndtr
+from scipy.special import betainc, gammainc, gammaincc
 
 from analyze.baseline import (
     BaselineConfig,
@@ -65,6 +65,7 @@ __all__ = [
     "VolumeSpikeDetector",
     "WindowDetector",
     "build_signal",
+    "count_head",
     "count_tail",
     "default_detectors",
     "measure_config",
@@ -77,7 +78,6 @@ Transition = Literal["open", "update", "resolved"]
 _SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 _TREND_LEN = 12
 _LN10 = math.log(10.0)
-_LOG10_2 = math.log10(2.0)
 
 
 def count_tail(observed: float, exp: Expectation) -> float:
@@ -90,6 +90,17 @@ def count_tail(observed: float, exp: Expectation) -> float:
     size = 1.0 / alpha
     # P(X >= x) = I_{mean/(size+mean)}(x, size), the regularised incomplete beta.
     return float(betainc(observed, size, mean / (size + mean)))
+
+
+def count_head(observed: float, exp: Expectation) -> float:
+    """P(X <= observed) for X ~ NegativeBinomial(mean, dispersion): how surprising a drop is."""
+    mean, alpha = exp.mean, exp.dispersion
+    x = math.floor(observed)
+    if alpha < 1e-9:
+        return float(gammaincc(x + 1.0, mean))
+    size = 1.0 / alpha
+    # P(X <= x) = I_{size/(size+mean)}(size, x + 1).
+    return float(betainc(size, x + 1.0, size / (size + mean)))
 
 
 def share_tail(hits: float, trials: float, share: float, correlation: float) -> float:
@@ -155,6 +166,9 @@ class DetectorConfig:
     #: big bursts within days; this keeps their order of magnitude for weeks.
     bar_memory: timedelta = timedelta(days=28)
     bar_memory_share: float = 0.0
+    #: Counts: also judge drops (a count far below its expected value), with
+    #: the lower tail of the same negative binomial.
+    drops: bool = False
     #: The day-scale test (a rise lasting all day), or None for none.
     sustained: SustainedConfig | None = None
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
@@ -261,6 +275,11 @@ class EpisodeGate:
         Also sets :attr:`score`, the window's calibrated anomaly score.
         """
         cfg = self.config
+        if not warmed_up:
+            # A baseline that has learned little measures little: its first
+            # windows are not evidence (the very first one expects nothing),
+            # neither towards a signal nor towards the series' own bar.
+            surprise = 0.0
         hot = surprise >= cfg.hold_surprise or day is not None
         bar = self.track(end, surprise)
         # The evidence a window needs to open: the fixed bar or the series' own.
@@ -389,9 +408,15 @@ class CountDetector:
             counted = min(observed, exp.mean) if gate.is_open and not gate.by_day else observed
             day = self.sustained.add(start, counted)
         p = count_tail(observed, exp)
+        floor_count = observed
+        if cfg.drops:
+            low = count_head(observed, exp)
+            if low < p:
+                # A drop: the count floor applies to the volume that went missing.
+                p, floor_count = low, exp.mean
         surprise = surprise_of(p)
         transition = self.gate.step(
-            start, end, surprise, observed, exp.mean, warmed_up=warmed_up, day=day
+            start, end, surprise, floor_count, exp.mean, warmed_up=warmed_up, day=day
         )
         self.trend.append(observed)
         score = self.gate.score
@@ -435,9 +460,14 @@ class CountDetector:
             )
 
 
-def _normal_surprise(z: float) -> float:
-    """-log10 of the two-sided normal tail P(|Z| >= |z|)."""
-    return -float(log_ndtr(-abs(z))) / _LN10 - _LOG10_2
+def _laplace_surprise(z: float) -> float:
+    """-log10 of the two-sided tail P(|X| >= |z|) of a unit-variance Laplace X.
+
+    Real measurements have heavier tails than the normal: the surprise grows
+    linearly in ``|z|`` (normal: quadratically), so one wild reading weighs
+    like strong evidence, not like proof, and persistence decides.
+    """
+    return abs(z) * math.sqrt(2.0) / _LN10
 
 
 def measure_config() -> DetectorConfig:
@@ -449,7 +479,7 @@ class MeasureDetector:
     """A measurement (a percentage, a latency, a rate) against its level and hour profile.
 
     The counterpart of :class:`CountDetector` for series that are not counts:
-    the surprise is the two-sided normal tail of the window's deviation in
+    the surprise is the two-sided Laplace tail of the window's deviation in
     units of the learned robust scale (a drop is as news-worthy as a rise for a
     measurement), and the same :class:`EpisodeGate` decides when to open, with
     the same calibrated score. Only ``earful backtest`` uses it: the streaming
@@ -466,13 +496,20 @@ class MeasureDetector:
     def step(self, start: datetime, end: datetime, observed: float) -> Assessment:
         cfg = self.config
         gate = self.gate
-        warmed_up = self.baseline.windows >= cfg.min_history
+        # A measurement has no natural spread to assume before data (a count
+        # has Poisson's), so nothing opens before its day profile is in use:
+        # until then a daily rhythm cannot be told from an incident.
+        baseline = self.baseline
+        warmed_up = (
+            baseline.windows >= cfg.min_history
+            and baseline.age_s >= baseline.config.season_warmup.total_seconds()
+        )
         hold = (
             gate.is_open and gate.opened_at is not None and end - gate.opened_at < cfg.relearn_after
         )
-        mean, scale = self.baseline.update(start, end, observed, hold=hold)
+        mean, scale = baseline.update(start, end, observed, hold=hold)
         z = (observed - mean) / scale
-        surprise = _normal_surprise(z) if self.baseline.windows > 1 else 0.0
+        surprise = _laplace_surprise(z) if self.baseline.windows > 1 else 0.0
         transition = gate.step(start, end, surprise, 1.0 + abs(z), 1.0, warmed_up=warmed_up)
         return Assessment(
             window_start=start,
@@ -535,16 +572,17 @@ class _CountWindowDetector(WindowDetector):
 
 
 def volume_config() -> DetectorConfig:
-    """The volume detector's defaults: the strictest self-calibration, and the day-scale test.
+    """The volume detector's defaults: the strictest self-calibration.
 
     Raw volume is the burstiest measure, full of bursts nobody needs to hear
     about, so its bar also keeps a long memory (a run must beat 30% of the
-    largest burst of the last four weeks). Chatter that doubles all day is news
-    even when no window shows it, so volume also gets the day-scale test.
-    Outage reports and negative share are cleaner signals: a subject's second
-    real incident must not be held to its first one's size for weeks.
+    largest burst of the last four weeks). Outage reports and negative share
+    are cleaner signals: a subject's second real incident must not be held to
+    its first one's size for weeks. The day-scale test (:mod:`analyze.sustained`)
+    is available (``sustained=SustainedConfig()``) but off: its gain did not
+    hold on series it was not set on (``bench/loso.py``).
     """
-    return DetectorConfig(bar_memory_share=0.3, sustained=SustainedConfig())
+    return DetectorConfig(bar_memory_share=0.3)
 
 
 class VolumeSpikeDetector(_CountWindowDetector):

@@ -33,7 +33,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
@@ -47,7 +47,6 @@ from analyze.backtest import (
     read_series,
 )
 from analyze.detectors import (
-    DetectorConfig,
     MeasureDetector,
     VolumeSpikeDetector,
     measure_config,
@@ -56,8 +55,9 @@ from analyze.detectors import (
 from analyze.sustained import SustainedConfig
 
 __all__ = [
-    "GRID",
+    "GRIDS",
     "Knobs",
+    "Pool",
     "Series",
     "assemble",
     "load_corpus",
@@ -115,18 +115,24 @@ PUBLISHED: dict[str, dict[str, tuple[float, float, float]]] = {
 class Knobs:
     """The values a score could be used to choose; everything else is a reasoned default."""
 
+    #: Evidence (CUSUM of surprise) a signal needs to open.
     open_surprise: float = 10.0
+    #: Surprise a window needs to count towards persistence (and the CUSUM's reference).
+    hold_surprise: float = 2.0
     bar_half_life_days: float = 2.0
     #: The volume bar's long memory (share of the largest burst of four weeks; 0: none).
     bar_memory_share: float = 0.3
+    #: Counts: judge drops too.
+    drops: bool = False
     #: The volume detector's day-scale test.
-    day_test: bool = True
+    day_test: bool = False
 
     @property
     def label(self) -> str:
         return (
-            f"open {self.open_surprise:g}, bar {self.bar_half_life_days:g} d, "
-            f"memory {self.bar_memory_share:g}, day test {'on' if self.day_test else 'off'}"
+            f"open {self.open_surprise:g}, hold {self.hold_surprise:g}, "
+            f"bar {self.bar_half_life_days:g} d, memory {self.bar_memory_share:g}, "
+            f"drops {'on' if self.drops else 'off'}, day test {'on' if self.day_test else 'off'}"
         )
 
     def detector(self, kind: str) -> VolumeSpikeDetector | MeasureDetector:
@@ -134,26 +140,40 @@ class Knobs:
         if kind == "counts":
             base = volume_config()
             return VolumeSpikeDetector(
-                DetectorConfig(
+                replace(
+                    base,
                     open_surprise=self.open_surprise,
+                    hold_surprise=self.hold_surprise,
                     bar_half_life=bar,
-                    bar_memory=base.bar_memory,
                     bar_memory_share=self.bar_memory_share,
+                    drops=self.drops,
                     sustained=SustainedConfig() if self.day_test else None,
                 )
             )
-        base = measure_config()
         return MeasureDetector(
-            DetectorConfig(
-                open_surprise=self.open_surprise, bar_half_life=bar, min_count=base.min_count
+            replace(
+                measure_config(),
+                open_surprise=self.open_surprise,
+                hold_surprise=self.hold_surprise,
+                bar_half_life=bar,
             )
         )
 
 
-GRID: tuple[Knobs, ...] = tuple(
-    Knobs(o, b, m, d)
-    for o, b, m, d in itertools.product((10.0, 16.0), (2.0, 4.0), (0.0, 0.3), (False, True))
-)
+#: The values each fold may choose from, per detector. The shipped default
+#: (``Knobs()``) is in both grids.
+GRIDS: dict[str, tuple[Knobs, ...]] = {
+    "counts": tuple(
+        Knobs(open_surprise=o, hold_surprise=h, bar_memory_share=m, drops=d)
+        for o, h, m, d in itertools.product(
+            (3.5, 5.0, 7.0, 10.0), (1.0, 1.5, 2.0), (0.0, 0.3), (False, True)
+        )
+    ),
+    "measure": tuple(
+        Knobs(open_surprise=o, hold_surprise=h)
+        for o, h in itertools.product((2.5, 3.5, 5.0, 7.0, 10.0), (1.0, 1.5, 2.0))
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,40 +329,65 @@ def _fixed(
     return {name: per[profile] for name, per in table[option].items()}
 
 
-def evaluate(
-    table: dict[str, dict[Option, dict[str, dict[str, Raw]]]],
-    grid: Sequence[Knobs],
-    series: Sequence[Series],
-    default: Knobs,
-) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """Series judged by one detector, with that detector's grid and score table.
+
+    Each series goes through one detector only (counts or measurements), so
+    the best pair of knob values over a set of series is the best count knobs
+    over its count series with the best measurement knobs over the rest: the
+    choice is made per pool, inside each fold all the same.
+    """
+
+    kind: str
+    grid: tuple[Knobs, ...]
+    table: dict[str, dict[Option, dict[str, dict[str, Raw]]]]
+    names: tuple[str, ...]
+
+
+def evaluate(pools: Sequence[Pool], series: Sequence[Series], default: Knobs) -> dict[str, Any]:
     """Every figure of the report, per profile and group of series."""
-    names = [s.name for s in series]
     groups: dict[str, list[str]] = {}
     for s in series:
         for g in s.groups:
             groups.setdefault(g, []).append(s.name)
     report: dict[str, Any] = {"groups": {g: len(v) for g, v in groups.items()}, "profiles": {}}
     for profile in PROFILES:
-        alert = table["alert"]
-        held = nested_loso(alert, names, profile)
-        held_score = nested_loso(table["anomaly_score"], names, profile)
-        best_all = max(alert, key=lambda o: sum(alert[o][n][profile][0] for n in names))
-        picks: dict[str, int] = {}
-        for option, _ in held.values():
-            label = grid[option[0]].label
-            picks[label] = picks.get(label, 0) + 1
-        entry: dict[str, Any] = {
-            "nested_loso_alert": assemble({n: r for n, (_, r) in held.items()}, groups),
-            "nested_loso_anomaly_score": assemble(
-                {n: r for n, (_, r) in held_score.items()}, groups
-            ),
-            "in_sample_best": assemble(_fixed(alert, best_all, profile), groups),
-            "in_sample_best_knobs": grid[best_all[0]].label,
+        held: dict[str, Raw] = {}
+        held_score: dict[str, Raw] = {}
+        in_sample: dict[str, Raw] = {}
+        shipped: dict[str, Raw] = {}
+        picks: dict[str, dict[str, int]] = {}
+        best_knobs: dict[str, str] = {}
+        for pool in pools:
+            alert = pool.table["alert"]
+            chosen = nested_loso(alert, pool.names, profile)
+            held.update({n: r for n, (_, r) in chosen.items()})
+            held_score.update(
+                {
+                    n: r
+                    for n, (_, r) in nested_loso(
+                        pool.table["anomaly_score"], pool.names, profile
+                    ).items()
+                }
+            )
+            best = max(alert, key=lambda o: sum(alert[o][n][profile][0] for n in pool.names))
+            in_sample.update(_fixed(alert, best, profile))
+            best_knobs[pool.kind] = pool.grid[best[0]].label
+            shipped.update(_fixed(alert, (pool.grid.index(default), 0.5), profile))
+            counted: dict[str, int] = {}
+            for option, _ in chosen.values():
+                label = pool.grid[option[0]].label
+                counted[label] = counted.get(label, 0) + 1
+            picks[pool.kind] = counted
+        report["profiles"][SHORT[profile]] = {
+            "nested_loso_alert": assemble(held, groups),
+            "nested_loso_anomaly_score": assemble(held_score, groups),
+            "in_sample_best": assemble(in_sample, groups),
+            "in_sample_best_knobs": best_knobs,
+            "default": assemble(shipped, groups),
             "folds_picked": picks,
         }
-        if default in grid:
-            entry["default"] = assemble(_fixed(alert, (grid.index(default), 0.5), profile), groups)
-        report["profiles"][SHORT[profile]] = entry
     return report
 
 
@@ -354,7 +399,7 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("nested_loso_alert", "nested LOSO, `alert` (headline)"),
         ("nested_loso_anomaly_score", "nested LOSO, threshold on `anomaly_score`"),
         ("default", "shipped default, `alert`"),
-        ("in_sample_best", "in sample: best grid point on all 53"),
+        ("in_sample_best", "in sample: knobs best on all 53"),
     ]
     for group in order:
         if group not in report["groups"]:
@@ -376,12 +421,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     scorer = load_scorer()
     series = [s for c, folder in CORPORA.items() for s in load_corpus(c, folder, scorer)]
     costs = load_costs(CORPORA["realTweets"])
-    table = score_table(GRID, series, costs, workers=args.workers)
-    report = evaluate(table, GRID, series, Knobs())
+    pools = []
+    for kind, grid in GRIDS.items():
+        members = [s for s in series if s.prepared.kind == kind]
+        table = score_table(grid, members, costs, workers=args.workers)
+        pools.append(Pool(kind, grid, table, tuple(s.name for s in members)))
+    report = evaluate(pools, series, Knobs())
     summary = {
         "title": "nested leave-one-series-out (standard / low-FP / low-FN)",
         "rows": _rows(report),
-        "grid": [asdict(k) for k in GRID],
+        "grids": {kind: [asdict(k) for k in grid] for kind, grid in GRIDS.items()},
         "published": PUBLISHED,
         **report,
     }
@@ -395,9 +444,10 @@ def _print(summary: dict[str, Any], out: Callable[[str], None] = print) -> None:
     for metric, value, note in summary["rows"]:
         out(f"| {metric} | {value} | {note} |")
     for profile, entry in summary.get("profiles", {}).items():
-        out(f"\n{profile}: in-sample best = {entry['in_sample_best_knobs']}")
-        for label, n in sorted(entry["folds_picked"].items(), key=lambda kv: -kv[1]):
-            out(f"  folds picking {label}: {n}")
+        for kind, knobs in entry["in_sample_best_knobs"].items():
+            out(f"\n{profile}, {kind}: in-sample best = {knobs}")
+            for label, n in sorted(entry["folds_picked"][kind].items(), key=lambda kv: -kv[1]):
+                out(f"  folds picking {label}: {n}")
 
 
 if __name__ == "__main__":

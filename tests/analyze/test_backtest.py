@@ -302,6 +302,8 @@ def test_backtest_of_a_nab_series_is_well_formed(tmp_path: Path) -> None:
         (s["timestamp"], s["value"]) for s in source
     ]
     assert all(0.0 <= float(r["anomaly_score"]) < 1.0 for r in rows)
+    # The score is calibrated on the default: 0.5 and above exactly where it opens.
+    assert all((float(r["anomaly_score"]) >= 0.5) == (r["alert"] == "1") for r in rows)
     assert all(float(r["expected"]) > 0.0 for r in rows)
     assert {r["alert"] for r in rows} <= {"0", "1"}
     cfg = DetectorConfig()

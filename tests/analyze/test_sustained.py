@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -23,6 +24,11 @@ from tests.analyze.detect_fixtures import STEP, T0, scored
 from tests.analyze.detect_fixtures import run_counts as run
 
 DAY = 288  # 5-minute windows
+
+
+def day_config() -> DetectorConfig:
+    """The volume defaults with the day-scale test switched on."""
+    return replace(volume_config(), sustained=SustainedConfig())
 
 
 def rate_at(i: int, base: float) -> float:
@@ -54,7 +60,7 @@ def test_a_day_long_rise_that_no_window_shows_opens_one_signal_and_resolves() ->
     # The window test alone never sees it: its level catches up within hours.
     assert not any(a.transition == "open" for a in window_only[rise:])
 
-    steps = run(CountDetector(volume_config()), values)
+    steps = run(CountDetector(day_config()), values)
     opens = [i for i, a in enumerate(steps) if a.transition == "open"]
     assert opens and all(rise < i < rise + DAY for i in opens), opens
     assert len(opens) == 1
@@ -73,7 +79,7 @@ def test_a_day_long_rise_that_no_window_shows_opens_one_signal_and_resolves() ->
 
 def test_no_day_scale_signal_for_an_ordinary_fortnight() -> None:
     for seed in (12, 13, 14):
-        steps = run(CountDetector(volume_config()), series(np.random.default_rng(seed), days=14))
+        steps = run(CountDetector(day_config()), series(np.random.default_rng(seed), days=14))
         assert [a.window_start for a in steps if a.transition] == [], seed
 
 
@@ -99,12 +105,12 @@ def test_a_gap_restarts_the_day_sum() -> None:
 
 def test_restore_mid_rise_gives_the_same_signals() -> None:
     values, rise = with_day_long_rise(np.random.default_rng(16))
-    whole = run(CountDetector(volume_config()), values)
+    whole = run(CountDetector(day_config()), values)
     cut = rise + DAY // 2 + 7  # mid-hour, while the day-scale test is on
-    first = CountDetector(volume_config())
+    first = CountDetector(day_config())
     got = run(first, values[:cut])
     assert first.sustained is not None and first.sustained.is_on
-    second = CountDetector(volume_config())
+    second = CountDetector(day_config())
     second.restore(first.snapshot())
     got += run(second, values[cut:], offset=cut)
     assert [(a.transition, a.severity, a.expected, a.day) for a in got] == [
@@ -118,7 +124,7 @@ def test_state_saved_before_the_day_scale_test_restores() -> None:
     state = old.snapshot()
     assert "sustained" not in state
     state["gate"].pop("memory")
-    new = CountDetector(volume_config())
+    new = CountDetector(day_config())
     new.restore(state)
     assert new.sustained is not None and new.sustained.recent == type(new.sustained.recent)()
     assert new.gate.memory == []
@@ -126,7 +132,7 @@ def test_state_saved_before_the_day_scale_test_restores() -> None:
 
 def test_the_signal_of_a_day_long_rise_reports_the_day() -> None:
     values, _ = with_day_long_rise(np.random.default_rng(11))
-    detector = VolumeSpikeDetector()
+    detector = VolumeSpikeDetector(day_config())
     signals = []
     for i, v in enumerate(values):
         start = T0 + i * STEP
@@ -196,7 +202,7 @@ def test_the_bar_memory_forgets_after_its_horizon_and_survives_a_restore() -> No
 def test_a_day_scale_config_can_be_switched_off() -> None:
     detector = VolumeSpikeDetector(DetectorConfig())
     assert detector.counts.sustained is None
-    assert VolumeSpikeDetector().counts.sustained is not None
+    assert VolumeSpikeDetector().counts.sustained is None  # off by default (bench/loso.py)
     custom = VolumeSpikeDetector(DetectorConfig(sustained=SustainedConfig(open_z=3.0)))
     assert custom.counts.sustained is not None and custom.counts.sustained.config.open_z == 3.0
 
@@ -209,7 +215,7 @@ def test_a_burst_already_reported_is_not_a_busy_day_too() -> None:
     # Three hours at ten times the night rate would make the whole day look busy ...
     day_sum = sum(values[burst - DAY + 36 : burst + 36])
     assert day_sum > 1.6 * sum(values[burst - 8 * DAY + 36 : burst - 7 * DAY + 36])
-    steps = run(CountDetector(volume_config()), values)
+    steps = run(CountDetector(day_config()), values)
     transitions = [(i - burst, a.transition) for i, a in enumerate(steps) if a.transition]
     # ... but the window signal reported it: one page, at the burst, and the
     # signal resolves when the burst is over instead of staying open a day as
