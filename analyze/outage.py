@@ -430,6 +430,14 @@ def _sentence_after(norm: str, end: int) -> list[str]:
     return tail.split()[:_UNREAL_REACH]
 
 
+#: Every word _is_unreal looks for (besides "...'ll"): a post without any skips it.
+_UNREAL_WORDS = _UNREAL_BEFORE | _FUTURE | _UNREAL_AFTER | _WEEKDAYS | {"during"}
+
+
+def _may_be_unreal(norm: str) -> bool:
+    return "'ll " in norm or not _UNREAL_WORDS.isdisjoint(norm.split())
+
+
 def _is_unreal(before: list[str], after: list[str]) -> bool:
     """Is the failure in a forecast, a plan, a hypothesis or the future?"""
     if not _UNREAL_AFTER.isdisjoint(after):
@@ -488,6 +496,12 @@ def is_pending_recovery(norm: str, start: int) -> bool:
     return not _RECOVERY_PENDING.isdisjoint(_sentence_before(norm, start)[-4:])
 
 
+#: The last post's answers of is_other_sense: the outage analysis and the
+#: sentiment ask the same questions of the same post, one after the other.
+_SENSE_MEMO: dict[tuple[str, int, str], bool] = {}
+_SENSE_MEMO_MAX = 256
+
+
 def is_other_sense(norm: str, start: int, phrase: str) -> bool:
     """Is this failure phrase, at ``start`` in the normalised post, about something else?
 
@@ -495,9 +509,16 @@ def is_other_sense(norm: str, start: int, phrase: str) -> bool:
     "stock is down 3%", "I'm so down"), or a state said of a person ("he's not
     working"). Sentiment skips such phrases too.
     """
-    if "down" in phrase and _other_sense_of_down(norm, start, phrase):
-        return True
-    return _said_of_a_person(norm, start, phrase)
+    key = (norm, start, phrase)
+    answer = _SENSE_MEMO.get(key)
+    if answer is None:
+        answer = ("down" in phrase and _other_sense_of_down(norm, start, phrase)) or (
+            _said_of_a_person(norm, start, phrase)
+        )
+        if len(_SENSE_MEMO) >= _SENSE_MEMO_MAX:
+            _SENSE_MEMO.clear()
+        _SENSE_MEMO[key] = answer
+    return answer
 
 
 def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> OutageAnalysis:
@@ -511,6 +532,7 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
     norm = cues.normalised
     # A failure said to be happening (not forecast, planned or imagined).
     real = False
+    may_be_unreal: bool | None = None
     for cue in cues.scored:
         entry = cue.entry
         kind = entry.kind
@@ -526,7 +548,11 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
                 continue
             weight = entry.report
             end = cue.start + len(phrase) + 1
-            if _is_unreal(_sentence_before(norm, cue.start), _sentence_after(norm, end)):
+            if may_be_unreal is None:
+                may_be_unreal = _may_be_unreal(norm)
+            if may_be_unreal and _is_unreal(
+                _sentence_before(norm, cue.start), _sentence_after(norm, end)
+            ):
                 weight *= UNREAL_WEIGHT
             else:
                 real = True
