@@ -1,11 +1,22 @@
 """Does a post report a disruption, and what do responders need to know about it?
 
 Evidence comes from the cue scan: failure phrases ("is down", "can't log in",
-"no signal", "trains cancelled", and the same in de, fr, es, nl, pt, it),
+"over capacity", "stuck pending", and the same in de, fr, es, nl, pt, it),
 weaker complaint phrases ("anyone else?", "no ETA"), error codes, and a named
-symptom or platform next to a failure. Recovery phrases ("back up",
-"working again") count against, negated failures ("no outage") count for
-nothing. Confidence is ``1 - exp(-2 * evidence)``; a report needs 0.5.
+symptom, service or platform next to a failure. Against it count:
+
+- tense and status: a failure in a forecast, a plan, a hypothesis or the
+  future ("outages possible tonight", "will be down for maintenance") keeps
+  a fifth of its weight; recovery phrases ("back up", "working again"),
+  unless only wished for ("until this is fixed");
+- other senses: "down" as an amount, a place or a mood ("stock is down 3%",
+  "goes down Main Street", "I'm so down"), a state said of a person ("he's
+  not working"), and longer phrases in another sense ("broke the record");
+- context words: plans, prices, parcels, one's own belongings, limits on
+  purpose ("account suspended").
+
+Negated failures ("no outage") count for nothing. Confidence is
+``1 - exp(-2 * evidence)`` and ranks posts; a report needs 0.5.
 
 Specifics (symptoms, platforms, places, error codes) are only extracted when
 there is some evidence, so "I love the new app" names no symptom.
