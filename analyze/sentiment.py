@@ -7,6 +7,11 @@ again: one VADER pass, and where a post has no incident cue the compound is
 exactly VADER's. The rules on top:
 
 - failure, complaint and recovery phrases add their valence (``lexicon/incident.tsv``);
+  a failure phrase in another sense ("stock is down 3%") or a recovery only
+  wished for ("until this is fixed") adds nothing;
+- politeness inside a complaint or a request is not praise: with a failure,
+  a complaint ("still waiting", "on hold for") or a request ("can you") and no
+  recovery, "please", "help", "thanks"... lose the valence VADER gives them;
 - a negated failure is mild good news ("no outage" is not a complaint), a
   negated recovery counts against ("not fixed");
 - emoji VADER reads as neutral add theirs (😡, 🙄, 👎);
