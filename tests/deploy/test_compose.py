@@ -264,3 +264,22 @@ def test_worker_commands_serve_their_healthchecks_and_drain_on_sigterm(
     for name, (proc, log, _) in started.items():
         assert proc.returncode == 0, f"{name} exited {proc.returncode}:\n{log.read_text()[-3000:]}"
         assert "SIGTERM received, draining" in log.read_text(), name
+
+
+def test_prometheus_scrapes_every_worker_on_its_health_port(config: dict[str, Any]) -> None:
+    """A killed worker must show as up == 0: each one is a target, not only the metrics sink."""
+    prometheus = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
+    targets = {
+        static["labels"]["worker"]: target
+        for static in jobs["earful-workers"]["static_configs"]
+        for target in static["targets"]
+    }
+    assert set(targets) == EARFUL_WORKERS
+    for name in EARFUL_WORKERS:
+        port = config["services"][name]["environment"]["EARFUL_HEALTH_PORT"]
+        assert targets[name] == f"{name}:{port}", name
+    (sink,) = jobs["earful-sink-metrics"]["static_configs"]
+    port = config["services"]["sink-metrics"]["environment"]["EARFUL_METRICS_PORT"]
+    assert sink["targets"] == [f"sink-metrics:{port}"]
+    assert jobs["alertmanager"]["static_configs"][0]["targets"] == ["alertmanager:9093"]
