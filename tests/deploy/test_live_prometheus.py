@@ -508,16 +508,29 @@ def _received(alertmanager: str) -> float:
     )
 
 
-#: The workers between the raw topic and Alertmanager: name -> earful command.
+#: The stack's workers: name -> earful command.
 PIPELINE = {
     "analyzer": ("analyze",),
     "detect": ("detect",),
+    "conversation": ("conversation",),
     "sink-signals": ("sink", "signals"),
     "sink-notify": ("sink", "notify"),
+    "sink-metrics": ("sink", "metrics"),
 }
 
 
-def test_an_accelerated_replay_reaches_alertmanager_and_a_killed_analyzer_fires(
+def start_worker(
+    name: str, env: dict[str, str], log: Path, health_port: int
+) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "earful.cli", *PIPELINE[name], "--instance-id", name],
+            env={**env, "EARFUL_HEALTH_PORT": str(health_port)}, cwd=REPO,
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def test_the_bundled_incident_replayed_fast_reaches_alertmanager_survives_a_sink_restart(
     settings_factory: Callable[..., Any],
     unique_name: Callable[[str], str],
     start_prometheus: Callable[..., Prometheus],
@@ -528,13 +541,16 @@ def test_an_accelerated_replay_reaches_alertmanager_and_a_killed_analyzer_fires(
     env = {k: v for k, v in os.environ.items() if not k.startswith("EARFUL_")}
     kinds = ("raw", "scored", "windows", "signals", "alerts", "updates", "reactions", "deadletter")
     env.update({f"EARFUL_TOPIC_{k.upper()}": getattr(settings, f"topic_{k}") for k in kinds})
-    groups = ("analyzer", "detect", "signal_alerts", "notify")
+    groups = ("analyzer", "detect", "conversation", "signal_alerts", "notify", "metrics")
     env.update({f"EARFUL_{g.upper()}_GROUP": unique_name(g) for g in groups})
     env.update(
         EARFUL_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
         EARFUL_TOPIC_DELIVERIES=unique_name("deliveries"),
         EARFUL_TOPIC_PARTITIONS=str(settings.topic_partitions),
         EARFUL_HEALTH_HOST="127.0.0.1",
+        EARFUL_METRICS_HOST="127.0.0.1",
+        EARFUL_METRICS_PORT=str(free_port()),
+        EARFUL_METRICS_SUBJECTS=json.dumps(["acme", "acme-pay"]),
         EARFUL_NOTIFY_TARGETS=json.dumps(
             [
                 {"name": "alertmanager", "kind": "alertmanager", "url": alertmanager},
@@ -552,15 +568,9 @@ def test_an_accelerated_replay_reaches_alertmanager_and_a_killed_analyzer_fires(
     )
     procs: dict[str, tuple[subprocess.Popen[bytes], Path, int]] = {}
     try:
-        for name, command in PIPELINE.items():
+        for name in PIPELINE:
             log, port = tmp_path / f"{name}.log", free_port()
-            with log.open("wb") as out:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "earful.cli", *command, "--instance-id", name],
-                    env={**env, "EARFUL_HEALTH_PORT": str(port)}, cwd=REPO,
-                    stdout=out, stderr=subprocess.STDOUT,
-                )  # fmt: skip
-            procs[name] = (proc, log, port)
+            procs[name] = (start_worker(name, env, log, port), log, port)
         prom = start_prometheus(
             [
                 {
@@ -569,11 +579,15 @@ def test_an_accelerated_replay_reaches_alertmanager_and_a_killed_analyzer_fires(
                         {"targets": [f"127.0.0.1:{port}"], "labels": {"worker": name}}
                         for name, (_, _, port) in procs.items()
                     ],
-                }
+                },
+                {
+                    "job_name": "earful-sink-metrics",
+                    "static_configs": [{"targets": [f"127.0.0.1:{env['EARFUL_METRICS_PORT']}"]}],
+                },
             ],
             alertmanager=alertmanager,
         )
-        deadline = time.monotonic() + 180  # 2 shared cores, four workers importing at once
+        deadline = time.monotonic() + 180  # 2 shared cores, six workers importing at once
         while len(prom.query("earful_worker_ready == 1")) < len(procs):
             for name, (proc, log, _) in procs.items():
                 assert proc.poll() is None, f"{name} exited:\n{log.read_text()[-3000:]}"
@@ -630,6 +644,27 @@ def test_an_accelerated_replay_reaches_alertmanager_and_a_killed_analyzer_fires(
         assert [(a["metric"]["target"], a["metric"]["outcome"]) for a in failed] == [
             ("broken-hook", "rejected")
         ]
+
+        # The metrics sink, run as the stack runs it, restarts after the incident: every
+        # expression with data before has it after, one series per label value.
+        exprs = {w: e for w, e in every_expression() if "earful_notify_" not in e}
+        had_data = with_data(prom, exprs, timeout_s=0)
+        assert len(had_data) > 30
+        assert one_series_per_label(prom) == []
+        sink, sink_log, sink_port = procs["sink-metrics"]
+        sink.terminate()
+        assert sink.wait(timeout=40) == 0, sink_log.read_text()[-3000:]
+        procs["sink-metrics"] = (start_worker("sink-metrics", env, sink_log, sink_port),
+                                 sink_log, sink_port)  # fmt: skip
+        # The new process is scraped: its counters restarted at 0, and it is ready.
+        prom.wait_for("sum(earful_mentions_scored_total)", 0, timeout_s=120)
+        prom.wait_for('earful_worker_ready{worker="sink-metrics"}', 1, timeout_s=120)
+        lost = had_data - with_data(prom, {w: exprs[w] for w in had_data}, timeout_s=20)
+        assert not lost, "expressions that lost their data in the restart:\n" + "\n".join(
+            f"  {where}: {exprs[where]}" for where in sorted(lost)
+        )
+        assert one_series_per_label(prom) == []
+        assert "restored" in sink_log.read_text()
 
         # Kill the analyzer outright: Prometheus fires EarfulTargetDown into Alertmanager.
         analyzer = procs["analyzer"][0]
