@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from earful.console import require_kafka
+from earful.console import require_kafka, wait_for_kafka
 from earful.errors import ConfigError
 from earful.settings import (
     AlertSinkSettings,
@@ -251,6 +251,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from analyze.worker import AnalyzerProcessor
 
     settings = settings_from_args(AnalyzerSettings, args)
+    # Before the scorer's lexicons load: no broker is said in seconds, not after them.
+    wait_for_kafka(settings.kafka_bootstrap, wait_s=settings.kafka_startup_wait_s)
     processor = AnalyzerProcessor(settings, Scorer(cache_size=settings.score_cache_size))
     return run_worker(
         args, name="analyzer", settings=settings, group=settings.analyzer_group,
@@ -271,6 +273,8 @@ def cmd_sink_metrics(args: argparse.Namespace) -> int:
     )
 
     settings = settings_from_args(SinkMetricsSettings, args, metrics_port=args.port)
+    # Restoring the gauges reads Kafka before the worker's own start-up wait.
+    wait_for_kafka(settings.kafka_bootstrap, wait_s=settings.kafka_startup_wait_s)
     registry = CollectorRegistry()
     metrics = PipelineMetrics(registry)
     processor = MetricsProcessor(settings, metrics)
@@ -296,6 +300,7 @@ def cmd_sink_alerts(args: argparse.Namespace) -> int:
     from sinks.alerts import AlertProcessor, load_open_alerts
 
     settings = settings_from_args(AlertSinkSettings, args)
+    wait_for_kafka(settings.kafka_bootstrap, wait_s=settings.kafka_startup_wait_s)
     reader = make_consumer(settings, group=None, topics=[])
     try:
         open_alerts = load_open_alerts(settings, reader)
@@ -428,7 +433,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from earful import console
 
-    args = build_parser().parse_args(argv)
+    try:
+        # Building the parser imports every command's module: Ctrl-C may land here.
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("earful: interrupted", file=sys.stderr)
+        return console.EXIT_INTERRUPTED
     try:
         console.configure_logging(
             verbose=bool(getattr(args, "verbose", False)), fmt=getattr(args, "log_format", None)

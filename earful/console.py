@@ -64,6 +64,7 @@ __all__ = [
     "progress_enabled",
     "require_kafka",
     "run_command",
+    "wait_for_kafka",
 ]
 
 log = logging.getLogger(__name__)
@@ -208,6 +209,31 @@ def require_kafka(bootstrap: str, *, timeout_s: float = 3.0) -> None:
         except OSError as exc:
             reasons.append(exc.strerror or type(exc).__name__)
     raise KafkaUnavailableError(f"{kafka_hint(bootstrap)} [{'; '.join(reasons)}]")
+
+
+def wait_for_kafka(
+    bootstrap: str,
+    *,
+    wait_s: float,
+    stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """:func:`require_kafka`, retried for ``wait_s`` (0: for ever) before giving up.
+
+    For a worker's start-up steps that run before its loop (restoring state):
+    the same patience as the loop's own ``kafka_startup_wait_s``.
+    """
+    deadline = time.monotonic() + wait_s if wait_s > 0 else None
+    delay = 0.25
+    while True:
+        try:
+            require_kafka(bootstrap, timeout_s=min(3.0, wait_s) if wait_s > 0 else 3.0)
+            return
+        except KafkaUnavailableError:
+            if stop() or (deadline is not None and time.monotonic() >= deadline):
+                raise
+        sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 def _bootstrap_of(args: argparse.Namespace) -> str:
@@ -393,8 +419,11 @@ def configure_logging(*, verbose: bool = False, fmt: str | None = None) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
+        if getattr(old, "earful", False):  # ours, from an earlier call
+            root.removeHandler(old)
+    if not root.handlers:  # as logging.basicConfig: a host that set up logging keeps it
+        handler.earful = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
     root.setLevel(level)
     kafka_level = os.environ.get("EARFUL_KAFKA_LOG_LEVEL")
     if verbose:
