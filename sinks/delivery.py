@@ -644,6 +644,13 @@ class DeliveryRetrier:
         if alert.status == "resolved" and previous is None:
             self._finish(entry, "suppressed", "its firing was never delivered here")
             return
+        if (
+            alert.status == "firing"
+            and previous is not None
+            and SEVERITY_RANK[alert.severity] <= SEVERITY_RANK[previous.severity]
+        ):  # a lower severity queued behind a higher one that got through
+            self._finish(entry, "suppressed", f"already firing here at {previous.severity}")
+            return
         now = self.clock()
         if entry.since is None:
             entry.since = now

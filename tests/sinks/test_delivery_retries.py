@@ -436,3 +436,24 @@ def test_the_loop_spends_at_most_notify_inline_s_on_one_alerts_first_attempts() 
     details = [json.loads(o.value)["detail"] for o in outputs]
     assert details[1:] == ["first attempt left to the retrier"] * 2
     assert [json.loads(o.value)["outcome"] for o in outputs] == ["retrying"] * 3
+
+
+def test_changes_queued_behind_a_retry_keep_their_order_and_meaning() -> None:
+    clock = FakeClock(T0)
+    up = {"now": False}
+    rig = Rig(lambda: "up" if up["now"] else "down", clock=clock)
+    key = _firing(1).dedup_key
+    for severity in ("warning", "critical", "info"):
+        rig.feed(make_alert(dedup_key=key, subject="s1", severity=severity, created_at=T0))
+    rig.feed(_resolved(1))
+    assert [r.detail for r in rig.committed[1:]] == ["queued behind an earlier change"] * 3
+    up["now"] = True
+    for _ in range(5):
+        clock.advance(5)
+        rig.retrier.run_due()
+    sent = [(p["type"].rsplit(".", 1)[1], p["data"]["severity"]) for p in rig.endpoint.accepted]
+    # In order; the 'info' behind a 'critical' that got through is not sent (as in the loop).
+    assert sent == [("firing", "warning"), ("firing", "critical"), ("resolved", "critical")]
+    finals = {r.revision: (r.outcome, r.detail) for r in rig.writer.records()}
+    assert finals["firing:info"] == ("suppressed", "already firing here at critical")
+    assert finals["resolved"][0] == "delivered"
