@@ -211,14 +211,19 @@ def build_conversation_worker(
     processor = ConversationProcessor(settings, clock=clock or now_utc)
     transactional = settings.exactly_once
 
+    topic_ready = False
+
     def connect() -> tuple[Any, Any]:
-        ensure_compacted_topic(
-            settings,
-            settings.state_topic,
-            partitions_like=settings.topic_scored,
-            # A subject's state holds up to two spans of mentions.
-            configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
-        )
+        nonlocal topic_ready
+        if not topic_ready:
+            ensure_compacted_topic(
+                settings,
+                settings.state_topic,
+                partitions_like=settings.topic_scored,
+                # A subject's state holds up to two spans of mentions.
+                configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+            )
+            topic_ready = True
         producer = make_producer(
             settings, transactional_id=f"{group}.{instance_id}" if transactional else None
         )

@@ -217,10 +217,15 @@ def build_detect_worker(settings: DetectSettings, instance_id: str) -> DetectWor
     processor = DetectProcessor(settings)
     transactional = settings.exactly_once
 
+    topic_ready = False
+
     def connect() -> tuple[Any, Any]:
-        ensure_compacted_topic(
-            settings, settings.state_topic, partitions_like=settings.topic_scored
-        )
+        nonlocal topic_ready
+        if not topic_ready:
+            ensure_compacted_topic(
+                settings, settings.state_topic, partitions_like=settings.topic_scored
+            )
+            topic_ready = True
         producer = make_producer(
             settings, transactional_id=f"{group}.{instance_id}" if transactional else None
         )

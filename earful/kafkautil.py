@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import struct
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "KeyHashPartitioner",
     "abort_transaction",
+    "broker_reachable",
     "close_consumer",
     "close_producer",
     "commit_transaction",
@@ -225,3 +227,22 @@ def close_consumer(consumer: Any, *, timeout_s: float = 5.0) -> None:
         consumer.close(autocommit=False, timeout_ms=int(timeout_s * 1000))
     except Exception as exc:  # closing must not raise on a dead broker
         log.debug("consumer close: %s", exc)
+
+
+def broker_reachable(bootstrap: str, *, timeout_s: float = 1.0) -> bool:
+    """True when a TCP connection to any of the bootstrap servers opens.
+
+    A cheap probe before building Kafka clients while waiting for a broker:
+    a client built against a dead address waits out its whole bootstrap
+    timeout, logs, and leaves its sockets to the garbage collector.
+    """
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        if not host or not port.isdigit():
+            return True  # not ours to parse: let the client try and report it
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+                return True
+        except OSError:
+            continue
+    return False

@@ -49,6 +49,7 @@ from earful.events import now_utc
 from earful.health import HealthState
 from earful.kafkautil import (
     abort_transaction,
+    broker_reachable,
     close_consumer,
     close_producer,
     commit_transaction,
@@ -255,6 +256,7 @@ class Worker:
         clock: Clock = now_utc,
         hook: BatchHook | None = None,
         health: HealthState | None = None,
+        probe: Callable[[str], bool] = broker_reachable,
     ) -> None:
         if connect is None and (consumer is None or producer is None):
             raise ValueError("a worker needs connect, or a consumer and a producer")
@@ -269,6 +271,8 @@ class Worker:
         self.health = health
         self.stats = RunStats()
         self._connect_clients = connect
+        #: Is a broker listening? Checked before building clients while waiting for one.
+        self._probe = probe
         self.lifecycle = Lifecycle(
             name,
             drain_timeout_s=settings.drain_timeout_s,
@@ -520,6 +524,8 @@ class Worker:
         while not self._stop.is_set():
             consumer = producer = None
             try:
+                if not self._probe(settings.kafka_bootstrap):
+                    raise ConnectionRefusedError(f"no broker answers at {settings.kafka_bootstrap}")
                 consumer, producer = self._connect_clients()
                 if self.transactional:
                     # Fences a predecessor (or our own abandoned producer) and aborts what it left.

@@ -45,6 +45,20 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+def private_broker(tmp_path: Path) -> Iterator[LocalKafka]:
+    """A broker of this test's own, which the test may kill, freeze and restart."""
+    broker = LocalKafka(
+        port=free_port(), controller_port=free_port(), state_dir=tmp_path / "private-kafka"
+    )
+    broker.up(timeout_s=180)
+    try:
+        yield broker
+    finally:
+        broker.freeze(False)
+        broker.down()
+
+
+@pytest.fixture
 def unique_name(request: pytest.FixtureRequest) -> Callable[[str], str]:
     """Names unique to this test (topics, groups), readable in broker logs."""
     token = uuid.uuid4().hex[:8]

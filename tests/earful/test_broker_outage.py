@@ -14,6 +14,7 @@ is not ready.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -22,7 +23,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,17 +52,6 @@ FAST_FAILURE = {
 #: Records expire (delivery timeout) before the worker's own bound on the flush: the
 #: batch fails through its send futures, the path that once committed past lost records.
 EXPIRING_SENDS = {"EARFUL_KAFKA_DELIVERY_TIMEOUT_S": "3", "EARFUL_KAFKA_TIMEOUT_S": "8"}
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[LocalKafka]:
-    kafka = LocalKafka(port=free_port(), controller_port=free_port(), state_dir=tmp_path / "kafka")
-    kafka.up(timeout_s=180)
-    try:
-        yield kafka
-    finally:
-        kafka.freeze(False)
-        kafka.down()
 
 
 @dataclass
@@ -193,6 +182,10 @@ def outage(broker: LocalKafka, kind: str, seconds: float) -> None:
     broker.up(timeout_s=120)
 
 
+# kafka-python 3.0.12 leaves the socket of a refused connection attempt to the garbage
+# collector (kafka/net/inet.py); the library's, and harmless in a long-lived worker.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize(
     ("kind", "seconds", "env"),
     [("kill", 2.0, {}), ("kill", 10.0, EXPIRING_SENDS), ("freeze", 10.0, {})],
@@ -200,8 +193,9 @@ def outage(broker: LocalKafka, kind: str, seconds: float) -> None:
          "frozen-mid-transaction"],
 )  # fmt: skip
 def test_an_outage_loses_and_repeats_nothing_and_restarts_no_worker(
-    broker: LocalKafka, tmp_path: Path, kind: str, seconds: float, env: dict[str, str]
+    private_broker: LocalKafka, tmp_path: Path, kind: str, seconds: float, env: dict[str, str]
 ) -> None:
+    broker = private_broker
     token = uuid.uuid4().hex[:8]
     settings = AnalyzerSettings(
         kafka_bootstrap=broker.bootstrap,
@@ -246,6 +240,7 @@ def test_an_outage_loses_and_repeats_nothing_and_restarts_no_worker(
     finally:
         watch.stop.set()
         _stop_all(analyzers)
+        gc.collect()  # the library's leaked sockets warn here, under this test's filters
 
 
 def _stop_all(analyzers: list[Analyzer]) -> None:

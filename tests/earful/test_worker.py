@@ -238,6 +238,7 @@ def worker_for(
         processor=processor or Upper(),
         transactional=transactional,
         health=health,
+        probe=lambda _bootstrap: True,  # the in-memory log is always "listening"
     )
 
 
