@@ -153,3 +153,62 @@ def test_a_failed_transaction_leaves_neither_mentions_nor_cursor(
     producer.close()
     assert _raw_keys(settings) == [b"mastodon:2"]
     assert _load(settings)["m"].cursor == "2"
+
+
+class _Future:
+    def __init__(self, error: BaseException | None) -> None:
+        self.error = error
+
+    def get(self, timeout: float | None = None) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+class _Producer:
+    """A transactional producer double whose sends can expire, as in a broker outage."""
+
+    def __init__(self, log: list[str], *, expire: bool) -> None:
+        self.log = log
+        self.expire = expire
+        self.pending: list[bytes] = []
+        self._transaction_manager = None  # the writer uses the public methods below
+
+    def init_transactions(self) -> None:
+        self.log.append("init")
+
+    def begin_transaction(self) -> None:
+        self.pending = []
+
+    def send(self, topic: str, key: bytes, value: bytes) -> _Future:
+        self.pending.append(key)
+        return _Future(TimeoutError("Expiring 1 record(s)") if self.expire else None)
+
+    def flush(self, timeout: float | None = None) -> None:
+        pass
+
+    def commit_transaction(self) -> None:
+        self.log.append(f"commit {len(self.pending)}")
+
+    def abort_transaction(self) -> None:
+        self.log.append("abort")
+
+    def close(self, timeout: float | None = None) -> None:
+        self.log.append("close")
+
+
+def test_an_expired_send_aborts_the_page_and_a_new_producer_writes_it_again() -> None:
+    log: list[str] = []
+    producers = iter([_Producer(log, expire=True), _Producer(log, expire=False)])
+    writer = CheckpointWriter(
+        None, raw_topic="raw", checkpoint_topic="cp", transactional=True,
+        make_producer=lambda: next(producers),
+    )  # fmt: skip
+    page = [KeyedRecord(key=b"mastodon:1", value=b"{}")]
+    checkpoint = Checkpoint(connector="m", cursor="1", updated_at=T0)
+    with pytest.raises(TimeoutError):
+        writer.write(page, checkpoint)
+    # Never committed past the expired record; the producer was replaced, not reused.
+    assert log == ["init", "abort", "close"]
+    assert writer.producer is None
+    writer.write(page, checkpoint)
+    assert log == ["init", "abort", "close", "init", "commit 2"]
