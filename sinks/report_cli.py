@@ -3,6 +3,7 @@
 earful report --subject acme --since 2026-11-20T10:00Z --until 2026-11-20T12:00Z
 earful report --subject acme --since ... --until ... --input export.jsonl --output out/
 earful report export --output export.jsonl          # the report's four topics
+earful report export --mentions --output m.jsonl    # scored mentions, for earful backtest
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from earful.cli import add_common_options, settings_from_args
+from earful.console import InputError
 from earful.errors import ConfigError
 from earful.events import now_utc
 from earful.settings import BaseWorkerSettings
@@ -86,6 +88,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from exc
     if args.input:
         data = load_export(args.input, selection)
+        if data.records_read and len(data.problems) == data.records_read:
+            first = data.problems[0]
+            raise InputError(
+                f"{', '.join(map(str, args.input))} holds no report records ({first.where}: "
+                f"{first.reason}); `earful report export` writes them"
+            )
     else:
         settings = settings_from_args(BaseWorkerSettings, args)
         consumer = _consumer(settings)
@@ -95,8 +103,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             consumer.close(autocommit=False)
     try:
         data = fit_period(data)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+    except ValueError as exc:  # nothing of the subject in the data: the input, not the flags
+        raise InputError(str(exc)) from exc
     for problem in data.problems[:_SHOWN_PROBLEMS]:
         print(f"earful report: skipped {problem}", file=sys.stderr)
     if len(data.problems) > _SHOWN_PROBLEMS:
@@ -128,13 +136,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.topics
         else [topic for topic, _ in report_topics(settings)]
     )
+    if args.mentions:
+        topics, values = [settings.topic_scored], True
+    else:
+        values = args.values
     consumer = _consumer(settings)
     try:
         if str(args.output) == "-":
-            stats = export_topics(consumer, topics, sys.stdout)
+            stats = export_topics(consumer, topics, sys.stdout, values_only=values)
         else:
             with Path(args.output).open("w", encoding="utf-8") as out:
-                stats = export_topics(consumer, topics, out)
+                stats = export_topics(consumer, topics, out, values_only=values)
     finally:
         consumer.close(autocommit=False)
     per_topic = ", ".join(f"{t}: {n}" for t, n in stats.per_topic.items())
@@ -188,5 +200,16 @@ def register(groups: dict[str, Any]) -> None:
     e = actions.add_parser("export", help="export the report's topics to a JSONL file")
     e.add_argument("--output", type=Path, required=True, help="JSONL file to write ('-': stdout)")
     e.add_argument("--topics", help="comma-separated topics (default: the report's four topics)")
+    e.add_argument(
+        "--values",
+        action="store_true",
+        help="write each record's value alone instead of a {topic, partition, offset, key, "
+        "value} envelope",
+    )
+    e.add_argument(
+        "--mentions",
+        action="store_true",
+        help="only the scored mentions, values alone: what `earful backtest --mentions` reads",
+    )
     add_common_options(e)
     e.set_defaults(func=cmd_export, output_kinds={"output": "file"})

@@ -60,12 +60,17 @@ def draw_timeline(report: Report, path: Path) -> Path:
     seen_kinds: set[str] = set()
     for episode in report.episodes:
         colour = _SIGNAL_COLOURS.get(episode.kind, "#bcbd22")
-        label = episode.kind if episode.kind not in seen_kinds else None
-        seen_kinds.add(episode.kind)
+        # A signal still open when the data ends is shaded to the end, hatched.
+        name = f"{episode.kind} (still open)" if episode.is_open else episode.kind
+        label = name if name not in seen_kinds else None
+        seen_kinds.add(name)
         start = max(episode.window_start, report.since)
-        end = min(episode.end, report.until)
+        end = min(episode.end_within(report.until), report.until)
         for i, ax in enumerate(axes):
-            ax.axvspan(start, end, color=colour, alpha=0.12, label=label if i == 0 else None)
+            ax.axvspan(
+                start, end, color=colour, alpha=0.12, label=label if i == 0 else None,
+                hatch="//" if episode.is_open else None,
+            )  # fmt: skip
     top = axes[0].get_ylim()[1]
     for n, update in enumerate(report.updates, start=1):
         for ax in axes:

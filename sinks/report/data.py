@@ -296,8 +296,14 @@ def export_topics(
     out: IO[str],
     *,
     timeout_s: float = 60.0,
+    values_only: bool = False,
 ) -> ExportStats:
-    """Write every record of ``topics`` as envelope lines; non-JSON values are skipped."""
+    """Write every record of ``topics`` as envelope lines; non-JSON values are skipped.
+
+    ``values_only``: each line is the record's value alone (the event contract's
+    JSON), which the report reads too and which ``earful backtest --mentions``
+    reads when the only topic is the scored one.
+    """
     stats = ExportStats()
     for topic in topics:
         stats.per_topic[topic] = 0
@@ -310,14 +316,16 @@ def export_topics(
                 stats.skipped += 1
                 continue
             key = record.key.decode("utf-8", "replace") if record.key is not None else None
-            envelope = {
-                "topic": topic,
-                "partition": record.partition,
-                "offset": record.offset,
-                "key": key,
-                "value": value,
-            }
-            out.write(json.dumps(envelope, ensure_ascii=False, separators=(",", ":")) + "\n")
+            line: dict[str, Any] = value
+            if not values_only:
+                line = {
+                    "topic": topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "key": key,
+                    "value": value,
+                }
+            out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
             stats.written += 1
             stats.per_topic[topic] += 1
     return stats

@@ -165,10 +165,8 @@ def _signals(report: Report) -> list[Block]:
             e.kind,
             e.severity,
             _time(e.opened_at, report),
-            _time(e.resolved_at, report)
-            if e.resolved_at
-            else f"open at {_time(e.last_at, report)}",
-            f"{e.minutes:.1f} min",
+            _time(e.resolved_at, report) if e.resolved_at else "still open at the end",
+            _duration(e, report),
             f"{e.peak_observed:g}",
             f"{e.expected:g}",
             e.id,
@@ -274,13 +272,19 @@ def _samples(report: Report) -> list[Block]:
     return [*blocks, Table(("time", "source", "author", "engagement", "text"), rows)]
 
 
+def _duration(episode: SignalEpisode, report: Report) -> str:
+    """Resolved: how long; open: at least until the end of the period."""
+    minutes = episode.minutes_within(report.until)
+    return f"{minutes:.1f} min" if not episode.is_open else f"at least {minutes:.1f} min"
+
+
 def _silence_rows(report: Report, episode: SignalEpisode) -> tuple[str, ...]:
     evidence = episode.last.evidence
     return (
         _time(episode.window_start, report),
         _time(episode.opened_at, report),
-        _time(episode.resolved_at, report) if episode.resolved_at else "still open",
-        f"{episode.minutes:.1f} min",
+        _time(episode.resolved_at, report) if episode.resolved_at else "still open at the end",
+        _duration(episode, report),
         episode.severity,
         _terms(evidence.top_symptoms),
         " / ".join(_excerpt(s.text, 80) for s in evidence.samples[:3]) or "–",

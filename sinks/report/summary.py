@@ -94,11 +94,30 @@ class SignalEpisode:
 
     @property
     def end(self) -> datetime:
+        """Resolved: when; still open: its last record (see :meth:`end_within`)."""
         return self.resolved_at or self.last_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    def end_within(self, until: datetime) -> datetime:
+        """Where the episode ends inside a period ending at ``until``.
+
+        A signal still open at the end of the data lasts at least to the end of
+        the period, not to its last record (which an open signal writes only
+        when something changes).
+        """
+        if self.resolved_at is not None:
+            return min(self.resolved_at, until)
+        return max(self.last_at, until)
 
     @property
     def minutes(self) -> float:
         return (self.end - self.window_start).total_seconds() / 60
+
+    def minutes_within(self, until: datetime) -> float:
+        return (self.end_within(until) - self.window_start).total_seconds() / 60
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,3 +41,21 @@ def test_hostile_texts_are_escaped(tmp_path: Path) -> None:
     sample_row = next(line for line in md.splitlines() if "onerror" in line and "u-" in line)
     # The text's "|" is escaped, so the row keeps its five cells.
     assert len(re.split(r"(?<!\\)\|", sample_row)) == 7
+
+
+def test_a_signal_still_open_at_the_end_lasts_to_the_end_of_the_period(tmp_path: Path) -> None:
+    from tests.sinks.report.fixtures import burst_signals
+
+    until = T0 + timedelta(hours=1)
+    selection = Selection("acme", T0, until)
+    mentions = [scored(str(n), T0 + timedelta(minutes=n), "acme is down") for n in range(59)]
+    opened = burst_signals(T0 + timedelta(minutes=10))[:1]  # opened, never resolved
+    data = ReportData(selection=selection, mentions=mentions, signals=opened)
+    report = build_report(data, now=until + timedelta(hours=1), spans_minutes=(15,))
+    (episode,) = report.episodes
+    assert episode.is_open and episode.end == episode.last_at  # its only record: 10:10
+    assert episode.end_within(until) == until
+    assert episode.minutes_within(until) == 51.0  # from its 10:09 window to 11:00
+    md = write_report(report, tmp_path, ["md"])["md"].read_text(encoding="utf-8")
+    row = next(line for line in md.splitlines() if line.startswith(r"| outage\_burst"))
+    assert "still open at the end" in row and "at least 51.0 min" in row

@@ -193,3 +193,15 @@ def test_onset_without_a_signal_is_the_first_jump_in_outage_reports(
     officials = _official_times(scored)
     assert report.first_update is not None
     assert report.first_update.created_at == min(t for t in officials if t >= expected)
+
+
+def test_an_input_that_holds_no_report_records_is_one_data_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    counts = tmp_path / "counts.csv"
+    counts.write_text("timestamp,value\n2026-11-20T10:00:00Z,3\n", encoding="utf-8")
+    assert main(["report", "--subject", "acme", "--input", str(counts)]) == 2
+    _, err = capsys.readouterr()
+    assert err.count("\n") == 1
+    assert err.startswith(f"earful: data error: {counts} holds no report records (")
+    assert "`earful report export` writes them" in err

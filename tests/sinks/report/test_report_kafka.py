@@ -26,7 +26,9 @@ def at(minute: float) -> datetime:
 
 
 @pytest.mark.kafka
-def test_report_from_the_topics(settings_factory: Callable[..., Any], tmp_path: Path) -> None:
+def test_report_from_the_topics(
+    settings_factory: Callable[..., Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     settings: BaseWorkerSettings = settings_factory(BaseWorkerSettings)
     mentions = [scored(str(n), at(n / 2), "acme is down, login fails") for n in range(40)]
     update = OfficialUpdate(id="mastodon:u1", subject="acme", source="mastodon", kind="post",
@@ -90,3 +92,16 @@ def test_report_from_the_topics(settings_factory: Callable[..., Any], tmp_path: 
     )
     assert code == 0
     assert (tmp_path / "x.jsonl").read_text(encoding="utf-8") == exported.getvalue()
+
+    # The scored mentions alone, as `earful backtest --mentions` reads them: the two fit.
+    mentions_file = tmp_path / "mentions.jsonl"
+    code = main(
+        ["report", "export", "--mentions", "--config", str(config),
+         "--output", str(mentions_file)]
+    )  # fmt: skip
+    assert code == 0
+    capsys.readouterr()
+    assert main(["backtest", "--mentions", str(mentions_file)]) == 0
+    _, err = capsys.readouterr()
+    assert "skipped" not in err
+    assert "41 mentions" in err
