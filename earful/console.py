@@ -356,25 +356,37 @@ class Progress:
 # -- what was done, for Ctrl-C -----------------------------------------------------------
 
 _summaries: list[Callable[[], str]] = []
+_captured: list[str] = []
+
+
+def _describe_safely(describe: Callable[[], str]) -> str:
+    try:
+        return describe()
+    except Exception:  # a summary must never hide the interruption
+        return ""
 
 
 @contextlib.contextmanager
 def interrupt_summary(describe: Callable[[], str]) -> Iterator[None]:
-    """While inside, Ctrl-C reports ``describe()``: what the command had done by then."""
+    """While inside, Ctrl-C reports ``describe()``: what the command had done by then.
+
+    The text is taken when the interruption leaves the block (after its own
+    clean-up), so it can count what that clean-up finished, e.g. a flush.
+    """
     _summaries.append(describe)
     try:
         yield
+    except KeyboardInterrupt:
+        _captured.append(_describe_safely(describe))
+        raise
     finally:
         _summaries.remove(describe)
 
 
 def _interrupted_line() -> str:
-    parts = []
-    for describe in _summaries:
-        with contextlib.suppress(Exception):  # a summary must never hide the interruption
-            text = describe()
-            if text:
-                parts.append(text)
+    parts = [*_captured, *(_describe_safely(d) for d in reversed(_summaries))]
+    _captured.clear()
+    parts = [p for p in parts if p]
     return "interrupted" + (f"; {'; '.join(parts)}" if parts else "")
 
 

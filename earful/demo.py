@@ -14,7 +14,6 @@ pointed at an existing cluster never touches a topic it did not create.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -366,52 +365,50 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays
     def done() -> str:
         return f"the demo replayed {progress.sent:,} mentions before it was stopped"
 
-    summary = contextlib.ExitStack()
-    summary.enter_context(interrupt_summary(done))
-    try:
-        print(
-            f"Earful demo: replaying {source.name} at {args.speed:g}x through Kafka at "
-            f"{bootstrap}\nmetrics: {metrics_url}   alerts also go to a signed webhook at "
-            f"{receiver.url}\n",
-            flush=True,
-        )
-        producer = progress
-        producer.wrap(make_producer(settings))
-        stop = threading.Event()
-        ticker = threading.Thread(
-            target=_show_progress, args=(producer, metrics_url, stop), daemon=True
-        )
-        ticker.start()
+    with interrupt_summary(done):
         try:
-            stats: ReplayStats = replay_file(source, settings, producer, rebase=True)
+            print(
+                f"Earful demo: replaying {source.name} at {args.speed:g}x through Kafka at "
+                f"{bootstrap}\nmetrics: {metrics_url}   alerts also go to a signed webhook at "
+                f"{receiver.url}\n",
+                flush=True,
+            )
+            producer = progress
+            producer.wrap(make_producer(settings))
+            stop = threading.Event()
+            ticker = threading.Thread(
+                target=_show_progress, args=(producer, metrics_url, stop), daemon=True
+            )
+            ticker.start()
+            try:
+                stats: ReplayStats = replay_file(source, settings, producer, rebase=True)
+            finally:
+                stop.set()
+                ticker.join()
+                producer.close(timeout=10)
+            print(
+                f"\nreplayed {stats.produced} mentions; waiting for the workers to catch up...",
+                flush=True,
+            )
+            _wait_caught_up(settings, procs)
+            print()
+            print(_summarise(settings))
+            print(_signals_summary(settings))
+            print(_conversation_summary(settings))
+            held_back = _held_back(settings, env["EARFUL_TOPIC_DELIVERIES"], "webhook")
+            print(_receiver_summary(receiver, held_back))
+            print()
+            if args.follow:
+                print(f"metrics: {metrics_url}")
+            if broker_stays:
+                config = _write_report_config(settings)
+                print(f"report: earful report --subject acme --config {config}")
+            if args.follow:
+                print("--follow: workers keep running; Ctrl-C to stop.", flush=True)
+                _wait_forever(procs)
         finally:
-            stop.set()
-            ticker.join()
-            producer.close(timeout=10)
-        print(
-            f"\nreplayed {stats.produced} mentions; waiting for the workers to catch up...",
-            flush=True,
-        )
-        _wait_caught_up(settings, procs)
-        print()
-        print(_summarise(settings))
-        print(_signals_summary(settings))
-        print(_conversation_summary(settings))
-        held_back = _held_back(settings, env["EARFUL_TOPIC_DELIVERIES"], "webhook")
-        print(_receiver_summary(receiver, held_back))
-        print()
-        if args.follow:
-            print(f"metrics: {metrics_url}")
-        if broker_stays:
-            config = _write_report_config(settings)
-            print(f"report: earful report --subject acme --config {config}")
-        if args.follow:
-            print("--follow: workers keep running; Ctrl-C to stop.", flush=True)
-            _wait_forever(procs)
-    finally:
-        _stop_all(procs)
-        receiver.stop()
-        summary.close()
+            _stop_all(procs)
+            receiver.stop()
     failed = [p.name for p in procs if p.proc.returncode not in (0, -signal.SIGTERM)]
     if failed:
         print(f"earful demo: worker(s) failed: {', '.join(failed)}", file=sys.stderr)

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from earful.cli import main
+from earful.console import InputError
 from earful.errors import SchemaError
 from earful.events import Mention
 from earful.kafkautil import read_to_end
@@ -162,3 +170,114 @@ def test_csv_replay_into_the_real_broker(
     assert len(dead) == 2
     reasons = sorted(dict(r.headers)["earful.error.reason"] for r in dead)
     assert reasons == [b"invalid", b"invalid"]
+
+
+# -- the wrong kind of file is refused before anything is sent --------------------------
+
+
+def _mention_line(n: int, minute: int = 0) -> str:
+    return json.dumps(
+        {"native_id": str(n), "author": "u", "text": "is acme down?", "subjects": ["acme"],
+         "created_at": f"2026-11-25T10:{minute:02d}:00Z"}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "hint"),
+    [
+        ("counts.csv", "timestamp,value\n2026-11-25T10:00:00Z,3\n" * 3, "earful backtest FILE.csv"),
+        ("counts.jsonl", '{"timestamp": "2026-11-25T10:00:00Z", "value": 3}\n' * 30,
+         "count series"),
+        ("export.jsonl", '{"topic": "t", "partition": 0, "offset": 1, "key": null, '
+         '"value": {"id": "x"}}\n' * 30, "earful report --input FILE"),
+        ("scored.jsonl", '{"mention": {"id": "x"}, "sentiment": null}\n' * 30,
+         "earful backtest --mentions FILE"),
+        ("notes.jsonl", "just some text\n" * 30, "each record needs native_id"),
+    ],
+)  # fmt: skip
+def test_a_file_of_the_wrong_kind_is_refused_before_anything_is_sent(
+    tmp_path: Path, name: str, content: str, hint: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    producer = FakeProducer()
+    with pytest.raises(InputError, match=re.escape(hint)):
+        replay_file(path, settings(), producer, clock=lambda: NOW)
+    assert producer.sent == []
+
+
+def test_a_file_whose_first_records_are_bad_but_not_all_is_replayed(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    bad = ["{not json", '{"text": "no id"}', "[1, 2]"]
+    path.write_text("\n".join([*bad, _mention_line(1), _mention_line(2, 1)]) + "\n", "utf-8")
+    producer = FakeProducer()
+    stats = replay_file(path, settings(), producer, clock=lambda: NOW)
+    assert stats.produced == 2 and stats.deadlettered == 3
+
+
+def test_the_wrong_kind_of_file_is_one_line_from_the_command_line_without_kafka(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "counts.csv"
+    path.write_text("timestamp,value\n" + "2026-11-25T10:00:00Z,3\n" * 10_080, encoding="utf-8")
+    # Port 1: nothing listens, yet the file is refused first, in one line.
+    assert main(["ingest", "replay", str(path), "--bootstrap", "127.0.0.1:1"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith(f"earful: data error: {path} is not a mentions CSV")
+
+
+def test_progress_is_told_after_every_record(tmp_path: Path) -> None:
+    path = tmp_path / "three.jsonl"
+    path.write_text("\n".join(_mention_line(n, n) for n in range(3)) + "\n{bad\n", "utf-8")
+    seen: list[tuple[int, int, int]] = []
+    replay_file(
+        path, settings(), FakeProducer(), clock=lambda: NOW,
+        progress=lambda s: seen.append((s.lines, s.produced, s.deadlettered)),
+    )  # fmt: skip
+    assert seen[:4] == [(1, 1, 0), (2, 2, 0), (3, 3, 0), (4, 3, 1)]
+
+
+@pytest.mark.kafka
+def test_ctrl_c_during_a_paced_replay_says_how_much_was_sent(
+    tmp_path: Path, settings_factory: Callable[..., Any]
+) -> None:
+    replay_settings: ReplaySettings = settings_factory(ReplaySettings)
+    path = tmp_path / "slow.jsonl"
+    path.write_text("\n".join(_mention_line(n, n) for n in range(60)) + "\n", "utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EARFUL_")}
+    env.update(
+        EARFUL_PROGRESS="1",  # a progress line on stderr says when the replay has started
+        EARFUL_TOPIC_RAW=replay_settings.topic_raw,
+        EARFUL_TOPIC_DEADLETTER=replay_settings.topic_deadletter,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "earful.cli", "ingest", "replay", str(path), "--speed", "30",
+         "--bootstrap", replay_settings.kafka_bootstrap],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    seen = b""
+    deadline = time.monotonic() + 60
+    while b"replay: 3" not in seen and time.monotonic() < deadline:
+        seen += os.read(proc.stderr.fileno(), 4096)
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=60)
+    err = (seen + rest).decode()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.count("\n") == 1
+    last = err.rstrip("\n").split("\r")[-1]
+    match = re.fullmatch(
+        rf"earful: interrupted; (\d+) mentions of {re.escape(str(path))} sent to "
+        rf"{re.escape(replay_settings.topic_raw)} \(0 to dead letters, after line (\d+)\)",
+        last,
+    )
+    assert match is not None, last
+    sent = int(match.group(1))
+    assert 3 <= sent < 60
+    reader = make_consumer(replay_settings, group=None, topics=[])
+    try:
+        assert len(list(read_to_end(reader, replay_settings.topic_raw))) == sent
+    finally:
+        reader.close()
