@@ -81,6 +81,7 @@ class HealthState:
         self._last_beat: float | None = None
         self._assigned = False
         self._stopping = False
+        self._waiting: str | None = None
 
     @classmethod
     def from_settings(
@@ -97,6 +98,13 @@ class HealthState:
         with self._lock:
             self._last_beat = self.clock()
             self._assigned = assigned
+            self._waiting = None
+
+    def waiting_for_kafka(self, reason: str) -> None:
+        """The loop is alive but waiting for a broker: live, not ready, with ``reason``."""
+        with self._lock:
+            self._last_beat = self.clock()
+            self._waiting = reason
 
     def stopping(self) -> None:
         """The worker is draining: no longer ready, still alive."""
@@ -118,8 +126,11 @@ class HealthState:
         with self._lock:
             now = self.clock()
             last, assigned, stopping = self._last_beat, self._assigned, self._stopping
+            waiting = self._waiting
         if stopping:
             return Verdict(False, "stopping")
+        if waiting is not None:
+            return Verdict(False, f"waiting for Kafka: {waiting}")
         if last is None:
             return Verdict(False, "not connected to Kafka yet (no poll returned)")
         age = now - last
