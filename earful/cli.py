@@ -383,12 +383,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_analyze)
 
     sinks = sub.add_parser("sink", help="sink workers").add_subparsers(dest="sink", required=True)
-    p = sinks.add_parser("metrics", help="serve Prometheus metrics from the scored topic")
+    p = sinks.add_parser(
+        "metrics",
+        help="serve Prometheus metrics from the scored, windows, signals, reactions and "
+        "dead-letter topics",
+    )
     p.add_argument("--port", type=int, help="metrics port (EARFUL_METRICS_PORT)")
     add_common_options(p)
     add_worker_options(p)
     p.set_defaults(func=cmd_sink_metrics)
-    p = sinks.add_parser("alerts", help="alert when the negative share crosses a threshold")
+    p = sinks.add_parser(
+        "alerts",
+        help="the retired negative-share threshold rule (detect and sink signals replace it)",
+    )
     add_common_options(p)
     add_worker_options(p)
     p.set_defaults(func=cmd_sink_alerts)

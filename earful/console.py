@@ -540,7 +540,8 @@ def _describe(exc: BaseException, args: argparse.Namespace) -> tuple[str, int]:
     if isinstance(exc, MemoryError):
         return "out of memory (is the input far larger than expected?)", 1
     if isinstance(exc, OSError):
-        return _os_error_line(exc), 1
+        # A file the user named (found missing or locked mid-command) is their mistake.
+        return _os_error_line(exc), EXIT_USAGE if exc.filename is not None else 1
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"internal error: {type(exc).__name__}{': ' + first if first else ''}", EXIT_BUG
 
