@@ -82,4 +82,4 @@ def test_server_answers_livez_and_readyz(
     }
     clock.now += 120
     assert httpx.get(f"{base}/livez").status_code == 503
-    assert httpx.get(f"{base}/metrics").status_code == 404
+    assert httpx.get(f"{base}/nowhere").status_code == 404
