@@ -17,7 +17,7 @@ import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from earful.console import require_kafka, wait_for_kafka
 from earful.errors import ConfigError
@@ -282,9 +282,15 @@ def cmd_sink_metrics(args: argparse.Namespace) -> int:
     prepare_state(settings, processor)
 
     def serve() -> None:
-        server, _ = start_http_server(
-            settings.metrics_port, addr=settings.metrics_host, registry=registry
-        )
+        try:
+            server, _ = start_http_server(
+                settings.metrics_port, addr=settings.metrics_host, registry=registry
+            )
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port}: "
+                f"{exc.strerror or exc}; choose another with --port or EARFUL_METRICS_PORT"
+            ) from exc
         print(f"metrics at http://{settings.metrics_host}:{server.server_port}/metrics", flush=True)
         start_lag_monitor(settings, metrics)
 
@@ -349,8 +355,15 @@ COMMAND_MODULES = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line that points at ``--help`` (subcommands inherit this class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="earful", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="earful", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("kafka", help="run a local Apache Kafka broker for development")

@@ -359,3 +359,21 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert first.startswith(b'{"id": 1')
     assert proc.returncode == 141
     assert err == ""
+
+
+# -- a flag the command does not take, or a value it cannot read ------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["backtest", "--bogus"], ["report", "--since", "yesterday-ish"], ["ingest", "replay"],
+     ["demo", "--speed", "fast"], []],
+)  # fmt: skip
+def test_a_usage_mistake_is_one_line_pointing_at_help(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--help)" in err and "Traceback" not in err
