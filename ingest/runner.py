@@ -27,7 +27,6 @@ Burst mode for tests and demos: ``run(max_pages=..., idle_pages=...)``.
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +36,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from earful.events import (
+    MAX_SUBJECTS,
     MAX_TEXT_CHARS,
     Mention,
     MetadataValue,
@@ -45,6 +45,7 @@ from earful.events import (
     now_utc,
 )
 from earful.lifecycle import Lifecycle
+from earful.retry import Backoff
 from earful.worker import Clock
 from ingest.base import (
     Page,
@@ -81,26 +82,6 @@ class _Polling(PollingSource, Protocol):
     """Tells polling from streaming connectors at run time (both are Protocols)."""
 
 
-class Backoff:
-    """Exponential backoff with "equal jitter": half the delay fixed, half random."""
-
-    def __init__(
-        self, initial_s: float, max_s: float, *, jitter: Callable[[], float] = random.random
-    ) -> None:
-        self.initial_s = initial_s
-        self.max_s = max_s
-        self.jitter = jitter
-        self.attempt = 0
-
-    def next_delay(self) -> float:
-        base = min(self.max_s, self.initial_s * 2.0**self.attempt)
-        self.attempt += 1
-        return base / 2 + self.jitter() * base / 2
-
-    def reset(self) -> None:
-        self.attempt = 0
-
-
 class MentionFactory:
     """Post + tracking rules + privacy -> Mention (or None when no subject matches)."""
 
@@ -132,6 +113,12 @@ class MentionFactory:
         if not subjects:
             return None
         metadata: dict[str, MetadataValue] = {**post.metadata, "connector": self.connector}
+        if len(subjects) > MAX_SUBJECTS:
+            # The contract's cap (one scored record per subject): keep the post, in rule order.
+            log.warning("%s: post %s names %d subjects; the first %d are kept",
+                        self.connector, post.native_id, len(subjects), MAX_SUBJECTS)  # fmt: skip
+            subjects = subjects[:MAX_SUBJECTS]
+            metadata["subjects_truncated"] = True
         kind = post.kind
         if post.repost_of:
             kind = "repost"

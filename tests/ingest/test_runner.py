@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from earful.events import Mention
+from earful.events import MAX_SUBJECTS, Mention
 from earful.kafkautil import read_to_end
 from earful.worker import make_consumer, make_producer
 from ingest.base import (
@@ -31,6 +31,7 @@ from ingest.checkpoint import (
 from ingest.dedup import FloodDetector, SeenIds
 from ingest.metrics import IngestMetrics
 from ingest.privacy import Pseudonymiser
+from ingest.rules import SubjectRule, TrackingConfig, TrackingRules
 from ingest.runner import (
     Backoff,
     IngestRunner,
@@ -489,3 +490,15 @@ def test_sigterm_finishes_the_page_stores_the_cursor_and_stops() -> None:
     assert stats.stopped_by == "SIGTERM"
     assert source.calls == 2 and stats.pages == 2
     assert [c.cursor for c in writer.checkpoints] == ["2"]  # the drained page's cursor is stored
+
+
+def test_a_post_naming_more_subjects_than_the_contract_allows_keeps_the_first() -> None:
+    names = [f"brand-{i:03d}" for i in range(MAX_SUBJECTS + 6)]
+    rules = TrackingRules(
+        TrackingConfig(subjects=tuple(SubjectRule(name=n, terms=(n,)) for n in names))
+    )
+    factory = MentionFactory(connector="test", rules=rules, privacy=PRIVACY)
+    mention = factory.build(post("1", text=" ".join(names)), T0)
+    assert mention is not None
+    assert len(mention.subjects) == MAX_SUBJECTS
+    assert mention.metadata["subjects_truncated"] is True
