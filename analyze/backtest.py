@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from analyze.detectors import BELOW_OPEN as _BELOW_OPEN
-from analyze.detectors import MeasureDetector, VolumeSpikeDetector
+from analyze.detectors import MeasureDetector, VolumeSpikeDetector, backtest_counts_config
 from analyze.windows import ClosedWindow, WindowAggregator, WindowConfig
 from earful.errors import ConfigError
 from earful.events import ScoredMention, Signal
@@ -219,13 +219,18 @@ def backtest_series(
 ) -> list[SeriesResult]:
     """Run the default detector for the series' kind over it; one result per input row.
 
-    Counts go through the streaming worker's :class:`VolumeSpikeDetector`,
-    measurements through :class:`MeasureDetector`. Rows that share a timestamp
+    Counts go through the streaming worker's :class:`VolumeSpikeDetector`
+    (its defaults, judging drops too), measurements through
+    :class:`MeasureDetector`. Rows that share a timestamp
     share their window's result; only the first of them carries its alert.
     """
     series = prepared or prepare_series(points)
     if detector is None:
-        detector = VolumeSpikeDetector() if series.kind == "counts" else MeasureDetector()
+        detector = (
+            VolumeSpikeDetector(backtest_counts_config())
+            if series.kind == "counts"
+            else MeasureDetector()
+        )
     step = detector.counts.step if isinstance(detector, VolumeSpikeDetector) else detector.step
     interval = series.interval
     judged = [step(t, t + interval, v) for t, v in zip(series.times, series.values, strict=True)]

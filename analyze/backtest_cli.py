@@ -119,8 +119,39 @@ def _describe(signal: Signal) -> str:
     return "\n".join(lines)
 
 
+#: Above this many rows the plot draws bins (min, mean and max of each) instead of every row.
+PLOT_BINS = 500
+_BIN_NAMES = {3600: "hourly", 6 * 3600: "6-hourly", 86400: "daily", 7 * 86400: "weekly"}
+_BIN_SECONDS = tuple(_BIN_NAMES)
+
+
+def plot_bins(times: Any) -> tuple[int, Any] | None:
+    """(bin seconds, first row of each bin) for a long series, None to draw every row.
+
+    Calendar bins (an hour, six hours, a day, a week: the finest giving at
+    most :data:`PLOT_BINS`), so a daily rhythm does not alias into stripes.
+    """
+    import numpy as np
+
+    span_s = float((times[-1] - times[0]) / np.timedelta64(1, "s"))
+    if len(times) <= PLOT_BINS or span_s <= 0:
+        return None
+    bin_s = next((b for b in _BIN_SECONDS if span_s / b <= PLOT_BINS), _BIN_SECONDS[-1])
+    since = (times - times[0]) / np.timedelta64(1, "s")
+    index = np.floor(since / bin_s).astype(int)
+    return bin_s, np.flatnonzero(np.r_[True, np.diff(index) != 0])
+
+
 def plot_results(results: Sequence[SeriesResult], path: Path, *, title: str = "") -> None:
-    """Series, the expected value with its band (99.9% upper quantile), and the alerts."""
+    """Series, the expected value with its band (99.9% upper quantile), and the alerts.
+
+    A long series (a year of minutes is half a million rows) is drawn in
+    calendar bins (hours, days or weeks, the finest giving at most
+    :data:`PLOT_BINS`): each bin's range of values as a shaded band,
+    its mean as a line, the expected value's bin mean and the band's bin
+    maximum, so the picture stays readable instead of a black block. Alerts
+    are always drawn one by one.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -133,17 +164,43 @@ def plot_results(results: Sequence[SeriesResult], path: Path, *, title: str = ""
     times = np.array(naive, dtype="datetime64[us]")
     values = np.array([r.point.value for r in results])
     mean = np.array([r.expected for r in results])
-    alpha = np.array([r.dispersion for r in results])
-    size = 1.0 / alpha
-    upper = nbinom.ppf(0.999, size, size / (size + mean))
+    spread = np.array([r.dispersion for r in results])
+    counts = bool(np.all(values >= 0) and np.all(np.mod(values, 1) == 0))
+    if counts:
+        size = 1.0 / np.maximum(spread, 1e-9)
+        upper = nbinom.ppf(0.999, size, size / (size + mean))
+        lower = np.zeros_like(mean)
+    else:
+        # A measurement's scale is a Laplace scale (sd): the same 99.9% two-sided band.
+        reach = spread * np.log(1000.0) / np.sqrt(2.0)
+        upper, lower = mean + reach, mean - reach
+    alert = np.array([r.alert == 1 for r in results], dtype=bool)
     fig, ax = plt.subplots(figsize=(14, 4.5), dpi=100)
-    ax.plot(times, values, lw=0.6, color="#333333", label="observed")
-    ax.plot(times, mean, lw=0.9, color="#1f77b4", label="expected")
-    ax.fill_between(times, 0, upper, color="#1f77b4", alpha=0.15, label="99.9% band")
-    alert_t = times[np.array([r.alert == 1 for r in results], dtype=bool)]
-    alert_v = [r.point.value for r in results if r.alert]
-    ax.scatter(alert_t, alert_v, color="#d62728", zorder=3, s=24, label="alert")
-    ax.set_yscale("symlog", linthresh=10)
+    binned = plot_bins(times)
+    if binned is not None:
+        bin_s, starts = binned
+        edges = np.r_[starts, len(results)]
+        mid = times[np.minimum((edges[:-1] + edges[1:]) // 2, len(times) - 1)]
+        lo = np.minimum.reduceat(values, starts)
+        hi = np.maximum.reduceat(values, starts)
+        avg = np.add.reduceat(values, starts) / np.diff(edges)
+        exp_avg = np.add.reduceat(mean, starts) / np.diff(edges)
+        band_hi = np.maximum.reduceat(upper, starts)
+        band_lo = np.minimum.reduceat(lower, starts)
+        unit = _BIN_NAMES[bin_s]
+        ax.fill_between(
+            mid, lo, hi, color="#999999", alpha=0.5, lw=0, label=f"observed, {unit} range"
+        )
+        ax.plot(mid, avg, lw=0.6, color="#333333", label=f"observed, {unit} mean")
+        ax.plot(mid, exp_avg, lw=0.9, color="#1f77b4", label="expected")
+        ax.fill_between(mid, band_lo, band_hi, color="#1f77b4", alpha=0.12, label="99.9% band")
+    else:
+        ax.plot(times, values, lw=0.6, color="#333333", label="observed")
+        ax.plot(times, mean, lw=0.9, color="#1f77b4", label="expected")
+        ax.fill_between(times, lower, upper, color="#1f77b4", alpha=0.15, label="99.9% band")
+    ax.scatter(times[alert], values[alert], color="#d62728", zorder=3, s=24, label="alert")
+    if counts:
+        ax.set_yscale("symlog", linthresh=10)
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()

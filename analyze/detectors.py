@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -64,6 +64,7 @@ __all__ = [
     "OutageBurstDetector",
     "VolumeSpikeDetector",
     "WindowDetector",
+    "backtest_counts_config",
     "build_signal",
     "count_head",
     "count_tail",
@@ -409,7 +410,10 @@ class CountDetector:
             day = self.sustained.add(start, counted)
         p = count_tail(observed, exp)
         floor_count = observed
-        if cfg.drops:
+        if cfg.drops and self.baseline.age_s >= cfg.baseline.season_warmup.total_seconds():
+            # Not before the day profile is in use: until then the night's
+            # trough looks like a drop, and the prior's wide spread cannot
+            # cover it (a count cannot fall below zero).
             low = count_head(observed, exp)
             if low < p:
                 # A drop: the count floor applies to the volume that went missing.
@@ -471,8 +475,8 @@ def _laplace_surprise(z: float) -> float:
 
 
 def measure_config() -> DetectorConfig:
-    """The measurement detector's defaults: the count detector's gate, without a count floor."""
-    return DetectorConfig(min_count=-math.inf)
+    """The measurement detector's defaults: the volume detector's bar, without a count floor."""
+    return replace(volume_config(), bar_memory_share=0.0, min_count=-math.inf)
 
 
 class MeasureDetector:
@@ -572,17 +576,26 @@ class _CountWindowDetector(WindowDetector):
 
 
 def volume_config() -> DetectorConfig:
-    """The volume detector's defaults: the strictest self-calibration.
+    """The volume detector's defaults.
 
-    Raw volume is the burstiest measure, full of bursts nobody needs to hear
-    about, so its bar also keeps a long memory (a run must beat 30% of the
-    largest burst of the last four weeks). Outage reports and negative share
-    are cleaner signals: a subject's second real incident must not be held to
-    its first one's size for weeks. The day-scale test (:mod:`analyze.sustained`)
-    is available (``sustained=SustainedConfig()``) but off: its gain did not
-    hold on series it was not set on (``bench/loso.py``).
+    The opening bar (``open_surprise`` 5, ``hold_surprise`` 1.5) is the value
+    nested leave-one-series-out over 53 labelled series chose in every fold
+    (``bench/loso.py``, ``docs/detection.md``). Raw volume is the burstiest
+    measure, full of bursts nobody needs to hear about, so its bar also keeps a
+    long memory (a run must beat 30% of the largest burst of the last four
+    weeks). Outage reports and negative share are cleaner signals: a subject's
+    second real incident must not be held to its first one's size for weeks.
+    The day-scale test (:mod:`analyze.sustained`) is available
+    (``sustained=SustainedConfig()``) but off: its gain did not hold on series
+    it was not set on.
     """
-    return DetectorConfig(bar_memory_share=0.3)
+    return DetectorConfig(open_surprise=5.0, hold_surprise=1.5, bar_memory_share=0.3)
+
+
+def backtest_counts_config() -> DetectorConfig:
+    """The volume defaults, judging drops too: a count series in a backtest may be requests,
+    rides or bytes, where a fall is as much news as a rise."""
+    return replace(volume_config(), drops=True)
 
 
 class VolumeSpikeDetector(_CountWindowDetector):

@@ -325,3 +325,29 @@ def test_backtest_of_a_nab_series_is_well_formed(tmp_path: Path) -> None:
     # Hysteresis: a signal resolves only after resolve_after calm windows and a
     # new one needs persistence hot windows, so pages are never back to back.
     assert all(b - a >= cfg.resolve_after + cfg.persistence for a, b in itertools.pairwise(alerts))
+
+
+def test_a_year_of_minutes_plots_in_daily_bins(tmp_path: Path) -> None:
+    from analyze.backtest import SeriesPoint, SeriesResult
+    from analyze.backtest_cli import plot_bins, plot_results
+
+    rng = np.random.default_rng(8)
+    n = 365 * 1440
+    values = rng.poisson(20, size=n)
+    results = [
+        SeriesResult(
+            point=SeriesPoint(T0 + timedelta(minutes=i), "", float(v)),
+            expected=20.0,
+            dispersion=0.05,
+            anomaly_score=0.0,
+            alert=1 if i == 200_000 else 0,
+        )
+        for i, v in enumerate(values)
+    ]
+    times = np.array([T0.replace(tzinfo=None) + timedelta(minutes=i) for i in range(n)], "M8[us]")
+    binned = plot_bins(times)
+    assert binned is not None and binned[0] == 86400 and len(binned[1]) in (365, 366)
+    assert plot_bins(times[:500]) is None  # a short series is drawn row by row
+    png = tmp_path / "year.png"
+    plot_results(results, png, title="a year of minutes")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
