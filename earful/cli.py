@@ -247,8 +247,8 @@ def start_health(args: argparse.Namespace) -> Any:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from analyze.score_worker import AnalyzerProcessor
     from analyze.scoring import Scorer
-    from analyze.worker import AnalyzerProcessor
 
     settings = settings_from_args(AnalyzerSettings, args)
     # Before the scorer's lexicons load: no broker is said in seconds, not after them.
