@@ -4,20 +4,16 @@ The command dispatcher (:func:`earful.cli.main`) runs each command inside
 :func:`run_command`, which turns a user's mistake into one line on standard
 error and a non-zero exit; a traceback appears only with ``-v``:
 
-=====================================  ==========================================  ====
-what went wrong                        the line                                    exit
-=====================================  ==========================================  ====
-bad settings, rules, flags             ``earful: configuration error: ...``        2
-an input that is not what it should    ``earful: data error: ...``                 2
-be (binary, wrong kind of file)
-missing or unreadable file, an         ``earful: <path>: no such file ...``        2
-output that cannot be written
-no broker at the address               ``earful: no Kafka broker at HOST:PORT ...``  1
-other Earful errors, Kafka errors      ``earful: ...``                             1
-Ctrl-C                                 ``earful: interrupted; <what was done>``    130
-standard output closed (``| head``)    nothing                                     141
-a bug                                  ``earful: internal error: ...``             70
-=====================================  ==========================================  ====
+* bad settings, rules or flags: ``earful: configuration error: ...``, exit 2;
+* an input that is not what the command reads (binary, the wrong kind of
+  file): ``earful: data error: ...``, exit 2;
+* a missing or unreadable file, an output that cannot be written:
+  ``earful: <path>: no such file`` and the like, exit 2;
+* no broker at the address: ``earful: no Kafka broker at HOST:PORT ...``, exit 1;
+* other Earful errors and Kafka errors: ``earful: ...``, exit 1;
+* Ctrl-C: ``earful: interrupted; <what was done>``, exit 130;
+* standard output closed by its reader (``| head``): nothing, exit 141;
+* a bug: ``earful: internal error: ...``, exit 70.
 
 Paths are checked before any work (:func:`check_paths`): an argument named
 ``file``, ``input``, ``mentions``, ``tracking`` or ``config`` must be a

@@ -377,3 +377,24 @@ def test_a_usage_mistake_is_one_line_pointing_at_help(
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--help)" in err and "Traceback" not in err
+
+
+def test_a_typo_in_the_config_file_is_one_line_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "earful.yaml"
+    config.write_text("kafka_bootstrap: 127.0.0.1:1\ntopic_partitons: 6\n", encoding="utf-8")
+    assert main(["topics", "create", "--config", str(config)]) == 2
+    assert capsys.readouterr().err == (
+        f"earful: configuration error: config file {config}, line 2: unknown setting "
+        "'topic_partitons'; did you mean 'topic_partitions'?\n"
+    )
+
+
+def test_the_metrics_sink_help_names_the_topics_it_reads(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["sink", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "scored, windows, signals, reactions and dead-letter topics" in out

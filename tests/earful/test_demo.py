@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from earful import demo
+from earful.cli import build_parser, main
 from earful.settings import BaseWorkerSettings
 from tests.ports import free_port
 
@@ -88,3 +89,47 @@ def test_demo_deletes_only_the_topics_of_its_own_earlier_runs(
         admin.delete_topics([theirs, lookalike])
     finally:
         admin.close()
+
+
+def test_the_demo_starts_its_local_broker_on_the_ports_it_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import argparse
+
+    from earful import localkafka
+
+    made: list[tuple[int, int]] = []
+
+    class Broker:
+        def __init__(self, *, port: int, controller_port: int) -> None:
+            made.append((port, controller_port))
+
+        def status(self) -> str:
+            return "running"
+
+        def up(self) -> str:
+            return "127.0.0.1:19092"
+
+    monkeypatch.setattr(localkafka, "LocalKafka", Broker)
+    monkeypatch.delenv("EARFUL_KAFKA_BOOTSTRAP", raising=False)
+    args = build_parser().parse_args(
+        ["demo", "--kafka-port", "19092", "--kafka-controller-port", "19093"]
+    )
+    assert isinstance(args, argparse.Namespace)
+    assert demo._ensure_broker(args) == ("127.0.0.1:19092", None)  # running: not ours to stop
+    assert made == [(19092, 19093)]
+
+
+def test_a_taken_metrics_port_is_one_line_before_anything_starts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert main(["demo", "--metrics-port", str(port), "--bootstrap", "127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"port {port} for the metrics is in use" in err and "--metrics-port" in err
