@@ -13,6 +13,8 @@ import argparse
 import sys
 from typing import Any
 
+from earful.errors import ConfigError
+
 __all__ = ["check_url", "cmd_check", "register"]
 
 
@@ -25,6 +27,9 @@ def check_url(url: str, *, timeout_s: float, client: Any = None) -> tuple[bool, 
             response = httpx.get(url, timeout=timeout_s)
         else:
             response = client.get(url, timeout=timeout_s)
+    except httpx.ConnectError as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        return False, f"{url}: nothing answers ({reason}); is the worker running?"
     except httpx.HTTPError as exc:
         return False, f"{url}: {type(exc).__name__}: {exc}"
     detail = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
@@ -33,6 +38,8 @@ def check_url(url: str, *, timeout_s: float, client: Any = None) -> tuple[bool, 
 
 def cmd_check(args: argparse.Namespace) -> int:
     url = args.url
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"--url {url!r}: give a full http:// or https:// URL")
     if url is None:
         from earful.cli import settings_from_args
         from earful.health import HealthSettings

@@ -40,3 +40,16 @@ def test_check_fails_when_nothing_listens(capsys: pytest.CaptureFixture[str]) ->
     # Port 9 (discard) on loopback: nothing listens there in a test machine.
     assert main(["check", "--url", "http://127.0.0.1:9/readyz", "--timeout", "1"]) == 1
     assert "ConnectError" in capsys.readouterr().err
+
+
+def test_check_says_nothing_answers_and_refuses_a_url_without_a_scheme(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check", "--url", "http://127.0.0.1:9/readyz", "--timeout", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nothing answers" in err and "is the worker running?" in err
+    assert main(["check", "--url", "127.0.0.1:8081/readyz"]) == 2
+    assert capsys.readouterr().err == (
+        "earful: configuration error: --url '127.0.0.1:8081/readyz': give a full http:// or "
+        "https:// URL\n"
+    )
