@@ -364,7 +364,6 @@ class LocalKafka:
         self.pid_file.unlink(missing_ok=True)
         return True
 
-
     # -- faults, for tests --------------------------------------------------
 
     def kill(self) -> None:
