@@ -27,6 +27,7 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
     from prometheus_client import REGISTRY
 
     from earful.cli import run_worker, settings_from_args
+    from earful.console import wait_for_kafka
     from earful.worker import make_consumer, make_producer
     from sinks.delivery import (
         AlertmanagerRefresher,
@@ -45,6 +46,8 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
 
     silence_http_request_logs()  # httpx would log every (secret) webhook URL at INFO
     settings = settings_from_args(DeliverySettings, args)
+    # Restoring the delivery state reads Kafka before the worker's own start-up wait.
+    wait_for_kafka(settings.kafka_bootstrap, wait_s=settings.kafka_startup_wait_s)
     client = httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False)
     writer = KafkaRecordWriter(lambda: make_producer(settings), timeout_s=settings.kafka_timeout_s)
     try:

@@ -273,11 +273,6 @@ def test_no_broker_at_the_address_is_one_line_within_seconds() -> None:
     _in_parallel({name: case(argv) for name, argv in UNREACHABLE.items()})
 
 
-@pytest.mark.xfail(
-    reason="sinks/notify_cli.py restores delivery state before the start-up wait (issue 16)",
-    raises=subprocess.TimeoutExpired,
-    strict=False,
-)
 def test_no_broker_for_the_notifier_is_one_line_within_seconds() -> None:
     proc, _ = _run([*UNREACHABLE_SLOW["sink notify"], "--bootstrap", NOWHERE], timeout_s=15)
     assert proc.returncode == 1
