@@ -736,6 +736,8 @@ def build_signal(
         window_end=stats.window_end,
         observed=observed,
         expected=expected,
-        score=assessment.score,
+        # A signal is something that opened: its score stays at or above the
+        # opening's 0.5 while it updates and resolves.
+        score=max(assessment.score, 0.5),
         evidence=evidence,
     )
