@@ -351,3 +351,26 @@ def test_a_year_of_minutes_plots_in_daily_bins(tmp_path: Path) -> None:
     png = tmp_path / "year.png"
     plot_results(results, png, title="a year of minutes")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DEV_SERIES = sorted(
+    [
+        *(SHARED_DATA / "nab-realtweets-dev").glob("*.csv"),
+        *(SHARED_DATA / "nab-other-dev").glob("*.csv"),
+    ]
+)
+
+
+@pytest.mark.skipif(len(DEV_SERIES) != 53, reason="the 53 NAB dev series are not all present")
+def test_every_nab_dev_series_is_processed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """All 53: a result row per input row, at most one warning line, never an error."""
+    for series in DEV_SERIES:
+        out = tmp_path / series.name
+        assert main(["backtest", str(series), "--output", str(out)]) == 0, series.name
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) <= 2 and err[-1].endswith("alert(s)"), (series.name, err)
+        with series.open() as src, out.open() as res:
+            assert sum(1 for _ in src) == sum(1 for _ in res), series.name

@@ -104,3 +104,21 @@ def test_share_baseline_learns_share_and_overdispersion() -> None:
     assert 0.05 < share.correlation() < 0.2
     restored = ShareBaseline.restore(share.snapshot(), share.config)
     assert restored.share() == share.share() and restored.correlation() == share.correlation()
+
+
+def test_a_snapshot_from_before_the_weekly_level_restores() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    baseline = SeasonalBaseline()
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    for i in range(600):
+        start = t0 + i * timedelta(minutes=5)
+        baseline.update(start, start + timedelta(minutes=5), 10.0 + i % 3)
+    state = baseline.snapshot()
+    del state["slow"]  # written before the weekday factors had their own weekly level
+    restored = SeasonalBaseline.restore(state, BaselineConfig())
+    assert (restored.slow_sum, restored.slow_weight) == (0.0, 0.0)
+    start = t0 + 600 * timedelta(minutes=5)
+    after = restored.update(start, start + timedelta(minutes=5), 11.0)
+    assert after == baseline.expect(start)
+    assert restored.slow_weight == 1.0  # it starts learning again
