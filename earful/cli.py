@@ -17,17 +17,16 @@ import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from earful.console import require_kafka, wait_for_kafka
 from earful.errors import ConfigError
-from earful.settings import (
-    AlertSinkSettings,
-    AnalyzerSettings,
-    BaseWorkerSettings,
-    ReplaySettings,
-    load_settings,
-)
+
+if TYPE_CHECKING:
+    from earful.settings import BaseWorkerSettings
+
+# Settings (pydantic) are imported inside the functions that use them: main()
+# must be reached quickly so that even an early Ctrl-C is one line.
 
 __all__ = [
     "COMMAND_MODULES",
@@ -71,6 +70,8 @@ def settings_from_args(cls: type[Any], args: argparse.Namespace, **extra: Any) -
     overrides = {"kafka_bootstrap": args.bootstrap, **extra}
     if getattr(args, "at_least_once", False):
         overrides["exactly_once"] = False
+    from earful.settings import load_settings
+
     return load_settings(cls, config=args.config, **overrides)
 
 
@@ -95,6 +96,7 @@ def cmd_kafka(args: argparse.Namespace) -> int:
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
+    from earful.settings import BaseWorkerSettings
     from earful.topics import create_topics, topic_specs
 
     settings = settings_from_args(BaseWorkerSettings, args, topic_partitions=args.partitions)
@@ -108,6 +110,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from earful.console import Progress, interrupt_summary, progress_enabled
+    from earful.settings import ReplaySettings
     from earful.worker import make_producer
     from ingest.replay import ReplayStats, check_replay_file, replay_file
 
@@ -236,6 +239,7 @@ def start_health(args: argparse.Namespace) -> Any:
     container image and the manifests set it.
     """
     from earful.health import HealthSettings, HealthState, start_health_server
+    from earful.settings import load_settings
 
     hs = load_settings(HealthSettings, config=args.config)
     if "health_port" not in hs.model_fields_set:
@@ -249,6 +253,7 @@ def start_health(args: argparse.Namespace) -> Any:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from analyze.score_worker import AnalyzerProcessor
     from analyze.scoring import Scorer
+    from earful.settings import AnalyzerSettings
 
     settings = settings_from_args(AnalyzerSettings, args)
     # Before the scorer's lexicons load: no broker is said in seconds, not after them.
@@ -302,6 +307,7 @@ def cmd_sink_metrics(args: argparse.Namespace) -> int:
 
 
 def cmd_sink_alerts(args: argparse.Namespace) -> int:
+    from earful.settings import AlertSinkSettings
     from earful.worker import make_consumer
     from sinks.alerts import AlertProcessor, load_open_alerts
 

@@ -82,13 +82,11 @@ UNREACHABLE: dict[str, list[str]] = {
     "sink metrics": ["sink", "metrics", "--port", "0"],
     "sink alerts": ["sink", "alerts"],
     "sink signals": ["sink", "signals"],
+    "sink notify": ["sink", "notify"],
     "report": ["report", "--subject", "acme"],
     "report export": ["report", "export", "--output", "-"],
     "demo": ["demo"],
 }
-#: Listed in the issue-16 report: sinks/notify_cli.py reads its delivery state
-#: before the worker's start-up wait, with kafka-python's 30 s bootstrap.
-UNREACHABLE_SLOW = {"sink notify": ["sink", "notify"]}
 
 #: Commands Ctrl-C stops while they work (or wait on standard input).
 INTERRUPTED: dict[str, list[str]] = {
@@ -273,12 +271,6 @@ def test_no_broker_at_the_address_is_one_line_within_seconds() -> None:
     _in_parallel({name: case(argv) for name, argv in UNREACHABLE.items()})
 
 
-def test_no_broker_for_the_notifier_is_one_line_within_seconds() -> None:
-    proc, _ = _run([*UNREACHABLE_SLOW["sink notify"], "--bootstrap", NOWHERE], timeout_s=15)
-    assert proc.returncode == 1
-    assert_one_line(proc.stderr, r"Kafka broker .*127\.0\.0\.1:1")
-
-
 # -- Ctrl-C ------------------------------------------------------------------------------------
 
 
@@ -306,14 +298,16 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
     with big.open("w", encoding="utf-8") as fh:
         fh.write("timestamp,value\n")
         start = 1_767_225_600  # 2026-01-01
-        for i in range(300_000):
+        for i in range(525_600):  # a year of minutes: still running when Ctrl-C comes
             fh.write(f"{start + 60 * i},{i % 13}\n")
     ok = tmp_path / "ok.csv"
 
     def case(argv: list[str]) -> Callable[[], None]:
         def check() -> None:
-            code, err = _interrupt(_fill(argv, big=big, ok=ok), after_s=2.5)
-            assert code == 130, err
+            code, err = _interrupt(_fill(argv, big=big, ok=ok), after_s=3.0)
+            # 130, or death by SIGINT (which a shell reports as 130 too): CPython re-raises
+            # the signal at exit when the interruption passed through an extension's import.
+            assert code in (130, -signal.SIGINT), err
             assert_one_line(err, r"^earful: interrupted")
 
         return check

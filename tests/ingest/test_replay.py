@@ -265,7 +265,7 @@ def test_ctrl_c_during_a_paced_replay_says_how_much_was_sent(
     proc.send_signal(signal.SIGINT)
     _, rest = proc.communicate(timeout=60)
     err = (seen + rest).decode()
-    assert proc.returncode == 130, err
+    assert proc.returncode in (130, -signal.SIGINT), err
     assert "Traceback" not in err and err.count("\n") == 1
     last = err.rstrip("\n").split("\r")[-1]
     match = re.fullmatch(
