@@ -74,6 +74,14 @@ EXIT_PIPE = 141
 INPUT_ARGS = ("file", "input", "mentions", "tracking", "config")
 OUTPUT_ARGS = {"output": "file", "plot": "file", "dir": "dir"}
 _SNIFF_BYTES = 8192
+#: Archives people pass instead of the file inside them.
+_PACKED = (
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"BZh", "bzip2-compressed"),
+    (b"\xfd7zXZ\x00", "xz-compressed"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed"),
+)
 
 _T = TypeVar("_T")
 
@@ -112,6 +120,9 @@ def check_input(path: Path, *, config: bool = False) -> None:
             head = fh.read(_SNIFF_BYTES)
     except OSError as exc:
         raise error(f"{what}{path}: cannot read it: {exc.strerror or exc}") from exc
+    packed = next((name for magic, name in _PACKED if head.startswith(magic)), None)
+    if packed is not None:
+        raise (ConfigError if config else InputError)(f"{what}{path} is {packed}; unpack it first")
     if b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise (ConfigError if config else InputError)(f"{what}{path} is a binary file, not text")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -420,6 +431,8 @@ def configure_logging(*, verbose: bool = False, fmt: str | None = None) -> None:
     fmt = (fmt or os.environ.get("EARFUL_LOG_FORMAT") or "text").lower()
     if fmt not in ("text", "json"):
         raise ConfigError(f"log format {fmt!r}: use text or json (EARFUL_LOG_FORMAT)")
+    global _json_lines
+    _json_lines = fmt == "json"
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonLogFormatter())
@@ -449,10 +462,21 @@ def configure_logging(*, verbose: bool = False, fmt: str | None = None) -> None:
 # -- the one place errors become lines ------------------------------------------------------
 
 
+#: Set by :func:`configure_logging`: with JSON logs, the last line is a JSON object too.
+_json_lines = False
+
+
 def _say(message: str) -> None:
     first = " ".join(str(message).split("\n")[0].split()) if message else ""
+    line = f"earful: {first}"
+    if _json_lines:
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        line = json.dumps(
+            {"time": now, "level": "ERROR", "logger": "earful", "message": first},
+            ensure_ascii=False,
+        )
     with contextlib.suppress(OSError, ValueError):
-        print(f"earful: {first}", file=sys.stderr, flush=True)
+        print(line, file=sys.stderr, flush=True)
 
 
 def _os_error_line(exc: OSError) -> str:

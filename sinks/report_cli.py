@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from earful.cli import add_common_options, settings_from_args
-from earful.console import InputError
+from earful.console import InputError, check_output
 from earful.errors import ConfigError
 from earful.events import now_utc
 from earful.settings import BaseWorkerSettings
@@ -86,6 +86,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         selection = Selection(args.subject, args.since or EARLIEST, args.until or LATEST)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    if args.output is None:
+        # The default directory goes in the current one: check it before the work.
+        check_output(default_output(args.subject, datetime.now(UTC)), "dir")
     if args.input:
         data = load_export(args.input, selection)
         if data.records_read and len(data.problems) == data.records_read:

@@ -274,3 +274,25 @@ def test_a_bad_log_level_or_format_is_a_configuration_error(
     monkeypatch.delenv("EARFUL_LOG_LEVEL")
     with pytest.raises(ConfigError, match="use text or json"):
         console.configure_logging(fmt="xml")
+
+
+def test_a_packed_input_is_refused_with_what_it_is(tmp_path: Path) -> None:
+    import gzip
+
+    packed = tmp_path / "mentions.jsonl.gz"
+    packed.write_bytes(gzip.compress(b'{"text": "x"}\n'))
+    with pytest.raises(InputError, match="is gzip-compressed; unpack it first"):
+        console.check_input(packed)
+
+
+def test_with_json_logs_the_last_line_is_json_too() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EARFUL_")}
+    env.update(EARFUL_KAFKA_STARTUP_WAIT_S="1", EARFUL_LOG_FORMAT="json")
+    proc = subprocess.run(
+        [sys.executable, "-m", "earful.cli", "analyze", "--bootstrap", "127.0.0.1:1"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    lines = [json.loads(line) for line in proc.stderr.splitlines()]
+    assert lines and lines[-1]["level"] == "ERROR"
+    assert lines[-1]["message"].startswith("no Kafka broker at 127.0.0.1:1")
