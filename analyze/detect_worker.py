@@ -21,6 +21,7 @@ at-least-once mode does not double-count either).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,7 +29,12 @@ from typing import Any
 
 from pydantic import Field
 
-from analyze.detectors import WindowDetector, build_signal, default_detectors
+from analyze.detectors import (
+    VolumeSpikeDetector,
+    WindowDetector,
+    build_signal,
+    default_detectors,
+)
 from analyze.windows import ClosedWindow, WindowAggregator, WindowConfig
 from earful.errors import RecordError
 from earful.events import ScoredMention, Signal, decode, encode
@@ -81,13 +87,19 @@ class SubjectDetectors:
     """The three detectors of one subject, fed its all-source windows."""
 
     detectors: list[WindowDetector] = field(default_factory=default_detectors)
+    #: The volume detector's expected count for the last subject-level window.
+    last_expected: float | None = None
 
     def on_window(self, window: ClosedWindow) -> list[Signal]:
+        """The window's signals; ``last_expected`` is then the volume detector's expectation."""
+        self.last_expected = None
         if window.stats.source is not None:
             return []
         signals = []
         for detector in self.detectors:
             assessment = detector.assess(window)
+            if isinstance(detector, VolumeSpikeDetector):
+                self.last_expected = assessment.expected
             signal = build_signal(detector, window, assessment)
             if signal is not None:
                 signals.append(signal)
@@ -138,11 +150,17 @@ class DetectProcessor:
         for window in windows:
             subject = window.stats.subject
             key = subject.encode("utf-8")
-            outputs.append(Output(self.settings.topic_windows, encode(window.stats), key))
             detectors = self.subjects.get(subject)
             if detectors is None:
                 detectors = self.subjects[subject] = SubjectDetectors()
-            for signal in detectors.on_window(window):
+            signals = detectors.on_window(window)
+            expected = detectors.last_expected
+            stats = window.stats
+            if expected is not None and math.isfinite(expected):
+                # Dashboards draw the band the detector judges by, in the window's own units.
+                stats = stats.model_copy(update={"expected_mentions": round(max(expected, 0.0), 3)})
+            outputs.append(Output(self.settings.topic_windows, encode(stats), key))
+            for signal in signals:
                 outputs.append(Output(self.settings.topic_signals, encode(signal), key))
             self.dirty.add(subject)
         return outputs

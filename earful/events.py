@@ -348,6 +348,14 @@ class WindowStats(_Versioned):
     top_platforms: tuple[TermCount, ...] = ()
     top_places: tuple[TermCount, ...] = ()
     top_terms: tuple[TermCount, ...] = ()
+    expected_mentions: float | None = Field(
+        default=None,
+        ge=0.0,
+        description=(
+            "The volume detector's expected mentions for this window, from the subject's own "
+            "history (during its warm-up, its prior). Subject-level windows only; null otherwise."
+        ),
+    )
 
 
 class SampleMention(_Record):

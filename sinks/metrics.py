@@ -272,6 +272,12 @@ class PipelineMetrics:
             ["subject", "source"],
             registry=registry,
         )
+        self.window_expected_mentions = Gauge(
+            "earful_window_expected_mentions",
+            "The volume detector's expected mentions for the latest closed window (all sources).",
+            ["subject"],
+            registry=registry,
+        )
         self.window_end = Gauge(
             "earful_window_end_timestamp_seconds",
             "End (event time) of the latest closed window.",
@@ -397,6 +403,7 @@ class _Window:
     unique_authors: float
     negative_ratio: float
     outage_reports: float
+    expected: float | None = None  # the volume detector's, subject-level windows only
 
 
 #: A key of the sink's restorable state: ("ingested", source), ("official", subject),
@@ -579,6 +586,7 @@ class MetricsProcessor:
             unique_authors=stats.unique_authors,
             negative_ratio=stats.negative_share,
             outage_reports=stats.outage_reports,
+            expected=stats.expected_mentions,
         )
         self._show_window(subject, source, latest)
         self._dirty.add(("window", subject, source))
@@ -591,6 +599,13 @@ class MetricsProcessor:
         self.metrics.window_negative_ratio.labels(**labels).set(window.negative_ratio)
         self.metrics.window_outage_reports.labels(**labels).set(window.outage_reports)
         self.metrics.window_end.labels(**labels).set(window.end)
+        if source == "all":
+            expected = self.metrics.window_expected_mentions
+            if window.expected is not None:
+                expected.labels(subject=subject).set(window.expected)
+            else:  # the latest window says nothing: show nothing rather than an older value
+                with contextlib.suppress(KeyError):
+                    expected.remove(subject)
 
     # -- signals ----------------------------------------------------------------
 
@@ -732,7 +747,7 @@ class MetricsProcessor:
         elif kind == "window":
             w = self._latest_window[(labels[0], labels[1])]
             entry["window"] = [w.end, w.mentions, w.unique_authors, w.negative_ratio,
-                               w.outage_reports]  # fmt: skip
+                               w.outage_reports, w.expected]  # fmt: skip
         elif kind == "signal":
             s = self._open.get(labels[0])
             if s is None:
@@ -790,7 +805,13 @@ class MetricsProcessor:
             m.latest_event_time.set(self._latest_event)
         elif kind == "window":
             subject = self._admit(self.subject, str(labels[0]))
-            window = _Window(*(float(x) for x in entry["window"]))
+            values = entry["window"]
+            end, mentions, authors, negative, outages = (float(x) for x in values[:5])
+            window = _Window(
+                end, mentions, authors, negative, outages,
+                # absent in a state written before the field existed
+                float(values[5]) if len(values) > 5 and values[5] is not None else None,
+            )  # fmt: skip
             self._show_window(subject, str(labels[1]), window)
         elif kind == "signal":
             subject, signal_kind, severity, detector, observed, expected, score = entry["signal"]

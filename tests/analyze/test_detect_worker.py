@@ -48,6 +48,24 @@ def test_processor_skips_what_its_restored_state_already_holds() -> None:
     assert sum(w.mentions for w in subject_windows) <= 12
 
 
+def test_subject_windows_carry_what_the_volume_detector_expected() -> None:
+    settings = DetectSettings(topic_signals="s")
+    processor = DetectProcessor(settings)
+    records = [scored(i * 7.0) for i in range(400)]  # about 8.6 a minute, for 47 minutes
+    out = []
+    for offset, r in enumerate(records):
+        out += list(processor.process(FakeRecord(encode(r), 0, offset, b"acme")))
+    windows = [decode(WindowStats, o.value) for o in out if o.topic == settings.topic_windows]
+    subject = [w for w in windows if w.source is None]
+    per_source = [w for w in windows if w.source is not None]
+    assert subject and per_source
+    assert all(w.expected_mentions is None for w in per_source)
+    assert all(w.expected_mentions is not None and w.expected_mentions >= 0 for w in subject)
+    # Learned from the subject's own history: near its steady rate once warmed up.
+    late = [(w.mentions, w.expected_mentions or 0.0) for w in subject[-10:]]
+    assert all(abs(expected - seen) < 0.5 * seen for seen, expected in late), late
+
+
 def produce(settings: DetectSettings, records: list[ScoredMention]) -> None:
     producer = make_producer(settings)
     try:

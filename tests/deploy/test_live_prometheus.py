@@ -207,7 +207,8 @@ def produce_round(settings: SinkMetricsSettings, round_no: int, now: datetime) -
     )  # fmt: skip
     minute = int((now - timedelta(minutes=3) - scored(0).mention.created_at).total_seconds() // 60)
     windows = [
-        window(minute + round_no, mentions=50, negative=40, late=2),
+        # The detect worker writes its volume expectation into subject-level windows.
+        window(minute + round_no, mentions=50, negative=40, late=2, expected=12.0),
         window(minute + round_no, source="mastodon", mentions=50, negative=40),
     ]
     signals = [signal("sig-1", "open" if round_no == 0 else "update", severity="critical")]

@@ -99,6 +99,7 @@ def window(
     negative: int = 5,
     outage_reports: int = 2,
     late: int = 0,
+    expected: float | None = None,
 ) -> WindowStats:
     start = T0 + timedelta(minutes=minute)
     return WindowStats(
@@ -113,6 +114,7 @@ def window(
         mean_compound=-0.2,
         outage_reports=outage_reports,
         late=late,
+        expected_mentions=expected,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -128,6 +129,22 @@ def test_window_gauges_show_the_latest_window() -> None:
     assert value(reg, "earful_window_end_timestamp_seconds", **labels) == end
     assert value(reg, "earful_window_mentions", subject="acme", source="bluesky") == 8
     assert value(reg, "earful_window_late_records_total", subject="acme") == 3
+    # What the volume detector expected: subject-level windows only, once a writer says it.
+    assert value(reg, "earful_window_expected_mentions", subject="acme") is None
+    feed(proc, topic, window(3, expected=12.5), window(3, source="rss", expected=99.0))
+    assert value(reg, "earful_window_expected_mentions", subject="acme") == 12.5
+
+
+def test_a_state_written_before_expected_existed_still_restores() -> None:
+    proc, _ = make()
+    feed(proc, proc.settings.topic_windows, window(3, expected=4.0))
+    [out] = [o for o in proc.checkpoint_outputs() if b'"window"' in o.value]
+    entry = json.loads(out.value)
+    entry["window"] = entry["window"][:5]  # the five fields of an older sink
+    restarted, reg2 = make()
+    assert restarted.restore([json.dumps(entry).encode()]) == 1
+    assert value(reg2, "earful_window_mentions", subject="acme", source="all") == 10
+    assert value(reg2, "earful_window_expected_mentions", subject="acme") is None
 
 
 def test_signal_lifecycle_moves_open_counts_and_observed_expected() -> None:
@@ -276,6 +293,7 @@ RESTORED_GAUGES = (
     "earful_window_negative_ratio",
     "earful_window_outage_reports",
     "earful_window_end_timestamp_seconds",
+    "earful_window_expected_mentions",
     "earful_source_last_ingested_timestamp_seconds",
     "earful_latest_event_timestamp_seconds",
 )
@@ -327,13 +345,13 @@ def test_a_restarted_sink_shows_every_gauge_it_showed_before() -> None:
     proc, reg = make(metrics_subjects=("acme", "globex"))
     scored_topic = proc.settings.topic_scored
     feed(proc, scored_topic, scored(1), scored(50, source="rss", official=True))
-    feed(proc, proc.settings.topic_windows, window(3), window(4, source="bluesky"))
+    feed(proc, proc.settings.topic_windows, window(3, expected=7.5), window(4, source="bluesky"))
     feed(proc, proc.settings.topic_signals, signal("a", "open", severity="critical"))
     feed(proc, proc.settings.topic_signals, signal("b", "open", subject="globex"))
     feed(proc, proc.settings.topic_reactions, reaction(5), reaction(5, audience="replies"))
     outputs = proc.checkpoint_outputs()
     # Later batches: another window, a signal resolves, a newer official update.
-    feed(proc, proc.settings.topic_windows, window(5))
+    feed(proc, proc.settings.topic_windows, window(5, expected=9.0))
     feed(proc, proc.settings.topic_signals, signal("b", "resolved", subject="globex"))
     feed(proc, scored_topic, scored(90, official=True, source="statuspage"))
     outputs += proc.checkpoint_outputs()
@@ -343,7 +361,8 @@ def test_a_restarted_sink_shows_every_gauge_it_showed_before() -> None:
     restarted, reg2 = make(metrics_subjects=("acme", "globex"))
     assert restarted.restore(latest_per_key(outputs)) > 0
     before = gauges(reg)
-    assert before and gauges(reg2) == before
+    assert before[("earful_window_expected_mentions", (("subject", "acme"),))] == 9.0
+    assert gauges(reg2) == before
     # Counters restart at 0; the restored gauges carry no count.
     assert value(reg2, "earful_signals_total", subject="acme", kind="volume_spike",
                  severity="critical", state="open") == 0  # fmt: skip
