@@ -46,6 +46,7 @@ from analyze.backtest import (
     prepare_series,
     read_series,
 )
+from analyze.baseline import LevelConfig
 from analyze.detectors import (
     MeasureDetector,
     VolumeSpikeDetector,
@@ -126,6 +127,8 @@ class Knobs:
     drops: bool = True
     #: Consecutive windows above hold_surprise needed to open.
     persistence: int = 2
+    #: The baseline level's half-life (hours): how fast "normal" follows drift.
+    level_half_life_hours: float = 8.0
     #: The volume detector's day-scale test.
     day_test: bool = False
 
@@ -135,11 +138,12 @@ class Knobs:
             f"open {self.open_surprise:g}, hold {self.hold_surprise:g}, "
             f"bar {self.bar_half_life_days:g} d, memory {self.bar_memory_share:g}, "
             f"drops {'on' if self.drops else 'off'}, persistence {self.persistence}, "
-            f"day test {'on' if self.day_test else 'off'}"
+            f"day test {'on' if self.day_test else 'off'}, level {self.level_half_life_hours:g} h"
         )
 
     def detector(self, kind: str) -> VolumeSpikeDetector | MeasureDetector:
         bar = timedelta(days=self.bar_half_life_days)
+        level = timedelta(hours=self.level_half_life_hours)
         if kind == "counts":
             base = volume_config()
             return VolumeSpikeDetector(
@@ -152,16 +156,18 @@ class Knobs:
                     drops=self.drops,
                     persistence=self.persistence,
                     sustained=SustainedConfig() if self.day_test else None,
+                    baseline=replace(base.baseline, level_half_life=level),
                 )
             )
         return MeasureDetector(
-            replace(
+            level=LevelConfig(level_half_life=level),
+            config=replace(
                 measure_config(),
                 open_surprise=self.open_surprise,
                 hold_surprise=self.hold_surprise,
                 bar_half_life=bar,
                 persistence=self.persistence,
-            )
+            ),
         )
 
 
