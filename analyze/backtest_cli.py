@@ -28,12 +28,14 @@ def register(groups: dict[str, Any]) -> None:
         "backtest",
         help="run the default detectors over a count CSV or a scored-mentions JSONL file",
         description=(
-            "INPUT.csv (timestamp,value, regularly spaced) through the default volume detector: "
-            "writes timestamp,value,expected,anomaly_score,alert. --mentions FILE.jsonl: "
+            "INPUT.csv (timestamp,value) through the default detector for its kind (counts: the "
+            "volume detector; fractions or negatives: the measurement detector); unsorted rows, "
+            "duplicate timestamps and gaps are handled with one warning. Writes "
+            "timestamp,value,expected,anomaly_score,alert. --mentions FILE.jsonl: "
             "scored mentions through windows and every detector; lists the signals."
         ),
     )
-    p.add_argument("input", nargs="?", type=Path, help="count series CSV (timestamp,value)")
+    p.add_argument("input", nargs="?", type=Path, help="series CSV (timestamp,value)")
     p.add_argument("--output", type=Path, help="result CSV (default: standard output)")
     p.add_argument("--plot", type=Path, help="also draw series, expected band and alerts (PNG)")
     p.add_argument("--mentions", type=Path, help="ScoredMention JSON lines to replay instead")
