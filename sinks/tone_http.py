@@ -134,6 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(
                 413, {"error": f"the body has {length} bytes; the limit is {MAX_BODY_BYTES}"}
             )
+            self._discard(length)
             return
         body = self.rfile.read(length)
         self.close_connection = not keep_open
@@ -183,6 +184,23 @@ class _Handler(BaseHTTPRequestHandler):
             value.strip().encode(), token.encode()
         )
 
+    def _discard(self, length: int) -> None:
+        """Drop, unread, what the client is still sending after a refusal (a bounded amount).
+
+        Closing a socket with unread input resets the connection, and a client
+        still sending its body may then lose the 413 before it reads it.
+        """
+        remaining = min(length, 4 * MAX_BODY_BYTES)
+        self.connection.settimeout(2.0)
+        try:
+            while remaining > 0:
+                chunk = self.rfile.read(min(64 * 1024, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+        except OSError:
+            pass  # the client gave up first: nothing to protect
+
     def _json(self, status: int, body: dict[str, Any], **extra: Any) -> None:
         data = json.dumps(body, ensure_ascii=False).encode()
         self._send(status, data, "application/json", **extra)
@@ -197,6 +215,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Allow", allow)
         if auth:
             self.send_header("WWW-Authenticate", 'Bearer realm="earful-tone"')
+        if self.close_connection:
+            # Say so: a client would otherwise reuse the connection for its next request.
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
 
