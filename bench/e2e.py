@@ -1,4 +1,4 @@
-"""End-to-end benchmark of the first slice through a real broker.
+"""End-to-end benchmark of the scoring path through a real broker.
 
 * throughput: N mentions replayed as fast as possible into the raw topic while
   analyzer processes (transactional, the default; one, then two in one consumer

@@ -1,7 +1,7 @@
 """The ``earful`` command: one entry point for every worker and tool.
 
 Each worker is its own process: ``earful ingest replay``, ``earful analyze``,
-``earful sink metrics``, ``earful sink alerts``. Common flags: ``--config``
+``earful sink metrics``, ``earful detect``. Common flags: ``--config``
 (YAML settings file), ``--bootstrap`` (overrides ``EARFUL_KAFKA_BOOTSTRAP``),
 and for workers the burst mode ``--max-messages`` / ``--idle-timeout``.
 """
@@ -306,27 +306,6 @@ def cmd_sink_metrics(args: argparse.Namespace) -> int:
     )  # fmt: skip
 
 
-def cmd_sink_alerts(args: argparse.Namespace) -> int:
-    from earful.settings import AlertSinkSettings
-    from earful.worker import make_consumer
-    from sinks.alerts import AlertProcessor, load_open_alerts
-
-    settings = settings_from_args(AlertSinkSettings, args)
-    wait_for_kafka(settings.kafka_bootstrap, wait_s=settings.kafka_startup_wait_s)
-    reader = make_consumer(settings, group=None, topics=[])
-    try:
-        open_alerts = load_open_alerts(settings, reader)
-    finally:
-        reader.close(autocommit=False)
-    if open_alerts:
-        log.info("resuming with %d open alert(s): %s", len(open_alerts), sorted(open_alerts))
-    processor = AlertProcessor(settings, open_alerts=open_alerts)
-    return run_worker(
-        args, name="sink-alerts", settings=settings, group=settings.alerts_group,
-        topics=[settings.topic_scored], processor=processor, produces=True, hook=processor,
-    )  # fmt: skip
-
-
 def cmd_schemas(args: argparse.Namespace) -> int:
     from earful.schemas import write_schemas
 
@@ -411,13 +390,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(p)
     add_worker_options(p)
     p.set_defaults(func=cmd_sink_metrics)
-    p = sinks.add_parser(
-        "alerts",
-        help="the retired negative-share threshold rule (detect and sink signals replace it)",
-    )
-    add_common_options(p)
-    add_worker_options(p)
-    p.set_defaults(func=cmd_sink_alerts)
 
     p = sub.add_parser("schemas", help="write the JSON Schema files of the event contract")
     p.add_argument("action", choices=["write"])

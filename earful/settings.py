@@ -10,7 +10,7 @@ The config file uses the same flat keys as the fields, e.g.::
 
     kafka_bootstrap: 127.0.0.1:9092
     topic_partitions: 6
-    alert_negative_share: 0.6
+    batch_max_records: 1000
 
 One file may hold the keys of several workers; each takes its own. A key that
 no worker knows (a typo such as ``topic_partitons``) is refused with the file,
@@ -43,7 +43,6 @@ from earful.errors import ConfigError
 __all__ = [
     "DEFAULT_BOOTSTRAP",
     "SETTINGS_MODULES",
-    "AlertSinkSettings",
     "AnalyzerSettings",
     "BaseWorkerSettings",
     "MetricsSinkSettings",
@@ -314,19 +313,6 @@ class MetricsSinkSettings(BaseWorkerSettings):
     metrics_group: str = "earful-sink-metrics"
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9464, ge=0, le=65535)
-
-
-class AlertSinkSettings(BaseWorkerSettings):
-    """``earful sink alerts`` (the simple negative-share alert of the first slice)."""
-
-    alerts_group: str = "earful-sink-alerts"
-    alert_window_s: int = Field(default=300, ge=10, description="Sliding event-time window.")
-    alert_negative_share: float = Field(default=0.5, gt=0.0, le=1.0)
-    alert_min_mentions: int = Field(default=30, ge=1, description="Below this, never alert.")
-    alert_resolve_share: float = Field(
-        default=0.3, gt=0.0, le=1.0, description="Resolve below this share (hysteresis)."
-    )
-    dashboard_url: str | None = None
 
 
 _S = TypeVar("_S", bound=BaseWorkerSettings)

@@ -98,7 +98,7 @@ def test_every_worker_runs_with_a_stable_instance_id(config: dict[str, Any]) -> 
         and not service.get("entrypoint")
         and name not in ONE_SHOT
     }
-    assert workers == WORKERS  # the first slice's `sink alerts` is not among them
+    assert workers == WORKERS
     # `--instance-id` defaults to the hostname: fixed per service, distinct.
     ids = [
         services[name]["environment"].get("EARFUL_INSTANCE_ID") or services[name].get("hostname")

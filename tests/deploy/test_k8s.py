@@ -58,7 +58,7 @@ def container_of(deployment: dict[str, Any]) -> dict[str, Any]:
 
 def test_one_deployment_per_worker_kind() -> None:
     commands = {worker_of(d): tuple(container_of(d)["args"]) for d in deployments()}
-    assert commands == WORKERS  # the first slice's `sink alerts` is not among them
+    assert commands == WORKERS
 
 
 @pytest.mark.parametrize("deployment", deployments(), ids=lambda d: d["metadata"]["name"])

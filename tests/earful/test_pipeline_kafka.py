@@ -1,4 +1,4 @@
-"""The first slice against the real broker: scoring, crash recovery, dead letters."""
+"""The analyzer against the real broker: scoring, crash recovery, dead letters."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ import yaml
 from earful.errors import ConfigError
 from earful.settings import (
     SETTINGS_MODULES,
-    AlertSinkSettings,
     AnalyzerSettings,
     BaseWorkerSettings,
     known_setting_keys,
@@ -40,9 +39,9 @@ def test_explicit_overrides_win_and_none_means_not_given(monkeypatch: pytest.Mon
 
 def test_config_file_from_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text("alert_negative_share: 0.7\n")
+    config.write_text("score_cache_size: 7\n")
     monkeypatch.setenv("EARFUL_CONFIG", str(config))
-    assert load_settings(AlertSinkSettings).alert_negative_share == 0.7
+    assert load_settings(AnalyzerSettings).score_cache_size == 7
 
 
 def test_invalid_value_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
