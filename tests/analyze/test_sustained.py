@@ -27,8 +27,11 @@ DAY = 288  # 5-minute windows
 
 
 def day_config() -> DetectorConfig:
-    """The volume defaults with the day-scale test switched on."""
-    return replace(volume_config(), sustained=SustainedConfig())
+    """The volume defaults with the day-scale test switched on, and the window test's bar at
+    10 / 2 (the setting the day test was built with), so a rise no window shows is left to it."""
+    return replace(
+        volume_config(), open_surprise=10.0, hold_surprise=2.0, sustained=SustainedConfig()
+    )
 
 
 def rate_at(i: int, base: float) -> float:
