@@ -173,8 +173,9 @@ def plot_results(results: Sequence[SeriesResult], path: Path, *, title: str = ""
         upper = nbinom.ppf(0.999, size, size / (size + mean))
         lower = np.zeros_like(mean)
     else:
-        # A measurement's scale is a Laplace scale (sd): the same 99.9% two-sided band.
-        reach = spread * np.log(1000.0) / np.sqrt(2.0)
+        # A measurement's expected column is a mean and its spread a scale (sd):
+        # the two-sided 99.9% normal band.
+        reach = 3.2905 * spread
         upper, lower = mean + reach, mean - reach
     alert = np.array([r.alert == 1 for r in results], dtype=bool)
     fig, ax = plt.subplots(figsize=(14, 4.5), dpi=100)
