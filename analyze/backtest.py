@@ -26,7 +26,7 @@ from typing import IO, Literal
 from analyze.detectors import BELOW_OPEN as _BELOW_OPEN
 from analyze.detectors import MeasureDetector, VolumeSpikeDetector, backtest_counts_config
 from analyze.windows import ClosedWindow, WindowAggregator, WindowConfig
-from earful.errors import ConfigError
+from earful.console import InputError
 from earful.events import ScoredMention, Signal
 
 __all__ = [
@@ -91,17 +91,17 @@ def _parse_time(raw: str, line: int) -> datetime:
             return datetime.fromtimestamp(float(text), UTC)
         ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError) as exc:
-        raise ConfigError(f"line {line}: cannot read timestamp {raw!r}") from exc
+        raise InputError(f"line {line}: cannot read timestamp {raw!r}") from exc
     # A series without a zone is read as UTC (as NAB's are).
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def read_series(stream: IO[str]) -> list[SeriesPoint]:
-    """Read ``timestamp,value`` rows (header required), in file order; ConfigError on bad input."""
+    """Read ``timestamp,value`` rows (header required), in file order; InputError on bad input."""
     reader = csv.reader(stream)
     header = [h.strip().lower() for h in next(reader, [])]
     if "timestamp" not in header or "value" not in header:
-        raise ConfigError(f"expected a header with 'timestamp' and 'value', got {header}")
+        raise InputError(f"expected a header with 'timestamp' and 'value', got {header}")
     t_col, v_col = header.index("timestamp"), header.index("value")
     points: list[SeriesPoint] = []
     for line, row in enumerate(reader, start=2):
@@ -110,9 +110,9 @@ def read_series(stream: IO[str]) -> list[SeriesPoint]:
         try:
             value = float(row[v_col])
         except (ValueError, IndexError) as exc:
-            raise ConfigError(f"line {line}: cannot read value in {row}") from exc
+            raise InputError(f"line {line}: cannot read value in {row}") from exc
         if not math.isfinite(value):
-            raise ConfigError(
+            raise InputError(
                 f"line {line}: the value must be a finite number, got {row[v_col].strip()!r}"
                 " (drop the row or fill it in)"
             )
@@ -124,7 +124,7 @@ def infer_interval(times: Sequence[datetime]) -> timedelta:
     """The series' spacing: the median gap between consecutive distinct, sorted timestamps."""
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     if not gaps or any(g <= 0 for g in gaps):
-        raise ConfigError("timestamps must be distinct and sorted (use prepare_series)")
+        raise InputError("timestamps must be distinct and sorted (use prepare_series)")
     return timedelta(seconds=statistics.median(gaps))
 
 
@@ -155,7 +155,7 @@ def prepare_series(points: Sequence[SeriesPoint], kind: SeriesKind | None = None
     measurement (two readings of one moment).
     """
     if len({p.timestamp for p in points}) < 2:
-        raise ConfigError("a series needs at least two rows with different timestamps")
+        raise InputError("a series needs at least two rows with different timestamps")
     notes: list[str] = []
     if kind is None:
         whole = all(p.value >= 0 and p.value.is_integer() for p in points)
@@ -171,7 +171,7 @@ def prepare_series(points: Sequence[SeriesPoint], kind: SeriesKind | None = None
                 " rises and drops alike"
             )
     elif kind == "counts" and any(p.value < 0 for p in points):
-        raise ConfigError("a count cannot be negative: pass --kind measure for this series")
+        raise InputError("a count cannot be negative: pass --kind measure for this series")
     order = sorted(range(len(points)), key=lambda i: points[i].timestamp)
     out_of_order = sum(1 for a, b in itertools.pairwise(points) if b.timestamp < a.timestamp)
     if out_of_order:

@@ -17,6 +17,7 @@ from analyze.backtest import (
     replay_mentions,
     write_results,
 )
+from earful.console import InputError, PathError
 from earful.errors import ConfigError
 from earful.events import ScoredMention, Signal
 
@@ -62,9 +63,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         with args.input.open(encoding="utf-8", newline="") as fh:
             points = read_series(fh)
     except FileNotFoundError as exc:
-        raise ConfigError(f"{args.input} does not exist") from exc
+        raise PathError(f"{args.input} does not exist") from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{args.input} is not UTF-8 text") from exc
+        raise InputError(f"{args.input} is not UTF-8 text") from exc
     kind = None if args.kind == "auto" else args.kind
     prepared = prepare_series(points, kind)
     warning = prepared.warning()
@@ -85,7 +86,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def _backtest_mentions(path: Path) -> int:
     if not path.exists():
-        raise ConfigError(f"{path} does not exist")
+        raise PathError(f"{path} does not exist")
     good: list[ScoredMention] = []
     for line, record, error in iter_scored(path):
         if record is None:

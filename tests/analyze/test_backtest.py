@@ -19,7 +19,7 @@ from tests.analyze.detect_fixtures import T0, scored
 from tests.scored_records import scored_for_subjects
 
 ONE_ROW = (
-    "earful: configuration error: a series needs at least two rows with different timestamps\n"
+    "earful: data error: a series needs at least two rows with different timestamps\n"
 )
 
 
@@ -56,7 +56,7 @@ def test_backtest_csv_writes_scores_alerts_and_plot(tmp_path: Path) -> None:
         ("timestamp,value\n2026-01-01 00:00:00,x\n2026-01-01 00:05:00,1\n", "line 2"),
         (
             "timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01 00:05:00,nan\n",
-            "earful: configuration error: line 3: the value must be a finite number, got 'nan'"
+            "earful: data error: line 3: the value must be a finite number, got 'nan'"
             " (drop the row or fill it in)\n",
         ),
         (
@@ -69,7 +69,7 @@ def test_backtest_csv_writes_scores_alerts_and_plot(tmp_path: Path) -> None:
         ),
         (
             "timestamp,value\n2026-01-01 00:00:00,1\nyesterday,2\n",
-            "earful: configuration error: line 3: cannot read timestamp 'yesterday'\n",
+            "earful: data error: line 3: cannot read timestamp 'yesterday'\n",
         ),
     ],
 )
@@ -91,7 +91,7 @@ def test_negative_values_as_counts_are_refused_in_one_line(
     write_series(src, [3, -2, 5, 1], timedelta(minutes=5))
     assert main(["backtest", str(src), "--kind", "counts"]) == 2
     assert capsys.readouterr().err == (
-        "earful: configuration error: a count cannot be negative:"
+        "earful: data error: a count cannot be negative:"
         " pass --kind measure for this series\n"
     )
 
