@@ -18,9 +18,7 @@ from earful.events import ScoredMention
 from tests.analyze.detect_fixtures import T0, scored
 from tests.scored_records import scored_for_subjects
 
-ONE_ROW = (
-    "earful: data error: a series needs at least two rows with different timestamps\n"
-)
+ONE_ROW = "earful: data error: a series needs at least two rows with different timestamps\n"
 
 
 def write_series(path: Path, values: list[int], step: timedelta) -> None:
@@ -91,8 +89,7 @@ def test_negative_values_as_counts_are_refused_in_one_line(
     write_series(src, [3, -2, 5, 1], timedelta(minutes=5))
     assert main(["backtest", str(src), "--kind", "counts"]) == 2
     assert capsys.readouterr().err == (
-        "earful: data error: a count cannot be negative:"
-        " pass --kind measure for this series\n"
+        "earful: data error: a count cannot be negative: pass --kind measure for this series\n"
     )
 
 
