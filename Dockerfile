@@ -15,10 +15,13 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml README.md ./
+# One installed package: earful/ holds links to the stage folders and to the
+# bundled incident, so their targets come along.
 COPY earful ./earful
 COPY ingest ./ingest
 COPY analyze ./analyze
 COPY sinks ./sinks
+COPY examples/acme-incident.jsonl ./examples/acme-incident.jsonl
 # Earful and every dependency as wheels (downloaded where one exists, built where not).
 RUN pip wheel --wheel-dir /wheels .
 

@@ -1,6 +1,6 @@
 """Backtests: the streaming detectors over a count CSV, or over recorded scored mentions.
 
-``backtest_series`` runs the default :class:`~analyze.detectors.VolumeSpikeDetector`
+``backtest_series`` runs the default :class:`~earful.analyze.detectors.VolumeSpikeDetector`
 (the very object the streaming worker uses, default configuration) over a
 regularly spaced ``timestamp,value`` series. Each row is one window whose
 width is the series' median interval. The ``alert`` column is 1 on the row
@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Literal
 
-from analyze.detectors import BELOW_OPEN as _BELOW_OPEN
-from analyze.detectors import MeasureDetector, VolumeSpikeDetector, backtest_counts_config
-from analyze.windows import ClosedWindow, WindowAggregator, WindowConfig
+from earful.analyze.detectors import BELOW_OPEN as _BELOW_OPEN
+from earful.analyze.detectors import MeasureDetector, VolumeSpikeDetector, backtest_counts_config
+from earful.analyze.windows import ClosedWindow, WindowAggregator, WindowConfig
 from earful.console import InputError
 from earful.events import ScoredMention, Signal
 
@@ -289,7 +289,7 @@ def replay_mentions(
     mentions: Iterable[ScoredMention], window_config: WindowConfig | None = None
 ) -> list[Signal]:
     """Scored mentions through windows and every detector, in file order; the signals raised."""
-    from analyze.detect_worker import SubjectDetectors
+    from earful.analyze.detect_worker import SubjectDetectors
 
     aggregator = WindowAggregator(window_config)
     detectors: dict[str, SubjectDetectors] = {}

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from analyze.backtest import (
+from earful.analyze.backtest import (
     SeriesResult,
     backtest_series,
     iter_scored,

@@ -21,7 +21,7 @@ def register(groups: dict[str, Any]) -> None:
 
 
 def cmd_conversation(args: argparse.Namespace) -> int:
-    from analyze.conversation_worker import ConversationSettings, build_conversation_worker
+    from earful.analyze.conversation_worker import ConversationSettings, build_conversation_worker
 
     settings: ConversationSettings = settings_from_args(ConversationSettings, args)
     worker = build_conversation_worker(settings, args.instance_id)

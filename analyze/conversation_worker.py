@@ -2,7 +2,7 @@
 
 Consumes the scored topic and the signals topic (both keyed by subject, so a
 subject's mentions and signals land on the same partition number and one
-worker owns both) and runs :class:`analyze.conversation.ConversationTracker`:
+worker owns both) and runs :class:`earful.analyze.conversation.ConversationTracker`:
 
 * every official mention becomes an :class:`~earful.events.OfficialUpdate` on
   the updates topic, once per ``(mention id, subject)``;
@@ -28,8 +28,8 @@ from typing import Any
 
 from pydantic import Field
 
-from analyze.conversation import ConversationConfig, ConversationTracker
-from analyze.conversation import Output as Record
+from earful.analyze.conversation import ConversationConfig, ConversationTracker
+from earful.analyze.conversation import Output as Record
 from earful.errors import RecordError
 from earful.events import OfficialUpdate, ScoredMention, Signal, UpdateReaction, decode, encode
 from earful.settings import BaseWorkerSettings

@@ -20,7 +20,7 @@ def register(groups: dict[str, Any]) -> None:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from analyze.detect_worker import DetectSettings, build_detect_worker
+    from earful.analyze.detect_worker import DetectSettings, build_detect_worker
 
     settings: DetectSettings = settings_from_args(DetectSettings, args)
     worker = build_detect_worker(settings, args.instance_id)

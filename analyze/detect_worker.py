@@ -2,9 +2,9 @@
 
 The scored topic is keyed by subject, so every subject lives on one partition
 and one worker aggregates it. For each record the :class:`DetectProcessor`
-adds it to its windows (:mod:`analyze.windows`); each window that becomes final
+adds it to its windows (:mod:`earful.analyze.windows`); each window that becomes final
 goes to the windows topic, and each subject-level window also through the
-subject's three detectors (:mod:`analyze.detectors`), whose openings, updates
+subject's three detectors (:mod:`earful.analyze.detectors`), whose openings, updates
 and resolutions go to the signals topic.
 
 **State.** Open windows, baselines and open signals are written, per subject
@@ -29,13 +29,13 @@ from typing import Any
 
 from pydantic import Field
 
-from analyze.detectors import (
+from earful.analyze.detectors import (
     VolumeSpikeDetector,
     WindowDetector,
     build_signal,
     default_detectors,
 )
-from analyze.windows import ClosedWindow, WindowAggregator, WindowConfig
+from earful.analyze.windows import ClosedWindow, WindowAggregator, WindowConfig
 from earful.errors import RecordError
 from earful.events import ScoredMention, Signal, decode, encode
 from earful.settings import BaseWorkerSettings

@@ -24,7 +24,7 @@ opens, updates or resolves. They share three pieces:
 
 The volume detector (:func:`volume_config`) adds two things: the bar keeps a
 long memory (30% of the largest burst of the last four weeks), and the
-day-scale test of :mod:`analyze.sustained` is a second way to open its signal,
+day-scale test of :mod:`earful.analyze.sustained` is a second way to open its signal,
 for a rise that lasts all day but shows in no single window.
 
 The backtest (``earful backtest``) and the streaming worker drive the very
@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from scipy.special import betainc, gammainc, gammaincc, log_ndtr
 
-from analyze.baseline import (
+from earful.analyze.baseline import (
     BaselineConfig,
     Expectation,
     LevelBaseline,
@@ -49,8 +49,8 @@ from analyze.baseline import (
     SeasonalBaseline,
     ShareBaseline,
 )
-from analyze.sustained import DayTotals, SustainedConfig, SustainedRise
-from analyze.windows import ClosedWindow, sample_of
+from earful.analyze.sustained import DayTotals, SustainedConfig, SustainedRise
+from earful.analyze.windows import ClosedWindow, sample_of
 from earful.events import Evidence, ScoredMention, Severity, Signal, SignalKind, SignalState
 
 __all__ = [
@@ -591,7 +591,7 @@ def volume_config() -> DetectorConfig:
     long memory (a run must beat 30% of the largest burst of the last four
     weeks). Outage reports and negative share are cleaner signals: a subject's
     second real incident must not be held to its first one's size for weeks.
-    The day-scale test (:mod:`analyze.sustained`) is available
+    The day-scale test (:mod:`earful.analyze.sustained`) is available
     (``sustained=SustainedConfig()``) but off: its gain did not hold on series
     it was not set on.
     """

@@ -27,8 +27,8 @@ from __future__ import annotations
 import math
 import re
 
-from analyze.cues import TextCues
-from analyze.gazetteer import Gazetteer
+from earful.analyze.cues import TextCues
+from earful.analyze.gazetteer import Gazetteer
 from earful.events import OutageAnalysis
 
 __all__ = [

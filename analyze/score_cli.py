@@ -15,7 +15,7 @@ Each input line gives one JSON line out::
 ``sentiment`` is null for languages VADER does not read, with
 ``unscored_reason`` saying why. A line that cannot be scored (empty, longer
 than ``--max-chars``, invalid UTF-8, bad JSON) gives ``{"id", "error"}`` and
-the rest are still scored. It is the same :class:`~analyze.scoring.Scorer`
+the rest are still scored. It is the same :class:`~earful.analyze.scoring.Scorer`
 the analyzer worker runs.
 """
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from analyze.scoring import Scorer, TextScore
+from earful.analyze.scoring import Scorer, TextScore
 from earful.events import MAX_TEXT_CHARS
 
 __all__ = ["ScoreRun", "register", "result_object", "score_lines"]

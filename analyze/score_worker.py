@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from analyze.scoring import Scorer
+from earful.analyze.scoring import Scorer
 from earful.events import Mention, ScoredMention, decode, encode, now_utc
 from earful.settings import AnalyzerSettings
 from earful.worker import Clock, ConsumedRecord, Output

@@ -3,15 +3,15 @@
 The analyzer worker and ``earful score`` both call :class:`Scorer`, so they
 give the same answer for the same text. Per text, cheapest first:
 
-1. one normalisation and one Aho-Corasick scan (:mod:`analyze.cues`) find the
+1. one normalisation and one Aho-Corasick scan (:mod:`earful.analyze.cues`) find the
    incident phrases, function words and emoji;
-2. the language (:mod:`analyze.language`): declared, or English by its
+2. the language (:mod:`earful.analyze.language`): declared, or English by its
    function words, or CLD2;
 3. English: one VADER pass; its raw scores are kept and Earful's compound
-   adds the incident cues on VADER's scale (:mod:`analyze.sentiment`). Other
+   adds the incident cues on VADER's scale (:mod:`earful.analyze.sentiment`). Other
    languages get no sentiment (VADER reads English only) and say why;
 4. every language: outage analysis with symptoms, platforms, places and
-   error codes (:mod:`analyze.outage`).
+   error codes (:mod:`earful.analyze.outage`).
 
 Texts longer than ``max_chars`` are analysed on their first ``max_chars``
 characters, which bounds the time one text can take. Recent texts are
@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Protocol
 
-from analyze.cues import CueScanner, default_scanner
-from analyze.gazetteer import Gazetteer, default_gazetteer
-from analyze.language import UNDETERMINED, detect_language
-from analyze.outage import NOT_A_REPORT, analyze_outage
-from analyze.sentiment import incident_compound
-from analyze.vader import ExactVader
+from earful.analyze.cues import CueScanner, default_scanner
+from earful.analyze.gazetteer import Gazetteer, default_gazetteer
+from earful.analyze.language import UNDETERMINED, detect_language
+from earful.analyze.outage import NOT_A_REPORT, analyze_outage
+from earful.analyze.sentiment import incident_compound
+from earful.analyze.vader import ExactVader
 from earful.events import OutageAnalysis, SentimentLabel, SentimentScore
 
 __all__ = [
@@ -88,7 +88,7 @@ class Scorer:
     ``scanner`` and ``gazetteer`` default to the shipped lexicon and the
     GeoNames gazetteer (loaded once per process, about a second); pass
     ``gazetteer=None`` to skip place extraction. ``vader`` defaults to
-    :class:`~analyze.vader.ExactVader` (the package's scores, faster); the
+    :class:`~earful.analyze.vader.ExactVader` (the package's scores, faster); the
     benchmark passes the package's own analyzer to measure Earful's extras alone.
     """
 

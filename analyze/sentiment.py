@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import math
 
-from analyze.cues import TextCues
-from analyze.outage import is_other_sense, is_pending_recovery
+from earful.analyze.cues import TextCues
+from earful.analyze.outage import is_other_sense, is_pending_recovery
 
 __all__ = ["ALPHA", "MOCKERY_PENALTY", "NEGATED_FAILURE", "incident_compound", "squash", "unsquash"]
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from scipy.special import log_ndtr
 
-from analyze.baseline import BaselineConfig, SeasonalBaseline
+from earful.analyze.baseline import BaselineConfig, SeasonalBaseline
 
 __all__ = ["DayTotals", "SustainedConfig", "SustainedRise"]
 

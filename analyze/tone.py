@@ -8,14 +8,14 @@ concrete suggestion. The rules, in the order of :data:`RULES`:
 * empathy: a plain apology or a line of understanding; hollow stock phrases
   ("any inconvenience") and over-apology are flagged;
 * specificity: what is affected (the incident lexicon's symptoms and
-  platforms, see :mod:`analyze.cues`), where (places from
-  :mod:`analyze.gazetteer`, platforms, "all regions"), since when;
+  platforms, see :mod:`earful.analyze.cues`), where (places from
+  :mod:`earful.analyze.gazetteer`, platforms, "all regions"), since when;
 * the next update: a promised time ("next update in 30 minutes", "by 14:00
   UTC"); "soon" or "as soon as possible" without a time is flagged;
 * robotic or jargon phrases, internal codenames in capitals, ticket ids;
 * blame-shifting ("due to a third-party provider", "your ISP");
 * tone: cheerful words or party emoji during an outage, minimising words,
-  an upbeat sentiment score (Earful's incident sentiment, :mod:`analyze.scoring`);
+  an upbeat sentiment score (Earful's incident sentiment, :mod:`earful.analyze.scoring`);
 * length per network: Bluesky 300 graphemes, Mastodon 500 (URLs count 23),
   X 280 weighted characters (URLs 23, CJK and emoji 2).
 
@@ -37,11 +37,11 @@ import regex
 # X's own counting rules (twitter-text v3 port, passes the official conformance suite).
 import twitter_text  # type: ignore[import-untyped]
 
-from analyze.cues import CueScanner, TextCues, default_scanner
-from analyze.gazetteer import Gazetteer, default_gazetteer
-from analyze.outage import find_error_codes
-from analyze.scoring import Scorer
-from analyze.tone_phrases import (
+from earful.analyze.cues import CueScanner, TextCues, default_scanner
+from earful.analyze.gazetteer import Gazetteer, default_gazetteer
+from earful.analyze.outage import find_error_codes
+from earful.analyze.scoring import Scorer
+from earful.analyze.tone_phrases import (
     ACKNOWLEDGEMENTS,
     ALLOWED_CAPITALS,
     APOLOGY_WORDS,
@@ -401,7 +401,7 @@ class ToneChecker:
     """Reviews drafts. Build once (the lexicon and the gazetteer load in about a second).
 
     ``scanner``, ``gazetteer`` and ``scorer`` default to Earful's shipped
-    lexicon, the GeoNames gazetteer and a :class:`~analyze.scoring.Scorer`
+    lexicon, the GeoNames gazetteer and a :class:`~earful.analyze.scoring.Scorer`
     sharing them; pass ``gazetteer=None`` to skip place names.
     """
 

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from analyze.tone import (
+from earful.analyze.tone import (
     DEFAULT_NETWORKS,
     MAX_DRAFT_CHARS,
     NETWORK_LIMITS,
@@ -62,7 +62,7 @@ def _fails(report: ToneReport, fail_on: str) -> bool:
 
 
 def cmd_tone(args: argparse.Namespace) -> int:
-    from analyze.tone import ToneChecker
+    from earful.analyze.tone import ToneChecker
 
     if args.serve:
         return _serve(args)
@@ -78,10 +78,10 @@ def cmd_tone(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from analyze.tone import ToneChecker
+    from earful.analyze.tone import ToneChecker
     from earful.errors import ConfigError
     from earful.settings import load_settings
-    from sinks.tone_http import ToneService, ToneSettings, start_tone_server
+    from earful.sinks.tone_http import ToneService, ToneSettings, start_tone_server
 
     try:
         settings = load_settings(

@@ -1,4 +1,4 @@
-"""The tone check's rules and phrase lists, as data (see :mod:`analyze.tone`).
+"""The tone check's rules and phrase lists, as data (see :mod:`earful.analyze.tone`).
 
 Each rule says what it looks for and why it matters; each phrase carries what
 to write instead. Edit the lists here to tune the check; the tests in

@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from analyze.backtest import SeriesPoint, backtest_series, read_series
-from analyze.detect_worker import SubjectDetectors
-from analyze.windows import WindowAggregator
+from earful.analyze.backtest import SeriesPoint, backtest_series, read_series
+from earful.analyze.detect_worker import SubjectDetectors
+from earful.analyze.windows import WindowAggregator
 from earful.events import (
     Mention,
     OutageAnalysis,

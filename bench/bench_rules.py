@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.rules import SubjectRule, TrackingConfig, TrackingRules
+from earful.ingest.rules import SubjectRule, TrackingConfig, TrackingRules
 
 __all__ = ["RulesBenchResult", "main", "run_bench"]
 

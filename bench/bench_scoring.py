@@ -13,7 +13,7 @@ exists. Two streams:
 
 Each round times four loops side by side, every CHUNK texts in turn: the bare
 ``SentimentIntensityAnalyzer().polarity_scores`` loop (the reference),
-:class:`~analyze.vader.ExactVader` (the same scores, as the scorer computes
+:class:`~earful.analyze.vader.ExactVader` (the same scores, as the scorer computes
 them), ``Scorer.score`` (the target: Earful at or above bare VADER's
 throughput), and ``Scorer.score`` with the package's ``polarity_scores``
 inside, which measures Earful's own extras (language, cues, incident rules,
@@ -39,9 +39,9 @@ from typing import Any
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from analyze.scoring import MODEL_NAME, Scorer
-from analyze.vader import ExactVader
 from bench import outage_dev
+from earful.analyze.scoring import MODEL_NAME, Scorer
+from earful.analyze.vader import ExactVader
 
 __all__ = ["crisislex_scores", "examples_table", "groundtruth_r", "load_texts", "main", "run_bench"]
 

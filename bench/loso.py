@@ -4,7 +4,7 @@ The protocol, over every development series (NAB's 5 realTweets and 48 other
 series; ``shared/data``):
 
 1. Every candidate configuration in :data:`GRID` runs ``earful backtest``'s
-   code path (:func:`analyze.backtest.backtest_series`, the input preparation
+   code path (:func:`earful.analyze.backtest.backtest_series`, the input preparation
    included) over every series once, and each output is scored per series by
    NAB's rules (``shared/tools/nab_score.py``, imported, not re-implemented).
 2. For each series *s* in turn, the configuration (and, for the
@@ -39,21 +39,21 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from analyze.backtest import (
+from earful.analyze.backtest import (
     PreparedSeries,
     SeriesPoint,
     backtest_series,
     prepare_series,
     read_series,
 )
-from analyze.baseline import LevelConfig
-from analyze.detectors import (
+from earful.analyze.baseline import LevelConfig
+from earful.analyze.detectors import (
     MeasureDetector,
     VolumeSpikeDetector,
     measure_config,
     volume_config,
 )
-from analyze.sustained import SustainedConfig
+from earful.analyze.sustained import SustainedConfig
 
 __all__ = [
     "GRID",

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from analyze.backtest import backtest_series, read_series, write_results
+from earful.analyze.backtest import backtest_series, read_series, write_results
 
 __all__ = ["BEST_PUBLISHED", "PUBLISHED", "main", "run_nab"]
 

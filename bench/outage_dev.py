@@ -4,7 +4,7 @@ Reads ``shared/data/outage-posts-dev/posts.jsonl`` (real public posts labelled
 by a written rubric; see its README) and scores three detectors on the posts
 with a clear label (``ambiguous: false``):
 
-- ``earful``: :class:`~analyze.scoring.Scorer`'s ``outage.is_report``, ranked
+- ``earful``: :class:`~earful.analyze.scoring.Scorer`'s ``outage.is_report``, ranked
   by ``outage.confidence``;
 - ``vader``: plain VADER, a post counted as a report when its compound is
   negative (<= -0.05), ranked by minus the compound;
@@ -41,9 +41,9 @@ from unittest import mock
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from analyze import outage
-from analyze.cues import CueScanner, Entry, lexicon_entries, scanner_for
-from analyze.scoring import Scorer
+from earful.analyze import outage
+from earful.analyze.cues import CueScanner, Entry, lexicon_entries, scanner_for
+from earful.analyze.scoring import Scorer
 
 __all__ = [
     "ABLATIONS",

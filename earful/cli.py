@@ -110,9 +110,9 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from earful.console import Progress, interrupt_summary, progress_enabled
+    from earful.ingest.replay import ReplayStats, check_replay_file, replay_file
     from earful.settings import ReplaySettings
     from earful.worker import make_producer
-    from ingest.replay import ReplayStats, check_replay_file, replay_file
 
     settings = settings_from_args(ReplaySettings, args, replay_speed=args.speed)
     check_replay_file(args.file)  # the wrong kind of file is refused before connecting
@@ -251,8 +251,8 @@ def start_health(args: argparse.Namespace) -> Any:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from analyze.score_worker import AnalyzerProcessor
-    from analyze.scoring import Scorer
+    from earful.analyze.score_worker import AnalyzerProcessor
+    from earful.analyze.scoring import Scorer
     from earful.settings import AnalyzerSettings
 
     settings = settings_from_args(AnalyzerSettings, args)
@@ -268,7 +268,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_sink_metrics(args: argparse.Namespace) -> int:
     from prometheus_client import CollectorRegistry, start_http_server
 
-    from sinks.metrics import (
+    from earful.sinks.metrics import (
         MetricsProcessor,
         PipelineMetrics,
         SinkMetricsSettings,
@@ -328,15 +328,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 #: ``add_common_options``, ``add_worker_options``, ``settings_from_args`` and
 #: ``run_worker`` from here. A module that does not exist yet is skipped.
 COMMAND_MODULES = (
-    "analyze.score_cli",
-    "analyze.backtest_cli",
-    "analyze.detect_cli",
-    "ingest.cli",
-    "sinks.notify_cli",
-    "sinks.observability_cli",
-    "analyze.conversation_cli",
-    "sinks.report_cli",
-    "analyze.tone_cli",
+    "earful.analyze.score_cli",
+    "earful.analyze.backtest_cli",
+    "earful.analyze.detect_cli",
+    "earful.ingest.cli",
+    "earful.sinks.notify_cli",
+    "earful.sinks.observability_cli",
+    "earful.analyze.conversation_cli",
+    "earful.sinks.report_cli",
+    "earful.analyze.tone_cli",
 )
 
 

@@ -37,7 +37,7 @@ __all__ = ["DEMO_FILE", "run_demo"]
 
 log = logging.getLogger(__name__)
 
-DEMO_FILE = Path(__file__).resolve().parent.parent / "examples" / "acme-incident.jsonl"
+DEMO_FILE = Path(__file__).resolve().parent / "data" / "acme-incident.jsonl"
 _STOPWORDS = frozenset(
     [
         "the",
@@ -330,10 +330,10 @@ def _write_report_config(settings: BaseWorkerSettings) -> Path:
 
 
 def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays: bool) -> int:
+    from earful.ingest.replay import ReplayStats, replay_file
+    from earful.sinks.notify.receiver import LocalReceiver
     from earful.topics import create_topics
     from earful.worker import make_producer
-    from ingest.replay import ReplayStats, replay_file
-    from sinks.notify.receiver import LocalReceiver
 
     run = uuid.uuid4().hex[:6]
     prefix = _run_prefix(run)
@@ -521,7 +521,7 @@ def _conversation_summary(settings: BaseWorkerSettings) -> str:
 
 def _tone_summary(update: Any) -> list[str]:
     """``earful tone`` on the first update: what a review before posting would have said."""
-    from analyze.tone import ToneChecker
+    from earful.analyze.tone import ToneChecker
 
     posted_on = ("bluesky", "mastodon")
     networks = (update.source,) if update.source in posted_on else (*posted_on, "x")
@@ -568,8 +568,8 @@ def _receiver_summary(receiver: Any, held_back: list[str]) -> str:
 def _held_back(settings: BaseWorkerSettings, deliveries_topic: str, target: str) -> list[str]:
     """Alerts the notifier did not send to ``target`` because of the per-subject cooldown."""
     from earful.kafkautil import read_to_end
+    from earful.sinks.delivery import DeliveryRecord
     from earful.worker import make_consumer
-    from sinks.delivery import DeliveryRecord
 
     consumer = make_consumer(settings, group=None, topics=[])
     try:

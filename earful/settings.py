@@ -61,13 +61,13 @@ DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 SETTINGS_MODULES = (
     "earful.settings",
     "earful.health",
-    "ingest.settings",
-    "analyze.detect_worker",
-    "analyze.conversation_worker",
-    "sinks.metrics",
-    "sinks.signal_alerts",
-    "sinks.delivery",
-    "sinks.tone_http",
+    "earful.ingest.settings",
+    "earful.analyze.detect_worker",
+    "earful.analyze.conversation_worker",
+    "earful.sinks.metrics",
+    "earful.sinks.signal_alerts",
+    "earful.sinks.delivery",
+    "earful.sinks.tone_http",
 )
 
 

@@ -30,9 +30,9 @@ from datetime import datetime
 from typing import Any
 
 from earful.errors import SchemaError
+from earful.ingest.settings import IngestSettings
 from earful.kafkautil import abort_transaction, close_producer, commit_transaction
 from earful.state import ensure_compacted_topic, read_latest
-from ingest.settings import IngestSettings
 
 __all__ = [
     "CHECKPOINT_VERSION",

@@ -3,8 +3,8 @@
 * ``earful ingest <name>`` runs the connector module ``ingest/sources/<name>.py``
   (found by name, no list to keep up to date): its ``build(config, http,
   search)`` gets ``connectors.<name>`` from the settings file, and the runner
-  does the rest (:mod:`ingest.runner`).
-* ``earful ingest push`` serves the HTTP push endpoint (:mod:`ingest.push`).
+  does the rest (:mod:`earful.ingest.runner`).
+* ``earful ingest push`` serves the HTTP push endpoint (:mod:`earful.ingest.push`).
 * ``earful ingest rules FILE [--text ...]`` checks a tracking file and shows
   what a text matches, without Kafka.
 
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 _RESERVED = {"push", "replay", "rules"}
 
 #: Package whose modules are the connectors (tests point it at their own).
-CONNECTOR_PACKAGE = "ingest.sources"
+CONNECTOR_PACKAGE = "earful.ingest.sources"
 
 
 def connector_names() -> list[str]:
@@ -48,7 +48,7 @@ def connector_names() -> list[str]:
 
 
 def build_source(name: str, config: dict[str, Any], http: Any, search: Any) -> Any:
-    """Import ``ingest.sources.<name>`` and call its ``build``."""
+    """Import ``earful.ingest.sources.<name>`` and call its ``build``."""
     if name not in connector_names():
         raise ConfigError(f"no connector named {name!r}; known: {', '.join(connector_names())}")
     module = importlib.import_module(f"{CONNECTOR_PACKAGE}.{name}")
@@ -100,13 +100,13 @@ def _add_tracking_option(p: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace, **extra: Any) -> Any:
     from earful.cli import settings_from_args
-    from ingest.settings import IngestSettings
+    from earful.ingest.settings import IngestSettings
 
     return settings_from_args(IngestSettings, args, tracking_config=args.tracking, **extra)
 
 
 def _rules(settings: Any) -> Any:
-    from ingest.rules import load_tracking
+    from earful.ingest.rules import load_tracking
 
     if settings.tracking_config is None:
         raise ConfigError("no tracking rules: pass --tracking FILE or set EARFUL_TRACKING_CONFIG")
@@ -150,11 +150,11 @@ def cmd_connector(args: argparse.Namespace) -> int:
     import httpx
     from prometheus_client import CollectorRegistry
 
+    from earful.ingest.checkpoint import ensure_checkpoint_topic
+    from earful.ingest.privacy import pseudonymiser_from_settings
+    from earful.ingest.runner import runner_from_settings, transactional_id
     from earful.kafkautil import close_producer
     from earful.worker import make_consumer, make_producer
-    from ingest.checkpoint import ensure_checkpoint_topic
-    from ingest.privacy import pseudonymiser_from_settings
-    from ingest.runner import runner_from_settings, transactional_id
 
     settings = _settings(args)
     rules = _rules(settings)
@@ -204,11 +204,11 @@ def cmd_push(args: argparse.Namespace) -> int:
     from prometheus_client import CollectorRegistry
 
     from earful.console import require_kafka
+    from earful.ingest.dedup import SeenIds, recent_ids
+    from earful.ingest.metrics import IngestMetrics
+    from earful.ingest.privacy import pseudonymiser_from_settings
+    from earful.ingest.push import PushApp, make_push_server, producer_overrides
     from earful.worker import make_consumer, make_producer
-    from ingest.dedup import SeenIds, recent_ids
-    from ingest.metrics import IngestMetrics
-    from ingest.privacy import pseudonymiser_from_settings
-    from ingest.push import PushApp, make_push_server, producer_overrides
 
     settings = _settings(args, push_host=args.host, push_port=args.port)
     rules = _rules(settings)
@@ -260,7 +260,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from ingest.rules import load_tracking
+    from earful.ingest.rules import load_tracking
 
     rules = load_tracking(args.file)
     terms = rules.search_terms()

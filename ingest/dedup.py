@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ingest.rules import normalise
+from earful.ingest.rules import normalise
 
 __all__ = ["FloodDetector", "FloodMark", "SeenIds", "recent_ids", "text_fingerprint"]
 

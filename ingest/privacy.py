@@ -18,8 +18,8 @@ import hmac
 from dataclasses import dataclass
 
 from earful.errors import ConfigError
-from ingest.rules import normalise_handle
-from ingest.settings import IngestSettings
+from earful.ingest.rules import normalise_handle
+from earful.ingest.settings import IngestSettings
 
 __all__ = ["Author", "Pseudonymiser", "pseudonymiser_from_settings"]
 

@@ -49,12 +49,12 @@ from pydantic import ValidationError
 
 from earful.errors import ConfigError
 from earful.events import SCHEMA_VERSION, Mention, encode, make_mention_id, now_utc
+from earful.ingest.dedup import SeenIds
+from earful.ingest.metrics import IngestMetrics
+from earful.ingest.privacy import Pseudonymiser
+from earful.ingest.rules import TrackingRules
+from earful.ingest.settings import IngestSettings
 from earful.worker import Clock
-from ingest.dedup import SeenIds
-from ingest.metrics import IngestMetrics
-from ingest.privacy import Pseudonymiser
-from ingest.rules import TrackingRules
-from ingest.settings import IngestSettings
 
 __all__ = ["PushApp", "PushResponse", "make_push_server", "producer_overrides"]
 

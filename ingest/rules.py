@@ -55,7 +55,7 @@ from pydantic import (
 )
 
 from earful.errors import ConfigError
-from ingest.base import SearchTerms
+from earful.ingest.base import SearchTerms
 
 __all__ = [
     "Match",
@@ -441,7 +441,7 @@ class TrackingRules:
         return len(self.names)
 
     def search_terms(self) -> SearchTerms:
-        """What connectors may ask the network for (see :class:`ingest.base.SearchTerms`)."""
+        """What connectors may ask the network for (see :class:`earful.ingest.base.SearchTerms`)."""
 
         def unique(values: Iterable[str]) -> tuple[str, ...]:
             return tuple(dict.fromkeys(values))

@@ -9,10 +9,10 @@ For each page a connector returns::
   (at-least-once) the page's mentions, so a restart neither skips nor repeats.
   Pages that match nothing move the cursor in memory; it is written at most
   every ``checkpoint_interval_s`` and when the runner stops.
-* :class:`~ingest.base.RateLimited` waits ``retry_after``;
-  :class:`~ingest.base.TransientSourceError` (and any bug in a connector)
+* :class:`~earful.ingest.base.RateLimited` waits ``retry_after``;
+  :class:`~earful.ingest.base.TransientSourceError` (and any bug in a connector)
   backs off exponentially with jitter; any other
-  :class:`~ingest.base.SourceError` (bad credentials, access revoked) waits
+  :class:`~earful.ingest.base.SourceError` (bad credentials, access revoked) waits
   the longest backoff and tries again. A failed Kafka write is retried from
   the last stored cursor. Nothing but SIGTERM/SIGINT stops the runner.
 * A malformed record (the connector's ``Page.malformed``, or a post that is
@@ -44,10 +44,7 @@ from earful.events import (
     make_mention_id,
     now_utc,
 )
-from earful.lifecycle import Lifecycle
-from earful.retry import Backoff
-from earful.worker import Clock
-from ingest.base import (
+from earful.ingest.base import (
     Page,
     PollingSource,
     Post,
@@ -56,12 +53,15 @@ from ingest.base import (
     StreamingSource,
     TransientSourceError,
 )
-from ingest.checkpoint import Checkpoint, CheckpointWriter, KeyedRecord, load_checkpoints
-from ingest.dedup import FloodDetector, SeenIds, recent_ids
-from ingest.metrics import IngestMetrics
-from ingest.privacy import Pseudonymiser
-from ingest.rules import TrackingRules
-from ingest.settings import IngestSettings
+from earful.ingest.checkpoint import Checkpoint, CheckpointWriter, KeyedRecord, load_checkpoints
+from earful.ingest.dedup import FloodDetector, SeenIds, recent_ids
+from earful.ingest.metrics import IngestMetrics
+from earful.ingest.privacy import Pseudonymiser
+from earful.ingest.rules import TrackingRules
+from earful.ingest.settings import IngestSettings
+from earful.lifecycle import Lifecycle
+from earful.retry import Backoff
+from earful.worker import Clock
 
 __all__ = [
     "Backoff",

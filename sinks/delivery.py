@@ -19,7 +19,7 @@ the topic on start-up. So after a crash or restart:
 Decisions: a firing alert is sent unless it is stale (older than
 ``notify_max_age_s``), already firing there at the same or a higher severity,
 or grouped under another alert on the same subject by the per-subject cooldown
-(:class:`~sinks.routing.Cooldown`). A resolve is sent only to targets that were
+(:class:`~earful.sinks.routing.Cooldown`). A resolve is sent only to targets that were
 told it fired (or will be: it waits behind its firing, below).
 
 Retries run beside the Kafka loop, not in it. The worker makes one attempt
@@ -73,10 +73,10 @@ from earful.errors import ConfigError, RecordError
 from earful.events import Alert, decode, encode, now_utc
 from earful.kafkautil import read_to_end
 from earful.settings import BaseWorkerSettings
+from earful.sinks.notify import AlertmanagerNotifier, Notification, Target, delivery_id
+from earful.sinks.notify.base import Attempt, DeliveryResult, Outcome, Verdict, give_up_detail
+from earful.sinks.routing import SEVERITY_RANK, Cooldown, RouteConfig, Router, TargetConfig
 from earful.worker import Clock, ConsumedRecord, Output, deadletter_output
-from sinks.notify import AlertmanagerNotifier, Notification, Target, delivery_id
-from sinks.notify.base import Attempt, DeliveryResult, Outcome, Verdict, give_up_detail
-from sinks.routing import SEVERITY_RANK, Cooldown, RouteConfig, Router, TargetConfig
 
 __all__ = [
     "OUTCOMES",
@@ -538,7 +538,7 @@ class DeliveryRetrier:
 
     One FIFO per (target, alert): only its head is attempted, so a target sees
     an alert's changes in order. Each head is attempted when due, with the
-    target's :class:`~sinks.notify.base.RetryPolicy` (backoff, Retry-After, the
+    target's :class:`~earful.sinks.notify.base.RetryPolicy` (backoff, Retry-After, the
     budget counted from the first attempt). Its final record, and a dead letter
     when it ends as ``rejected`` or ``failed``, go through ``write``; what the
     broker did not take is kept and written again, so an outage of Kafka loses

@@ -28,8 +28,7 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
 
     from earful.cli import run_worker, settings_from_args
     from earful.console import wait_for_kafka
-    from earful.worker import make_consumer, make_producer
-    from sinks.delivery import (
+    from earful.sinks.delivery import (
         AlertmanagerRefresher,
         DeliveryProcessor,
         DeliveryRetrier,
@@ -41,8 +40,9 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
         ensure_deliveries_topic,
         load_delivery_state,
     )
-    from sinks.notify.base import silence_http_request_logs
-    from sinks.routing import Cooldown, build_targets
+    from earful.sinks.notify.base import silence_http_request_logs
+    from earful.sinks.routing import Cooldown, build_targets
+    from earful.worker import make_consumer, make_producer
 
     silence_http_request_logs()  # httpx would log every (secret) webhook URL at INFO
     settings = settings_from_args(DeliverySettings, args)
@@ -109,9 +109,9 @@ def _start_tone(args: argparse.Namespace) -> Any:
     Communications teams draft the next update while the alerts arrive; the
     endpoint lets their chat bot or status tool check a draft in the same place.
     """
-    from analyze.tone import ToneChecker
+    from earful.analyze.tone import ToneChecker
     from earful.settings import load_settings
-    from sinks.tone_http import ToneService, ToneSettings, start_tone_server
+    from earful.sinks.tone_http import ToneService, ToneSettings, start_tone_server
 
     settings = load_settings(ToneSettings, config=args.config, tone_port=args.tone_port)
     if "tone_port" not in settings.model_fields_set:
@@ -126,8 +126,12 @@ def _start_tone(args: argparse.Namespace) -> Any:
 
 def cmd_sink_signals(args: argparse.Namespace) -> int:
     from earful.cli import run_worker, settings_from_args
+    from earful.sinks.signal_alerts import (
+        SignalAlertProcessor,
+        SignalAlertSettings,
+        load_open_signals,
+    )
     from earful.worker import make_consumer
-    from sinks.signal_alerts import SignalAlertProcessor, SignalAlertSettings, load_open_signals
 
     settings = settings_from_args(SignalAlertSettings, args)
     processor = SignalAlertProcessor(settings)
@@ -150,7 +154,7 @@ def cmd_sink_signals(args: argparse.Namespace) -> int:
 
 
 def cmd_receiver(args: argparse.Namespace) -> int:
-    from sinks.notify.receiver import LocalReceiver, ReceivedRequest
+    from earful.sinks.notify.receiver import LocalReceiver, ReceivedRequest
 
     seen: set[str] = set()
     lock = threading.Lock()

@@ -68,9 +68,16 @@ def _consumer(settings: BaseWorkerSettings) -> Any:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sinks.report.data import EARLIEST, LATEST, Selection, fit_period, load_export, load_topics
-    from sinks.report.render import FORMATS, write_report
-    from sinks.report.summary import build_report
+    from earful.sinks.report.data import (
+        EARLIEST,
+        LATEST,
+        Selection,
+        fit_period,
+        load_export,
+        load_topics,
+    )
+    from earful.sinks.report.render import FORMATS, write_report
+    from earful.sinks.report.summary import build_report
 
     if args.subject is None:
         raise ConfigError("earful report needs --subject")
@@ -131,7 +138,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from sinks.report.data import export_topics, report_topics
+    from earful.sinks.report.data import export_topics, report_topics
 
     settings = settings_from_args(BaseWorkerSettings, args)
     topics = (

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from earful.errors import ConfigError
 from earful.events import Alert, Severity, now_utc
-from sinks.notify import (
+from earful.sinks.notify import (
     AlertmanagerNotifier,
     ConsoleNotifier,
     PagerDutyNotifier,
@@ -45,7 +45,7 @@ from sinks.notify import (
     TeamsNotifier,
     WebhookNotifier,
 )
-from sinks.notify.pagerduty import PAGERDUTY_EVENTS_URL
+from earful.sinks.notify.pagerduty import PAGERDUTY_EVENTS_URL
 
 __all__ = [
     "COMMS_KINDS",

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from analyze.scoring import Scorer
+from earful.analyze.scoring import Scorer
 from earful.events import Mention, ScoredMention, make_mention_id
 
 __all__ = ["EXAMPLE", "score_example", "scored_for_subjects"]

@@ -33,7 +33,7 @@ Definitions (also in ``docs/conversation.md``):
   minute (``outage.is_report``, every such mention counts), question share
   (:func:`asks_for_information`).
 * **Expected.** For audience ``all`` only: what the subject's learned baseline
-  (:mod:`analyze.baseline`, per-minute count of non-official mentions, outage
+  (:mod:`earful.analyze.baseline`, per-minute count of non-official mentions, outage
   reports and negative share, learning paused while an incident signal is open)
   predicted, *at the moment of the update*, for the after span. Null while the
   baseline has seen fewer than ``baseline_min_minutes`` minutes (cold), and for
@@ -46,12 +46,12 @@ the same time.
 
 from __future__ import annotations
 
-from analyze.conversation.config import AUDIENCES, ConversationConfig, ExpectedFn, Output
-from analyze.conversation.questions import asks_for_information, information_rule
-from analyze.conversation.reactions import measure_reactions
-from analyze.conversation.silence import SilenceDetector
-from analyze.conversation.tracker import ConversationTracker
-from analyze.conversation.updates import official_update_from
+from earful.analyze.conversation.config import AUDIENCES, ConversationConfig, ExpectedFn, Output
+from earful.analyze.conversation.questions import asks_for_information, information_rule
+from earful.analyze.conversation.reactions import measure_reactions
+from earful.analyze.conversation.silence import SilenceDetector
+from earful.analyze.conversation.tracker import ConversationTracker
+from earful.analyze.conversation.updates import official_update_from
 
 __all__ = [
     "AUDIENCES",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from analyze.conversation.config import ConversationConfig, ExpectedFn
-from analyze.conversation.tracker import ConversationTracker
+from earful.analyze.conversation.config import ConversationConfig, ExpectedFn
+from earful.analyze.conversation.tracker import ConversationTracker
 from earful.events import (
     OfficialUpdate,
     ScoredMention,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from analyze.conversation.config import (
+from earful.analyze.conversation.config import (
     _MINUTE,
     SILENCE_DETECTOR,
     ConversationConfig,

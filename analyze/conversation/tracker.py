@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from analyze.baseline import BaselineConfig, SeasonalBaseline, ShareBaseline
-from analyze.conversation.config import (
+from earful.analyze.baseline import BaselineConfig, SeasonalBaseline, ShareBaseline
+from earful.analyze.conversation.config import (
     _MINUTE,
     _NEGATIVE,
     _OUTAGE,
@@ -30,10 +30,10 @@ from analyze.conversation.config import (
     _top,
     _us,
 )
-from analyze.conversation.questions import asks_for_information
-from analyze.conversation.silence import SilenceDetector
-from analyze.conversation.updates import official_update_from
-from analyze.windows import sample_of
+from earful.analyze.conversation.questions import asks_for_information
+from earful.analyze.conversation.silence import SilenceDetector
+from earful.analyze.conversation.updates import official_update_from
+from earful.analyze.windows import sample_of
 from earful.events import (
     Evidence,
     ReactionStats,

@@ -1,8 +1,8 @@
 """Network connectors, one module per source (``earful ingest <module name>``).
 
 Each module exposes ``build(config, http, search)`` returning a
-:class:`~ingest.base.PollingSource` or :class:`~ingest.base.StreamingSource`
-(see :mod:`ingest.base`), plus its connector class. Modules whose name starts
+:class:`~earful.ingest.base.PollingSource` or :class:`~earful.ingest.base.StreamingSource`
+(see :mod:`earful.ingest.base`), plus its connector class. Modules whose name starts
 with ``_`` are shared helpers, not connectors.
 
 * ``bluesky``: Jetstream websocket firehose (no login), time cursor.

@@ -1,7 +1,7 @@
 """Plumbing shared by the network connectors.
 
 * :func:`send` / :func:`get_json`: one HTTP call with every failure mapped to
-  the :mod:`ingest.base` errors the runner understands (429 -> RateLimited,
+  the :mod:`earful.ingest.base` errors the runner understands (429 -> RateLimited,
   5xx / timeouts / dropped connections / undecodable bodies ->
   TransientSourceError, 401/403/404 -> SourceError with a clear message).
 * :func:`load_cursor` / :func:`dump_cursor`: connectors that follow several
@@ -29,8 +29,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from earful.errors import ConfigError
 from earful.events import now_utc
+from earful.ingest.base import RateLimited, SourceError, TransientSourceError
 from earful.retry import parse_retry_after
-from ingest.base import RateLimited, SourceError, TransientSourceError
 
 __all__ = [
     "BARE_URLS",

@@ -1,7 +1,7 @@
 """Websocket plumbing for the streaming connectors (Jetstream, Mastodon streaming).
 
 * :func:`connect`: open a connection with the handshake's failures mapped to
-  the :mod:`ingest.base` errors (429 -> RateLimited, 401/403 -> SourceError,
+  the :mod:`earful.ingest.base` errors (429 -> RateLimited, 401/403 -> SourceError,
   the rest -> TransientSourceError).
 * :func:`frame_batches`: text frames grouped into batches, so the runner
   writes one Kafka transaction per batch rather than per post, and an empty
@@ -18,9 +18,9 @@ from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
 from earful.events import now_utc
+from earful.ingest.base import RateLimited, SourceError, TransientSourceError
+from earful.ingest.sources._common import DEFAULT_RETRY_AFTER_S
 from earful.retry import parse_retry_after
-from ingest.base import RateLimited, SourceError, TransientSourceError
-from ingest.sources._common import DEFAULT_RETRY_AFTER_S
 
 __all__ = ["connect", "frame_batches"]
 

@@ -25,9 +25,9 @@ import httpx
 from pydantic import Field
 
 from earful.events import MentionKind
-from ingest.base import Page, Post, SearchTerms
-from ingest.sources import _websocket
-from ingest.sources._common import ConnectorConfig, from_unix, parse_config, parse_time
+from earful.ingest.base import Page, Post, SearchTerms
+from earful.ingest.sources import _websocket
+from earful.ingest.sources._common import ConnectorConfig, from_unix, parse_config, parse_time
 
 __all__ = ["POST_COLLECTION", "BlueskyConfig", "BlueskySource", "build", "parse_event"]
 

@@ -27,8 +27,8 @@ import httpx
 from pydantic import Field
 
 from earful.events import Engagement
-from ingest.base import Page, Post, RateLimited, SearchTerms, SourceError
-from ingest.sources._common import (
+from earful.ingest.base import Page, Post, RateLimited, SearchTerms, SourceError
+from earful.ingest.sources._common import (
     Clock,
     ConnectorConfig,
     NewestRead,

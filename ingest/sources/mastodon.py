@@ -34,9 +34,9 @@ from pydantic import Field, SecretStr, field_validator
 
 from earful.errors import ConfigError
 from earful.events import Engagement, MentionKind
-from ingest.base import Page, Post, SearchTerms, SourceError
-from ingest.sources import _websocket
-from ingest.sources._common import (
+from earful.ingest.base import Page, Post, SearchTerms, SourceError
+from earful.ingest.sources import _websocket
+from earful.ingest.sources._common import (
     BARE_URLS,
     Clock,
     ConnectorConfig,

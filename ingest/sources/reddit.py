@@ -30,8 +30,8 @@ import httpx
 from pydantic import Field, SecretStr
 
 from earful.events import Engagement
-from ingest.base import Page, Post, SearchTerms, SourceError, TransientSourceError
-from ingest.sources._common import (
+from earful.ingest.base import Page, Post, SearchTerms, SourceError, TransientSourceError
+from earful.ingest.sources._common import (
     Clock,
     ConnectorConfig,
     Rotation,

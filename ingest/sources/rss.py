@@ -28,8 +28,8 @@ import feedparser  # type: ignore[import-untyped]
 import httpx
 from pydantic import Field
 
-from ingest.base import Page, Post, SearchTerms, TransientSourceError
-from ingest.sources._common import (
+from earful.ingest.base import Page, Post, SearchTerms, TransientSourceError
+from earful.ingest.sources._common import (
     BARE_URLS,
     Clock,
     ConnectorConfig,

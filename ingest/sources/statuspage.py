@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import Field
 
-from ingest.base import Page, Post, SearchTerms, SourceError
-from ingest.sources._common import (
+from earful.ingest.base import Page, Post, SearchTerms, SourceError
+from earful.ingest.sources._common import (
     BARE_URLS,
     Clock,
     ConnectorConfig,

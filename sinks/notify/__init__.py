@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sinks.notify.alertmanager import AlertmanagerNotifier
-from sinks.notify.base import (
+from earful.sinks.notify.alertmanager import AlertmanagerNotifier
+from earful.sinks.notify.base import (
     Attempt,
     DeliveryResult,
     Notification,
@@ -13,11 +13,11 @@ from sinks.notify.base import (
     Verdict,
     delivery_id,
 )
-from sinks.notify.console import ConsoleNotifier
-from sinks.notify.pagerduty import PagerDutyNotifier
-from sinks.notify.slack import SlackNotifier
-from sinks.notify.teams import TeamsNotifier
-from sinks.notify.webhook import WebhookNotifier
+from earful.sinks.notify.console import ConsoleNotifier
+from earful.sinks.notify.pagerduty import PagerDutyNotifier
+from earful.sinks.notify.slack import SlackNotifier
+from earful.sinks.notify.teams import TeamsNotifier
+from earful.sinks.notify.webhook import WebhookNotifier
 
 __all__ = [
     "AlertmanagerNotifier",

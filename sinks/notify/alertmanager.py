@@ -26,8 +26,8 @@ import httpx
 from pydantic import SecretStr
 
 from earful.events import Alert
-from sinks.notify.base import DeliveryResult, Notification, Notifier, Verdict
-from sinks.notify.message import kind_title, magnitude_text, plain_text, since_text
+from earful.sinks.notify.base import DeliveryResult, Notification, Notifier, Verdict
+from earful.sinks.notify.message import kind_title, magnitude_text, plain_text, since_text
 
 __all__ = ["AlertmanagerNotifier", "alert_labels", "alertmanager_alert"]
 

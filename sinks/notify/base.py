@@ -17,7 +17,7 @@ one attempt means and how long to keep trying, the same for every target:
 
 :meth:`Notifier.deliver` runs the whole loop in the caller's thread (a CLI, a
 test). The delivery worker does not: it makes one attempt and hands the rest to
-its retrier (``sinks.delivery``), so a long outage never blocks its Kafka loop.
+its retrier (``earful.sinks.delivery``), so a long outage never blocks its Kafka loop.
 
 The HTTP client, the clock, the sleep function and the random source are all
 passed in, so tests run real requests against a local server without waiting

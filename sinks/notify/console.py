@@ -8,8 +8,15 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from earful.events import now_utc
-from sinks.notify.base import Attempt, Clock, DeliveryResult, Notification, RetryPolicy, Verdict
-from sinks.notify.message import plain_text
+from earful.sinks.notify.base import (
+    Attempt,
+    Clock,
+    DeliveryResult,
+    Notification,
+    RetryPolicy,
+    Verdict,
+)
+from earful.sinks.notify.message import plain_text
 
 __all__ = ["ConsoleNotifier"]
 

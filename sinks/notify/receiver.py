@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from sinks.notify.webhook import standard_webhooks_key, standard_webhooks_signature
+from earful.sinks.notify.webhook import standard_webhooks_key, standard_webhooks_signature
 
 __all__ = ["LocalReceiver", "ReceivedRequest", "Reply"]
 

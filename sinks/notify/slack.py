@@ -16,8 +16,8 @@ import httpx
 from pydantic import SecretStr
 
 from earful.events import Alert
-from sinks.notify.base import Notification, Notifier
-from sinks.notify.message import (
+from earful.sinks.notify.base import Notification, Notifier
+from earful.sinks.notify.message import (
     MAX_SAMPLES,
     magnitude_text,
     sample_snippet,

@@ -28,8 +28,8 @@ import httpx
 from pydantic import SecretStr
 
 from earful.errors import ConfigError
-from sinks.notify.base import Notification, Notifier
-from sinks.notify.message import plain_text
+from earful.sinks.notify.base import Notification, Notifier
+from earful.sinks.notify.message import plain_text
 
 __all__ = [
     "WebhookNotifier",

@@ -1,13 +1,13 @@
 """``earful report``: the incident communications report (Markdown, HTML, PNG charts).
 
-:mod:`sinks.report.data` loads the records (Kafka topics or a JSONL export),
-:mod:`sinks.report.summary` computes the numbers, :mod:`sinks.report.charts`
-draws the PNGs and :mod:`sinks.report.render` writes the files.
+:mod:`earful.sinks.report.data` loads the records (Kafka topics or a JSONL export),
+:mod:`earful.sinks.report.summary` computes the numbers, :mod:`earful.sinks.report.charts`
+draws the PNGs and :mod:`earful.sinks.report.render` writes the files.
 """
 
-from sinks.report.data import ReportData, Selection, load_export, load_topics
-from sinks.report.render import write_report
-from sinks.report.summary import Report, build_report
+from earful.sinks.report.data import ReportData, Selection, load_export, load_topics
+from earful.sinks.report.render import write_report
+from earful.sinks.report.summary import Report, build_report
 
 __all__ = [
     "Report",

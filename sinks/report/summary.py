@@ -1,4 +1,6 @@
-"""The numbers of an incident communications report, from :class:`~sinks.report.data.ReportData`.
+"""The numbers of an incident communications report.
+
+Computed from a :class:`~earful.sinks.report.data.ReportData`.
 
 Pure computation (pandas for the per-minute series, no I/O, the clock passed
 in). Definitions, also in ``docs/report.md``:
@@ -7,13 +9,13 @@ in). Definitions, also in ``docs/report.md``:
 * **Per minute** (the timeline): mentions, negative share (label ``negative``
   among the minute's scored mentions), outage reports counted once per author
   per minute as the pipeline's windows and dashboards count them, questions
-  (:func:`analyze.conversation.asks_for_information`).
+  (:func:`earful.analyze.conversation.asks_for_information`).
 * **Onset**: the opening of the first ``outage_burst`` signal; without one,
   the first minute whose outage reports reach ``max(3, 3 x`` the mean of the
   15 minutes before it).
 * **Time to first update**: from the onset to the first official update at or
   after it.
-* **Reactions**: measured with :func:`analyze.conversation.measure_reactions`
+* **Reactions**: measured with :func:`earful.analyze.conversation.measure_reactions`
   over the loaded mentions (the same code as the conversation worker), or the
   records of the reactions topic when asked for (or when there are no mentions).
 * **Top symptoms, places, platforms**: the number of distinct authors whose
@@ -35,8 +37,12 @@ from typing import Final, Literal, cast
 
 import pandas as pd
 
-from analyze.conversation import asks_for_information, measure_reactions, official_update_from
-from analyze.windows import WindowAggregator, WindowConfig
+from earful.analyze.conversation import (
+    asks_for_information,
+    measure_reactions,
+    official_update_from,
+)
+from earful.analyze.windows import WindowAggregator, WindowConfig
 from earful.events import (
     OfficialUpdate,
     ScoredMention,
@@ -46,7 +52,7 @@ from earful.events import (
     TermCount,
     UpdateReaction,
 )
-from sinks.report.data import LoadProblem, ReportData
+from earful.sinks.report.data import LoadProblem, ReportData
 
 __all__ = [
     "DEFAULT_SPANS",
@@ -428,7 +434,7 @@ def build_report(
             until=sel.until,
             signals=data.signals,
         )
-        source = "computed from the mentions (analyze.conversation.measure_reactions)"
+        source = "computed from the mentions (earful.analyze.conversation.measure_reactions)"
     else:
         reactions = list(data.reactions)
         source = "recorded on the reactions topic"

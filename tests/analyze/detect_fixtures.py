@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from analyze.detectors import Assessment, CountDetector
+from earful.analyze.detectors import Assessment, CountDetector
 from earful.events import (
     Mention,
     OutageAnalysis,

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analyze.backtest import replay_mentions
+from earful.analyze.backtest import replay_mentions
 from earful.cli import main
 from earful.events import ScoredMention
 from tests.analyze.detect_fixtures import T0, scored
@@ -123,7 +123,7 @@ def test_duplicate_timestamps_of_counts_are_summed_with_one_warning(
 
 
 def test_a_duplicated_alert_window_alerts_once(tmp_path: Path) -> None:
-    from analyze.backtest import SeriesPoint, backtest_series
+    from earful.analyze.backtest import SeriesPoint, backtest_series
 
     rng = np.random.default_rng(4)
     values = [float(v) for v in rng.poisson(20, size=300)]
@@ -254,8 +254,8 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme-incident.json
 
 @pytest.mark.skipif(not EXAMPLE.exists(), reason="examples/acme-incident.jsonl is not there")
 def test_bundled_incident_fires_early_and_calm_baseline_stays_quiet() -> None:
-    from analyze.scoring import Scorer
-    from ingest.replay import parse_line
+    from earful.analyze.scoring import Scorer
+    from earful.ingest.replay import parse_line
 
     scorer = Scorer()
     records = []
@@ -286,7 +286,7 @@ NAB_CVS = (
 @pytest.mark.skipif(not NAB_CVS.exists(), reason="NAB dev data not present")
 def test_backtest_of_a_nab_series_is_well_formed(tmp_path: Path) -> None:
     """Structure of the output on a real series (the score itself is a benchmark, bench/nab.py)."""
-    from analyze.detectors import DetectorConfig
+    from earful.analyze.detectors import DetectorConfig
 
     out = tmp_path / "cvs.csv"
     assert main(["backtest", str(NAB_CVS), "--output", str(out)]) == 0
@@ -325,8 +325,8 @@ def test_backtest_of_a_nab_series_is_well_formed(tmp_path: Path) -> None:
 
 
 def test_a_year_of_minutes_plots_in_daily_bins(tmp_path: Path) -> None:
-    from analyze.backtest import SeriesPoint, SeriesResult
-    from analyze.backtest_cli import plot_bins, plot_results
+    from earful.analyze.backtest import SeriesPoint, SeriesResult
+    from earful.analyze.backtest_cli import plot_bins, plot_results
 
     rng = np.random.default_rng(8)
     n = 365 * 1440

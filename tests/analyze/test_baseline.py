@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from analyze.baseline import BaselineConfig, SeasonalBaseline, ShareBaseline
+from earful.analyze.baseline import BaselineConfig, SeasonalBaseline, ShareBaseline
 from tests.analyze.detect_fixtures import T0
 
 STEP = timedelta(minutes=5)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from analyze.conversation import (
+from earful.analyze.conversation import (
     ConversationConfig,
     ConversationTracker,
     Output,
@@ -20,8 +20,8 @@ from analyze.conversation import (
     measure_reactions,
     official_update_from,
 )
-from analyze.detect_worker import SubjectDetectors
-from analyze.windows import WindowAggregator
+from earful.analyze.detect_worker import SubjectDetectors
+from earful.analyze.windows import WindowAggregator
 from earful.events import (
     Mention,
     OfficialUpdate,

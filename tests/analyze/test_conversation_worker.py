@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from analyze.conversation_worker import (
+from earful.analyze.conversation_worker import (
     ConversationProcessor,
     ConversationSettings,
     build_conversation_worker,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from analyze import cues
-from analyze.cues import normalise
+from earful.analyze import cues
+from earful.analyze.cues import normalise
 
 
 def reference_normalise(text: str) -> str:

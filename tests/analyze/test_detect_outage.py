@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from analyze.backtest import replay_mentions
-from analyze.detect_worker import DetectSettings, build_detect_worker
+from earful.analyze.backtest import replay_mentions
+from earful.analyze.detect_worker import DetectSettings, build_detect_worker
 from earful.events import ScoredMention, Signal, WindowStats, decode
 from earful.localkafka import LocalKafka
 from earful.topics import create_topics

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from analyze.backtest import replay_mentions
-from analyze.detect_worker import DetectProcessor, DetectSettings, build_detect_worker
-from analyze.windows import WindowAggregator
+from earful.analyze.backtest import replay_mentions
+from earful.analyze.detect_worker import DetectProcessor, DetectSettings, build_detect_worker
+from earful.analyze.windows import WindowAggregator
 from earful.events import ScoredMention, Signal, WindowStats, decode, encode
 from earful.kafkautil import read_to_end
 from earful.worker import make_consumer, make_producer

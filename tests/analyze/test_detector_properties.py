@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyze.detectors import CountDetector, MeasureDetector, volume_config
+from earful.analyze.detectors import CountDetector, MeasureDetector, volume_config
 from tests.analyze.detect_fixtures import STEP, T0
 
 #: A step of this many spreads (sd of the noise the series shows) ...

@@ -8,8 +8,8 @@ from datetime import timedelta
 import numpy as np
 from scipy.stats import binom, nbinom, poisson
 
-from analyze.baseline import Expectation
-from analyze.detectors import (
+from earful.analyze.baseline import Expectation
+from earful.analyze.detectors import (
     CountDetector,
     DetectorConfig,
     NegativeSurgeDetector,
@@ -18,7 +18,7 @@ from analyze.detectors import (
     count_tail,
     share_tail,
 )
-from analyze.windows import ClosedWindow
+from earful.analyze.windows import ClosedWindow
 from earful.events import WindowStats
 from tests.analyze.detect_fixtures import STEP, T0, scored
 from tests.analyze.detect_fixtures import run_counts as run

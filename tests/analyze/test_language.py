@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyze.cues import default_scanner
-from analyze.language import UNDETERMINED, detect_language, normalise_declared
+from earful.analyze.cues import default_scanner
+from earful.analyze.language import UNDETERMINED, detect_language, normalise_declared
 
 
 def detect(text: str, declared: str | None = None) -> str | None:

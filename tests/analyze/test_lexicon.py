@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from analyze.cues import default_scanner, lexicon_entries, scanner_for
+from earful.analyze.cues import default_scanner, lexicon_entries, scanner_for
 
 KINDS = {
     "failure",

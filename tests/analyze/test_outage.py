@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from analyze.cues import default_scanner
-from analyze.gazetteer import default_gazetteer
-from analyze.outage import REPORT_THRESHOLD, analyze_outage, find_error_codes
+from earful.analyze.cues import default_scanner
+from earful.analyze.gazetteer import default_gazetteer
+from earful.analyze.outage import REPORT_THRESHOLD, analyze_outage, find_error_codes
 from earful.events import OutageAnalysis
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyze.cues import default_scanner
-from analyze.outage import analyze_outage
+from earful.analyze.cues import default_scanner
+from earful.analyze.outage import analyze_outage
 from earful.events import OutageAnalysis
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from analyze.score_cli import score_lines
-from analyze.scoring import Scorer
+from earful.analyze.score_cli import score_lines
+from earful.analyze.scoring import Scorer
 
 EARFUL = [sys.executable, "-m", "earful.cli"]
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from kafka.structs import TopicPartition
 
-from analyze.score_worker import AnalyzerProcessor
-from analyze.scoring import Scorer
+from earful.analyze.score_worker import AnalyzerProcessor
+from earful.analyze.scoring import Scorer
 from earful.errors import SchemaError
 from earful.events import Mention, ScoredMention, decode, encode
 from earful.settings import AnalyzerSettings

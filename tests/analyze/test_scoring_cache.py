@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analyze.scoring import Scorer
+from earful.analyze.scoring import Scorer
 
 
 class CountingScorer(Scorer):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyze.scoring import Scorer
+from earful.analyze.scoring import Scorer
 from earful.events import Mention, ScoredMention
 
 SCORER = Scorer(cache_size=0, max_chars=2_000)

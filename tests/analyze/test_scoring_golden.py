@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from analyze.scoring import Scorer
+from earful.analyze.scoring import Scorer
 from tests.analyze.fixtures.make_scoring_golden import GOLDEN, result_record
 
 

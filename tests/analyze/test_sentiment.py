@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from analyze.scoring import Scorer, label_for
-from analyze.sentiment import squash, unsquash
+from earful.analyze.scoring import Scorer, label_for
+from earful.analyze.sentiment import squash, unsquash
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyze.scoring import Scorer
+from earful.analyze.scoring import Scorer
 
 
 @pytest.fixture(scope="module")

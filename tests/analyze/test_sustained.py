@@ -10,15 +10,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyze.detectors import (
+from earful.analyze.detectors import (
     CountDetector,
     DetectorConfig,
     VolumeSpikeDetector,
     build_signal,
     volume_config,
 )
-from analyze.sustained import SustainedConfig, SustainedRise
-from analyze.windows import ClosedWindow
+from earful.analyze.sustained import SustainedConfig, SustainedRise
+from earful.analyze.windows import ClosedWindow
 from earful.events import WindowStats
 from tests.analyze.detect_fixtures import STEP, T0, scored
 from tests.analyze.detect_fixtures import run_counts as run

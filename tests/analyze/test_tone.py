@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from analyze.tone import (
+from earful.analyze.tone import (
     RULES,
     DraftError,
     ToneChecker,

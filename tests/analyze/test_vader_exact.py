@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, SPECIAL_CASES, SentimentIntensityAnalyzer
 
-from analyze.scoring import Scorer
-from analyze.vader import ExactVader
+from earful.analyze.scoring import Scorer
+from earful.analyze.vader import ExactVader
 from tests.analyze.fixtures.make_scoring_golden import GOLDEN
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from analyze.scoring import Scorer
+from earful.analyze.scoring import Scorer
 
 GROUND_TRUTH = (
     Path(__file__).resolve().parents[3] / "shared/data/vader-groundtruth/tweets_GroundTruth.txt"

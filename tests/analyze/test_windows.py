@@ -10,7 +10,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyze.windows import (
+from earful.analyze.windows import (
     _TERM_RE,
     ClosedWindow,
     WindowAggregator,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analyze.detect_worker import DetectProcessor, DetectSettings
-from analyze.windows import WindowAggregator
+from earful.analyze.detect_worker import DetectProcessor, DetectSettings
+from earful.analyze.windows import WindowAggregator
 from earful.events import ScoredMention, WindowStats, decode, encode
 from tests.analyze.detect_fixtures import scored
 from tests.analyze.test_backtest import incident

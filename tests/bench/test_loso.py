@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from analyze.backtest import SeriesPoint, prepare_series
 from bench.loso import (
     PROFILES,
     Knobs,
@@ -19,6 +18,7 @@ from bench.loso import (
     score_outputs,
     score_table,
 )
+from earful.analyze.backtest import SeriesPoint, prepare_series
 
 COSTS = {
     "standard": {"tpWeight": 1.0, "fnWeight": 1.0, "fpWeight": 0.11},

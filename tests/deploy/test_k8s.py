@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 import yaml
 
-from analyze.conversation_worker import ConversationSettings
-from analyze.detect_worker import DetectSettings
+from earful.analyze.conversation_worker import ConversationSettings
+from earful.analyze.detect_worker import DetectSettings
 from earful.events import Alert, Severity
 from earful.health import HealthSettings
 from earful.settings import AnalyzerSettings, BaseWorkerSettings, ReplaySettings
-from sinks.delivery import DeliverySettings
-from sinks.metrics import SinkMetricsSettings
-from sinks.routing import Router
-from sinks.signal_alerts import SignalAlertSettings
-from sinks.tone_http import ToneSettings
+from earful.sinks.delivery import DeliverySettings
+from earful.sinks.metrics import SinkMetricsSettings
+from earful.sinks.routing import Router
+from earful.sinks.signal_alerts import SignalAlertSettings
+from earful.sinks.tone_http import ToneSettings
 from tests.deploy.tools import DEPLOY, WORKERS, pip_tool, run
 
 K8S = DEPLOY / "k8s"

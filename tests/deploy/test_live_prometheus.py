@@ -46,8 +46,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from earful.events import encode
 from earful.health import HealthState, start_health_server
 from earful.settings import BaseWorkerSettings
-from earful.worker import Worker, make_consumer, make_producer
-from sinks.metrics import (
+from earful.sinks.metrics import (
     MetricsProcessor,
     PipelineMetrics,
     SinkMetricsSettings,
@@ -55,6 +54,7 @@ from sinks.metrics import (
     prepare_state,
     start_lag_monitor,
 )
+from earful.worker import Worker, make_consumer, make_producer
 from tests.deploy.test_dashboards import _by_labels, load
 from tests.deploy.tools import (
     DASHBOARDS,

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from earful.events import encode
 from earful.health import HealthState, start_health_server
-from sinks.metrics import MetricsProcessor, PipelineMetrics, SinkMetricsSettings
+from earful.sinks.metrics import MetricsProcessor, PipelineMetrics, SinkMetricsSettings
 from tests.deploy.tools import DEPLOY, observability_tool, run
 from tests.sinks.metrics_records import FakeRecord, scored, signal, window
 
@@ -123,8 +123,8 @@ def worker_health_metric_names() -> set[str]:
 
 
 def notify_metric_names() -> set[str]:
-    """What the notify sink exports beside the worker metrics (sinks.delivery.NotifyMetrics)."""
-    from sinks.delivery import NotifyMetrics
+    """What the notify sink exports beside the worker metrics (its NotifyMetrics)."""
+    from earful.sinks.delivery import NotifyMetrics
 
     registry = CollectorRegistry()
     NotifyMetrics(registry, ["hook"])

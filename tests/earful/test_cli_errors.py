@@ -117,7 +117,7 @@ def leaf_commands() -> set[str]:
 
 
 def _connector_names() -> list[str]:
-    from ingest.cli import connector_names
+    from earful.ingest.cli import connector_names
 
     return connector_names()
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from analyze.score_worker import AnalyzerProcessor
-from analyze.scoring import Scorer
+from earful.analyze.score_worker import AnalyzerProcessor
+from earful.analyze.scoring import Scorer
 from earful.events import Mention, ScoredMention, decode, encode
 from earful.kafkautil import read_to_end
 from earful.settings import AnalyzerSettings

@@ -1,7 +1,7 @@
 """The bundled example incident: every line is a valid mention and the truth file holds.
 
 The checks read the committed files the way the replay does
-(:func:`ingest.replay.parse_line`) and recompute from them what
+(:func:`earful.ingest.replay.parse_line`) and recompute from them what
 ``acme-incident.truth.json`` claims, so a change to the generator that breaks
 the story (a noisy baseline, a missing update, an official post in the
 silence gap) fails here.
@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from earful.events import Mention
-from ingest.replay import parse_line
+from earful.ingest.replay import parse_line
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.rules import SubjectRule, TrackingConfig, TrackingRules
+from earful.ingest.rules import SubjectRule, TrackingConfig, TrackingRules
 
 __all__ = ["RULES"]
 

@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 
 from earful.errors import SchemaError
-from earful.kafkautil import read_to_end
-from earful.worker import make_consumer, make_producer
-from ingest.checkpoint import (
+from earful.ingest.checkpoint import (
     Checkpoint,
     CheckpointWriter,
     KeyedRecord,
@@ -20,7 +18,9 @@ from ingest.checkpoint import (
     ensure_checkpoint_topic,
     load_checkpoints,
 )
-from ingest.settings import IngestSettings
+from earful.ingest.settings import IngestSettings
+from earful.kafkautil import read_to_end
+from earful.worker import make_consumer, make_producer
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-import ingest.cli
+import earful.ingest.cli
 from earful.cli import main
 from earful.errors import ConfigError
+from earful.ingest.checkpoint import load_checkpoints
+from earful.ingest.settings import IngestSettings
 from earful.kafkautil import read_to_end
 from earful.worker import make_consumer
-from ingest.checkpoint import load_checkpoints
-from ingest.settings import IngestSettings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tracking.yaml"
 
@@ -24,7 +24,7 @@ FAKENET = '''
 """A connector for tests: three pages of posts, then nothing."""
 from datetime import UTC, datetime
 
-from ingest.base import Page, Post
+from earful.ingest.base import Page, Post
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -67,15 +67,15 @@ def connectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (package / "twoargs.py").write_text(TWO_ARGS, encoding="utf-8")
     (package / "_helpers.py").write_text("", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(ingest.cli, "CONNECTOR_PACKAGE", "fakesources")
+    monkeypatch.setattr(earful.ingest.cli, "CONNECTOR_PACKAGE", "fakesources")
     return package
 
 
 def test_connectors_are_found_by_module_name(connectors: Path) -> None:
-    assert ingest.cli.connector_names() == ["fakenet", "twoargs"]
-    assert ingest.cli.build_source("twoargs", {"a": 1}, None, None) == ("two", {"a": 1})
+    assert earful.ingest.cli.connector_names() == ["fakenet", "twoargs"]
+    assert earful.ingest.cli.build_source("twoargs", {"a": 1}, None, None) == ("two", {"a": 1})
     with pytest.raises(Exception, match="no connector named 'nope'"):
-        ingest.cli.build_source("nope", {}, None, None)
+        earful.ingest.cli.build_source("nope", {}, None, None)
 
 
 def test_rules_command_checks_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -109,7 +109,9 @@ def test_earful_ingest_runs_a_connector_into_kafka(
     monkeypatch.setenv("EARFUL_INGEST_METRICS_PORT", "0")
     argv = ["ingest", "fakenet", "--config", str(config), "--tracking", str(EXAMPLE),
             "--bootstrap", settings.kafka_bootstrap, "--idle-pages", "1"]  # fmt: skip
-    monkeypatch.setattr("ingest.runner.IngestRunner.install_signal_handlers", lambda self: None)
+    monkeypatch.setattr(
+        "earful.ingest.runner.IngestRunner.install_signal_handlers", lambda self: None
+    )
     assert main(argv) == 0
     assert main(argv) == 0  # a second run resumes at the stored cursor: nothing new
     reader = make_consumer(settings, group=None, topics=[])
@@ -148,7 +150,7 @@ def test_a_second_ingest_worker_falls_back_to_a_free_metrics_port(
         pytest.skip(f"port {settings.ingest_metrics_port} is taken by another process")
     try:
         with caplog.at_level("WARNING"):
-            ingest.cli._serve_metrics(settings, CollectorRegistry())
+            earful.ingest.cli._serve_metrics(settings, CollectorRegistry())
     finally:
         holder.close()
     assert "in use (another ingest worker?); serving metrics on" in caplog.text
@@ -162,6 +164,8 @@ def test_a_metrics_port_set_on_purpose_must_be_free() -> None:
     port = holder.getsockname()[1]
     try:
         with pytest.raises(ConfigError, match=f"ingest_metrics_port {port} .* is in use"):
-            ingest.cli._serve_metrics(IngestSettings(ingest_metrics_port=port), CollectorRegistry())
+            earful.ingest.cli._serve_metrics(
+                IngestSettings(ingest_metrics_port=port), CollectorRegistry()
+            )
     finally:
         holder.close()

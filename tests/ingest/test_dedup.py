@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from earful.ingest.dedup import FloodDetector, SeenIds, recent_ids, text_fingerprint
 from earful.worker import make_consumer, make_producer
-from ingest.dedup import FloodDetector, SeenIds, recent_ids, text_fingerprint
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 SPAM = "Get free Acme credits now at the link below, limited offer for everyone"

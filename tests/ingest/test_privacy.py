@@ -8,8 +8,8 @@ import pytest
 from pydantic import SecretStr
 
 from earful.errors import ConfigError
-from ingest.privacy import Pseudonymiser, pseudonymiser_from_settings
-from ingest.settings import IngestSettings
+from earful.ingest.privacy import Pseudonymiser, pseudonymiser_from_settings
+from earful.ingest.settings import IngestSettings
 
 KEY = b"k" * 32
 

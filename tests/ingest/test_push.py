@@ -18,13 +18,13 @@ from pydantic import SecretStr
 
 from earful.errors import ConfigError
 from earful.events import Mention
+from earful.ingest.dedup import SeenIds
+from earful.ingest.metrics import IngestMetrics
+from earful.ingest.privacy import Pseudonymiser
+from earful.ingest.push import PushApp, make_push_server, producer_overrides
+from earful.ingest.settings import IngestSettings
 from earful.kafkautil import read_to_end
 from earful.worker import make_consumer, make_producer
-from ingest.dedup import SeenIds
-from ingest.metrics import IngestMetrics
-from ingest.privacy import Pseudonymiser
-from ingest.push import PushApp, make_push_server, producer_overrides
-from ingest.settings import IngestSettings
 from tests.ingest.acme_rules import RULES
 
 TOKEN = "s3cret-token-for-tests"

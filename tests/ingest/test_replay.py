@@ -20,10 +20,10 @@ from earful.cli import main
 from earful.console import InputError
 from earful.errors import SchemaError
 from earful.events import Mention
+from earful.ingest.replay import csv_row_to_record, parse_line, parse_record, replay_file
 from earful.kafkautil import read_to_end
 from earful.settings import ReplaySettings
 from earful.worker import make_consumer, make_producer
-from ingest.replay import csv_row_to_record, parse_line, parse_record, replay_file
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

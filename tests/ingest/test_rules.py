@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from earful.errors import ConfigError
-from ingest.rules import (
+from earful.ingest.rules import (
     SubjectRule,
     TrackingConfig,
     TrackingRules,

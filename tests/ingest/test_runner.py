@@ -12,34 +12,34 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from earful.events import MAX_SUBJECTS, Mention
-from earful.kafkautil import read_to_end
-from earful.worker import make_consumer, make_producer
-from ingest.base import (
+from earful.ingest.base import (
     Page,
     Post,
     RateLimited,
     SourceError,
     TransientSourceError,
 )
-from ingest.checkpoint import (
+from earful.ingest.checkpoint import (
     Checkpoint,
     KeyedRecord,
     encode_checkpoint,
     ensure_checkpoint_topic,
     load_checkpoints,
 )
-from ingest.dedup import FloodDetector, SeenIds
-from ingest.metrics import IngestMetrics
-from ingest.privacy import Pseudonymiser
-from ingest.rules import SubjectRule, TrackingConfig, TrackingRules
-from ingest.runner import (
+from earful.ingest.dedup import FloodDetector, SeenIds
+from earful.ingest.metrics import IngestMetrics
+from earful.ingest.privacy import Pseudonymiser
+from earful.ingest.rules import SubjectRule, TrackingConfig, TrackingRules
+from earful.ingest.runner import (
     Backoff,
     IngestRunner,
     MentionFactory,
     runner_from_settings,
     transactional_id,
 )
-from ingest.settings import IngestSettings
+from earful.ingest.settings import IngestSettings
+from earful.kafkautil import read_to_end
+from earful.worker import make_consumer, make_producer
 from tests.ingest.acme_rules import RULES
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ import httpx
 from pydantic import SecretStr
 
 from earful.events import Alert, encode
-from sinks.delivery import (
+from earful.sinks.delivery import (
     AlertmanagerRefresher,
     DeliveryProcessor,
     DeliveryRecord,
@@ -20,9 +20,9 @@ from sinks.delivery import (
     DeliveryState,
     cooldown_seconds,
 )
-from sinks.notify import AlertmanagerNotifier, Attempt, Notification, RetryPolicy, Verdict
-from sinks.notify.receiver import LocalReceiver
-from sinks.routing import Cooldown, TargetConfig
+from earful.sinks.notify import AlertmanagerNotifier, Attempt, Notification, RetryPolicy, Verdict
+from earful.sinks.notify.receiver import LocalReceiver
+from earful.sinks.routing import Cooldown, TargetConfig
 from tests.sinks.notify.alerts import T0, make_alert
 
 NOW = T0 + timedelta(minutes=2)
@@ -201,7 +201,7 @@ def test_refresher_reposts_active_alerts_to_alertmanager() -> None:
 
 
 def test_a_resolve_reaches_every_target_the_alert_fired_at_even_below_its_route() -> None:
-    from sinks.routing import RouteConfig
+    from earful.sinks.routing import RouteConfig
 
     pager, comms = RecordingTarget("pager"), RecordingTarget("comms")
     settings = _settings(

@@ -17,8 +17,7 @@ import pytest
 
 from earful.events import encode, now_utc
 from earful.kafkautil import read_to_end
-from earful.worker import Worker, make_consumer, make_producer
-from sinks.delivery import (
+from earful.sinks.delivery import (
     DeliveryProcessor,
     DeliveryRecord,
     DeliverySettings,
@@ -27,9 +26,10 @@ from sinks.delivery import (
     ensure_deliveries_topic,
     load_delivery_state,
 )
-from sinks.notify.receiver import LocalReceiver, Reply
-from sinks.routing import Cooldown, TargetConfig, build_targets
-from sinks.signal_alerts import SignalAlertProcessor, SignalAlertSettings
+from earful.sinks.notify.receiver import LocalReceiver, Reply
+from earful.sinks.routing import Cooldown, TargetConfig, build_targets
+from earful.sinks.signal_alerts import SignalAlertProcessor, SignalAlertSettings
+from earful.worker import Worker, make_consumer, make_producer
 from tests.sinks.notify.alerts import make_alert
 from tests.sinks.test_signal_alerts import make_signal
 

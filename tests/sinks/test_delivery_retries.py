@@ -24,8 +24,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from earful.events import Alert, encode
-from earful.worker import Output
-from sinks.delivery import (
+from earful.sinks.delivery import (
     DeliveryProcessor,
     DeliveryRecord,
     DeliveryRetrier,
@@ -34,8 +33,9 @@ from sinks.delivery import (
     NotifyMetrics,
     cooldown_seconds,
 )
-from sinks.notify import RetryPolicy, WebhookNotifier
-from sinks.routing import Cooldown, TargetConfig
+from earful.sinks.notify import RetryPolicy, WebhookNotifier
+from earful.sinks.routing import Cooldown, TargetConfig
+from earful.worker import Output
 from tests.sinks.notify.alerts import T0, make_alert
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -403,7 +403,7 @@ class SlowTarget:
         self.timeouts: list[float | None] = []
 
     def attempt(self, notification: Any, *, timeout_s: float | None = None) -> Any:
-        from sinks.notify import Attempt, Verdict
+        from earful.sinks.notify import Attempt, Verdict
 
         self.timeouts.append(timeout_s)
         self.timer[0] += 15.0 if timeout_s is None else min(15.0, timeout_s)

@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from earful.events import _Versioned, encode
-from sinks.metrics import (
+from earful.sinks.metrics import (
     OTHER,
     BoundedLabel,
     MetricsProcessor,

@@ -11,9 +11,16 @@ from pydantic import ValidationError
 
 from earful.errors import ConfigError
 from earful.settings import load_settings
-from sinks.delivery import DeliverySettings
-from sinks.notify import PagerDutyNotifier, SlackNotifier, WebhookNotifier
-from sinks.routing import Cooldown, RouteConfig, Router, SecretRef, TargetConfig, build_targets
+from earful.sinks.delivery import DeliverySettings
+from earful.sinks.notify import PagerDutyNotifier, SlackNotifier, WebhookNotifier
+from earful.sinks.routing import (
+    Cooldown,
+    RouteConfig,
+    Router,
+    SecretRef,
+    TargetConfig,
+    build_targets,
+)
 from tests.sinks.notify.alerts import T0, make_alert
 
 ROUTES = [

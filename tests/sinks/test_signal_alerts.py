@@ -7,8 +7,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from earful.events import Alert, Evidence, Signal, TermCount, decode, encode
-from sinks.notify.message import plain_text
-from sinks.signal_alerts import (
+from earful.sinks.notify.message import plain_text
+from earful.sinks.signal_alerts import (
     SignalAlertProcessor,
     SignalAlertSettings,
     alert_from_signal,

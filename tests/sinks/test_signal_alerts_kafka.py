@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from earful.events import encode
+from earful.sinks.signal_alerts import SignalAlertSettings, load_open_signals
 from earful.worker import make_consumer, make_producer
-from sinks.signal_alerts import SignalAlertSettings, load_open_signals
 from tests.sinks.notify.alerts import T0, make_alert
 
 pytestmark = pytest.mark.kafka

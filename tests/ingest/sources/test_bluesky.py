@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ingest.base import Page, Post, TransientSourceError
-from ingest.sources.bluesky import BlueskyConfig, BlueskySource, build, parse_event
+from earful.ingest.base import Page, Post, TransientSourceError
+from earful.ingest.sources.bluesky import BlueskyConfig, BlueskySource, build, parse_event
 from tests.ingest.sources.replay_server import WebSocketReplay, fixture_text
 
 T = 1764065160000000  # time_us of the first post in the recording

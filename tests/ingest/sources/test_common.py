@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ingest.sources._common import NewestRead, dump_time_mark, load_time_mark
+from earful.ingest.sources._common import NewestRead, dump_time_mark, load_time_mark
 
 T = datetime(2025, 11, 25, 10, 0, tzinfo=UTC)
 

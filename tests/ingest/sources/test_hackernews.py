@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from ingest.base import RateLimited, SearchTerms, SourceError, TransientSourceError
-from ingest.sources.hackernews import HackerNewsConfig, HackerNewsSource, build
+from earful.ingest.base import RateLimited, SearchTerms, SourceError, TransientSourceError
+from earful.ingest.sources.hackernews import HackerNewsConfig, HackerNewsSource, build
 from tests.ingest.sources.replay_server import Recorded, ReplayServer, Reply, fixture, fixture_json
 
 NOW = datetime(2025, 11, 25, 10, 20, tzinfo=UTC)

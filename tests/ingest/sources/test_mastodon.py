@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from earful.errors import ConfigError
-from ingest.base import Page, RateLimited, SearchTerms, SourceError, TransientSourceError
-from ingest.sources.mastodon import (
+from earful.ingest.base import Page, RateLimited, SearchTerms, SourceError, TransientSourceError
+from earful.ingest.sources.mastodon import (
     MastodonConfig,
     MastodonSource,
     MastodonStreamingSource,

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from ingest.base import RateLimited, SearchTerms, SourceError, TransientSourceError
-from ingest.sources.reddit import RedditConfig, RedditSource, build
+from earful.ingest.base import RateLimited, SearchTerms, SourceError, TransientSourceError
+from earful.ingest.sources.reddit import RedditConfig, RedditSource, build
 from tests.ingest.sources.replay_server import ReplayServer, Reply, fixture
 
 NOW = datetime(2025, 11, 25, 10, 12, tzinfo=UTC)

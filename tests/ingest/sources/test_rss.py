@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from ingest.base import RateLimited, TransientSourceError
-from ingest.sources.rss import RssConfig, RssSource, build
+from earful.ingest.base import RateLimited, TransientSourceError
+from earful.ingest.sources.rss import RssConfig, RssSource, build
 from tests.ingest.sources.replay_server import ReplayServer, Reply, fixture_text
 
 NOW = datetime(2025, 11, 25, 10, 45, tzinfo=UTC)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from ingest.base import RateLimited, SourceError, TransientSourceError
-from ingest.sources.statuspage import StatusPageConfig, StatusPageSource, build
+from earful.ingest.base import RateLimited, SourceError, TransientSourceError
+from earful.ingest.sources.statuspage import StatusPageConfig, StatusPageSource, build
 from tests.ingest.sources.replay_server import ReplayServer, Reply, fixture
 
 NOW = datetime(2025, 11, 25, 10, 45, tzinfo=UTC)

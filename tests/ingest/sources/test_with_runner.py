@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from ingest.sources.bluesky import BlueskyConfig, BlueskySource
+from earful.ingest.sources.bluesky import BlueskyConfig, BlueskySource
 from tests.ingest.sources.replay_server import WebSocketReplay
 from tests.ingest.sources.test_bluesky import FRAMES, T, frame_times
 from tests.ingest.test_runner import FakeWriter, make_runner

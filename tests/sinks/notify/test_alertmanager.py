@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sinks.notify.alertmanager import alertmanager_alert
+from earful.sinks.notify.alertmanager import alertmanager_alert
 from tests.sinks.notify.alerts import T0, make_alert
 
 NOW = T0 + timedelta(minutes=14)

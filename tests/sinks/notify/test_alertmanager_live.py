@@ -19,8 +19,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from sinks.notify import AlertmanagerNotifier, Notification, Verdict
-from sinks.notify.receiver import LocalReceiver, ReceivedRequest
+from earful.sinks.notify import AlertmanagerNotifier, Notification, Verdict
+from earful.sinks.notify.receiver import LocalReceiver, ReceivedRequest
 from tests.ports import free_port
 from tests.sinks.notify.alerts import make_alert
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from sinks.notify import RetryPolicy, SlackNotifier, delivery_id
-from sinks.notify.base import Notification, parse_retry_after, silence_http_request_logs
-from sinks.notify.receiver import LocalReceiver, Reply
+from earful.sinks.notify import RetryPolicy, SlackNotifier, delivery_id
+from earful.sinks.notify.base import Notification, parse_retry_after, silence_http_request_logs
+from earful.sinks.notify.receiver import LocalReceiver, Reply
 from tests.sinks.notify.alerts import T0, fixed_clock, make_alert
 
 SLACK_PATH = "/services/T0123/B0456/very-secret-token"
@@ -153,7 +153,7 @@ def test_delivery_ids_are_stable_and_distinct_per_state_change() -> None:
 
 
 def test_since_text_counts_from_the_alert_start() -> None:
-    from sinks.notify.message import since_text
+    from earful.sinks.notify.message import since_text
 
     alert = make_alert()
     assert since_text(alert, T0 + timedelta(minutes=14)) == "since 10:00 UTC (for 14 min)"

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from earful.errors import ConfigError
-from sinks.notify import (
+from earful.sinks.notify import (
     AlertmanagerNotifier,
     ConsoleNotifier,
     Notification,
@@ -23,8 +23,8 @@ from sinks.notify import (
     TeamsNotifier,
     WebhookNotifier,
 )
-from sinks.notify.receiver import LocalReceiver
-from sinks.notify.webhook import github_signature, standard_webhooks_key
+from earful.sinks.notify.receiver import LocalReceiver
+from earful.sinks.notify.webhook import github_signature, standard_webhooks_key
 from tests.sinks.notify.alerts import T0, fixed_clock, make_alert
 
 NOW = T0 + timedelta(minutes=14)

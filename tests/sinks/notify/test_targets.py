@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from sinks.notify import (
+from earful.sinks.notify import (
     AlertmanagerNotifier,
     Notification,
     Notifier,
@@ -19,7 +19,7 @@ from sinks.notify import (
     TeamsNotifier,
     WebhookNotifier,
 )
-from sinks.notify.receiver import LocalReceiver, Reply
+from earful.sinks.notify.receiver import LocalReceiver, Reply
 from tests.sinks.notify.alerts import fixed_clock, make_alert
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -10,8 +10,8 @@ import pytest
 
 from earful.cli import main
 from earful.events import OfficialUpdate, ReactionStats, UpdateReaction
-from sinks.report.data import EARLIEST, LATEST, Selection, classify, fit_period, load_export
-from sinks.report.summary import build_report
+from earful.sinks.report.data import EARLIEST, LATEST, Selection, classify, fit_period, load_export
+from earful.sinks.report.summary import build_report
 from tests.sinks.report.records import scored
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from earful.events import OfficialUpdate
-from sinks.report.data import ReportData, Selection
-from sinks.report.render import write_report
-from sinks.report.summary import build_report
+from earful.sinks.report.data import ReportData, Selection
+from earful.sinks.report.render import write_report
+from earful.sinks.report.summary import build_report
 from tests.sinks.report.records import scored
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)

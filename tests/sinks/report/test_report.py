@@ -14,8 +14,8 @@ from matplotlib import image as mpimg
 
 from earful.cli import main
 from earful.events import ScoredMention
-from sinks.report.data import ReportData, Selection
-from sinks.report.summary import build_report
+from earful.sinks.report.data import ReportData, Selection
+from earful.sinks.report.summary import build_report
 from tests.sinks.report.fixtures import (
     NOW,
     SINCE,

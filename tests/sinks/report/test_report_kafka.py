@@ -13,8 +13,14 @@ import pytest
 from earful.cli import main
 from earful.events import OfficialUpdate, encode
 from earful.settings import BaseWorkerSettings
+from earful.sinks.report.data import (
+    Selection,
+    export_topics,
+    load_export,
+    load_topics,
+    report_topics,
+)
 from earful.worker import make_consumer, make_producer
-from sinks.report.data import Selection, export_topics, load_export, load_topics, report_topics
 from tests.sinks.report.fixtures import burst_signals
 from tests.sinks.report.records import scored
 
