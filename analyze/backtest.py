@@ -17,7 +17,7 @@ import csv
 import itertools
 import math
 import statistics
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,8 +216,12 @@ def backtest_series(
     detector: VolumeSpikeDetector | MeasureDetector | None = None,
     *,
     prepared: PreparedSeries | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[SeriesResult]:
     """Run the default detector for the series' kind over it; one result per input row.
+
+    ``progress``, if given, is told how many windows were judged, every few
+    thousand and at the end.
 
     Counts go through the streaming worker's :class:`VolumeSpikeDetector`
     (its defaults, judging drops too), measurements through
@@ -233,7 +237,17 @@ def backtest_series(
         )
     step = detector.counts.step if isinstance(detector, VolumeSpikeDetector) else detector.step
     interval = series.interval
-    judged = [step(t, t + interval, v) for t, v in zip(series.times, series.values, strict=True)]
+    if progress is None:
+        judged = [
+            step(t, t + interval, v) for t, v in zip(series.times, series.values, strict=True)
+        ]
+    else:
+        judged = []
+        for t, v in zip(series.times, series.values, strict=True):
+            judged.append(step(t, t + interval, v))
+            if len(judged) % 4096 == 0:
+                progress(len(judged))
+        progress(len(judged))
     seen: set[int] = set()
     out: list[SeriesResult] = []
     for point, w in zip(points, series.row_window, strict=True):

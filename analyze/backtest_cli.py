@@ -17,7 +17,7 @@ from earful.analyze.backtest import (
     replay_mentions,
     write_results,
 )
-from earful.console import InputError, PathError
+from earful.console import InputError, PathError, Progress, interrupt_summary
 from earful.errors import ConfigError
 from earful.events import ScoredMention, Signal
 
@@ -71,7 +71,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     warning = prepared.warning()
     if warning is not None:
         print(f"warning: {args.input.name}: {warning}", file=sys.stderr)
-    results = backtest_series(points, prepared=prepared)
+    windows = len(prepared.times)
+    with (
+        Progress("backtest", total=windows, unit="windows") as bar,
+        interrupt_summary(lambda: f"{bar.done:,} of {windows:,} windows judged; nothing written"),
+    ):
+        results = backtest_series(points, prepared=prepared, progress=bar.update)
     if args.output is None:
         write_results(results, sys.stdout)
     else:

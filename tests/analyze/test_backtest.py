@@ -371,3 +371,35 @@ def test_every_nab_dev_series_is_processed(
         assert len(err) <= 2 and err[-1].endswith("alert(s)"), (series.name, err)
         with series.open() as src, out.open() as res:
             assert sum(1 for _ in src) == sum(1 for _ in res), series.name
+
+
+@pytest.mark.parametrize("on_terminal", [True, False])
+def test_a_long_backtest_shows_progress_on_a_terminal_only(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    on_terminal: bool,
+) -> None:
+    monkeypatch.setenv("EARFUL_PROGRESS", "1" if on_terminal else "0")
+    lines = [stamp(i) + f",{10 + i % 7}" for i in range(9000)]
+    rows, err = run_cli(tmp_path, lines, capsys)
+    assert len(rows) == 9000
+    assert err.endswith("9000 rows, 0 alert(s)\n")  # the summary line either way
+    if on_terminal:
+        assert "backtest: " in err and "/ 9,000 windows" in err
+    else:
+        assert err == "9000 rows, 0 alert(s)\n"
+
+
+def test_backtest_series_reports_how_many_windows_it_judged() -> None:
+    from earful.analyze.backtest import SeriesPoint, backtest_series
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    points = [
+        SeriesPoint(t, t.isoformat(), float(5 + i % 3))
+        for i, t in enumerate(start + timedelta(minutes=i) for i in range(10_000))
+    ]
+    seen: list[int] = []
+    results = backtest_series(points, progress=seen.append)
+    assert len(results) == 10_000
+    assert seen == [4096, 8192, 10_000]
