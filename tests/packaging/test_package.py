@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("ingest", "analyze", "sinks")
+_IMPORTERS = {"import_module", "__import__"}
 
 
 def python_files() -> list[Path]:
@@ -40,6 +41,15 @@ def test_no_module_imports_a_stage_by_its_folder_name() -> None:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute | ast.Name)
+                and getattr(node.func, "attr", getattr(node.func, "id", "")) in _IMPORTERS
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                names = [node.args[0].value]  # importlib.import_module("analyze.x")
             else:
                 continue
             offenders += [
