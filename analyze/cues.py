@@ -277,7 +277,7 @@ _tuple_new = tuple.__new__
 
 
 def _read(name: str) -> list[list[str]]:
-    text = resources.files("analyze").joinpath("lexicon", name).read_text(encoding="utf-8")
+    text = resources.files("earful.analyze").joinpath("lexicon", name).read_text(encoding="utf-8")
     return [
         line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")
     ]

@@ -47,7 +47,7 @@ class Place:
 
 
 def _lexicon_text(name: str) -> str:
-    return resources.files("analyze").joinpath("lexicon", name).read_text(encoding="utf-8")
+    return resources.files("earful.analyze").joinpath("lexicon", name).read_text(encoding="utf-8")
 
 
 def _is_latin_name(name: str) -> bool:

@@ -11,6 +11,7 @@ its modules, so no file may.
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 import venv
@@ -19,7 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("ingest", "analyze", "sinks")
-_IMPORTERS = {"import_module", "__import__"}
+#: Calls that name a package in a string: importlib's, and importlib.resources.files.
+_IMPORTERS = {"import_module", "__import__", "files", "find_spec"}
 
 
 def python_files() -> list[Path]:
@@ -102,3 +104,18 @@ def test_the_wheel_installs_one_earful_package_with_its_data(tmp_path: Path) -> 
     demo = package / "data" / "acme-incident.jsonl"
     assert demo.is_file() and demo.stat().st_size > 100_000
     assert (package / "analyze" / "lexicon").is_dir()
+
+
+def test_the_package_runs_without_the_checkout_on_the_path(tmp_path: Path) -> None:
+    # From another directory only the installed names resolve: a module that finds its
+    # data or a module by a bare stage name ("analyze") fails here, as in a wheel.
+    code = (
+        "from earful.analyze.scoring import Scorer\n"
+        "print(Scorer().score('acme is down, cannot log in', 'en').outage.is_report)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "True"
