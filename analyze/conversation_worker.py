@@ -204,8 +204,7 @@ def build_conversation_worker(
 ) -> Worker:
     """The worker as ``earful conversation`` runs it: state topic, listener, transactions."""
     from earful.events import now_utc
-    from earful.kafkautil import close_producer
-    from earful.worker import make_consumer, make_producer
+    from earful.worker import connect_group_member, make_consumer
 
     group = settings.conversation_group
     processor = ConversationProcessor(settings, clock=clock or now_utc)
@@ -224,16 +223,6 @@ def build_conversation_worker(
                 configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
             )
             topic_ready = True
-        producer = make_producer(
-            settings, transactional_id=f"{group}.{instance_id}" if transactional else None
-        )
-        try:
-            consumer = make_consumer(
-                settings, group=group, topics=[], group_instance_id=f"{group}.{instance_id}"
-            )
-        except BaseException:
-            close_producer(producer, timeout_s=1.0)
-            raise
         listener = ChangelogListener(
             processor,
             changelog_topic=settings.state_topic,
@@ -242,8 +231,10 @@ def build_conversation_worker(
             name="conversation",
         )
         # The assignor gives the same partition number of both topics to one member.
-        consumer.subscribe([settings.topic_scored, settings.topic_signals], listener=listener)
-        return consumer, producer
+        return connect_group_member(
+            settings, group=group, instance_id=instance_id, transactional=transactional,
+            topics=[settings.topic_scored, settings.topic_signals], listener=listener,
+        )  # fmt: skip
 
     return Worker(
         name="conversation", settings=settings, connect=connect, processor=processor,

@@ -228,8 +228,7 @@ class DetectWorker(Worker):
 
 def build_detect_worker(settings: DetectSettings, instance_id: str) -> DetectWorker:
     """The detect worker as ``earful detect`` runs it: state topic, listener, transactions."""
-    from earful.kafkautil import close_producer
-    from earful.worker import make_consumer, make_producer
+    from earful.worker import connect_group_member, make_consumer
 
     group = settings.detect_group
     processor = DetectProcessor(settings)
@@ -244,17 +243,6 @@ def build_detect_worker(settings: DetectSettings, instance_id: str) -> DetectWor
                 settings, settings.state_topic, partitions_like=settings.topic_scored
             )
             topic_ready = True
-        producer = make_producer(
-            settings, transactional_id=f"{group}.{instance_id}" if transactional else None
-        )
-        try:
-            # Static membership: a restarted replica gets its partitions straight back.
-            consumer = make_consumer(
-                settings, group=group, topics=[], group_instance_id=f"{group}.{instance_id}"
-            )
-        except BaseException:
-            close_producer(producer, timeout_s=1.0)
-            raise
         listener = ChangelogListener(
             processor,
             changelog_topic=settings.state_topic,
@@ -262,8 +250,10 @@ def build_detect_worker(settings: DetectSettings, instance_id: str) -> DetectWor
             make_reader=lambda: make_consumer(settings, group=None, topics=[]),
             name="detect",
         )
-        consumer.subscribe([settings.topic_scored], listener=listener)
-        return consumer, producer
+        return connect_group_member(
+            settings, group=group, instance_id=instance_id, transactional=transactional,
+            topics=[settings.topic_scored], listener=listener,
+        )  # fmt: skip
 
     return DetectWorker(
         name="detect", settings=settings, connect=connect, processor=processor,

@@ -176,30 +176,17 @@ def run_worker(
     (re)connects, before its consumer joins: where a stage reloads state it
     keeps outside a changelog listener.
     """
-    from earful.kafkautil import close_producer
-    from earful.worker import Worker, make_consumer, make_producer
+    from earful.worker import Worker, connect_group_member
 
     transactional = produces and settings.exactly_once
-    txn_id = f"{group}.{args.instance_id}" if transactional else None
 
     def connect() -> tuple[Any, Any]:
-        producer = make_producer(settings, transactional_id=txn_id)
-        try:
-            if on_connect is not None:
-                on_connect()
-            # Static membership: a restarted replica takes its partitions back at once
-            # instead of waiting for the dead member's session to time out.
-            consumer = make_consumer(
-                settings,
-                group=group,
-                topics=topics,
-                group_instance_id=f"{group}.{args.instance_id}",
-                **(consumer_overrides or {}),
-            )
-        except BaseException:
-            close_producer(producer, timeout_s=1.0)
-            raise
-        return consumer, producer
+        if on_connect is not None:
+            on_connect()
+        return connect_group_member(
+            settings, group=group, instance_id=args.instance_id, transactional=transactional,
+            topics=topics, **(consumer_overrides or {}),
+        )  # fmt: skip
 
     worker = Worker(
         name=name,

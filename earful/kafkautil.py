@@ -178,24 +178,22 @@ def commit_transaction(producer: Any, *, timeout_s: float) -> None:
     but replace it (a new producer with the same transactional id finishes or
     aborts what this one left) and read again from the committed offsets.
     """
-    manager = getattr(producer, "_transaction_manager", None)
-    if manager is None:
-        producer.commit_transaction()
-        return
-    result = manager.begin_commit()
-    producer._sender.wakeup()
-    _wait(result, timeout_s, "committing the transaction")
+    _end_transaction(producer, commit=True, timeout_s=timeout_s)
 
 
 def abort_transaction(producer: Any, *, timeout_s: float) -> None:
     """Abort the open transaction, waiting at most ``timeout_s``."""
+    _end_transaction(producer, commit=False, timeout_s=timeout_s)
+
+
+def _end_transaction(producer: Any, *, commit: bool, timeout_s: float) -> None:
     manager = getattr(producer, "_transaction_manager", None)
     if manager is None:
-        producer.abort_transaction()
+        (producer.commit_transaction if commit else producer.abort_transaction)()
         return
-    result = manager.begin_abort()
+    result = manager.begin_commit() if commit else manager.begin_abort()
     producer._sender.wakeup()
-    _wait(result, timeout_s, "aborting the transaction")
+    _wait(result, timeout_s, "committing the transaction" if commit else "aborting the transaction")
 
 
 def close_producer(producer: Any, *, timeout_s: float) -> None:

@@ -70,6 +70,7 @@ __all__ = [
     "Processor",
     "RunStats",
     "Worker",
+    "connect_group_member",
     "deadletter_output",
     "make_consumer",
     "make_producer",
@@ -232,6 +233,35 @@ def _reconnect_config(settings: BaseWorkerSettings) -> dict[str, Any]:
 
 class _Undelivered(Exception):
     """Some outputs of a batch were not acknowledged: the batch must not be committed."""
+
+
+def connect_group_member(
+    settings: BaseWorkerSettings,
+    *,
+    group: str,
+    instance_id: str,
+    transactional: bool,
+    topics: Sequence[str],
+    listener: Any = None,
+    **consumer_overrides: Any,
+) -> tuple[Any, Any]:
+    """A worker's (subscribed consumer, producer), as a static member of ``group``.
+
+    The instance id names both the transactional id (a successor fences what
+    its predecessor left open) and the static membership (a restarted replica
+    takes its partitions back at once).
+    """
+    member = f"{group}.{instance_id}"
+    producer = make_producer(settings, transactional_id=member if transactional else None)
+    try:
+        consumer = make_consumer(
+            settings, group=group, topics=[], group_instance_id=member, **consumer_overrides
+        )
+        consumer.subscribe(list(topics), listener=listener)
+    except BaseException:
+        close_producer(producer, timeout_s=1.0)
+        raise
+    return consumer, producer
 
 
 class Worker:
