@@ -51,7 +51,15 @@ from earful.analyze.baseline import (
 )
 from earful.analyze.sustained import DayTotals, SustainedConfig, SustainedRise
 from earful.analyze.windows import ClosedWindow, sample_of
-from earful.events import Evidence, ScoredMention, Severity, Signal, SignalKind, SignalState
+from earful.events import (
+    SEVERITY_RANK,
+    Evidence,
+    ScoredMention,
+    Severity,
+    Signal,
+    SignalKind,
+    SignalState,
+)
 
 __all__ = [
     "BELOW_OPEN",
@@ -76,7 +84,6 @@ __all__ = [
 ]
 
 Transition = Literal["open", "update", "resolved"]
-_SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 _TREND_LEN = 12
 _LN10 = math.log(10.0)
 
@@ -332,7 +339,7 @@ class EpisodeGate:
             return "resolved"
         severity = self.severity_for(surprise, observed, expected) if hot else self.severity
         changed = severity is not None and (
-            self.severity is None or _SEVERITY_RANK[severity] > _SEVERITY_RANK[self.severity]
+            self.severity is None or SEVERITY_RANK[severity] > SEVERITY_RANK[self.severity]
         )
         if changed or observed > 2.0 * self.peak:
             # Escalations and a doubled peak are news; everything else waits for the resolve.

@@ -54,6 +54,7 @@ __all__ = [
     "MAX_SUBJECT_CHARS",
     "MAX_TEXT_CHARS",
     "SCHEMA_VERSION",
+    "SEVERITY_RANK",
     "SOURCES",
     "Alert",
     "AlertStatus",
@@ -137,6 +138,8 @@ SentimentLabel = Literal["negative", "neutral", "positive"]
 SignalKind = Literal["volume_spike", "negative_surge", "outage_burst", "comms_silence"]
 SignalState = Literal["open", "update", "resolved"]
 Severity = Literal["info", "warning", "critical"]
+#: The one order of severities: a signal or alert only ever escalates up it.
+SEVERITY_RANK: Final[dict[str, int]] = {"info": 0, "warning": 1, "critical": 2}
 #: Whose reaction: everyone, only replies to the official account, or everyone else.
 ReactionAudience = Literal["all", "replies", "others"]
 AlertStatus = Literal["firing", "resolved"]

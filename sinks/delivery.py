@@ -70,12 +70,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from earful.errors import ConfigError, RecordError
-from earful.events import Alert, decode, encode, now_utc
+from earful.events import SEVERITY_RANK, Alert, decode, encode, now_utc
 from earful.kafkautil import read_to_end
 from earful.settings import BaseWorkerSettings
 from earful.sinks.notify import AlertmanagerNotifier, Notification, Target, delivery_id
 from earful.sinks.notify.base import Attempt, DeliveryResult, Outcome, Verdict, give_up_detail
-from earful.sinks.routing import SEVERITY_RANK, Cooldown, RouteConfig, Router, TargetConfig
+from earful.sinks.routing import Cooldown, RouteConfig, Router, TargetConfig
 from earful.worker import Clock, ConsumedRecord, Output, deadletter_output
 
 __all__ = [

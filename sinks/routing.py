@@ -34,7 +34,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from earful.errors import ConfigError
-from earful.events import Alert, Severity, now_utc
+from earful.events import SEVERITY_RANK, Alert, Severity, now_utc
 from earful.sinks.notify import (
     AlertmanagerNotifier,
     ConsoleNotifier,
@@ -49,7 +49,6 @@ from earful.sinks.notify.pagerduty import PAGERDUTY_EVENTS_URL
 
 __all__ = [
     "COMMS_KINDS",
-    "SEVERITY_RANK",
     "Cooldown",
     "RouteConfig",
     "Router",
@@ -60,7 +59,6 @@ __all__ = [
 ]
 
 TargetKind = Literal["alertmanager", "slack", "pagerduty", "teams", "webhook", "console"]
-SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 
 
 class _Config(BaseModel):

@@ -28,11 +28,10 @@ from urllib.parse import quote
 
 from pydantic import Field
 
-from earful.events import Alert, Signal, SignalKind, decode, encode, now_utc
+from earful.events import SEVERITY_RANK, Alert, Signal, SignalKind, decode, encode, now_utc
 from earful.kafkautil import read_to_end
 from earful.settings import BaseWorkerSettings
 from earful.sinks.notify.message import kind_title, magnitude
-from earful.sinks.routing import SEVERITY_RANK
 from earful.worker import Clock, ConsumedRecord, Output
 
 __all__ = [

@@ -44,6 +44,7 @@ from earful.analyze.conversation import (
 )
 from earful.analyze.windows import WindowAggregator, WindowConfig
 from earful.events import (
+    SEVERITY_RANK,
     OfficialUpdate,
     ScoredMention,
     Severity,
@@ -77,7 +78,6 @@ ONSET_FACTOR: Final = 3.0
 ONSET_HISTORY_MINUTES: Final = 15
 TOP_N: Final = 10
 SAMPLES: Final = 5
-_SEVERITY_RANK: Final = {"info": 0, "warning": 1, "critical": 2}
 
 ReactionSource = Literal["computed", "recorded"]
 
@@ -257,7 +257,7 @@ def _episodes(signals: Sequence[Signal]) -> list[SignalEpisode]:
     for sid, records in by_id.items():
         records.sort(key=lambda s: s.updated_at)
         first, last = records[0], records[-1]
-        severity = max((s.severity for s in records), key=_SEVERITY_RANK.__getitem__)
+        severity = max((s.severity for s in records), key=SEVERITY_RANK.__getitem__)
         resolved = next((s.resolved_at for s in records if s.state == "resolved"), None)
         episodes.append(
             SignalEpisode(
