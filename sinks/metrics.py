@@ -48,6 +48,7 @@ from earful.events import (
     decode,
     now_utc,
 )
+from earful.kafkautil import consumer_lag
 from earful.settings import MetricsSinkSettings
 from earful.worker import Clock, ConsumedRecord, Output
 
@@ -873,30 +874,9 @@ class ConsumerLagMonitor:
 
     def refresh(self) -> dict[tuple[str, str], int]:
         """Measure and export the lag once; return it per (group, topic)."""
-        from kafka import TopicPartition
-
-        tps_by_topic = {
-            topic: [
-                TopicPartition(topic, p)
-                for p in sorted(self.offsets.partitions_for_topic(topic) or ())
-            ]
-            for topics in self.targets.values()
-            for topic in topics
-        }
-        every_tp = [tp for tps in tps_by_topic.values() for tp in tps]
-        ends = self.offsets.end_offsets(every_tp)
-        starts = self.offsets.beginning_offsets(every_tp)
-        committed = self.admin.list_group_offsets(list(self.targets))
-        lag: dict[tuple[str, str], int] = {}
-        for group, topics in self.targets.items():
-            done = committed.get(group, {})
-            for topic in topics:
-                behind = 0
-                for tp in tps_by_topic[topic]:
-                    position = done[tp].offset if tp in done else starts[tp]
-                    behind += max(0, ends[tp] - max(position, starts[tp]))
-                lag[(group, topic)] = behind
-                self.metrics.consumer_lag.labels(group=group, topic=topic).set(behind)
+        lag = consumer_lag(self.admin, self.offsets, self.targets)
+        for (group, topic), behind in lag.items():
+            self.metrics.consumer_lag.labels(group=group, topic=topic).set(behind)
         return lag
 
     def run(self, stop: threading.Event, interval_s: float) -> None:
