@@ -8,7 +8,10 @@ import socket
 import struct
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from earful.settings import BaseWorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +24,26 @@ __all__ = [
     "commit_transaction",
     "consumer_lag",
     "key_hash_partitioner",
+    "make_admin",
     "murmur2",
     "read_to_end",
     "send_offsets_to_transaction",
 ]
+
+
+def make_admin(settings: BaseWorkerSettings, *, role: str = "admin", **config: Any) -> Any:
+    """A ``KafkaAdminClient`` for the workers' cluster, its client id ``<kafka_client_id>-<role>``.
+
+    ``config``: further ``KafkaAdminClient`` settings (a shorter bootstrap timeout).
+    The caller closes it.
+    """
+    from kafka import KafkaAdminClient
+
+    return KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=f"{settings.kafka_client_id}-{role}",
+        **config,
+    )
 
 
 def read_to_end(consumer: Any, topic: str, *, timeout_s: float = 30.0) -> Iterator[Any]:

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from kafka import ConsumerRebalanceListener
 
-from earful.kafkautil import close_consumer, read_to_end
+from earful.kafkautil import close_consumer, make_admin, read_to_end
 from earful.settings import BaseWorkerSettings
 
 __all__ = [
@@ -61,15 +61,17 @@ class PartitionedState(Protocol):
 def read_latest(reader: Any, topic: str, *, timeout_s: float = 60.0) -> dict[bytes, Any]:
     """The latest record of every key of ``topic`` (tombstones delete; keyless records skip).
 
+    Within a partition, in the order of the keys' last writes, as compaction
+    leaves the topic: a state rebuilt by applying them in turn sees each key's
+    last change where a replay of the whole topic would.
     ``reader``: a group-less ``read_committed`` consumer, so aborted state is never read.
     """
     latest: dict[bytes, Any] = {}
     for record in read_to_end(reader, topic, timeout_s=timeout_s):
         if record.key is None:
             continue
-        if record.value is None:
-            latest.pop(record.key, None)
-        else:
+        latest.pop(record.key, None)  # a dict keeps the order of the keys' last writes
+        if record.value is not None:
             latest[record.key] = record
     return latest
 
@@ -172,13 +174,10 @@ def ensure_compacted_topic(
     ``partitions_like``: give it as many partitions as that topic (a changelog
     keyed like its input), else ``partitions``.
     """
-    from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
 
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap,
-        client_id=f"{settings.kafka_client_id}-admin",
-        bootstrap_timeout_ms=max(1000, int(settings.kafka_retry_max_s * 1000)),
+    admin = make_admin(
+        settings, bootstrap_timeout_ms=max(1000, int(settings.kafka_retry_max_s * 1000))
     )
     try:
         if topic in set(admin.list_topics()):

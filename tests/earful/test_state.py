@@ -104,3 +104,26 @@ def test_the_latest_state_per_key_of_the_assigned_partitions_is_restored(
     assert set(store.states) == {"acme", "moved"}
     listener.on_partitions_revoked([TopicPartition(settings.topic_scored, 0)])
     assert set(store.states) == {"moved"}
+
+
+def test_latest_records_come_in_the_order_of_their_last_write(
+    settings_factory: Callable[..., Any], unique_name: Callable[[str], str]
+) -> None:
+    settings = settings_factory()
+    topic = unique_name("changelog")
+    assert ensure_compacted_topic(settings, topic, partitions=1)
+    write(
+        settings,
+        topic,
+        [(b"a", b"1"), (b"b", b"1"), (b"c", b"1"), (b"a", b"2"), (b"b", None), (b"b", b"3")],
+    )
+    consumer = reader(settings)
+    try:
+        latest = read_latest(consumer, topic)
+    finally:
+        consumer.close()
+    assert [(key, record.value) for key, record in latest.items()] == [
+        (b"c", b"1"),
+        (b"a", b"2"),
+        (b"b", b"3"),
+    ]
