@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,23 +29,11 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
+from earful.analyze.terms import TERM_RE as _TERM_RE
+from earful.analyze.terms import drop_non_terms
 from earful.events import OutageAnalysis, SampleMention, ScoredMention, WindowStats
 
 __all__ = ["ClosedWindow", "WindowAggregator", "WindowConfig", "sample_of"]
-
-# Possessive quantifiers: the same matches as r"[#$]?[a-z][a-z0-9'_-]{2,}" (a '#' or '$'
-# is never a letter, and nothing follows the tail), with less backtracking.
-_TERM_RE = re.compile(r"[#$]?+[a-z][a-z0-9'_-]{2,}+")
-_STOPWORDS = frozenset(
-    """
-    the and for are but not you all any can had her was one our out has his how its may new now
-    old see two way who did get got let put say she too use that this with have from they will
-    your what when were been than them then there their just like about would could should into
-    over only also more some very much here after before because while where which being does
-    doing done dont don't cant can't im i'm it's its thats that's you're youre via amp http https
-    rt what's why yes lol gonna wanna really still even ever again today right know think
-    """.split()  # noqa: SIM905 - a word list reads better as text
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,9 +411,7 @@ class WindowAggregator:
         scored = acc.scored
         terms = acc.fold_terms()
         if terms:
-            for word in [w for w in terms if w in _STOPWORDS or w.startswith("http")]:
-                del terms[word]
-            terms.pop(subject.lower(), None)
+            drop_non_terms(terms, subject)
         stats = WindowStats.model_validate(
             {
                 "subject": subject,

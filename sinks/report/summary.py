@@ -20,7 +20,7 @@ in). Definitions, also in ``docs/report.md``:
   records of the reactions topic when asked for (or when there are no mentions).
 * **Top symptoms, places, platforms**: the number of distinct authors whose
   outage reports name each. **Complaints**: the most frequent terms of the
-  negative mentions (the pipeline's window terms, stop words dropped).
+  negative mentions (:func:`earful.analyze.terms.complaint_terms`, as the windows count them).
 * **Samples**: the most engaged negative posts (likes + reposts + replies +
   quotes), reposts and repeated texts left out, authors pseudonymous.
 """
@@ -42,7 +42,7 @@ from earful.analyze.conversation import (
     measure_reactions,
     official_update_from,
 )
-from earful.analyze.windows import WindowAggregator, WindowConfig
+from earful.analyze.terms import complaint_terms
 from earful.events import (
     SEVERITY_RANK,
     OfficialUpdate,
@@ -300,20 +300,6 @@ def _reported(public: Sequence[ScoredMention]) -> tuple[Counter[str], ...]:
     return tuple(Counter({k: len(v) for k, v in seen.items()}) for seen in sets)
 
 
-def _complaint_terms(negative: Sequence[ScoredMention]) -> Counter[str]:
-    """Terms of the negative mentions, counted as the pipeline's windows count them."""
-    aggregator = WindowAggregator(WindowConfig(top_n=100_000, samples=0, per_source=False))
-    closed = []
-    for m in negative:
-        closed += aggregator.add(m)
-    closed += aggregator.flush()
-    terms: Counter[str] = Counter()
-    for window in closed:
-        if window.stats.source is None:
-            terms.update({t.term: t.count for t in window.stats.top_terms})
-    return terms
-
-
 def pseudonym(scored: ScoredMention) -> str:
     """The author as a report may show it: the pseudonymous id, never a raw handle."""
     mention = scored.mention
@@ -468,7 +454,7 @@ def build_report(
         reaction_source=source,
         reaction_rows=_reaction_rows(updates, reactions),
         longest_update_gap=_longest_gap(updates, onset),
-        top_terms=_top(_complaint_terms(negative)),
+        top_terms=_top(complaint_terms((m.mention.text for m in negative), sel.subject)),
         top_symptoms=_top(symptoms),
         top_places=_top(places),
         top_platforms=_top(platforms),
