@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from earful.cli import add_common_options, add_worker_options, run_built_worker, settings_from_args
+from earful.runtime import (
+    add_common_options,
+    add_worker_options,
+    run_built_worker,
+    settings_from_args,
+)
 
 __all__ = ["cmd_conversation", "register"]
 

@@ -30,9 +30,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from earful.analyze.scoring import Scorer, TextScore
+from earful.console import wait_for_kafka
 from earful.events import MAX_TEXT_CHARS
+from earful.runtime import add_common_options, add_worker_options, run_worker, settings_from_args
 
-__all__ = ["ScoreRun", "register", "result_object", "score_lines"]
+__all__ = ["ScoreRun", "cmd_analyze", "register", "result_object", "score_lines"]
 
 #: Bytes of JSON around a text in --jsonl mode, on top of the text's own.
 _JSONL_OVERHEAD = 4_096
@@ -166,7 +168,27 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from earful.analyze.score_worker import AnalyzerProcessor
+    from earful.analyze.scoring import Scorer
+    from earful.settings import AnalyzerSettings
+
+    settings = settings_from_args(AnalyzerSettings, args)
+    # Before the scorer's lexicons load: no broker is said in seconds, not after them.
+    wait_for_kafka(settings.kafka_bootstrap, wait_s=settings.kafka_startup_wait_s)
+    processor = AnalyzerProcessor(settings, Scorer(cache_size=settings.score_cache_size))
+    return run_worker(
+        args, name="analyzer", settings=settings, group=settings.analyzer_group,
+        topics=[settings.topic_raw], processor=processor, produces=True,
+    )  # fmt: skip
+
+
 def register(groups: dict[str, Any]) -> None:
+    p = groups["root"].add_parser("analyze", help="score raw mentions into the scored topic")
+    add_common_options(p)
+    add_worker_options(p)
+    p.set_defaults(func=cmd_analyze)
+
     p = groups["root"].add_parser(
         "score", help="score text lines (or --jsonl objects) the way the analyzer does"
     )

@@ -41,8 +41,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if url is not None and not url.startswith(("http://", "https://")):
         raise ConfigError(f"--url {url!r}: give a full http:// or https:// URL")
     if url is None:
-        from earful.cli import settings_from_args
         from earful.health import HealthSettings
+        from earful.runtime import settings_from_args
 
         settings = settings_from_args(HealthSettings, args)
         # A wildcard bind address is probed on loopback.
@@ -56,7 +56,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def register(groups: dict[str, Any]) -> None:
-    from earful.cli import add_common_options
+    from earful.runtime import add_common_options
 
     p = groups["root"].add_parser(
         "check", help="probe a worker's /readyz (or /livez) for container healthchecks"

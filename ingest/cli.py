@@ -8,7 +8,7 @@
 * ``earful ingest rules FILE [--text ...]`` checks a tracking file and shows
   what a text matches, without Kafka.
 
-``earful ingest replay`` is defined in :mod:`earful.cli`.
+``earful ingest replay`` is defined in :mod:`earful.ingest.replay_cli`.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def build_source(name: str, config: dict[str, Any], http: Any, search: Any) -> A
 
 
 def register(groups: dict[str, Any]) -> None:
-    from earful.cli import add_common_options
+    from earful.runtime import add_common_options
 
     ingest = groups["ingest"]
     for name in connector_names():
@@ -99,8 +99,8 @@ def _add_tracking_option(p: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace, **extra: Any) -> Any:
-    from earful.cli import settings_from_args
     from earful.ingest.settings import IngestSettings
+    from earful.runtime import settings_from_args
 
     return settings_from_args(IngestSettings, args, tracking_config=args.tracking, **extra)
 

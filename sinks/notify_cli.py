@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import logging
 import signal
-import sys
 import threading
 from typing import Any
 
@@ -26,8 +25,8 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
     import httpx
     from prometheus_client import REGISTRY
 
-    from earful.cli import run_worker, settings_from_args
     from earful.console import wait_for_kafka
+    from earful.runtime import run_worker, settings_from_args
     from earful.sinks.delivery import (
         AlertmanagerRefresher,
         DeliveryProcessor,
@@ -125,7 +124,7 @@ def _start_tone(args: argparse.Namespace) -> Any:
 
 
 def cmd_sink_signals(args: argparse.Namespace) -> int:
-    from earful.cli import run_worker, settings_from_args
+    from earful.runtime import run_worker, settings_from_args
     from earful.sinks.signal_alerts import (
         SignalAlertProcessor,
         SignalAlertSettings,
@@ -186,7 +185,7 @@ def cmd_receiver(args: argparse.Namespace) -> int:
 
 
 def register(groups: dict[str, Any]) -> None:
-    from earful.cli import add_common_options, add_worker_options
+    from earful.runtime import add_common_options, add_worker_options
 
     sink = groups["sink"]
     p = sink.add_parser(
@@ -209,9 +208,3 @@ def register(groups: dict[str, Any]) -> None:
     p.add_argument("--secret", help="whsec_... secret to verify webhook signatures with")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=cmd_receiver)
-
-
-if __name__ == "__main__":
-    from earful.cli import main
-
-    sys.exit(main())

@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from earful.cli import add_common_options, settings_from_args
 from earful.console import InputError, check_output
 from earful.errors import ConfigError
 from earful.events import now_utc
+from earful.runtime import add_common_options, settings_from_args
 from earful.settings import BaseWorkerSettings
 
 __all__ = ["cmd_export", "cmd_report", "default_output", "parse_time", "register"]

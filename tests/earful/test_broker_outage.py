@@ -217,8 +217,16 @@ def test_an_outage_loses_and_repeats_nothing_and_restarts_no_worker(
         watcher.start()
         outage(broker, kind, seconds)
         # Resumed: more committed than before the outage, within the bound.
-        resumed_after = wait_for(settings, before + 1, timeout_s=RESUME_BOUND_S)
-        wait_for(settings, TOTAL, timeout_s=180)
+        try:
+            resumed_after = wait_for(settings, before + 1, timeout_s=RESUME_BOUND_S)
+            wait_for(settings, TOTAL, timeout_s=180)
+        except AssertionError as exc:
+            for a in analyzers:  # each analyzer prints its threads' stacks (faulthandler)
+                if a.proc.poll() is None:
+                    a.proc.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            logs = "\n".join(f"--- {a.log.name}\n{a.log.read_text()[-12000:]}" for a in analyzers)
+            raise AssertionError(f"{exc}\n{logs}") from None
         watch.stop.set()
         watcher.join(5)
         for a in analyzers:

@@ -112,7 +112,7 @@ def leaf_commands() -> set[str]:
                 yield from walk(child, f"{prefix} {name}".strip())
 
     connectors = {f"ingest {name}" for name in _connector_names()}
-    found = set(walk(build_parser(), ""))
+    found = set(walk(build_parser(load_all=True), ""))
     return (found - connectors) | {"ingest <connector>"}
 
 

@@ -112,9 +112,8 @@ def test_the_demo_starts_its_local_broker_on_the_ports_it_is_given(
 
     monkeypatch.setattr(localkafka, "LocalKafka", Broker)
     monkeypatch.delenv("EARFUL_KAFKA_BOOTSTRAP", raising=False)
-    args = build_parser().parse_args(
-        ["demo", "--kafka-port", "19092", "--kafka-controller-port", "19093"]
-    )
+    argv = ["demo", "--kafka-port", "19092", "--kafka-controller-port", "19093"]
+    args = build_parser(argv).parse_args(argv)
     assert isinstance(args, argparse.Namespace)
     assert demo._ensure_broker(args) == ("127.0.0.1:19092", None)  # running: not ours to stop
     assert made == [(19092, 19093)]
