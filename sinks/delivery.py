@@ -69,13 +69,13 @@ from typing import Any, Literal
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from earful.errors import ConfigError, RecordError
+from earful.errors import RecordError
 from earful.events import SEVERITY_RANK, Alert, decode, encode, now_utc
-from earful.kafkautil import read_to_end
 from earful.settings import BaseWorkerSettings
 from earful.sinks.notify import AlertmanagerNotifier, Notification, Target, delivery_id
 from earful.sinks.notify.base import Attempt, DeliveryResult, Outcome, Verdict, give_up_detail
 from earful.sinks.routing import Cooldown, RouteConfig, Router, TargetConfig
+from earful.state import ensure_compacted_topic, read_latest
 from earful.worker import Clock, ConsumedRecord, Output, deadletter_output
 
 __all__ = [
@@ -311,44 +311,26 @@ class NotifyMetrics:
 
 
 def ensure_deliveries_topic(settings: DeliverySettings) -> bool:
-    """Create the compacted deliveries topic if missing; True when it was created."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
+    """Create the compacted deliveries topic if missing; True when it was created.
 
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.kafka_client_id}-admin"
+    ``delete`` too: decisions about alerts 90 days old are no longer needed.
+    """
+    return ensure_compacted_topic(
+        settings,
+        settings.topic_deliveries,
+        partitions=settings.topic_partitions,
+        configs={"cleanup.policy": "compact,delete", "retention.ms": str(90 * 24 * 3600 * 1000)},
     )
-    try:
-        if settings.topic_deliveries in set(admin.list_topics()):
-            return False
-        config = {"cleanup.policy": "compact,delete", "retention.ms": str(90 * 24 * 3600 * 1000)}
-        admin.create_topics(
-            [
-                NewTopic(
-                    settings.topic_deliveries,
-                    settings.topic_partitions,
-                    settings.topic_replication,
-                    topic_configs=config,
-                )
-            ],
-            raise_errors=False,  # another replica may create it at the same moment
-            wait_for_metadata=True,
-        )
-        if settings.topic_deliveries not in set(admin.list_topics()):
-            raise ConfigError(f"could not create topic {settings.topic_deliveries}")
-        return True
-    finally:
-        admin.close()
 
 
 def load_delivery_state(settings: DeliverySettings, consumer: Any, state: DeliveryState) -> int:
-    """Replay the deliveries topic into ``state``; return how many records were read.
+    """Apply the latest record of each key of the deliveries topic to ``state``.
 
-    ``consumer`` is a group-less, read_committed consumer: records of a
-    transaction a crash left open are not part of the state.
+    Returns how many were applied. ``consumer`` is a group-less, read_committed
+    consumer: records of a transaction a crash left open are not part of the state.
     """
     count = 0
-    for record in read_to_end(consumer, settings.topic_deliveries):
+    for record in read_latest(consumer, settings.topic_deliveries).values():
         try:
             state.apply(DeliveryRecord.model_validate_json(record.value))
         except ValueError as exc:

@@ -29,9 +29,9 @@ from urllib.parse import quote
 from pydantic import Field
 
 from earful.events import SEVERITY_RANK, Alert, Signal, SignalKind, decode, encode, now_utc
-from earful.kafkautil import read_to_end
 from earful.settings import BaseWorkerSettings
 from earful.sinks.notify.message import kind_title, magnitude
+from earful.state import read_latest
 from earful.worker import Clock, ConsumedRecord, Output
 
 __all__ = [
@@ -158,9 +158,13 @@ class SignalAlertProcessor:
 
 
 def load_open_signals(settings: SignalAlertSettings, consumer: Any) -> dict[str, Alert]:
-    """Signals with a firing alert and no resolve yet, from the alerts topic."""
+    """Signals with a firing alert and no resolve yet, from the alerts topic.
+
+    The topic is compacted by dedup key, one per signal episode, so the latest
+    alert of each key says whether its signal is still open.
+    """
     open_signals: dict[str, Alert] = {}
-    for record in read_to_end(consumer, settings.topic_alerts):
+    for record in read_latest(consumer, settings.topic_alerts).values():
         try:
             alert = decode(Alert, record.value)
         except Exception:  # noqa: S112 - not ours to judge here; the delivery worker dead-letters it

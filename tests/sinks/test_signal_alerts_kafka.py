@@ -30,9 +30,10 @@ def test_open_signals_of_every_kind_survive_a_restart(
     ]  # fmt: skip
     producer = make_producer(settings)
     try:
-        for alert in alerts:
-            producer.send(settings.topic_alerts, key=b"acme", value=encode(alert)).get(timeout=30)
-        producer.send(settings.topic_alerts, key=b"acme", value=b"{not json").get(timeout=30)
+        for alert in alerts:  # keyed as the worker keys them: one key per signal episode
+            key = alert.dedup_key.encode()
+            producer.send(settings.topic_alerts, key=key, value=encode(alert)).get(timeout=30)
+        producer.send(settings.topic_alerts, key=b"e", value=b"{not json").get(timeout=30)
     finally:
         producer.close(timeout=10)
     reader = make_consumer(settings, group=None, topics=[])
