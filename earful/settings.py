@@ -64,7 +64,7 @@ SETTINGS_MODULES = (
     "earful.ingest.settings",
     "earful.analyze.detect_worker",
     "earful.analyze.conversation_worker",
-    "earful.sinks.metrics",
+    "earful.sinks.metrics.settings",
     "earful.sinks.signal_alerts",
     "earful.sinks.delivery",
     "earful.sinks.tone_http",

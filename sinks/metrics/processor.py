@@ -1,38 +1,16 @@
-"""``earful sink metrics``: Prometheus metrics from the pipeline's topics.
-
-The sink reads the scored, windows, signals and dead-letter topics and keeps
-one family per question a responder or an operator asks:
-
-* what people say: mentions by subject, source and sentiment label, the
-  compound-score distribution, outage reports by symptom, place and platform,
-  official updates (their event time drives Grafana's annotations) and the
-  measured reaction to each (before, after and expected, per span and audience);
-* what the detectors see: the latest window per subject (and source), and
-  each open signal's observed versus expected value, open signals by severity;
-* whether the pipeline is healthy: event-time-to-scored latency, how far each
-  connector is behind its network, dead letters, consumer lag
-  (:class:`ConsumerLagMonitor`, refreshed in its own thread).
-
-Label cardinality is bounded by configuration (:class:`BoundedLabel`):
-subjects, places, symptoms and detectors come from configured lists or, when
-no list is configured, the first ``metrics_max_label_values`` values seen;
-everything else is folded into ``other``. Nothing is labelled per author, text
-or URL.
-"""
+"""Records to metrics: the sink's processor, and the gauges it keeps as state."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import logging
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, get_args
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
-from pydantic import Field
+from prometheus_client import Gauge
 
 from earful.errors import SchemaError
 from earful.events import (
@@ -48,342 +26,21 @@ from earful.events import (
     decode,
     now_utc,
 )
-from earful.kafkautil import consumer_lag
-from earful.settings import MetricsSinkSettings
+from earful.sinks.metrics.families import OTHER, BoundedLabel, PipelineMetrics
+from earful.sinks.metrics.settings import SinkMetricsSettings, input_topics
+from earful.state import state_record
 from earful.worker import Clock, ConsumedRecord, Output
 
-__all__ = [
-    "COMPOUND_BUCKETS",
-    "LATENCY_BUCKETS",
-    "OTHER",
-    "BoundedLabel",
-    "ConsumerLagMonitor",
-    "MetricsProcessor",
-    "PipelineMetrics",
-    "SinkMetricsSettings",
-    "ensure_state_topic",
-    "input_topics",
-    "lag_targets",
-    "load_state",
-    "prepare_state",
-    "start_lag_monitor",
-]
+__all__ = ["REACTION_MEASURES", "MetricsProcessor", "StateKey"]
 
 log = logging.getLogger(__name__)
 
-OTHER = "other"
-LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
-# How far a connector runs behind its network: seconds to an hour and more.
-SOURCE_DELAY_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0, 3600.0)
-# Edges at VADER's label thresholds (+-0.05) and its strong-sentiment mark (+-0.5).
-COMPOUND_BUCKETS = (-0.75, -0.5, -0.25, -0.05, 0.05, 0.25, 0.5, 0.75, 1.0)
-_MAX_LABEL_CHARS = 64
 _SIGNAL_KINDS: tuple[str, ...] = get_args(SignalKind)
 _SEVERITIES: tuple[str, ...] = get_args(Severity)
 _SENTIMENT_LABELS = ("negative", "neutral", "positive", "unscored")
 #: Why the contract decoder refuses a record (earful.events.decode).
 _SCHEMA_REASONS = DECODE_REASONS
 _STATE_VERSION = 1
-
-
-class SinkMetricsSettings(MetricsSinkSettings):
-    """``earful sink metrics`` with its label bounds and the lag it watches.
-
-    Lists come from the YAML config file or as JSON in the environment, e.g.
-    ``EARFUL_METRICS_SUBJECTS='["acme", "acmepay"]'``.
-    """
-
-    metrics_subjects: tuple[str, ...] = Field(
-        default=(),
-        description="Subjects labelled by name (the tracking configuration's subjects); "
-        "others are 'other'. Empty: the first metrics_max_label_values seen.",
-    )
-    metrics_places: tuple[str, ...] = Field(
-        default=(), description="Places labelled by name; empty: the first ones seen."
-    )
-    metrics_symptoms: tuple[str, ...] = Field(
-        default=(), description="Symptoms labelled by name; empty: the first ones seen."
-    )
-    metrics_max_label_values: int = Field(
-        default=50, ge=1, le=1000, description="Distinct values per label when no list is set."
-    )
-    metrics_lag_groups: dict[str, tuple[str, ...]] = Field(
-        default_factory=dict,
-        description="Consumer groups whose lag to export, each with its input topics. "
-        "The sink's own group is always watched.",
-    )
-    metrics_lag_interval_s: float = Field(default=15.0, gt=0)
-    metrics_state_topic: str | None = Field(
-        default=None,
-        description="Compacted topic of the sink's latest gauge values, re-read on start "
-        "so a restarted sink shows at once what it showed before; "
-        "default '<topic_signals>.metrics-state'.",
-    )
-
-    @property
-    def state_topic(self) -> str:
-        # Named after the signals topic, as detect's changelog is: a renamed set of
-        # topics (a demo run, a test) gets its own state.
-        return self.metrics_state_topic or f"{self.topic_signals}.metrics-state"
-
-
-def input_topics(settings: SinkMetricsSettings) -> list[str]:
-    """The topics the metrics sink consumes."""
-    return [
-        settings.topic_scored,
-        settings.topic_windows,
-        settings.topic_signals,
-        settings.topic_deadletter,
-        settings.topic_reactions,
-    ]
-
-
-def lag_targets(settings: SinkMetricsSettings) -> dict[str, tuple[str, ...]]:
-    """Consumer group -> topics to measure lag on: the configured ones plus the sink's own."""
-    targets = {settings.metrics_group: tuple(input_topics(settings))}
-    targets.update(settings.metrics_lag_groups)
-    return targets
-
-
-class BoundedLabel:
-    """Maps raw values to at most a configured set of label values; the rest is ``other``.
-
-    With ``allowed`` the set is fixed; without it the first ``limit`` distinct
-    values seen are admitted, so cardinality is bounded either way.
-    """
-
-    def __init__(self, allowed: Iterable[str] = (), *, limit: int = 50) -> None:
-        self._fixed = frozenset(v[:_MAX_LABEL_CHARS] for v in allowed)
-        self._seen: set[str] = set()
-        self._limit = limit
-
-    def __call__(self, value: str | None) -> str:
-        if not value:
-            return OTHER
-        value = value[:_MAX_LABEL_CHARS]
-        if self._fixed:
-            return value if value in self._fixed else OTHER
-        if value in self._seen:
-            return value
-        if len(self._seen) < self._limit:
-            self._seen.add(value)
-            return value
-        return OTHER
-
-
-class PipelineMetrics:
-    """Every metric family of the sink, registered on an injected registry."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        # Counters and histograms would also export a *_created series per label
-        # set; the switch is process-wide and read when a series is created.
-        disable_created_metrics()  # type: ignore[no-untyped-call]
-        # -- what people say ----------------------------------------------------
-        self.mentions = Counter(
-            "earful_mentions_scored_total",
-            "Scored mentions by subject, source and sentiment label.",
-            ["subject", "source", "label"],
-            registry=registry,
-        )
-        self.compound = Histogram(
-            "earful_sentiment_compound",
-            "Distribution of Earful's incident-aware compound sentiment score.",
-            ["subject"],
-            buckets=COMPOUND_BUCKETS,
-            registry=registry,
-        )
-        self.outage_reports = Counter(
-            "earful_outage_reports_total",
-            "Mentions recognised as outage reports, by subject and source.",
-            ["subject", "source"],
-            registry=registry,
-        )
-        self.outage_symptoms = Counter(
-            "earful_outage_report_symptoms_total",
-            "Symptoms named in outage reports (a report may name several).",
-            ["subject", "symptom"],
-            registry=registry,
-        )
-        self.outage_places = Counter(
-            "earful_outage_report_places_total",
-            "Places named in outage reports.",
-            ["subject", "place"],
-            registry=registry,
-        )
-        self.outage_platforms = Counter(
-            "earful_outage_report_platforms_total",
-            "Platforms (iOS, Android, web...) named in outage reports.",
-            ["subject", "platform"],
-            registry=registry,
-        )
-        self.official_updates = Counter(
-            "earful_official_updates_total",
-            "Posts by the organisation itself (official accounts, status pages).",
-            ["subject", "source"],
-            registry=registry,
-        )
-        self.official_update_time = Gauge(
-            "earful_official_update_timestamp_seconds",
-            "Event time of the latest official update per subject.",
-            ["subject"],
-            registry=registry,
-        )
-        self.reaction = Gauge(
-            "earful_update_reaction",
-            "The latest measured reaction to an official update: a measure of the span "
-            "before it, after it, or the baseline's expectation for the after span "
-            "(observed before/after, not a proven effect).",
-            ["subject", "span_minutes", "audience", "period", "measure"],
-            registry=registry,
-        )
-        self.reaction_update_time = Gauge(
-            "earful_update_reaction_update_timestamp_seconds",
-            "Event time of the update the latest reaction gauges describe.",
-            ["subject", "span_minutes"],
-            registry=registry,
-        )
-        self.reactions = Counter(
-            "earful_update_reactions_total",
-            "Reactions measured (one per update, span and audience).",
-            ["subject", "span_minutes", "audience"],
-            registry=registry,
-        )
-        # -- what the detectors see --------------------------------------------
-        self.window_mentions = Gauge(
-            "earful_window_mentions",
-            "Mentions in the latest closed window (source 'all' for every source).",
-            ["subject", "source"],
-            registry=registry,
-        )
-        self.window_unique_authors = Gauge(
-            "earful_window_unique_authors",
-            "Distinct authors in the latest closed window.",
-            ["subject", "source"],
-            registry=registry,
-        )
-        self.window_negative_ratio = Gauge(
-            "earful_window_negative_ratio",
-            "Share of negative mentions in the latest closed window (0-1).",
-            ["subject", "source"],
-            registry=registry,
-        )
-        self.window_outage_reports = Gauge(
-            "earful_window_outage_reports",
-            "Outage reports (one per author) in the latest closed window.",
-            ["subject", "source"],
-            registry=registry,
-        )
-        self.window_expected_mentions = Gauge(
-            "earful_window_expected_mentions",
-            "The volume detector's expected mentions for the latest closed window (all sources).",
-            ["subject"],
-            registry=registry,
-        )
-        self.window_end = Gauge(
-            "earful_window_end_timestamp_seconds",
-            "End (event time) of the latest closed window.",
-            ["subject", "source"],
-            registry=registry,
-        )
-        self.window_late = Counter(
-            "earful_window_late_records_total",
-            "Records that arrived after their window closed.",
-            ["subject"],
-            registry=registry,
-        )
-        self.signals = Counter(
-            "earful_signals_total",
-            "Signal transitions (open, resolved) by subject, kind and severity.",
-            ["subject", "kind", "severity", "state"],
-            registry=registry,
-        )
-        self.signals_open = Gauge(
-            "earful_signals_open",
-            "Signals open now, by subject, kind and severity.",
-            ["subject", "kind", "severity"],
-            registry=registry,
-        )
-        self.signal_observed = Gauge(
-            "earful_signal_observed",
-            "The open signal's observed value, per detector.",
-            ["subject", "kind", "detector"],
-            registry=registry,
-        )
-        self.signal_expected = Gauge(
-            "earful_signal_expected",
-            "The value the detector expected for the open signal's window.",
-            ["subject", "kind", "detector"],
-            registry=registry,
-        )
-        self.signal_score = Gauge(
-            "earful_signal_anomaly_score",
-            "The open signal's anomaly score (0-1).",
-            ["subject", "kind", "detector"],
-            registry=registry,
-        )
-        # -- pipeline health -----------------------------------------------------
-        self.ingest_to_scored = Histogram(
-            "earful_ingest_to_scored_seconds",
-            "Time from ingestion to scoring of a mention.",
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
-        )
-        self.event_to_scored = Histogram(
-            "earful_event_to_scored_seconds",
-            "Time from the post's creation (event time) to scoring.",
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
-        )
-        self.source_delay = Histogram(
-            "earful_source_delay_seconds",
-            "How far behind its network a connector runs: ingestion time minus event time.",
-            ["source"],
-            buckets=SOURCE_DELAY_BUCKETS,
-            registry=registry,
-        )
-        self.event_time_ahead = Counter(
-            "earful_event_time_ahead_records_total",
-            "Mentions whose event time was after their ingestion or scoring (a replay "
-            "rebased ahead of the clock, or a source's skewed clock): left out of the "
-            "latency histograms, where they would read as zero.",
-            registry=registry,
-        )
-        self.latest_event_time = Gauge(
-            "earful_latest_event_timestamp_seconds",
-            "The latest event time seen in a scored mention: the pipeline's event clock "
-            "(ahead of the wall clock in an accelerated replay).",
-            registry=registry,
-        )
-        self.source_last_ingested = Gauge(
-            "earful_source_last_ingested_timestamp_seconds",
-            "When the latest mention from each source was ingested (connector health).",
-            ["source"],
-            registry=registry,
-        )
-        self.deadletters = Counter(
-            "earful_deadletter_records_total",
-            "Records routed to the dead-letter topic, by reason and worker.",
-            ["reason", "worker"],
-            registry=registry,
-        )
-        self.rejected = Counter(
-            "earful_sink_rejected_records_total",
-            "Records this sink could not read (already in Kafka, so counted, not re-sent).",
-            ["topic", "reason"],
-            registry=registry,
-        )
-        self.consumer_lag = Gauge(
-            "earful_consumer_lag_records",
-            "Records not yet committed by a consumer group, per topic.",
-            ["group", "topic"],
-            registry=registry,
-        )
-        self.lag_refreshes = Counter(
-            "earful_consumer_lag_refreshes_total",
-            "Consumer-lag refreshes by outcome (ok, error).",
-            ["outcome"],
-            registry=registry,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,8 +78,9 @@ class MetricsProcessor:
     window, the latest official update and reaction, when each source last
     delivered) are also kept as state: each batch's changes go to the
     compacted ``metrics_state_topic`` (:meth:`checkpoint_outputs`), committed
-    before the batch's offsets, and :func:`load_state` restores them on start,
-    so a restarted sink shows at once what it showed before.
+    before the batch's offsets, and :meth:`restore` shows them again on start
+    (:mod:`earful.sinks.metrics.state` reads them), so a restarted sink shows at
+    once what it showed before.
     """
 
     def __init__(
@@ -725,7 +383,7 @@ class MetricsProcessor:
         outputs = []
         for key in sorted(self._dirty):
             entry = self._state_entry(key)
-            value = b"" if entry is None else json.dumps(entry, separators=(",", ":")).encode()
+            value = b"" if entry is None else state_record(entry)
             outputs.append(
                 Output(
                     topic=self.settings.state_topic,
@@ -848,157 +506,3 @@ def _reaction_measures(stats: ReactionStats | None) -> tuple[tuple[str, float | 
 
 #: The measures ``earful_update_reaction`` exports for each period.
 REACTION_MEASURES = ("per_minute", "negative_share", "outage_reports_per_minute", "question_share")
-
-
-class ConsumerLagMonitor:
-    """Exports each watched group's lag: end offsets minus committed offsets.
-
-    Runs in its own thread with its own Kafka clients (``admin``: a
-    ``KafkaAdminClient``; ``offsets``: a group-less ``KafkaConsumer`` with
-    ``read_committed``), so a slow broker never stalls the worker loop. A group
-    with no committed offset on a partition is behind by the whole partition.
-    """
-
-    def __init__(
-        self,
-        *,
-        admin: Any,
-        offsets: Any,
-        targets: Mapping[str, Sequence[str]],
-        metrics: PipelineMetrics,
-    ) -> None:
-        self.admin = admin
-        self.offsets = offsets
-        self.targets = dict(targets)
-        self.metrics = metrics
-
-    def refresh(self) -> dict[tuple[str, str], int]:
-        """Measure and export the lag once; return it per (group, topic)."""
-        lag = consumer_lag(self.admin, self.offsets, self.targets)
-        for (group, topic), behind in lag.items():
-            self.metrics.consumer_lag.labels(group=group, topic=topic).set(behind)
-        return lag
-
-    def run(self, stop: threading.Event, interval_s: float) -> None:
-        """Refresh every ``interval_s`` until ``stop`` is set; errors are counted, not raised."""
-        while not stop.is_set():
-            try:
-                self.refresh()
-                self.metrics.lag_refreshes.labels(outcome="ok").inc()
-            except Exception:  # a broker hiccup must not kill the thread
-                log.warning("sink-metrics: consumer lag refresh failed", exc_info=True)
-                self.metrics.lag_refreshes.labels(outcome="error").inc()
-            stop.wait(interval_s)
-
-
-def start_lag_monitor(settings: SinkMetricsSettings, metrics: PipelineMetrics) -> threading.Event:
-    """Run a :class:`ConsumerLagMonitor` in a daemon thread; set the returned event to stop it."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        from kafka import KafkaAdminClient
-
-        from earful.worker import make_consumer
-
-        while not stop.is_set():
-            try:
-                admin = KafkaAdminClient(
-                    bootstrap_servers=settings.kafka_bootstrap,
-                    client_id=f"{settings.kafka_client_id}-lag",
-                )
-            except Exception:  # broker not reachable yet: try again later
-                log.warning("sink-metrics: cannot reach Kafka for consumer lag", exc_info=True)
-                metrics.lag_refreshes.labels(outcome="error").inc()
-                stop.wait(settings.metrics_lag_interval_s)
-                continue
-            offsets = make_consumer(settings, group=None, topics=[])
-            try:
-                monitor = ConsumerLagMonitor(
-                    admin=admin, offsets=offsets, targets=lag_targets(settings), metrics=metrics
-                )
-                monitor.run(stop, settings.metrics_lag_interval_s)
-            finally:
-                offsets.close()
-                admin.close()
-
-    threading.Thread(target=loop, name="earful-consumer-lag", daemon=True).start()
-    return stop
-
-
-def ensure_state_topic(settings: SinkMetricsSettings) -> None:
-    """Create the sink's compacted state topic if it is missing (one partition: it is small).
-
-    Compaction keeps the latest value per key; ``delete`` after 30 days drops
-    what nothing has refreshed for that long (a source silent for a month).
-    """
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.kafka_client_id}-admin"
-    )
-    try:
-        if settings.state_topic in set(admin.list_topics()):
-            return
-        admin.create_topics(
-            [
-                NewTopic(
-                    settings.state_topic,
-                    1,
-                    settings.topic_replication,
-                    topic_configs={
-                        "cleanup.policy": "compact,delete",
-                        "retention.ms": str(30 * 24 * 3600 * 1000),
-                        "min.compaction.lag.ms": "60000",
-                    },
-                )
-            ],
-            raise_errors=False,
-            wait_for_metadata=True,
-        )
-    finally:
-        admin.close()
-
-
-def load_state(
-    settings: SinkMetricsSettings,
-    processor: MetricsProcessor,
-    reader: Any,
-    *,
-    timeout_s: float = 60.0,
-) -> int:
-    """Restore the processor's gauges from the state topic; returns how many were restored.
-
-    ``reader``: a consumer with no group and no subscription.
-    """
-    from earful.kafkautil import read_to_end
-
-    latest: dict[bytes, bytes] = {}
-    for record in read_to_end(reader, settings.state_topic, timeout_s=timeout_s):
-        if record.key is None:
-            continue
-        latest.pop(record.key, None)  # re-insert: the dict keeps the order of last writes
-        latest[record.key] = record.value or b""
-    return processor.restore(latest.values())
-
-
-def prepare_state(settings: SinkMetricsSettings, processor: MetricsProcessor) -> int:
-    """Create the state topic if needed and restore from it (the CLI's start-up step)."""
-    from earful.worker import make_consumer
-
-    try:
-        ensure_state_topic(settings)
-        reader = make_consumer(settings, group=None, topics=[])
-        try:
-            restored = load_state(settings, processor, reader)
-        finally:
-            reader.close(autocommit=False)
-    except Exception as exc:  # the sink still counts; the gauges fill as records arrive
-        log.warning(
-            "sink-metrics: could not restore gauges from %s (%s); starting without them",
-            settings.state_topic, exc,
-        )  # fmt: skip
-        return 0
-    log.info("sink-metrics: restored %d gauge value(s) from %s", restored,
-             settings.state_topic)  # fmt: skip
-    return restored

@@ -1,0 +1,51 @@
+"""The metrics sink's state topic on the real broker: what a restarted sink shows again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from earful.sinks.metrics import (
+    MetricsProcessor,
+    PipelineMetrics,
+    SinkMetricsSettings,
+    ensure_state_topic,
+    prepare_state,
+)
+from earful.worker import make_producer
+from tests.sinks.metrics.test_processor import feed, gauges
+from tests.sinks.metrics_records import signal, window
+
+pytestmark = pytest.mark.kafka
+
+
+def test_a_restarted_sink_reads_its_gauges_back_from_the_state_topic(
+    settings_factory: Callable[..., Any], unique_name: Callable[[str], str]
+) -> None:
+    settings = settings_factory(SinkMetricsSettings, metrics_state_topic=unique_name("state"))
+    registry = CollectorRegistry()
+    processor = MetricsProcessor(settings, PipelineMetrics(registry))
+    assert ensure_state_topic(settings)
+    assert not ensure_state_topic(settings)  # already there
+    feed(processor, settings.topic_windows, window(3), window(4, source="bluesky"))
+    feed(processor, settings.topic_signals, signal("a", "open"), signal("b", "open"))
+    outputs = processor.checkpoint_outputs()
+    feed(processor, settings.topic_windows, window(5))  # a later value of the same key
+    feed(processor, settings.topic_signals, signal("b", "resolved"))  # forgets signal b
+    outputs += processor.checkpoint_outputs()
+    producer = make_producer(settings)
+    try:
+        for out in outputs:
+            producer.send(out.topic, key=out.key, value=out.value)
+        producer.flush(timeout=30)
+    finally:
+        producer.close(timeout=10)
+
+    restarted_registry = CollectorRegistry()
+    restarted = MetricsProcessor(settings, PipelineMetrics(restarted_registry))
+    # The latest window of each source and the open signal; b's empty record is skipped.
+    assert prepare_state(settings, restarted) == 3
+    assert gauges(restarted_registry) == gauges(registry)
