@@ -45,7 +45,6 @@ __all__ = [
     "SETTINGS_MODULES",
     "AnalyzerSettings",
     "BaseWorkerSettings",
-    "MetricsSinkSettings",
     "ReplaySettings",
     "known_setting_keys",
     "load_settings",
@@ -305,14 +304,6 @@ class AnalyzerSettings(BaseWorkerSettings):
             "longer walk them (10 -> 1-3 us per record of collections)."
         ),
     )
-
-
-class MetricsSinkSettings(BaseWorkerSettings):
-    """``earful sink metrics``."""
-
-    metrics_group: str = "earful-sink-metrics"
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = Field(default=9464, ge=0, le=65535)
 
 
 _S = TypeVar("_S", bound=BaseWorkerSettings)

@@ -17,14 +17,14 @@ def cmd_sink_metrics(args: argparse.Namespace) -> int:
 
     from earful.sinks.metrics import (
         MetricsProcessor,
+        MetricsSinkSettings,
         PipelineMetrics,
-        SinkMetricsSettings,
         input_topics,
         prepare_state,
         start_lag_monitor,
     )
 
-    settings = settings_from_args(SinkMetricsSettings, args, metrics_port=args.port)
+    settings = settings_from_args(MetricsSinkSettings, args, metrics_port=args.port)
     # Restoring the gauges reads Kafka before the worker's own start-up wait.
     wait_for_kafka(settings.kafka_bootstrap, wait_s=settings.kafka_startup_wait_s)
     registry = CollectorRegistry()

@@ -35,7 +35,7 @@ from earful.sinks.metrics.families import (
 )
 from earful.sinks.metrics.lag import ConsumerLagMonitor, start_lag_monitor
 from earful.sinks.metrics.processor import REACTION_MEASURES, MetricsProcessor
-from earful.sinks.metrics.settings import SinkMetricsSettings, input_topics, lag_targets
+from earful.sinks.metrics.settings import MetricsSinkSettings, input_topics, lag_targets
 from earful.sinks.metrics.state import ensure_state_topic, load_state, prepare_state
 
 __all__ = [
@@ -47,8 +47,8 @@ __all__ = [
     "BoundedLabel",
     "ConsumerLagMonitor",
     "MetricsProcessor",
+    "MetricsSinkSettings",
     "PipelineMetrics",
-    "SinkMetricsSettings",
     "ensure_state_topic",
     "input_topics",
     "lag_targets",

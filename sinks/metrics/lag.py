@@ -9,7 +9,7 @@ from typing import Any
 
 from earful.kafkautil import consumer_lag, make_admin
 from earful.sinks.metrics.families import PipelineMetrics
-from earful.sinks.metrics.settings import SinkMetricsSettings, lag_targets
+from earful.sinks.metrics.settings import MetricsSinkSettings, lag_targets
 
 __all__ = ["ConsumerLagMonitor", "start_lag_monitor"]
 
@@ -57,7 +57,7 @@ class ConsumerLagMonitor:
             stop.wait(interval_s)
 
 
-def start_lag_monitor(settings: SinkMetricsSettings, metrics: PipelineMetrics) -> threading.Event:
+def start_lag_monitor(settings: MetricsSinkSettings, metrics: PipelineMetrics) -> threading.Event:
     """Run a :class:`ConsumerLagMonitor` in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
 

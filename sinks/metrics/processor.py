@@ -27,7 +27,7 @@ from earful.events import (
     now_utc,
 )
 from earful.sinks.metrics.families import OTHER, BoundedLabel, PipelineMetrics
-from earful.sinks.metrics.settings import SinkMetricsSettings, input_topics
+from earful.sinks.metrics.settings import MetricsSinkSettings, input_topics
 from earful.state import state_record
 from earful.worker import Clock, ConsumedRecord, Output
 
@@ -84,7 +84,7 @@ class MetricsProcessor:
     """
 
     def __init__(
-        self, settings: SinkMetricsSettings, metrics: PipelineMetrics, clock: Clock = now_utc
+        self, settings: MetricsSinkSettings, metrics: PipelineMetrics, clock: Clock = now_utc
     ) -> None:
         self.settings = settings
         self.metrics = metrics

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from earful.settings import MetricsSinkSettings
+from earful.settings import BaseWorkerSettings
 
-__all__ = ["SinkMetricsSettings", "input_topics", "lag_targets"]
+__all__ = ["MetricsSinkSettings", "input_topics", "lag_targets"]
 
 
-class SinkMetricsSettings(MetricsSinkSettings):
-    """``earful sink metrics`` with its label bounds and the lag it watches.
+class MetricsSinkSettings(BaseWorkerSettings):
+    """``earful sink metrics``: where it serves, its label bounds and the lag it watches.
 
     Lists come from the YAML config file or as JSON in the environment, e.g.
     ``EARFUL_METRICS_SUBJECTS='["acme", "acmepay"]'``.
     """
 
+    metrics_group: str = "earful-sink-metrics"
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
     metrics_subjects: tuple[str, ...] = Field(
         default=(),
         description="Subjects labelled by name (the tracking configuration's subjects); "
@@ -50,7 +53,7 @@ class SinkMetricsSettings(MetricsSinkSettings):
         return self.metrics_state_topic or f"{self.topic_signals}.metrics-state"
 
 
-def input_topics(settings: SinkMetricsSettings) -> list[str]:
+def input_topics(settings: MetricsSinkSettings) -> list[str]:
     """The topics the metrics sink consumes."""
     return [
         settings.topic_scored,
@@ -61,7 +64,7 @@ def input_topics(settings: SinkMetricsSettings) -> list[str]:
     ]
 
 
-def lag_targets(settings: SinkMetricsSettings) -> dict[str, tuple[str, ...]]:
+def lag_targets(settings: MetricsSinkSettings) -> dict[str, tuple[str, ...]]:
     """Consumer group -> topics to measure lag on: the configured ones plus the sink's own."""
     targets = {settings.metrics_group: tuple(input_topics(settings))}
     targets.update(settings.metrics_lag_groups)

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from earful.sinks.metrics.processor import MetricsProcessor
-from earful.sinks.metrics.settings import SinkMetricsSettings
+from earful.sinks.metrics.settings import MetricsSinkSettings
 from earful.state import ensure_compacted_topic, read_latest
 
 __all__ = ["ensure_state_topic", "load_state", "prepare_state"]
@@ -14,7 +14,7 @@ __all__ = ["ensure_state_topic", "load_state", "prepare_state"]
 log = logging.getLogger(__name__)
 
 
-def ensure_state_topic(settings: SinkMetricsSettings) -> bool:
+def ensure_state_topic(settings: MetricsSinkSettings) -> bool:
     """Create the sink's compacted state topic if it is missing (one partition: it is small).
 
     Compaction keeps the latest value per key; ``delete`` after 30 days drops
@@ -29,7 +29,7 @@ def ensure_state_topic(settings: SinkMetricsSettings) -> bool:
 
 
 def load_state(
-    settings: SinkMetricsSettings,
+    settings: MetricsSinkSettings,
     processor: MetricsProcessor,
     reader: Any,
     *,
@@ -43,7 +43,7 @@ def load_state(
     return processor.restore(record.value for record in latest.values())
 
 
-def prepare_state(settings: SinkMetricsSettings, processor: MetricsProcessor) -> int:
+def prepare_state(settings: MetricsSinkSettings, processor: MetricsProcessor) -> int:
     """Create the state topic if needed and restore from it (the CLI's start-up step)."""
     from earful.worker import make_consumer
 

@@ -14,7 +14,7 @@ from earful.events import Alert, Severity
 from earful.health import HealthSettings
 from earful.settings import AnalyzerSettings, BaseWorkerSettings, ReplaySettings
 from earful.sinks.delivery import DeliverySettings
-from earful.sinks.metrics import SinkMetricsSettings
+from earful.sinks.metrics import MetricsSinkSettings
 from earful.sinks.routing import Router
 from earful.sinks.signal_alerts import SignalAlertSettings
 from earful.sinks.tone_http import ToneSettings
@@ -171,7 +171,7 @@ SETTINGS: tuple[type[BaseWorkerSettings], ...] = (
     AnalyzerSettings,
     DetectSettings,
     ConversationSettings,
-    SinkMetricsSettings,
+    MetricsSinkSettings,
     SignalAlertSettings,
     DeliverySettings,
     ToneSettings,
@@ -192,8 +192,8 @@ def test_worker_config_keys_are_real_settings(where: str, text: str) -> None:
     assert set(config) <= known, f"{where}: unknown keys {set(config) - known}"
     for cls in SETTINGS:  # and every worker accepts its values
         cls(**{k: v for k, v in config.items() if k in cls.model_fields})
-    settings = SinkMetricsSettings(
-        **{k: v for k, v in config.items() if k in SinkMetricsSettings.model_fields}
+    settings = MetricsSinkSettings(
+        **{k: v for k, v in config.items() if k in MetricsSinkSettings.model_fields}
     )
     assert settings.metrics_subjects and settings.metrics_lag_groups
 

@@ -48,8 +48,8 @@ from earful.health import HealthState, start_health_server
 from earful.settings import BaseWorkerSettings
 from earful.sinks.metrics import (
     MetricsProcessor,
+    MetricsSinkSettings,
     PipelineMetrics,
-    SinkMetricsSettings,
     input_topics,
     prepare_state,
     start_lag_monitor,
@@ -180,7 +180,7 @@ def start_prometheus(tmp_path: Path) -> Iterator[Callable[..., Prometheus]]:
     shutil.rmtree(tmp_path / "data", ignore_errors=True)
 
 
-def produce_round(settings: SinkMetricsSettings, round_no: int, now: datetime) -> int:
+def produce_round(settings: MetricsSinkSettings, round_no: int, now: datetime) -> int:
     """One round of every kind of record; returns the number of valid scored mentions."""
     base = round_no * 1000
     recent = now - timedelta(minutes=1)
@@ -263,7 +263,7 @@ class RunningSink:
     stop_lag: threading.Event
 
     @classmethod
-    def start(cls, settings: SinkMetricsSettings, port: int = 0) -> RunningSink:
+    def start(cls, settings: MetricsSinkSettings, port: int = 0) -> RunningSink:
         registry = CollectorRegistry()
         metrics = PipelineMetrics(registry)
         processor = MetricsProcessor(settings, metrics)
@@ -338,7 +338,7 @@ def test_every_dashboard_and_rule_expression_returns_data_before_and_after_a_res
     start_prometheus: Callable[..., Prometheus],
     alertmanager: str,
 ) -> None:
-    base = settings_factory(SinkMetricsSettings)
+    base = settings_factory(MetricsSinkSettings)
     idle_group = unique_name("idle-group")
     settings = base.model_copy(
         update={

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from earful.events import encode
 from earful.health import HealthState, start_health_server
-from earful.sinks.metrics import MetricsProcessor, PipelineMetrics, SinkMetricsSettings
+from earful.sinks.metrics import MetricsProcessor, MetricsSinkSettings, PipelineMetrics
 from tests.deploy.tools import DEPLOY, observability_tool, run
 from tests.sinks.metrics_records import FakeRecord, scored, signal, window
 
@@ -70,7 +70,7 @@ def populated_registry() -> CollectorRegistry:
     """A registry where every family of the sink has at least one series."""
     registry = CollectorRegistry()
     metrics = PipelineMetrics(registry)
-    proc = MetricsProcessor(SinkMetricsSettings(), metrics)
+    proc = MetricsProcessor(MetricsSinkSettings(), metrics)
     s = proc.settings
     records = [
         (s.topic_scored, scored(1, symptoms=("login",), places=("Paris",), platforms=("ios",))),

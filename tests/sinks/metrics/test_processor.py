@@ -13,8 +13,8 @@ from earful.sinks.metrics import (
     OTHER,
     BoundedLabel,
     MetricsProcessor,
+    MetricsSinkSettings,
     PipelineMetrics,
-    SinkMetricsSettings,
     input_topics,
     lag_targets,
 )
@@ -22,7 +22,7 @@ from tests.sinks.metrics_records import FakeRecord, reaction, scored, signal, wi
 
 
 def make(**overrides: Any) -> tuple[MetricsProcessor, CollectorRegistry]:
-    settings = SinkMetricsSettings(**overrides)
+    settings = MetricsSinkSettings(**overrides)
     registry = CollectorRegistry()
     return MetricsProcessor(settings, PipelineMetrics(registry)), registry
 
@@ -221,7 +221,7 @@ def test_records_of_other_topics_are_ignored() -> None:
 
 
 def test_lag_targets_include_the_sink_itself_and_configured_groups() -> None:
-    settings = SinkMetricsSettings(metrics_lag_groups={"earful-analyzer": ("earful.mentions.raw",)})
+    settings = MetricsSinkSettings(metrics_lag_groups={"earful-analyzer": ("earful.mentions.raw",)})
     targets = lag_targets(settings)
     assert targets["earful-analyzer"] == ("earful.mentions.raw",)
     assert targets[settings.metrics_group] == tuple(input_topics(settings))

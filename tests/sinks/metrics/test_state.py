@@ -10,8 +10,8 @@ from prometheus_client import CollectorRegistry
 
 from earful.sinks.metrics import (
     MetricsProcessor,
+    MetricsSinkSettings,
     PipelineMetrics,
-    SinkMetricsSettings,
     ensure_state_topic,
     prepare_state,
 )
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.kafka
 def test_a_restarted_sink_reads_its_gauges_back_from_the_state_topic(
     settings_factory: Callable[..., Any], unique_name: Callable[[str], str]
 ) -> None:
-    settings = settings_factory(SinkMetricsSettings, metrics_state_topic=unique_name("state"))
+    settings = settings_factory(MetricsSinkSettings, metrics_state_topic=unique_name("state"))
     registry = CollectorRegistry()
     processor = MetricsProcessor(settings, PipelineMetrics(registry))
     assert ensure_state_topic(settings)
