@@ -3,7 +3,9 @@
 It starts the local broker unless a bootstrap address is configured, creates
 a fresh set of demo topics, starts each worker as its own process (as in
 production), replays the incident at a speed-up, shows progress, waits until
-every worker has caught up, and prints what a responder would see.
+every worker has caught up, and prints what a responder would see
+(:mod:`earful.demo_summary`: the incident report's figures for each subject
+the incident's mentions carry).
 
 Every topic of a run is named ``earful-demo.<run id>.*``. The run ids this
 command created are remembered per bootstrap address (``demo-runs.json`` in
@@ -17,20 +19,18 @@ import argparse
 import json
 import logging
 import os
-import re
 import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from earful.console import interrupt_summary
-from earful.events import ScoredMention, decode
 from earful.settings import BaseWorkerSettings, ReplaySettings, load_settings
 
 __all__ = ["DEMO_FILE", "run_demo"]
@@ -38,70 +38,6 @@ __all__ = ["DEMO_FILE", "run_demo"]
 log = logging.getLogger(__name__)
 
 DEMO_FILE = Path(__file__).resolve().parent / "data" / "acme-incident.jsonl"
-_STOPWORDS = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "that",
-        "this",
-        "with",
-        "you",
-        "are",
-        "was",
-        "but",
-        "not",
-        "have",
-        "has",
-        "just",
-        "what",
-        "why",
-        "when",
-        "from",
-        "they",
-        "our",
-        "your",
-        "all",
-        "any",
-        "can",
-        "cant",
-        "can't",
-        "its",
-        "it's",
-        "don't",
-        "dont",
-        "again",
-        "still",
-        "been",
-        "get",
-        "got",
-        "out",
-        "now",
-        "who",
-        "how",
-        "will",
-        "would",
-        "about",
-        "there",
-        "their",
-        "them",
-        "then",
-        "than",
-        "into",
-        "over",
-        "some",
-        "more",
-        "very",
-        "really",
-        "acme",
-        "acmepay",
-        "acmestatus",
-        "http",
-        "https",
-        "www",
-        "com",
-    ]
-)
 
 
 @dataclass
@@ -148,51 +84,6 @@ def _demo_env(
     return env
 
 
-def _lag(settings: BaseWorkerSettings, group: str, topics: list[str]) -> int:
-    """Committed records ``group`` has not committed yet on ``topics`` (-1 if unknown).
-
-    End offsets also count transaction markers, so where the end is ahead of the
-    group's offset the records in between are read to tell markers from data.
-    """
-    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-    from kafka.errors import KafkaError
-
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="earful-demo")
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        isolation_level="read_committed",
-        enable_auto_commit=False,
-    )
-    try:
-        committed = admin.list_group_offsets(group).get(group, {})
-        tps = [
-            TopicPartition(t, p)
-            for t in topics
-            for p in sorted(consumer.partitions_for_topic(t) or ())
-        ]
-        ends = consumer.end_offsets(tps)
-        behind = {}
-        for tp in tps:
-            start = committed[tp].offset if tp in committed else 0
-            if ends[tp] > start:
-                behind[tp] = start
-        if not behind:
-            return 0
-        consumer.assign(list(behind))
-        for tp, start in behind.items():
-            consumer.seek(tp, start)
-        pending = 0
-        for _ in range(3):
-            for records in consumer.poll(timeout_ms=300).values():
-                pending += len(records)
-        return pending
-    except KafkaError:
-        return -1
-    finally:
-        consumer.close()
-        admin.close()
-
-
 def _scrape_total(url: str, metric: str) -> float:
     import httpx
 
@@ -205,49 +96,6 @@ def _scrape_total(url: str, metric: str) -> float:
         if line.startswith(metric + "{") or line.startswith(metric + " "):
             total += float(line.rsplit(" ", 1)[1])
     return total
-
-
-def _summarise(settings: BaseWorkerSettings) -> str:
-    from earful.kafkautil import read_to_end
-    from earful.worker import make_consumer
-
-    consumer = make_consumer(settings, group=None, topics=[])
-    labels: Counter[str] = Counter()
-    sources: Counter[str] = Counter()
-    terms: Counter[str] = Counter()
-    loudest: dict[str, tuple[int, str]] = {}
-    seen: set[str] = set()
-    try:
-        for record in read_to_end(consumer, settings.topic_scored):
-            scored = decode(ScoredMention, record.value)
-            m = scored.mention
-            if scored.subject != "acme" or m.id in seen:
-                continue
-            seen.add(m.id)
-            label = scored.sentiment.label if scored.sentiment else "unscored"
-            labels[label] += 1
-            sources[m.source] += 1
-            if label == "negative" and not m.is_official:
-                words = re.findall(r"[a-z][a-z'\-]{2,}", m.text.lower())
-                terms.update(w for w in set(words) if w not in _STOPWORDS)
-                reach = (m.engagement.likes or 0) + 3 * (m.engagement.reposts or 0)
-                key = " ".join(m.text.lower().split())
-                if reach >= loudest.get(key, (-1, ""))[0]:
-                    loudest[key] = (reach, m.url or m.id)
-    finally:
-        consumer.close(autocommit=False)
-    total = sum(labels.values()) or 1
-    lines = [
-        "== What a responder sees (subject 'acme') ==",
-        "mentions: " + ", ".join(f"{k} {v} ({v / total:.0%})" for k, v in labels.most_common()),
-        "by source: " + ", ".join(f"{k} {v}" for k, v in sources.most_common()),
-        "top complaint terms: " + ", ".join(f"{w} ({n})" for w, n in terms.most_common(10)),
-        "loudest complaints:",
-    ]
-    top = sorted(loudest.items(), key=lambda kv: kv[1][0], reverse=True)[:3]
-    for text, (reach, where) in top:
-        lines.append(f'  - "{text[:120]}" (reach {reach}, {where})')
-    return "\n".join(lines)
 
 
 def _ensure_broker(args: argparse.Namespace) -> tuple[str, Any]:
@@ -330,11 +178,19 @@ def _write_report_config(settings: BaseWorkerSettings) -> Path:
 
 
 def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays: bool) -> int:
+    from earful.demo_summary import (
+        held_back,
+        incident_subjects,
+        incident_summary,
+        load_reports,
+        receiver_summary,
+    )
     from earful.ingest.replay import ReplayStats, replay_file
     from earful.sinks.notify.receiver import LocalReceiver
     from earful.topics import create_topics
     from earful.worker import make_producer
 
+    subjects = incident_subjects(source)
     run = uuid.uuid4().hex[:6]
     prefix = _run_prefix(run)
     topics = {f"topic_{k}": f"{prefix}{k}" for k in _TOPICS}
@@ -391,18 +247,19 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays
                 flush=True,
             )
             _wait_caught_up(settings, procs)
+            reports = load_reports(settings, subjects, now=datetime.now(UTC))
             print()
-            print(_summarise(settings))
-            print(_signals_summary(settings))
-            print(_conversation_summary(settings))
-            held_back = _held_back(settings, env["EARFUL_TOPIC_DELIVERIES"], "webhook")
-            print(_receiver_summary(receiver, held_back))
+            print(incident_summary(reports))
+            held = held_back(settings, env["EARFUL_TOPIC_DELIVERIES"], "webhook")
+            print()
+            print(receiver_summary(receiver, held))
             print()
             if args.follow:
                 print(f"metrics: {metrics_url}")
             if broker_stays:
                 config = _write_report_config(settings)
-                print(f"report: earful report --subject acme --config {config}")
+                for subject in subjects:
+                    print(f"report: earful report --subject {subject} --config {config}")
             if args.follow:
                 print("--follow: workers keep running; Ctrl-C to stop.", flush=True)
                 _wait_forever(procs)
@@ -414,181 +271,6 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays
         print(f"earful demo: worker(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
-
-
-def _signals_summary(settings: BaseWorkerSettings) -> str:
-    from earful.events import Signal
-    from earful.kafkautil import read_to_end
-    from earful.worker import make_consumer
-
-    consumer = make_consumer(settings, group=None, topics=[])
-    try:
-        signals = [decode(Signal, r.value) for r in read_to_end(consumer, settings.topic_signals)]
-    finally:
-        consumer.close(autocommit=False)
-    lines = ["", "== Signals the detectors raised =="]
-    for s in signals:
-        if s.state == "update":
-            continue
-        when = s.resolved_at if s.state == "resolved" else s.opened_at
-        lines.append(
-            f"  {when:%H:%M}Z {s.state:8} {s.severity:8} {s.subject}: {s.kind} "
-            f"(observed {s.observed:g} vs expected {s.expected:.1f})"
-        )
-    if len(lines) == 2:
-        lines.append("  none")
-    return "\n".join(lines)
-
-
-def _share(value: float | None) -> str:
-    return "  -" if value is None else f"{value:4.0%}"
-
-
-def _conversation_summary(settings: BaseWorkerSettings) -> str:
-    """The reaction to each official update (15-minute span) and the silence alerts."""
-    from earful.events import OfficialUpdate, Signal, UpdateReaction
-    from earful.kafkautil import read_to_end
-    from earful.worker import make_consumer
-
-    def read(topic: str) -> list[bytes]:
-        consumer = make_consumer(settings, group=None, topics=[])
-        try:
-            return [r.value for r in read_to_end(consumer, topic)]
-        finally:
-            consumer.close(autocommit=False)
-
-    updates = [decode(OfficialUpdate, v) for v in read(settings.topic_updates)]
-    reactions = [decode(UpdateReaction, v) for v in read(settings.topic_reactions)]
-    silences = [
-        s for s in (decode(Signal, v) for v in read(settings.topic_signals))
-        if s.kind == "comms_silence"
-    ]  # fmt: skip
-    subject = min((u.subject for u in updates), default=None)
-    lines = ["", "== Official updates and the public's reaction (15 minutes before -> after) =="]
-    if subject is None:
-        lines.append("  no official update")
-    else:
-        lines.append(
-            f"  subject {subject}; observed change, not a proven effect. "
-            "neg: negative share; ask: asking for information"
-        )
-        lines.append(
-            f"  {'time':6} {'source':10} {'update':34} {'neg':>11} {'ask':>11} "
-            f"{'per min':>13} {'expected':>8} {'replies neg':>11}"
-        )
-        found = {(r.update_id, r.audience): r for r in reactions
-                 if r.subject == subject and r.span_minutes == 15}  # fmt: skip
-        for u in (u for u in updates if u.subject == subject):
-            words = " ".join(u.text.split())
-            words = words if len(words) <= 34 else words[:33] + "…"
-            head = f"  {u.created_at:%H:%M}Z {u.source:10} {words:34}"
-            r = found.get((u.id, "all"))
-            if r is None:
-                lines.append(f"{head} (span not over when the replay ended)")
-                continue
-            b, a = r.before, r.after
-            expected = f"{r.expected.per_minute:8.1f}" if r.expected else "    cold"
-            replies = found.get((u.id, "replies"))
-            reply_neg = _share(replies.after.negative_share) if replies else "  -"
-            cut = "" if r.complete else f"  (cut at {a.span_end:%H:%M} by the next update)"
-            lines.append(
-                f"{head} {_share(b.negative_share)} -> {_share(a.negative_share)} "
-                f"{_share(b.question_share)} -> {_share(a.question_share)} "
-                f"{b.per_minute:5.1f} -> {a.per_minute:5.1f} {expected} {reply_neg:>11}{cut}"
-            )
-    lines += ["", "== Communications silence (for the comms team, not on-call) =="]
-    for s in silences:
-        if s.state == "update":
-            continue
-        when = s.resolved_at if s.state == "resolved" else s.opened_at
-        lines.append(
-            f"  {when:%H:%M}Z {s.state:8} {s.subject}: no official update for "
-            f"{s.observed:.0f} min (rule: {s.expected:.0f} min)"
-        )
-        if s.state == "open":
-            asks = "; ".join(f'"{x.text[:60]}"' for x in s.evidence.samples[:3])
-            symptoms = ", ".join(f"{t.term} ({t.count})" for t in s.evidence.top_symptoms[:3])
-            lines.append(f"      people ask: {asks}")
-            lines.append(f"      top symptoms: {symptoms or '-'}; questions/min: "
-                         + " ".join(f"{v:g}" for v in s.evidence.trend[-5:]))  # fmt: skip
-    if not silences:
-        lines.append("  none")
-    first = next((u for u in updates if u.subject == subject), None)
-    if first is not None:
-        lines += ["", *_tone_summary(first)]
-    return "\n".join(lines)
-
-
-def _tone_summary(update: Any) -> list[str]:
-    """``earful tone`` on the first update: what a review before posting would have said."""
-    from earful.analyze.tone import ToneChecker
-
-    posted_on = ("bluesky", "mastodon")
-    networks = (update.source,) if update.source in posted_on else (*posted_on, "x")
-    report = ToneChecker().review(update.text, networks)
-    words = " ".join(update.text.split())
-    lines = [
-        f"== Tone check of the first update ({update.created_at:%H:%M}Z, {update.source}) ==",
-        f'  "{words[:150]}{"…" if len(words) > 150 else ""}"',
-        "  " + report.to_text().splitlines()[0],
-    ]
-    for finding in report.findings:
-        if finding.severity in ("problem", "warning"):
-            quoted = f' ["{finding.evidence[0].text}"]' if finding.evidence else ""
-            lines.append(f"  {finding.severity.upper():8} {finding.message}{quoted}")
-            lines.append(f"           -> {finding.suggestion}")
-    lines.append('  (earful tone "draft" reviews a draft before it is posted)')
-    return lines
-
-
-_SHOWN_DELIVERIES = 8
-
-
-def _receiver_summary(receiver: Any, held_back: list[str]) -> str:
-    requests = list(receiver.requests)
-    verified = sum(1 for r in requests if r.signature_ok)
-    repeats = sum(n - 1 for n in receiver.counts().values() if n > 1)
-    lines = [
-        "",
-        f"== Local webhook receiver ({receiver.url}) ==",
-        f"  {len(requests)} deliveries, {verified} with a valid signature, {repeats} repeated",
-    ]
-    for r in requests[:_SHOWN_DELIVERIES]:
-        data = r.json().get("data", {})
-        lines.append(f"  - {data.get('status', '?'):8} {data.get('summary', '')[:100]}")
-    if len(requests) > _SHOWN_DELIVERIES:
-        lines.append(f"  ... and {len(requests) - _SHOWN_DELIVERIES} more not shown")
-    for summary in held_back:
-        lines.append(
-            f"  held back by the cooldown (grouped into an earlier alert): {summary[:100]}"
-        )
-    return "\n".join(lines)
-
-
-def _held_back(settings: BaseWorkerSettings, deliveries_topic: str, target: str) -> list[str]:
-    """Alerts the notifier did not send to ``target`` because of the per-subject cooldown."""
-    from earful.kafkautil import read_to_end
-    from earful.sinks.delivery import DeliveryRecord
-    from earful.worker import make_consumer
-
-    consumer = make_consumer(settings, group=None, topics=[])
-    try:
-        records = [r.value for r in read_to_end(consumer, deliveries_topic)]
-    finally:
-        consumer.close(autocommit=False)
-    held: dict[str, str] = {}
-    for value in records:
-        try:
-            record = DeliveryRecord.model_validate_json(value)
-        except ValueError:
-            continue
-        if (
-            record.target == target
-            and record.outcome == "suppressed"
-            and record.detail.startswith("cooldown")
-        ):
-            held[record.dedup_key] = record.alert.summary if record.alert else record.dedup_key
-    return list(held.values())
 
 
 class _CountingProducer:
@@ -650,10 +332,35 @@ def _wait_caught_up(
         for p in procs:
             if p.proc.poll() is not None:
                 raise SystemExit(f"earful demo: {p.name} exited with {p.proc.returncode}")
-        lags = {p.name: _lag(settings, p.group, inputs[p.name]) for p in pending if p.group}
-        log.debug("lag per worker: %s", lags)
-        stable = stable + 1 if all(lag == 0 for lag in lags.values()) else 0
+        lag = _lag(settings, {p.group: inputs[p.name] for p in pending if p.group})
+        log.debug("lag per group and topic: %s", lag)
+        stable = stable + 1 if lag is not None and not any(lag.values()) else 0
         time.sleep(1.0)
+
+
+def _lag(
+    settings: BaseWorkerSettings, targets: dict[str, list[str]]
+) -> dict[tuple[str, str], int] | None:
+    """Committed records each group has still to read on its topics; None if unknown now."""
+    from kafka import KafkaAdminClient, KafkaConsumer
+    from kafka.errors import KafkaError
+
+    from earful.kafkautil import consumer_lag
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="earful-demo")
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        isolation_level="read_committed",
+        enable_auto_commit=False,
+    )
+    try:
+        # Counted records, not offsets: transaction markers would never let a group reach 0.
+        return consumer_lag(admin, consumer, targets, count_records=True)
+    except KafkaError:
+        return None
+    finally:
+        consumer.close()
+        admin.close()
 
 
 def _run_prefix(run: str) -> str:

@@ -180,6 +180,10 @@ class Report:
     records_read: int
     ignored: int
     problems: list[LoadProblem] = field(default_factory=list)
+    #: Official mentions in the period (the updates are listed apart, in ``updates``).
+    official_mentions: int = 0
+    #: Public mentions per source, most first.
+    by_source: dict[str, int] = field(default_factory=dict)
 
     @property
     def negative_share(self) -> float | None:
@@ -462,4 +466,6 @@ def build_report(
         records_read=data.records_read,
         ignored=data.ignored,
         problems=list(data.problems),
+        official_mentions=len(period) - len(public),
+        by_source=dict(Counter(m.mention.source for m in public).most_common()),
     )

@@ -43,11 +43,12 @@ def test_demo_runs_the_incident_through_every_worker(kafka_bootstrap: str) -> No
         assert f"... and {sent - 8} more not shown" in out
     # The workers and their metrics stop with the demo: no dead URL at the end.
     assert "metrics: http" not in out.split("== Local webhook receiver")[-1]
-    # The responder summary counts every mention of the main subject.
-    counts = re.search(r"mentions: (.*)", out)
+    # The responder summary (the report's numbers) counts every mention of the main
+    # subject, the one most mentions name: every line of the incident names acme.
+    assert "== What a responder sees (subject 'acme') ==" in out
+    counts = re.search(r"mentions: (\d+) public and (\d+) official", out)
     assert counts is not None
-    total = sum(int(n) for n in re.findall(r"(\d+) \(", counts.group(1)))
-    assert total == 4170
+    assert sum(map(int, counts.groups())) == 4170
     # The organisation's side: each update's measured reaction.
     assert "== Official updates and the public's reaction" in out
     assert re.search(r"statuspage Login and payment failures .*%\s+->\s+\d+%", out), out[-3000:]
