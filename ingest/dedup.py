@@ -27,8 +27,16 @@ from datetime import datetime
 from typing import Any
 
 from earful.ingest.rules import normalise
+from earful.ingest.settings import IngestSettings
 
-__all__ = ["FloodDetector", "FloodMark", "SeenIds", "recent_ids", "text_fingerprint"]
+__all__ = [
+    "FloodDetector",
+    "FloodMark",
+    "SeenIds",
+    "flood_detector_from_settings",
+    "recent_ids",
+    "text_fingerprint",
+]
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@[\w.@-]+")
@@ -141,3 +149,12 @@ class FloodDetector:
             self._seen.popitem(last=False)
         copies = len(times)
         return FloodMark(fingerprint, copies, copies >= self.threshold)
+
+
+def flood_detector_from_settings(settings: IngestSettings) -> FloodDetector:
+    """The flood flag as configured (``near_duplicate_*``), for a connector or the push endpoint."""
+    return FloodDetector(
+        threshold=settings.near_duplicate_threshold,
+        window_s=settings.near_duplicate_window_s,
+        min_words=settings.near_duplicate_min_words,
+    )

@@ -21,11 +21,12 @@ All on an injected :class:`~prometheus_client.CollectorRegistry`:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import partial
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-__all__ = ["DROP_REASONS", "ERROR_KINDS", "IngestMetrics"]
+__all__ = ["DROP_REASONS", "ERROR_KINDS", "ConnectorTally", "IngestMetrics", "RunnerStats"]
 
 DROP_REASONS = ("no_match", "duplicate", "malformed", "invalid")
 ERROR_KINDS = ("rate_limited", "transient", "source", "unexpected", "kafka")
@@ -68,3 +69,33 @@ class IngestMetrics:
             self.errors.labels(connector, kind)
         self.lag.labels(connector)
         self.last_success.labels(connector)
+
+
+@dataclass
+class RunnerStats:
+    """What one run of a connector did, for its caller (burst mode, tests, the exit line)."""
+
+    pages: int = 0
+    fetched: int = 0
+    produced: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    stopped_by: str = ""
+
+
+class ConnectorTally:
+    """Counts a connector's drops and errors twice: in its :class:`RunnerStats` and its metrics."""
+
+    def __init__(self, connector: str, metrics: IngestMetrics, stats: RunnerStats) -> None:
+        self.connector = connector
+        self.metrics = metrics
+        self.stats = stats
+        metrics.for_connector(connector)
+
+    def drop(self, reason: str, n: int = 1) -> None:
+        self.stats.dropped[reason] = self.stats.dropped.get(reason, 0) + n
+        self.metrics.dropped.labels(self.connector, reason).inc(n)
+
+    def error(self, kind: str) -> None:
+        self.stats.errors[kind] = self.stats.errors.get(kind, 0) + 1
+        self.metrics.errors.labels(self.connector, kind).inc()

@@ -8,10 +8,19 @@
 
 A mention object has the :class:`~earful.events.Mention` fields; required are
 ``native_id`` (or ``id``), ``text``, ``created_at`` (with a time zone) and
-``author`` or ``author_handle``. ``source`` defaults to ``"push"``;
-``subjects``, when absent, come from the tracking rules (a mention matching
-none is dropped and counted); the author is pseudonymised like every other
-source's unless raw handles are configured.
+``author`` or ``author_handle``. ``source`` defaults to ``"push"``. Two more
+fields feed the tracking rules and are not stored: ``hashtags`` (the post's
+tags as its network lists them) and ``reply_to_handle`` (the account it
+replies to). ``in_reply_to`` is the parent's mention id or its native id.
+
+Each object goes through the admission step every connector's posts go
+through (:mod:`earful.ingest.admission`): ``subjects``, when absent, come from
+the tracking rules (a mention matching none is dropped and counted); given
+``subjects`` are kept as sent. The author is pseudonymised unless raw handles
+are configured, a post by an official account is marked official, an
+over-long text is cut (``metadata.truncated``), an over-long URL dropped,
+repeats of an accepted mention are not produced again and copies in a flood
+are flagged.
 
 Answers: ``200`` with ``{"accepted", "duplicates", "dropped_no_match", "ids"}``
 only once Kafka acknowledged every accepted mention; ``400`` unreadable body
@@ -41,22 +50,41 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from earful.errors import ConfigError
-from earful.events import SCHEMA_VERSION, Mention, encode, make_mention_id, now_utc
-from earful.ingest.dedup import SeenIds
+from earful.events import (
+    SCHEMA_VERSION,
+    Engagement,
+    Mention,
+    MentionKind,
+    Source,
+    UtcDatetime,
+    encode,
+    now_utc,
+)
+from earful.ingest.admission import Admission, DedupScreen
+from earful.ingest.base import Post
+from earful.ingest.dedup import FloodDetector, SeenIds, flood_detector_from_settings
 from earful.ingest.metrics import IngestMetrics
 from earful.ingest.privacy import Pseudonymiser
 from earful.ingest.rules import TrackingRules
 from earful.ingest.settings import IngestSettings
 from earful.worker import Clock
 
-__all__ = ["PushApp", "PushResponse", "make_push_server", "producer_overrides"]
+__all__ = [
+    "RULE_INPUTS",
+    "PushApp",
+    "PushResponse",
+    "make_push_server",
+    "producer_overrides",
+    "pushed_post",
+]
 
 log = logging.getLogger(__name__)
 
@@ -103,15 +131,15 @@ class PushApp:
         privacy: Pseudonymiser,
         seen: SeenIds,
         metrics: IngestMetrics,
+        floods: FloodDetector | None = None,
         clock: Clock = now_utc,
     ) -> None:
         if settings.push_token is None or not settings.push_token.get_secret_value():
             raise ConfigError("the push endpoint needs a token: set EARFUL_PUSH_TOKEN")
         self.settings = settings
         self.producer = producer
-        self.rules = rules
-        self.privacy = privacy
-        self.seen = seen
+        self.admission = Admission(connector=CONNECTOR, rules=rules, privacy=privacy)
+        self.screen = DedupScreen(seen, floods or flood_detector_from_settings(settings))
         self.metrics = metrics
         self.clock = clock
         self._token = settings.push_token.get_secret_value().encode("utf-8")
@@ -205,57 +233,19 @@ class PushApp:
             )
         return mentions, no_match
 
-    def _mention(self, obj: Any, now: Any) -> Mention | None:
-        if not isinstance(obj, dict):
-            raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-        obj = dict(obj)
-        source = obj.setdefault("source", CONNECTOR)
-        native_id = obj.get("native_id")
-        if native_id is None and isinstance(obj.get("id"), str):
-            native_id = obj["native_id"] = obj["id"].split(":", 1)[-1]
-        if not isinstance(native_id, str | int) or not str(native_id):
-            raise ValueError("native_id is required (a string)")
-        obj["native_id"] = str(native_id)
-        obj["id"] = make_mention_id(str(source), obj["native_id"])
-        handle = obj.get("author_handle") or obj.get("author")
-        if not isinstance(handle, str) or not handle.strip():
-            raise ValueError("author or author_handle is required (a string)")
-        author = self.privacy.author(str(source), handle)
-        obj["author"], obj["author_handle"] = author.author, author.handle
-        obj.setdefault("schema_version", SCHEMA_VERSION)
-        obj["ingested_at"] = now
-        text = obj.get("text")
-        if not isinstance(text, str):
-            raise ValueError("text is required (a string)")
-        official = False
-        if not obj.get("subjects"):
-            match = self.rules.match(text, author_handle=handle, lang=_str_or_none(obj.get("lang")))
-            if not match.subjects:
-                return None
-            obj["subjects"] = match.subjects
-            official = match.official
-        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        obj["metadata"] = {**metadata, "connector": CONNECTOR}
-        obj["is_official"] = bool(obj.get("is_official")) or official
+    def _mention(self, obj: Any, now: datetime) -> Mention | None:
+        post, subjects = pushed_post(obj)
         try:
-            return Mention.model_validate(obj)
+            return self.admission.admit(post, now, subjects=subjects)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "<mention>"
-            raise ValueError(f"{where}: {first['msg']}") from exc
+            raise ValueError(_first_error(exc)) from exc
 
     # -- producing ----------------------------------------------------------------
 
     def _produce(self, mentions: list[Mention], no_match: int) -> PushResponse:
         with self._lock:
-            fresh: list[Mention] = []
-            ids: set[str] = set()
-            for mention in mentions:
-                if mention.id in self.seen or mention.id in ids:
-                    continue
-                ids.add(mention.id)
-                fresh.append(mention)
-            duplicates = len(mentions) - len(fresh)
+            screened = self.screen.screen(mentions, self.clock())
+            fresh = screened.fresh
             wait_s = self.settings.push_ack_timeout_s
             deadline = time.monotonic() + wait_s
             try:
@@ -277,23 +267,112 @@ class PushApp:
                               "retry later"},
                     {"Retry-After": "5"},
                 )  # fmt: skip
-            self.seen.update(m.id for m in fresh)
+            self.screen.remember(fresh)
         self.metrics.produced.labels(CONNECTOR).inc(len(fresh))
-        self.metrics.dropped.labels(CONNECTOR, "duplicate").inc(duplicates)
+        self.metrics.dropped.labels(CONNECTOR, "duplicate").inc(screened.duplicates)
+        self.metrics.reposts.labels(CONNECTOR).inc(screened.reposts)
+        self.metrics.near_duplicates.labels(CONNECTOR).inc(screened.flooded)
         self.metrics.last_success.labels(CONNECTOR).set(self.clock().timestamp())
         return PushResponse(
             HTTPStatus.OK,
             {
                 "accepted": len(fresh),
-                "duplicates": duplicates,
+                "duplicates": screened.duplicates,
                 "dropped_no_match": no_match,
                 "ids": [m.id for m in fresh],
             },
         )
 
 
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+#: Fields a pushed object may carry besides the Mention's: inputs to the tracking rules.
+RULE_INPUTS = ("hashtags", "reply_to_handle")
+
+_CREATED_AT: TypeAdapter[datetime] = TypeAdapter(UtcDatetime)
+_KINDS = set(get_args(MentionKind))
+
+
+def pushed_post(obj: Any) -> tuple[Post, tuple[str, ...] | None]:
+    """A pushed mention object as the Post the admission step takes, and the subjects the
+    client named (None: the tracking rules decide). ValueError names the first problem."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    version = obj.get("schema_version", SCHEMA_VERSION)
+    if type(version) is not int or version != SCHEMA_VERSION:
+        raise ValueError(f"schema_version: {version!r} is not supported (send {SCHEMA_VERSION})")
+    source = obj.get("source", CONNECTOR)
+    if source not in _SOURCES:
+        raise ValueError(f"source: {source!r} is not one of {', '.join(sorted(_SOURCES))}")
+    native_id = obj.get("native_id")
+    if native_id is None and isinstance(obj.get("id"), str):
+        native_id = obj["id"].split(":", 1)[-1]
+    if not isinstance(native_id, str | int) or isinstance(native_id, bool) or not str(native_id):
+        raise ValueError("native_id is required (a string)")
+    handle = obj.get("author_handle") or obj.get("author")
+    if not isinstance(handle, str) or not handle.strip():
+        raise ValueError("author or author_handle is required (a string)")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise ValueError("text is required (a string)")
+    try:
+        created_at = _CREATED_AT.validate_python(obj.get("created_at"))
+    except ValidationError as exc:
+        raise ValueError(_first_error(exc, prefix="created_at")) from exc
+    try:
+        engagement = Engagement.model_validate(obj.get("engagement") or {})
+    except ValidationError as exc:
+        raise ValueError(_first_error(exc, prefix="engagement")) from exc
+    kind = obj.get("kind", "post")
+    if kind not in _KINDS:
+        raise ValueError(f"kind: {kind!r} is not one of {', '.join(sorted(_KINDS))}")
+    subjects = obj.get("subjects")
+    if subjects and (
+        not isinstance(subjects, list) or not all(isinstance(s, str) for s in subjects)
+    ):
+        raise ValueError("subjects: a list of subject names")
+    hashtags = obj.get("hashtags") or []
+    if not isinstance(hashtags, list) or not all(isinstance(t, str) for t in hashtags):
+        raise ValueError("hashtags: a list of tags")
+    metadata = obj.get("metadata")
+    post = Post(
+        source=source,
+        native_id=str(native_id),
+        text=text,
+        created_at=created_at,
+        author_handle=handle,
+        url=_optional_str(obj, "url"),
+        lang=_optional_str(obj, "lang"),
+        kind=kind,
+        in_reply_to=_parent(_optional_str(obj, "in_reply_to"), source),
+        reply_to_handle=_optional_str(obj, "reply_to_handle"),
+        is_official=bool(obj.get("is_official")),
+        hashtags=tuple(hashtags),
+        engagement=engagement,
+        metadata=metadata if isinstance(metadata, dict) else {},
+    )
+    return post, tuple(subjects) if subjects else None
+
+
+_SOURCES = set(get_args(Source))
+
+
+def _optional_str(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{key}: a string or null")
+    return value
+
+
+def _parent(in_reply_to: str | None, source: str) -> str | None:
+    """The parent's native id: clients send its mention id (``<source>:<id>``) or the id alone."""
+    if in_reply_to is None:
+        return None
+    return in_reply_to.removeprefix(f"{source}:")
+
+
+def _first_error(exc: ValidationError, *, prefix: str = "") -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "") or "<mention>"
+    return f"{where}: {first['msg']}"
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -9,7 +9,11 @@ engagement counts go in ``likes``, ``reposts``, ``replies`` and ``quotes``
 ``metadata``. Empty cells count as absent; unknown columns are ignored.
 
 ``schema_version``, ``source`` ("replay"), ``id`` (from ``source`` and
-``native_id``) and ``ingested_at`` are filled in when absent. With
+``native_id``) and ``ingested_at`` are filled in when absent. The records are
+mentions admitted once already: replay applies the contract caps of the
+admission step (a text over the limit is cut and flagged, not refused) and
+skips, on purpose, the tracking rules, pseudonymising, dedup and flood flags
+(:mod:`earful.ingest.admission` says why). With
 ``speed > 0`` the replay is paced by event time, compressed by that factor;
 with ``rebase`` the event times are shifted so the first record happens now
 (handy for live dashboards).
@@ -38,18 +42,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from earful.console import InputError
 from earful.errors import RecordError, SchemaError
-from earful.events import (
-    MAX_RECORD_BYTES,
-    SCHEMA_VERSION,
-    Mention,
-    encode,
-    make_mention_id,
-    now_utc,
-)
+from earful.events import MAX_RECORD_BYTES, Mention, encode, now_utc
+from earful.ingest.admission import admit_recorded
 from earful.settings import ReplaySettings
 from earful.worker import Clock, deadletter_output
 
@@ -95,20 +91,13 @@ def parse_line(raw: bytes, *, ingested_at: datetime, shift: timedelta | None = N
 def parse_record(
     obj: dict[str, Any], *, ingested_at: datetime, shift: timedelta | None = None
 ) -> Mention:
-    """A mapping of mention fields to a Mention (defaults filled in), or SchemaError."""
-    version = obj.setdefault("schema_version", SCHEMA_VERSION)
-    if version != SCHEMA_VERSION:
-        raise SchemaError(f"schema_version {version!r} is not supported", reason="schema_version")
-    obj.setdefault("source", "replay")
-    if "id" not in obj and isinstance(obj.get("native_id"), str):
-        obj["id"] = make_mention_id(str(obj["source"]), obj["native_id"])
-    obj.setdefault("ingested_at", ingested_at.isoformat())
-    try:
-        mention = Mention.model_validate(obj)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "<line>"
-        raise SchemaError(f"invalid mention: {where}: {first['msg']}", reason="invalid") from exc
+    """A mapping of mention fields to a Mention (defaults filled in), or SchemaError.
+
+    The record goes through the admission step for recorded mentions
+    (:func:`earful.ingest.admission.admit_recorded`): contract caps, no tracking
+    rules, no pseudonymising, no dedup (why: :mod:`earful.ingest.admission`).
+    """
+    mention = admit_recorded(obj, ingested_at=ingested_at)
     if shift:
         mention = mention.model_copy(update={"created_at": mention.created_at + shift})
     return mention

@@ -488,6 +488,14 @@ class TrackingRules:
             return Match(subjects=ordered)
         return Match(subjects=ordered, official=True, official_account=official[1])
 
+    def official_subjects(self, author_handle: str | None) -> tuple[tuple[str, ...], str | None]:
+        """The subjects ``author_handle`` is an official account of, and the account's name
+        as configured; ``((), None)`` when it is none."""
+        official = self._official.get(normalise_handle(author_handle)) if author_handle else None
+        if official is None:
+            return (), None
+        return tuple(self.names[i] for i in sorted(official[0])), official[1]
+
     def _scan(self, norm: str) -> tuple[set[int], set[int]]:
         included: set[int] = set()
         excluded: set[int] = set()

@@ -1,4 +1,4 @@
-"""Tracking rules the runner and push tests share: Acme (and its status account), Acme Pay."""
+"""Tracking rules the ingest tests share: Acme (its tag and status account), Acme Pay."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ __all__ = ["RULES"]
 RULES = TrackingRules(
     TrackingConfig(
         subjects=(
-            SubjectRule(name="acme", terms=("acme",), official_accounts=("acmestatus",)),
+            SubjectRule(
+                name="acme",
+                terms=("acme",),
+                hashtags=("acmedown",),
+                official_accounts=("acmestatus",),
+            ),
             SubjectRule(name="acme-pay", terms=("acme pay",)),
         )
     )

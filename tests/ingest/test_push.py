@@ -17,7 +17,9 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from earful.errors import ConfigError
-from earful.events import Mention
+from earful.events import MAX_TEXT_CHARS, Engagement, Mention
+from earful.ingest.admission import Admission
+from earful.ingest.base import Post
 from earful.ingest.dedup import SeenIds
 from earful.ingest.metrics import IngestMetrics
 from earful.ingest.privacy import Pseudonymiser
@@ -284,3 +286,142 @@ def test_endpoint_refuses_to_start_without_a_token() -> None:
             settings=IngestSettings(), producer=BrokenProducer(), rules=RULES, privacy=PRIVACY,
             seen=SeenIds(10), metrics=IngestMetrics(CollectorRegistry()),
         )  # fmt: skip
+
+
+# -- the admission step, as for every connector (no broker: an acknowledging producer) --
+
+
+class AckingProducer:
+    """Kafka that acknowledges everything: keeps what was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[Mention] = []
+
+    def send(self, topic: str, *, key: bytes, value: bytes) -> Any:
+        self.sent.append(Mention.model_validate_json(value))
+        return self
+
+    def get(self, timeout: float | None = None) -> None:
+        return None
+
+    def flush(self, timeout: float | None = None) -> None:
+        pass
+
+
+def push_app(**overrides: Any) -> tuple[PushApp, AckingProducer, CollectorRegistry]:
+    producer = AckingProducer()
+    registry = CollectorRegistry()
+    settings = IngestSettings(push_token=SecretStr(TOKEN), topic_raw="raw", **overrides)
+    app = PushApp(
+        settings=settings, producer=producer, rules=RULES, privacy=PRIVACY, seen=SeenIds(100),
+        metrics=IngestMetrics(registry), clock=lambda: NOW,
+    )  # fmt: skip
+    return app, producer, registry
+
+
+def push_json(app: PushApp, items: list[dict[str, Any]]) -> dict[str, Any]:
+    response = app.handle_mentions("application/json", json.dumps(items).encode())
+    assert response.status == 200, response.body
+    return response.body
+
+
+def test_pushed_hashtags_and_reply_to_handle_feed_the_tracking_rules() -> None:
+    app, producer, _ = push_app()
+    body = push_json(
+        app,
+        [
+            mention("1", "down again", hashtags=["AcmeDown"]),
+            mention("2", "any news?", reply_to_handle="@acmestatus"),
+            mention("3", "any news?", reply_to_handle="someone"),
+        ],
+    )
+    assert body["accepted"] == 2 and body["dropped_no_match"] == 1
+    assert [(m.id, m.subjects) for m in producer.sent] == [
+        ("push:1", ("acme",)),
+        ("push:2", ("acme",)),
+    ]
+    assert all("hashtags" not in m.metadata for m in producer.sent)
+
+
+def test_a_pushed_text_over_the_contract_is_cut_and_a_long_url_dropped() -> None:
+    app, producer, _ = push_app()
+    text = "acme is down " + "a" * MAX_TEXT_CHARS
+    push_json(
+        app, [mention("1", text, url="https://x.example/" + "p" * 3000, lang="en-" + "x" * 20)]
+    )
+    (stored,) = producer.sent
+    assert stored.text == text[:MAX_TEXT_CHARS] and stored.metadata["truncated"] is True
+    assert stored.url is None
+    assert stored.lang == ("en-" + "x" * 20)[:16]
+
+
+def test_a_post_by_an_official_account_is_marked_with_the_account() -> None:
+    app, producer, _ = push_app()
+    push_json(
+        app,
+        [
+            mention("1", "we are investigating", author_handle="AcmeStatus"),
+            mention("2", "resolved", author="acmestatus", subjects=["acme"]),
+            mention("3", "resolved", author="acmestatus", subjects=["acme-pay"]),
+        ],
+    )
+    by_id = {m.id: m for m in producer.sent}
+    assert by_id["push:1"].is_official and by_id["push:1"].subjects == ("acme",)
+    assert by_id["push:1"].metadata["official_account"] == "acmestatus"
+    assert by_id["push:2"].is_official and by_id["push:2"].metadata["official_account"]
+    assert not by_id["push:3"].is_official  # acmestatus speaks for acme, not for acme-pay
+
+
+def test_pushed_replies_link_to_the_parents_mention_id_and_floods_are_flagged() -> None:
+    app, producer, registry = push_app(near_duplicate_threshold=3)
+    spam = "acme gives free credits to everyone who clicks this link"
+    push_json(
+        app,
+        [
+            mention("1", "is acme down?"),
+            mention("2", "same here, acme", in_reply_to="push:1"),
+            mention("3", "acme too", in_reply_to="1"),
+            *(mention(f"s{i}", f"{spam} {i}") for i in range(4)),
+        ],
+    )
+    by_id = {m.id: m for m in producer.sent}
+    assert by_id["push:2"].in_reply_to == by_id["push:3"].in_reply_to == "push:1"
+    assert [by_id[f"push:s{i}"].metadata.get("copies") for i in range(4)] == [None, None, 3, 4]
+    assert (
+        registry.get_sample_value("earful_ingest_near_duplicates_total", {"connector": "push"}) == 2
+    )
+
+
+def test_push_and_a_connector_admit_the_same_post_alike() -> None:
+    app, producer, _ = push_app()
+    push_json(
+        app,
+        [mention("1", "ACME pay is down #AcmeDown", lang="en", in_reply_to="push:0",
+                 url="https://x.example/1", engagement={"likes": 3}, metadata={"k": "v"})],
+    )  # fmt: skip
+    connector = Admission(connector="push", rules=RULES, privacy=PRIVACY)
+    as_post = Post(
+        source="push", native_id="1", text="ACME pay is down #AcmeDown", lang="en",
+        created_at=datetime(2026, 11, 25, 11, 59, tzinfo=UTC), author_handle="someone1",
+        in_reply_to="0", url="https://x.example/1", engagement=Engagement(likes=3),
+        metadata={"k": "v"},
+    )  # fmt: skip
+    assert producer.sent == [connector.admit(as_post, NOW)]
+
+
+def test_pushed_fields_of_the_wrong_type_are_422_with_the_field() -> None:
+    app, producer, _ = push_app()
+    cases = {
+        "kind": mention("1", kind="tweet"),
+        "source": mention("2", source="myspace"),
+        "subjects": mention("3", subjects="acme"),
+        "hashtags": mention("4", hashtags="acme"),
+        "url": mention("5", url=5),
+        "engagement.likes": mention("6", engagement={"likes": -1}),
+        "schema_version": mention("7", schema_version=2),
+    }
+    for field_name, item in cases.items():
+        response = app.handle_mentions("application/json", json.dumps([item]).encode())
+        assert response.status == 422, field_name
+        assert response.body["problems"][0]["error"].startswith(field_name), response.body
+    assert producer.sent == []

@@ -19,7 +19,7 @@ import pytest
 from earful.cli import main
 from earful.console import InputError
 from earful.errors import SchemaError
-from earful.events import Mention
+from earful.events import MAX_TEXT_CHARS, Mention
 from earful.ingest.replay import csv_row_to_record, parse_line, parse_record, replay_file
 from earful.kafkautil import read_to_end
 from earful.settings import ReplaySettings
@@ -128,6 +128,34 @@ def test_csv_replay_produces_good_rows_and_deadletters_bad_ones_with_line_number
     # Row 3 starts on line 5 (row 2 spans two lines); row 4 on line 6.
     assert [d["earful.source.offset"] for d in dead] == [b"5", b"6"]
     assert all(d["earful.source.topic"] == b"file:incident.csv" for d in dead)
+
+
+def test_replay_keeps_recorded_authors_and_subjects_and_cuts_an_overlong_text(
+    tmp_path: Path,
+) -> None:
+    """Replay's admission: contract caps yes; tracking rules and pseudonymising no."""
+    base = {
+        "native_id": "1",
+        "source": "bluesky",
+        "author": "u_recorded",
+        "created_at": "2026-11-25T10:00:00Z",
+        "subjects": ["no-rule-defines-this"],
+    }
+    path = tmp_path / "long.jsonl"
+    long_text = "acme is down " + "z" * MAX_TEXT_CHARS
+    path.write_text(
+        json.dumps({**base, "text": long_text}) + "\n"
+        + json.dumps({**base, "native_id": "2", "text": "short"}) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    producer = FakeProducer()
+    stats = replay_file(path, settings(), producer, clock=lambda: NOW)
+    assert stats.produced == 2 and stats.deadlettered == 0
+    first, second = (Mention.model_validate_json(v) for _, _, v in producer.sent)
+    assert first.text == long_text[:MAX_TEXT_CHARS] and first.metadata == {"truncated": True}
+    assert second.metadata == {}
+    assert {m.author for m in (first, second)} == {"u_recorded"}
+    assert first.subjects == second.subjects == ("no-rule-defines-this",)
 
 
 def test_speed_compresses_event_time(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from earful.events import MAX_SUBJECTS, Mention
+from earful.events import Mention
+from earful.ingest.admission import Admission, DedupScreen
 from earful.ingest.base import (
     Page,
     Post,
@@ -29,11 +30,9 @@ from earful.ingest.checkpoint import (
 from earful.ingest.dedup import FloodDetector, SeenIds
 from earful.ingest.metrics import IngestMetrics
 from earful.ingest.privacy import Pseudonymiser
-from earful.ingest.rules import SubjectRule, TrackingConfig, TrackingRules
 from earful.ingest.runner import (
     Backoff,
     IngestRunner,
-    MentionFactory,
     runner_from_settings,
     transactional_id,
 )
@@ -135,9 +134,8 @@ def make_runner(
     sleeps = [] if sleeps is None else sleeps
     return IngestRunner(
         source,
-        factory=MentionFactory(connector=source.name, rules=RULES, privacy=PRIVACY),
-        seen=SeenIds(1000),
-        floods=FloodDetector(threshold=3, window_s=600, min_words=6),
+        admission=Admission(connector=source.name, rules=RULES, privacy=PRIVACY),
+        screen=DedupScreen(SeenIds(1000), FloodDetector(threshold=3, window_s=600, min_words=6)),
         writer=writer,
         metrics=IngestMetrics(registry or CollectorRegistry()),
         checkpoint=checkpoint,
@@ -490,15 +488,3 @@ def test_sigterm_finishes_the_page_stores_the_cursor_and_stops() -> None:
     assert stats.stopped_by == "SIGTERM"
     assert source.calls == 2 and stats.pages == 2
     assert [c.cursor for c in writer.checkpoints] == ["2"]  # the drained page's cursor is stored
-
-
-def test_a_post_naming_more_subjects_than_the_contract_allows_keeps_the_first() -> None:
-    names = [f"brand-{i:03d}" for i in range(MAX_SUBJECTS + 6)]
-    rules = TrackingRules(
-        TrackingConfig(subjects=tuple(SubjectRule(name=n, terms=(n,)) for n in names))
-    )
-    factory = MentionFactory(connector="test", rules=rules, privacy=PRIVACY)
-    mention = factory.build(post("1", text=" ".join(names)), T0)
-    assert mention is not None
-    assert len(mention.subjects) == MAX_SUBJECTS
-    assert mention.metadata["subjects_truncated"] is True
