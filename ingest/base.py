@@ -2,10 +2,12 @@
 
 A connector only knows its network: it fetches, parses the network's records
 into :class:`Post` objects, and says which cursor comes after them. The ingest
-runner does the rest, the same for every source: tracking rules (which
-subjects a post mentions), pseudonymising authors, dedup, producing
-:class:`~earful.events.Mention` records to the raw topic, and storing the
-cursor only after Kafka acknowledged the mentions before it.
+runner does the rest, the same for every source: the admission step
+(:mod:`earful.ingest.admission`: tracking rules, pseudonymised authors, length
+caps, dedup), producing :class:`~earful.events.Mention` records to the raw
+topic, and storing the cursor only after Kafka acknowledged the mentions
+before it. The push endpoint builds a :class:`Post` from each pushed object
+and admits it the same way.
 
 Two shapes:
 

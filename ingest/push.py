@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, get_args
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -78,7 +78,6 @@ from earful.ingest.settings import IngestSettings
 from earful.worker import Clock
 
 __all__ = [
-    "RULE_INPUTS",
     "PushApp",
     "PushResponse",
     "make_push_server",
@@ -284,11 +283,11 @@ class PushApp:
         )
 
 
-#: Fields a pushed object may carry besides the Mention's: inputs to the tracking rules.
-RULE_INPUTS = ("hashtags", "reply_to_handle")
-
+_T = TypeVar("_T")
 _CREATED_AT: TypeAdapter[datetime] = TypeAdapter(UtcDatetime)
-_KINDS = set(get_args(MentionKind))
+_SOURCE: TypeAdapter[Source] = TypeAdapter(Source)
+_KIND: TypeAdapter[MentionKind] = TypeAdapter(MentionKind)
+_ENGAGEMENT: TypeAdapter[Engagement] = TypeAdapter(Engagement)
 
 
 def pushed_post(obj: Any) -> tuple[Post, tuple[str, ...] | None]:
@@ -299,9 +298,7 @@ def pushed_post(obj: Any) -> tuple[Post, tuple[str, ...] | None]:
     version = obj.get("schema_version", SCHEMA_VERSION)
     if type(version) is not int or version != SCHEMA_VERSION:
         raise ValueError(f"schema_version: {version!r} is not supported (send {SCHEMA_VERSION})")
-    source = obj.get("source", CONNECTOR)
-    if source not in _SOURCES:
-        raise ValueError(f"source: {source!r} is not one of {', '.join(sorted(_SOURCES))}")
+    source = _checked(_SOURCE, obj.get("source", CONNECTOR), "source")
     native_id = obj.get("native_id")
     if native_id is None and isinstance(obj.get("id"), str):
         native_id = obj["id"].split(":", 1)[-1]
@@ -313,17 +310,9 @@ def pushed_post(obj: Any) -> tuple[Post, tuple[str, ...] | None]:
     text = obj.get("text")
     if not isinstance(text, str):
         raise ValueError("text is required (a string)")
-    try:
-        created_at = _CREATED_AT.validate_python(obj.get("created_at"))
-    except ValidationError as exc:
-        raise ValueError(_first_error(exc, prefix="created_at")) from exc
-    try:
-        engagement = Engagement.model_validate(obj.get("engagement") or {})
-    except ValidationError as exc:
-        raise ValueError(_first_error(exc, prefix="engagement")) from exc
-    kind = obj.get("kind", "post")
-    if kind not in _KINDS:
-        raise ValueError(f"kind: {kind!r} is not one of {', '.join(sorted(_KINDS))}")
+    created_at = _checked(_CREATED_AT, obj.get("created_at"), "created_at")
+    engagement = _checked(_ENGAGEMENT, obj.get("engagement") or {}, "engagement")
+    kind = _checked(_KIND, obj.get("kind", "post"), "kind")
     subjects = obj.get("subjects")
     if subjects and (
         not isinstance(subjects, list) or not all(isinstance(s, str) for s in subjects)
@@ -352,7 +341,11 @@ def pushed_post(obj: Any) -> tuple[Post, tuple[str, ...] | None]:
     return post, tuple(subjects) if subjects else None
 
 
-_SOURCES = set(get_args(Source))
+def _checked(adapter: TypeAdapter[_T], value: Any, field: str) -> _T:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        raise ValueError(_first_error(exc, prefix=field)) from exc
 
 
 def _optional_str(obj: dict[str, Any], key: str) -> str | None:
