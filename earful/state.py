@@ -17,6 +17,8 @@ framework reads them back:
   The processor supplies only :class:`PartitionedState`'s ``restore`` and
   ``forget_partitions``.
 * :func:`ensure_compacted_topic` creates the changelog topic if it is missing.
+* :func:`state_reader` is the consumer to read state with: no group,
+  ``read_committed``, closed afterwards.
 
 Records that cannot be read are logged and skipped: state is an optimisation
 of the input, and a worker must start rather than stop on one bad record.
@@ -26,7 +28,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from kafka import ConsumerRebalanceListener
@@ -40,6 +43,7 @@ __all__ = [
     "ensure_compacted_topic",
     "load_partition_states",
     "read_latest",
+    "state_reader",
     "state_record",
 ]
 
@@ -56,6 +60,18 @@ class PartitionedState(Protocol):
     def restore(self, state: dict[str, Any]) -> None: ...
 
     def forget_partitions(self, partitions: set[int]) -> None: ...
+
+
+@contextmanager
+def state_reader(settings: BaseWorkerSettings) -> Iterator[Any]:
+    """A consumer to read state with (no group, ``read_committed``), closed on leaving."""
+    from earful.worker import make_consumer
+
+    reader = make_consumer(settings, group=None, topics=[])
+    try:
+        yield reader
+    finally:
+        close_consumer(reader)
 
 
 def read_latest(reader: Any, topic: str, *, timeout_s: float = 60.0) -> dict[bytes, Any]:

@@ -41,7 +41,8 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
     )
     from earful.sinks.notify.base import silence_http_request_logs
     from earful.sinks.routing import Cooldown, build_targets
-    from earful.worker import make_consumer, make_producer
+    from earful.state import state_reader
+    from earful.worker import make_producer
 
     silence_http_request_logs()  # httpx would log every (secret) webhook URL at INFO
     settings = settings_from_args(DeliverySettings, args)
@@ -59,11 +60,8 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
         )
         ensure_deliveries_topic(settings)
         state = DeliveryState(Cooldown(cooldown_seconds(settings)))
-        reader = make_consumer(settings, group=None, topics=[])
-        try:
+        with state_reader(settings) as reader:
             loaded = load_delivery_state(settings, reader, state)
-        finally:
-            reader.close(autocommit=False)
         metrics = NotifyMetrics(REGISTRY, targets)
         retrier = DeliveryRetrier(
             settings, targets=targets, state=state, write=writer, metrics=metrics
@@ -108,9 +106,9 @@ def _start_tone(args: argparse.Namespace) -> Any:
     Communications teams draft the next update while the alerts arrive; the
     endpoint lets their chat bot or status tool check a draft in the same place.
     """
-    from earful.analyze.tone import ToneChecker
+    from earful.comms.tone import ToneChecker
+    from earful.comms.tone_http import ToneService, ToneSettings, start_tone_server
     from earful.settings import load_settings
-    from earful.sinks.tone_http import ToneService, ToneSettings, start_tone_server
 
     settings = load_settings(ToneSettings, config=args.config, tone_port=args.tone_port)
     if "tone_port" not in settings.model_fields_set:
@@ -130,18 +128,15 @@ def cmd_sink_signals(args: argparse.Namespace) -> int:
         SignalAlertSettings,
         load_open_signals,
     )
-    from earful.worker import make_consumer
+    from earful.state import state_reader
 
     settings = settings_from_args(SignalAlertSettings, args)
     processor = SignalAlertProcessor(settings)
 
     def reload_open_signals() -> None:
         # On every (re)connect: after an abandoned batch the committed alerts are the truth.
-        reader = make_consumer(settings, group=None, topics=[])
-        try:
+        with state_reader(settings) as reader:
             processor.open = load_open_signals(settings, reader)
-        finally:
-            reader.close(autocommit=False)
         if processor.open:
             log.info("sink-signals: resuming with %d open signal(s)", len(processor.open))
 

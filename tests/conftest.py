@@ -10,6 +10,7 @@ cannot start they fail rather than skip, so CI never passes without it.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -102,3 +103,14 @@ def settings_factory(kafka_bootstrap: str, unique_name: Callable[[str], str]) ->
         return settings
 
     return make
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Worker processes a test starts; killed and reaped whatever the outcome."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)

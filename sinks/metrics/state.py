@@ -7,7 +7,7 @@ from typing import Any
 
 from earful.sinks.metrics.processor import MetricsProcessor
 from earful.sinks.metrics.settings import MetricsSinkSettings
-from earful.state import ensure_compacted_topic, read_latest
+from earful.state import ensure_compacted_topic, read_latest, state_reader
 
 __all__ = ["ensure_state_topic", "load_state", "prepare_state"]
 
@@ -45,15 +45,10 @@ def load_state(
 
 def prepare_state(settings: MetricsSinkSettings, processor: MetricsProcessor) -> int:
     """Create the state topic if needed and restore from it (the CLI's start-up step)."""
-    from earful.worker import make_consumer
-
     try:
         ensure_state_topic(settings)
-        reader = make_consumer(settings, group=None, topics=[])
-        try:
+        with state_reader(settings) as reader:
             restored = load_state(settings, processor, reader)
-        finally:
-            reader.close(autocommit=False)
     except Exception as exc:  # the sink still counts; the gauges fill as records arrive
         log.warning(
             "sink-metrics: could not restore gauges from %s (%s); starting without them",

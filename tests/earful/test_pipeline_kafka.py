@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -156,17 +156,6 @@ def _committed(settings: AnalyzerSettings) -> int:
         admin.close()
     offsets = groups.get(settings.analyzer_group, {})
     return sum(o.offset for o in offsets.values() if o.offset > 0)
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Worker processes a test starts; killed and reaped whatever the outcome."""
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=10)
 
 
 def _analyzer_process(

@@ -14,9 +14,11 @@ from earful.state import (
     ensure_compacted_topic,
     load_partition_states,
     read_latest,
+    state_reader,
     state_record,
 )
-from earful.worker import make_consumer, make_producer
+from earful.worker import make_consumer
+from tests.kafka_io import produce
 
 pytestmark = pytest.mark.kafka
 
@@ -37,16 +39,6 @@ class Store:
             del self.states[subject]
 
 
-def write(settings: BaseWorkerSettings, topic: str, records: list[tuple[bytes, Any]]) -> None:
-    producer = make_producer(settings)
-    try:
-        for key, value in records:
-            producer.send(topic, key=key, value=value)
-        producer.flush()
-    finally:
-        producer.close(timeout=10)
-
-
 def reader(settings: BaseWorkerSettings) -> Any:
     return make_consumer(settings, group=None, topics=[])
 
@@ -62,7 +54,7 @@ def test_the_latest_state_per_key_of_the_assigned_partitions_is_restored(
     topic = unique_name("changelog")
     assert ensure_compacted_topic(settings, topic, partitions_like=settings.topic_scored)
     assert not ensure_compacted_topic(settings, topic)  # already there
-    write(
+    produce(
         settings,
         topic,
         [
@@ -77,18 +69,12 @@ def test_the_latest_state_per_key_of_the_assigned_partitions_is_restored(
             (b"broken", state("broken", 0, 1, broken=True)),  # the store refuses it
         ],
     )
-    consumer = reader(settings)
-    try:
+    with state_reader(settings) as consumer:
         latest = read_latest(consumer, topic)
-    finally:
-        consumer.close()
     assert set(latest) == {b"acme", b"beta", b"junk", b"moved", b"broken"}
 
-    consumer = reader(settings)
-    try:
+    with state_reader(settings) as consumer:
         on_0 = load_partition_states(consumer, topic, {0})
-    finally:
-        consumer.close()
     assert sorted((s["subject"], s["n"]) for s in on_0) == [("acme", 2), ("broken", 1)]
 
     store = Store()
@@ -112,16 +98,13 @@ def test_latest_records_come_in_the_order_of_their_last_write(
     settings = settings_factory()
     topic = unique_name("changelog")
     assert ensure_compacted_topic(settings, topic, partitions=1)
-    write(
+    produce(
         settings,
         topic,
         [(b"a", b"1"), (b"b", b"1"), (b"c", b"1"), (b"a", b"2"), (b"b", None), (b"b", b"3")],
     )
-    consumer = reader(settings)
-    try:
+    with state_reader(settings) as consumer:
         latest = read_latest(consumer, topic)
-    finally:
-        consumer.close()
     assert [(key, record.value) for key, record in latest.items()] == [
         (b"c", b"1"),
         (b"a", b"2"),

@@ -15,8 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from earful.events import encode, now_utc
-from earful.kafkautil import read_to_end
+from earful.events import Alert, encode, now_utc
 from earful.sinks.delivery import (
     DeliveryProcessor,
     DeliveryRecord,
@@ -29,7 +28,9 @@ from earful.sinks.delivery import (
 from earful.sinks.notify.receiver import LocalReceiver, Reply
 from earful.sinks.routing import Cooldown, TargetConfig, build_targets
 from earful.sinks.signal_alerts import SignalAlertProcessor, SignalAlertSettings
+from earful.state import state_reader
 from earful.worker import Worker, make_consumer, make_producer
+from tests.kafka_io import produce, read_all
 from tests.sinks.notify.alerts import make_alert
 from tests.sinks.test_signal_alerts import make_signal
 
@@ -39,25 +40,14 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 def _produce(settings: Any, topic: str, records: list[tuple[str, bytes]]) -> None:
-    producer = make_producer(settings)
-    try:
-        futures = [producer.send(topic, key=k.encode(), value=v) for k, v in records]
-        producer.flush()
-        for f in futures:
-            f.get(timeout=30)
-    finally:
-        producer.close(timeout=10)
+    produce(settings, topic, [(key.encode(), value) for key, value in records])
 
 
 def _deliveries(settings: DeliverySettings) -> list[DeliveryRecord]:
-    consumer = make_consumer(settings, group=None, topics=[])
-    try:
-        return [
-            DeliveryRecord.model_validate_json(r.value)
-            for r in read_to_end(consumer, settings.topic_deliveries)
-        ]
-    finally:
-        consumer.close(autocommit=False)
+    return [
+        DeliveryRecord.model_validate_json(r.value)
+        for r in read_all(settings, settings.topic_deliveries)
+    ]
 
 
 def _run_inline(settings: Any, *, group: str, topic: str, processor: Any) -> Worker:
@@ -81,6 +71,24 @@ def _webhook_target(url: str) -> TargetConfig:
     return TargetConfig.model_validate(
         {"name": "hook", "kind": "webhook", "url": url + "/hook", "secret": SECRET}
     )
+
+
+def _notify_settings(
+    settings_factory: Callable[..., Any], unique_name: Callable[[str], str], url: str, **extra: Any
+) -> DeliverySettings:
+    """A notify worker's settings: a deliveries topic of its own, one webhook target at ``url``."""
+    settings: DeliverySettings = settings_factory(
+        DeliverySettings, topic_deliveries=unique_name("deliveries"),
+        notify_targets=(_webhook_target(url),), **extra,
+    )  # fmt: skip
+    return settings
+
+
+def _six_alerts(tag: str) -> list[Alert]:
+    return [
+        make_alert(dedup_key=f"earful/{tag}/{i}", subject=f"s{i}", created_at=now_utc())
+        for i in range(6)
+    ]
 
 
 def test_signals_become_alerts_that_reach_the_webhook_once(
@@ -107,17 +115,15 @@ def test_signals_become_alerts_that_reach_the_webhook_once(
     )  # fmt: skip
 
     with LocalReceiver(secret=SECRET) as rx, httpx.Client(timeout=5) as client:
-        settings = settings_factory(
-            DeliverySettings, topic_deliveries=unique_name("deliveries"),
+        settings = _notify_settings(
+            settings_factory, unique_name, rx.url,
             **{f: getattr(signals, f) for f in ("topic_alerts", "topic_deadletter")},
-            notify_targets=(_webhook_target(rx.url),),
         )  # fmt: skip
         ensure_deliveries_topic(settings)
         for run in range(2):  # the second run finds everything delivered and sends nothing
             state = DeliveryState(Cooldown(cooldown_seconds(settings)))
-            reader = make_consumer(settings, group=None, topics=[])
-            load_delivery_state(settings, reader, state)
-            reader.close(autocommit=False)
+            with state_reader(settings) as reader:
+                load_delivery_state(settings, reader, state)
             processor = DeliveryProcessor(
                 settings, state=state,
                 targets=build_targets(settings.notify_targets, client=client),
@@ -136,16 +142,6 @@ def test_signals_become_alerts_that_reach_the_webhook_once(
     ]
     assert len(rx.counts()) == 4 and max(rx.counts().values()) == 1
     assert sorted(d.outcome for d in _deliveries(settings)) == ["delivered"] * 4
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=10)
 
 
 def _notify_process(
@@ -196,14 +192,8 @@ def test_kill_between_send_and_commit_loses_nothing_and_repeats_only_the_idempot
             holder[0].wait(timeout=10)
 
     with LocalReceiver(secret=SECRET, on_request=kill_on_third) as rx:
-        settings = settings_factory(
-            DeliverySettings, topic_deliveries=unique_name("deliveries"),
-            notify_targets=(_webhook_target(rx.url),),
-        )  # fmt: skip
-        alerts = [
-            make_alert(dedup_key=f"earful/kill/{i}", subject=f"s{i}", created_at=now_utc())
-            for i in range(6)
-        ]
+        settings = _notify_settings(settings_factory, unique_name, rx.url)
+        alerts = _six_alerts("kill")
         _produce(settings, settings.topic_alerts, [(a.dedup_key, encode(a)) for a in alerts])
 
         first = _notify_process(processes, settings, rx.url)
@@ -245,14 +235,8 @@ def test_a_webhook_down_past_the_old_attempts_then_killed_and_back_gets_every_al
     # The webhook fails for longer than the five attempts used to last; the worker is
     # killed while retrying; the next one resumes the retries from earful.deliveries.
     with LocalReceiver(secret=SECRET, default_reply=Reply(503, b"down")) as rx:
-        settings = settings_factory(
-            DeliverySettings, topic_deliveries=unique_name("deliveries"),
-            notify_targets=(_webhook_target(rx.url),),
-        )  # fmt: skip
-        alerts = [
-            make_alert(dedup_key=f"earful/down/{i}", subject=f"s{i}", created_at=now_utc())
-            for i in range(6)
-        ]
+        settings = _notify_settings(settings_factory, unique_name, rx.url)
+        alerts = _six_alerts("down")
         resolves = [
             a.model_copy(update={"status": "resolved", "ends_at": now_utc()}) for a in alerts[:2]
         ]
@@ -320,11 +304,5 @@ def test_the_signals_command_resumes_from_the_alerts_topic(
     resolved = opened.model_copy(update={"state": "resolved", "resolved_at": opened.updated_at})
     _produce(settings, settings.topic_signals, [("acme", encode(resolved))])
     assert main([*argv, "--instance-id", "b"]) == 0
-    consumer = make_consumer(settings, group=None, topics=[])
-    try:
-        statuses = [
-            json.loads(r.value)["status"] for r in read_to_end(consumer, settings.topic_alerts)
-        ]
-    finally:
-        consumer.close(autocommit=False)
+    statuses = [json.loads(r.value)["status"] for r in read_all(settings, settings.topic_alerts)]
     assert statuses == ["firing", "resolved"]

@@ -8,7 +8,8 @@ import pytest
 
 from earful.events import encode
 from earful.sinks.signal_alerts import SignalAlertSettings, load_open_signals
-from earful.worker import make_consumer, make_producer
+from earful.state import state_reader
+from tests.kafka_io import produce
 from tests.sinks.notify.alerts import T0, make_alert
 
 pytestmark = pytest.mark.kafka
@@ -28,19 +29,11 @@ def test_open_signals_of_every_kind_survive_a_restart(
         ),
         make_alert(dedup_key="d", kind="negative_share"),  # the simple rule's: no signal
     ]  # fmt: skip
-    producer = make_producer(settings)
-    try:
-        for alert in alerts:  # keyed as the worker keys them: one key per signal episode
-            key = alert.dedup_key.encode()
-            producer.send(settings.topic_alerts, key=key, value=encode(alert)).get(timeout=30)
-        producer.send(settings.topic_alerts, key=b"e", value=b"{not json").get(timeout=30)
-    finally:
-        producer.close(timeout=10)
-    reader = make_consumer(settings, group=None, topics=[])
-    try:
+    # Keyed as the worker keys them: one key per signal episode.
+    records = [(alert.dedup_key.encode(), encode(alert)) for alert in alerts]
+    produce(settings, settings.topic_alerts, [*records, (b"e", b"{not json")])
+    with state_reader(settings) as reader:
         open_signals = load_open_signals(settings, reader)
-    finally:
-        reader.close(autocommit=False)
     # A silence still open when the worker restarts must get its resolve later.
     assert set(open_signals) == {"acme:outage_burst:1", "acme:comms_silence:1"}
     assert open_signals["acme:comms_silence:1"].kind == "comms_silence"

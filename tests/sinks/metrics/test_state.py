@@ -15,7 +15,7 @@ from earful.sinks.metrics import (
     ensure_state_topic,
     prepare_state,
 )
-from earful.worker import make_producer
+from tests.kafka_io import produce
 from tests.sinks.metrics.test_processor import feed, gauges
 from tests.sinks.metrics_records import signal, window
 
@@ -36,13 +36,7 @@ def test_a_restarted_sink_reads_its_gauges_back_from_the_state_topic(
     feed(processor, settings.topic_windows, window(5))  # a later value of the same key
     feed(processor, settings.topic_signals, signal("b", "resolved"))  # forgets signal b
     outputs += processor.checkpoint_outputs()
-    producer = make_producer(settings)
-    try:
-        for out in outputs:
-            producer.send(out.topic, key=out.key, value=out.value)
-        producer.flush(timeout=30)
-    finally:
-        producer.close(timeout=10)
+    produce(settings, settings.state_topic, [(out.key, out.value) for out in outputs])
 
     restarted_registry = CollectorRegistry()
     restarted = MetricsProcessor(settings, PipelineMetrics(restarted_registry))
