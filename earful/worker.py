@@ -356,10 +356,8 @@ class Worker:
         self, *, max_messages: int | None = None, idle_timeout_s: float | None = None
     ) -> RunStats:
         """Process until stopped, ``max_messages`` consumed, or idle for ``idle_timeout_s``."""
-        from kafka.errors import KafkaError
         from kafka.structs import OffsetAndMetadata
 
-        recoverable = (KafkaError, _Undelivered)
         self.setup()
         if self._owns_process and self.settings.gc_freeze:
             self._settle_heap()
@@ -380,7 +378,7 @@ class Worker:
                 try:
                     batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=limit)
                     assigned = bool(self.consumer.assignment())
-                except recoverable as exc:
+                except Exception as exc:  # a client in a bad state: see _recover
                     self._recover(exc, "poll")
                     continue
                 self.last_poll = time.monotonic()
@@ -417,7 +415,7 @@ class Worker:
                 processed_at = time.monotonic()
                 try:
                     self._commit(outputs, offsets)
-                except recoverable as exc:
+                except Exception as exc:  # a client in a bad state: see _recover
                     stats.consumed, stats.produced, stats.deadlettered = before
                     self._recover(exc, "commit")
                     continue
@@ -510,8 +508,16 @@ class Worker:
 
     def _recover(self, error: BaseException, during: str) -> None:
         """Abandon the batch, drop the clients, and connect again from the last commit."""
+        from kafka.errors import KafkaError
+
         if self._connect_clients is None:
             raise error
+        if not isinstance(error, KafkaError | _Undelivered):
+            # Not a Kafka error, yet raised by the client (one of kafka-python's internal
+            # assertions after a broker restart, say): the clients are replaced like after
+            # any failure, since stopping would leave the partitions unread. The traceback
+            # is logged, as it may be a bug worth reporting.
+            log.warning("%s: the Kafka client raised %r", self.name, error, exc_info=error)
         self.stats.recoveries += 1
         reason = _one_line(error)
         log.warning(
@@ -560,12 +566,14 @@ class Worker:
                 if self.transactional:
                     # Fences a predecessor (or our own abandoned producer) and aborts what it left.
                     producer.init_transactions()
-            except (KafkaError, OSError) as exc:
+            except Exception as exc:
                 error: BaseException = exc
                 if producer is not None:
                     close_producer(producer, timeout_s=1.0)
                 if consumer is not None:
                     close_consumer(consumer)
+                if startup and not isinstance(exc, KafkaError | OSError):
+                    raise  # a worker that never ran: its configuration, not the broker
             else:
                 self.consumer, self.producer = consumer, producer
                 if not startup:

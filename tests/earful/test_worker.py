@@ -65,6 +65,7 @@ class Log:
     hang_commits: int = 0  # the next n commits never answer...
     hung_commit_lands: bool = False  # ...but did reach the broker
     poll_errors: int = 0
+    poll_bugs: int = 0  # the next n polls raise what the client should not (not a KafkaError)
     connect_errors: int = 0
     connects: int = 0
     aborts: int = 0
@@ -81,6 +82,9 @@ class Consumer:
         if self.log.poll_errors:
             self.log.poll_errors -= 1
             raise KafkaConnectionError("connection refused")
+        if self.log.poll_bugs:
+            self.log.poll_bugs -= 1
+            raise AssertionError("client state after a broker restart")
         batch = self.log.records[self.position : self.position + max_records]
         self.position += len(batch)
         return {self.tp: batch} if batch else {}
@@ -289,6 +293,18 @@ def test_a_failing_poll_is_waited_out_without_a_crash() -> None:
     stats = worker.run(max_messages=6)
     assert log.outputs == expected(6)
     assert stats.recoveries == 3
+
+
+def test_a_client_raising_a_non_kafka_error_is_replaced_not_fatal(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log = Log(records(6), poll_bugs=2)
+    worker = worker_for(log)
+    stats = worker.run(max_messages=6)
+    assert log.outputs == expected(6)
+    assert stats.recoveries == 2
+    assert log.connects == 3
+    assert any(r.exc_info and r.exc_info[0] is AssertionError for r in caplog.records)
 
 
 def test_a_broker_that_comes_back_is_reconnected_to() -> None:
