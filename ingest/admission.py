@@ -169,12 +169,12 @@ class Admission:
         return subjects
 
 
-def fit_contract(fields: dict[str, Any], *, origin: str) -> None:
+def fit_contract(fields: dict[str, Any], *, origin: object) -> None:
     """Bound, in place, what the contract bounds, instead of refusing the record.
 
     ``fields`` are a mention's fields before validation; values of the wrong
     type are left for validation to report. ``origin`` names the record in the
-    log line a subject cut writes.
+    log line a subject cut writes (formatted only then: replay calls this per line).
     """
     subjects = fields.get("subjects")
     if isinstance(subjects, list | tuple) and len(subjects) > MAX_SUBJECTS:
@@ -218,7 +218,7 @@ def admit_recorded(
     if "id" not in fields and isinstance(fields.get("native_id"), str):
         fields["id"] = make_mention_id(str(fields["source"]), fields["native_id"])
     fields.setdefault("ingested_at", ingested_at.isoformat())
-    fit_contract(fields, origin=f"record {fields.get('id')!r}")
+    fit_contract(fields, origin=fields.get("id"))
     try:
         return Mention.model_validate(fields)
     except ValidationError as exc:
