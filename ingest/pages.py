@@ -18,19 +18,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Protocol
 
 from pydantic import ValidationError
 
 from earful.events import Mention, encode
 from earful.ingest.admission import Admission, DedupScreen
 from earful.ingest.base import Page, Post
-from earful.ingest.checkpoint import Checkpoint, CheckpointWriter, KeyedRecord
+from earful.ingest.checkpoint import Checkpoint, KeyedRecord
 from earful.ingest.metrics import ConnectorTally
 from earful.worker import Clock
 
-__all__ = ["PageHandler"]
+__all__ = ["PageHandler", "PageWriter"]
 
 log = logging.getLogger(__name__)
+
+
+class PageWriter(Protocol):
+    """Makes records and a checkpoint durable together (``checkpoint.CheckpointWriter``)."""
+
+    def write(self, records: list[KeyedRecord], checkpoint: Checkpoint) -> None: ...
 
 
 class PageHandler:
@@ -42,7 +49,7 @@ class PageHandler:
         *,
         admission: Admission,
         screen: DedupScreen,
-        writer: CheckpointWriter,
+        writer: PageWriter,
         tally: ConnectorTally,
         checkpoint: Checkpoint | None,
         checkpoint_interval_s: float,
