@@ -68,7 +68,7 @@ def _consumer(settings: BaseWorkerSettings) -> Any:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from earful.sinks.report.data import (
+    from earful.comms.report.data import (
         EARLIEST,
         LATEST,
         Selection,
@@ -76,8 +76,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         load_export,
         load_topics,
     )
-    from earful.sinks.report.render import FORMATS, write_report
-    from earful.sinks.report.summary import build_report
+    from earful.comms.report.render import FORMATS, write_report
+    from earful.comms.report.summary import build_report
 
     if args.subject is None:
         raise ConfigError("earful report needs --subject")
@@ -138,7 +138,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from earful.sinks.report.data import export_topics, report_topics
+    from earful.comms.report.data import export_topics, report_topics
 
     settings = settings_from_args(BaseWorkerSettings, args)
     topics = (

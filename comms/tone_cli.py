@@ -3,7 +3,7 @@
     earful tone "We know some of you can't log in since 09:40 UTC. ..."
     earful tone --file draft.txt --networks bluesky,mastodon --json
     pbpaste | earful tone -
-    earful tone --serve --port 8095        # the HTTP endpoint (sinks/tone_http.py)
+    earful tone --serve --port 8095        # the HTTP endpoint (comms/tone_http.py)
 
 Exit codes: 0 reviewed; 1 reviewed and the verdict is at or past
 ``--fail-on`` (``problem`` by default: a draft that is not ready); 2 the
@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from earful.analyze.tone import (
+from earful.comms.tone import (
     DEFAULT_NETWORKS,
     MAX_DRAFT_CHARS,
     NETWORK_LIMITS,
@@ -62,7 +62,7 @@ def _fails(report: ToneReport, fail_on: str) -> bool:
 
 
 def cmd_tone(args: argparse.Namespace) -> int:
-    from earful.analyze.tone import ToneChecker
+    from earful.comms.tone import ToneChecker
 
     if args.serve:
         return _serve(args)
@@ -78,10 +78,10 @@ def cmd_tone(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from earful.analyze.tone import ToneChecker
+    from earful.comms.tone import ToneChecker
+    from earful.comms.tone_http import ToneService, ToneSettings, start_tone_server
     from earful.errors import ConfigError
     from earful.settings import load_settings
-    from earful.sinks.tone_http import ToneService, ToneSettings, start_tone_server
 
     try:
         settings = load_settings(

@@ -11,7 +11,7 @@ or ``Content-Type: text/plain`` with the draft as the body and
 ``?networks=bluesky,x`` in the query. ``?format=text`` answers with the
 terminal report instead of JSON. ``GET /v1/tone/rules`` lists the rules.
 
-Answers: 200 with :meth:`earful.analyze.tone.ToneReport.to_dict`; 400 for a bad
+Answers: 200 with :meth:`earful.comms.tone.ToneReport.to_dict`; 400 for a bad
 draft or request (``{"error": ...}`` says what); 401 without the bearer token
 when ``tone_token`` is set; 404, 405, 411, 413 and 415 as HTTP means them.
 The checker is built once and shared behind a lock (its scorer caches texts).
@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, SecretStr
 
-from earful.analyze.tone import (
+from earful.comms.tone import (
     DEFAULT_NETWORKS,
     MAX_DRAFT_CHARS,
     NETWORK_LIMITS,

@@ -2,9 +2,9 @@
 
 Every number about the incident is the incident report's: for each subject the
 report's loader reads the run's topics and
-:func:`~earful.sinks.report.summary.build_report` computes the figures, with
+:func:`~earful.comms.report.summary.build_report` computes the figures, with
 the reactions as the conversation worker recorded them; the sections are laid
-out by :mod:`earful.sinks.report.text`. The demo adds what only it has: the
+out by :mod:`earful.comms.report.text`. The demo adds what only it has: the
 tone check of the first official update, and the deliveries its local webhook
 receiver saw.
 """
@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Final
 from earful.settings import BaseWorkerSettings
 
 if TYPE_CHECKING:
+    from earful.comms.report.summary import Report
     from earful.events import OfficialUpdate
-    from earful.sinks.report.summary import Report
 
 __all__ = ["incident_subjects", "incident_summary", "load_reports", "receiver_summary"]
 
@@ -53,8 +53,8 @@ def load_reports(
     settings: BaseWorkerSettings, subjects: Sequence[str], *, now: datetime
 ) -> list[Report]:
     """Each subject's incident report from the run's topics (a subject with no record: none)."""
-    from earful.sinks.report.data import EARLIEST, LATEST, Selection, fit_period, load_topics
-    from earful.sinks.report.summary import build_report
+    from earful.comms.report.data import EARLIEST, LATEST, Selection, fit_period, load_topics
+    from earful.comms.report.summary import build_report
     from earful.worker import make_consumer
 
     reports = []
@@ -75,7 +75,7 @@ def load_reports(
 def incident_summary(reports: Sequence[Report]) -> str:
     """The responder's view of the first (main) subject, every subject's signals and silences,
     the reaction to the main subject's updates and a tone check of its first one."""
-    from earful.sinks.report.text import (
+    from earful.comms.report.text import (
         reactions_text,
         responder_text,
         signals_text,
@@ -98,7 +98,7 @@ def incident_summary(reports: Sequence[Report]) -> str:
 
 def tone_summary(update: OfficialUpdate) -> list[str]:
     """``earful tone`` on an update: what a review before posting would have said."""
-    from earful.analyze.tone import ToneChecker
+    from earful.comms.tone import ToneChecker
 
     posted_on = ("bluesky", "mastodon")
     networks = (update.source,) if update.source in posted_on else (*posted_on, "x")

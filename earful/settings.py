@@ -66,7 +66,7 @@ SETTINGS_MODULES = (
     "earful.sinks.metrics.settings",
     "earful.sinks.signal_alerts",
     "earful.sinks.delivery",
-    "earful.sinks.tone_http",
+    "earful.comms.tone_http",
 )
 
 

@@ -1,6 +1,6 @@
 """The report's PNG charts, drawn with matplotlib's Agg renderer (no display needed).
 
-Each function draws one figure from a :class:`~earful.sinks.report.summary.Report`
+Each function draws one figure from a :class:`~earful.comms.report.summary.Report`
 and writes it to a path. Figures are built with the object API
 (:class:`matplotlib.figure.Figure`), not pyplot: no global backend switch, no
 global list of open figures to leak.
@@ -17,8 +17,8 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
+from earful.comms.report.summary import TABLE_SPAN, Report
 from earful.events import ReactionStats, TermCount
-from earful.sinks.report.summary import TABLE_SPAN, Report
 
 __all__ = ["CHART_FILES", "draw_charts", "draw_reactions", "draw_timeline", "draw_top_lists"]
 

@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
+from earful.comms.report.summary import TABLE_SPAN, Report, SignalEpisode
 from earful.events import ReactionStats, TermCount, UpdateReaction
-from earful.sinks.report.summary import TABLE_SPAN, Report, SignalEpisode
 
 __all__ = [
     "FORMATS",
@@ -431,7 +431,7 @@ def write_report(
     report: Report, directory: Path, formats: Sequence[str] = FORMATS
 ) -> dict[str, Path]:
     """Charts, ``report.md`` and ``report.html`` into ``directory``; returns name -> path."""
-    from earful.sinks.report.charts import draw_charts
+    from earful.comms.report.charts import draw_charts
 
     unknown = set(formats) - set(FORMATS)
     if unknown:

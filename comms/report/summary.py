@@ -1,6 +1,6 @@
 """The numbers of an incident communications report.
 
-Computed from a :class:`~earful.sinks.report.data.ReportData`.
+Computed from a :class:`~earful.comms.report.data.ReportData`.
 
 Pure computation (pandas for the per-minute series, no I/O, the clock passed
 in). Definitions, also in ``docs/report.md``:
@@ -43,6 +43,7 @@ from earful.analyze.conversation import (
     official_update_from,
 )
 from earful.analyze.terms import complaint_terms
+from earful.comms.report.data import LoadProblem, ReportData
 from earful.events import (
     SEVERITY_RANK,
     OfficialUpdate,
@@ -53,7 +54,6 @@ from earful.events import (
     TermCount,
     UpdateReaction,
 )
-from earful.sinks.report.data import LoadProblem, ReportData
 
 __all__ = [
     "DEFAULT_SPANS",

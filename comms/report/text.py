@@ -1,6 +1,6 @@
 """The report as short plain-text sections for a terminal (what ``earful demo`` prints).
 
-The numbers are the report's own (:func:`~earful.sinks.report.summary.build_report`);
+The numbers are the report's own (:func:`~earful.comms.report.summary.build_report`);
 these functions only lay them out in lines: the responder's summary of one
 subject, the signals and silence gaps of several, and the reaction to each
 official update.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
+from earful.comms.report.summary import TABLE_SPAN, Report, SignalEpisode
 from earful.events import TermCount
-from earful.sinks.report.summary import TABLE_SPAN, Report, SignalEpisode
 
 __all__ = ["reactions_text", "responder_text", "signals_text", "silences_text"]
 

@@ -19,7 +19,7 @@ concrete suggestion. The rules, in the order of :data:`RULES`:
 * length per network: Bluesky 300 graphemes, Mastodon 500 (URLs count 23),
   X 280 weighted characters (URLs 23, CJK and emoji 2).
 
-The phrase lists are data in :mod:`earful.analyze.tone_phrases`; each entry
+The phrase lists are data in :mod:`earful.comms.tone.phrases`; each entry
 carries its own suggestion. :meth:`ToneChecker.review` returns a
 :class:`ToneReport` with ``to_text()`` for a terminal and
 ``to_dict()``/``to_json()`` for machines.
@@ -29,9 +29,9 @@ network), :mod:`.matching` (the phrase engine), :mod:`.findings` (the report
 model) and :mod:`.checker` (the rules run over a draft).
 """
 
-from earful.analyze.tone.checker import ToneChecker
-from earful.analyze.tone.findings import Evidence, Finding, NetworkFit, ToneReport
-from earful.analyze.tone.length import (
+from earful.comms.tone.checker import ToneChecker
+from earful.comms.tone.findings import Evidence, Finding, NetworkFit, ToneReport
+from earful.comms.tone.length import (
     DEFAULT_NETWORKS,
     MAX_DRAFT_CHARS,
     NETWORK_LIMITS,
@@ -40,7 +40,7 @@ from earful.analyze.tone.length import (
     parse_networks,
     validate_draft,
 )
-from earful.analyze.tone_phrases import RULES, SEVERITIES, Phrase, Rule, Severity
+from earful.comms.tone.phrases import RULES, SEVERITIES, Phrase, Rule, Severity
 
 __all__ = [
     "DEFAULT_NETWORKS",

@@ -10,8 +10,8 @@ from earful.analyze.cues import CueScanner, TextCues, default_scanner
 from earful.analyze.gazetteer import Gazetteer, default_gazetteer
 from earful.analyze.outage import find_error_codes
 from earful.analyze.scoring import Scorer
-from earful.analyze.tone.findings import Evidence, Finding, NetworkFit, ToneReport, report_order
-from earful.analyze.tone.length import (
+from earful.comms.tone.findings import Evidence, Finding, NetworkFit, ToneReport, report_order
+from earful.comms.tone.length import (
     DEFAULT_NETWORKS,
     GRAPHEME,
     NETWORK_LIMITS,
@@ -19,7 +19,7 @@ from earful.analyze.tone.length import (
     count_length,
     parse_networks,
 )
-from earful.analyze.tone.matching import (
+from earful.comms.tone.matching import (
     APOSTROPHES,
     compile_all,
     dedupe,
@@ -30,7 +30,7 @@ from earful.analyze.tone.matching import (
     regex_evidence,
     word_pattern,
 )
-from earful.analyze.tone_phrases import (
+from earful.comms.tone.phrases import (
     ACKNOWLEDGEMENTS,
     ALLOWED_CAPITALS,
     APOLOGY_WORDS,

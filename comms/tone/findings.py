@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from earful.analyze.tone.length import NETWORK_NAMES
-from earful.analyze.tone_phrases import RULES, SEVERITIES, Severity
+from earful.comms.tone.length import NETWORK_NAMES
+from earful.comms.tone.phrases import RULES, SEVERITIES, Severity
 
 __all__ = ["Evidence", "Finding", "NetworkFit", "ToneReport", "Verdict", "report_order"]
 

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from earful.analyze.tone.findings import Evidence
-from earful.analyze.tone_phrases import Phrase
+from earful.comms.tone.findings import Evidence
+from earful.comms.tone.phrases import Phrase
 
 __all__ = [
     "APOSTROPHES",

@@ -1,8 +1,8 @@
-"""The tone check's rules and phrase lists, as data (see :mod:`earful.analyze.tone`).
+"""The tone check's rules and phrase lists, as data (see :mod:`earful.comms.tone`).
 
 Each rule says what it looks for and why it matters; each phrase carries what
 to write instead. Edit the lists here to tune the check; the tests in
-``tests/analyze/test_tone.py`` pin the behaviour on realistic drafts.
+``tests/comms/test_tone.py`` pin the behaviour on realistic drafts.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from earful.analyze.terms import TERM_RE as _TERM_RE
 from earful.analyze.windows import (
-    _TERM_RE,
     ClosedWindow,
     WindowAggregator,
     WindowConfig,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from earful.analyze.tone import (
+from earful.comms.tone import (
     RULES,
     DraftError,
     ToneChecker,

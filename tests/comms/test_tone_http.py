@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from earful.analyze.tone import ToneChecker
+from earful.comms.tone import ToneChecker
+from earful.comms.tone_http import MAX_BODY_BYTES, ToneServer, ToneService, start_tone_server
 from earful.sinks.notify_cli import _start_tone
-from earful.sinks.tone_http import MAX_BODY_BYTES, ToneServer, ToneService, start_tone_server
 
 GOOD = (
     "We know many of you in the UK can't log in to the app on iOS since 09:40 UTC. "

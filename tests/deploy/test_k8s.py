@@ -10,6 +10,7 @@ import yaml
 
 from earful.analyze.conversation_worker import ConversationSettings
 from earful.analyze.detect_worker import DetectSettings
+from earful.comms.tone_http import ToneSettings
 from earful.events import Alert, Severity
 from earful.health import HealthSettings
 from earful.settings import AnalyzerSettings, BaseWorkerSettings, ReplaySettings
@@ -17,7 +18,6 @@ from earful.sinks.delivery import DeliverySettings
 from earful.sinks.metrics import MetricsSinkSettings
 from earful.sinks.routing import Router
 from earful.sinks.signal_alerts import SignalAlertSettings
-from earful.sinks.tone_http import ToneSettings
 from tests.deploy.tools import DEPLOY, WORKERS, pip_tool, run
 
 K8S = DEPLOY / "k8s"

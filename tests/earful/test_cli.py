@@ -97,7 +97,7 @@ def test_a_command_loads_only_its_module() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    assert json.loads(out.stdout) == ["earful.analyze.tone_cli"]
+    assert json.loads(out.stdout) == ["earful.comms.tone_cli"]
 
 
 def test_top_level_help_lists_every_command_in_table_order(

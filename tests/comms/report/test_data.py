@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from earful.cli import main
+from earful.comms.report.data import EARLIEST, LATEST, Selection, classify, fit_period, load_export
+from earful.comms.report.summary import build_report
 from earful.events import OfficialUpdate, ReactionStats, UpdateReaction
-from earful.sinks.report.data import EARLIEST, LATEST, Selection, classify, fit_period, load_export
-from earful.sinks.report.summary import build_report
-from tests.sinks.report.records import scored
+from tests.comms.report.records import scored
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 SELECTION = Selection("acme", T0, T0 + timedelta(hours=1))

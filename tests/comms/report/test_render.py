@@ -6,11 +6,11 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from earful.comms.report.data import ReportData, Selection
+from earful.comms.report.render import write_report
+from earful.comms.report.summary import build_report
 from earful.events import OfficialUpdate
-from earful.sinks.report.data import ReportData, Selection
-from earful.sinks.report.render import write_report
-from earful.sinks.report.summary import build_report
-from tests.sinks.report.records import scored
+from tests.comms.report.records import scored
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 HOSTILE = '<script>alert("x")</script> <img src=x onerror=alert(1)> | **bold** & [link](http://e)'
@@ -44,7 +44,7 @@ def test_hostile_texts_are_escaped(tmp_path: Path) -> None:
 
 
 def test_a_signal_still_open_at_the_end_lasts_to_the_end_of_the_period(tmp_path: Path) -> None:
-    from tests.sinks.report.fixtures import burst_signals
+    from tests.comms.report.fixtures import burst_signals
 
     until = T0 + timedelta(hours=1)
     selection = Selection("acme", T0, until)

@@ -13,10 +13,10 @@ import pytest
 from matplotlib import image as mpimg
 
 from earful.cli import main
+from earful.comms.report.data import ReportData, Selection
+from earful.comms.report.summary import build_report
 from earful.events import ScoredMention
-from earful.sinks.report.data import ReportData, Selection
-from earful.sinks.report.summary import build_report
-from tests.sinks.report.fixtures import (
+from tests.comms.report.fixtures import (
     NOW,
     SINCE,
     UNTIL,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from earful.sinks.report_cli import parse_time
+from earful.comms.report_cli import parse_time
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -11,18 +11,18 @@ from typing import Any
 import pytest
 
 from earful.cli import main
-from earful.events import OfficialUpdate, encode
-from earful.settings import BaseWorkerSettings
-from earful.sinks.report.data import (
+from earful.comms.report.data import (
     Selection,
     export_topics,
     load_export,
     load_topics,
     report_topics,
 )
+from earful.events import OfficialUpdate, encode
+from earful.settings import BaseWorkerSettings
 from earful.worker import make_consumer, make_producer
-from tests.sinks.report.fixtures import burst_signals
-from tests.sinks.report.records import scored
+from tests.comms.report.fixtures import burst_signals
+from tests.comms.report.records import scored
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from earful.sinks.report.data import ReportData, Selection
-from earful.sinks.report.summary import Report, build_report
-from earful.sinks.report.text import reactions_text, responder_text, signals_text, silences_text
-from tests.sinks.report.fixtures import (
+from earful.comms.report.data import ReportData, Selection
+from earful.comms.report.summary import Report, build_report
+from earful.comms.report.text import reactions_text, responder_text, signals_text, silences_text
+from tests.comms.report.fixtures import (
     NOW,
     SINCE,
     UNTIL,
