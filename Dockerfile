@@ -21,6 +21,7 @@ COPY earful ./earful
 COPY ingest ./ingest
 COPY analyze ./analyze
 COPY sinks ./sinks
+COPY comms ./comms
 COPY examples/acme-incident.jsonl ./examples/acme-incident.jsonl
 # Earful and every dependency as wheels (downloaded where one exists, built where not).
 RUN pip wheel --wheel-dir /wheels .

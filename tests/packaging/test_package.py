@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -91,6 +92,13 @@ def test_the_stage_links_point_at_the_stage_folders() -> None:
     for stage in STAGES:
         link = ROOT / "earful" / stage
         assert link.is_symlink() and link.resolve() == (ROOT / stage).resolve()
+
+
+def test_the_image_copies_every_stage_folder() -> None:
+    # The image builds the wheel from a copy of the tree: a stage folder left out of it
+    # leaves its link in earful/ dangling and the stage out of the installed package.
+    copied = re.findall(r"^COPY (?!--from=)(\S+) ", (ROOT / "Dockerfile").read_text(), re.M)
+    assert set(STAGES) <= set(copied)
 
 
 def test_the_wheel_installs_one_earful_package_with_its_data(tmp_path: Path) -> None:
