@@ -31,6 +31,7 @@ OTHER_BENCHES = (
     "bench.bench_detection",
     "bench.nab",
     "bench.bench_rules",
+    "bench.bench_startup",
 )
 
 

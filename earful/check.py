@@ -18,22 +18,39 @@ from earful.errors import ConfigError
 __all__ = ["check_url", "cmd_check", "register"]
 
 
-def check_url(url: str, *, timeout_s: float, client: Any = None) -> tuple[bool, str]:
-    """GET ``url``; healthy on a 2xx. Returns (healthy, what happened)."""
-    import httpx
+def check_url(url: str, *, timeout_s: float) -> tuple[bool, str]:
+    """GET ``url``; healthy on a 2xx. Returns (healthy, what happened).
 
+    The standard library's HTTP client, not httpx: the healthcheck runs every few
+    seconds in a fresh process, and importing httpx cost more than the rest of
+    the command.
+    """
+    from http.client import HTTPConnection, HTTPException, HTTPSConnection
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
     try:
-        if client is None:
-            response = httpx.get(url, timeout=timeout_s)
-        else:
-            response = client.get(url, timeout=timeout_s)
-    except httpx.ConnectError as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        return False, f"{url}: nothing answers ({reason}); is the worker running?"
-    except httpx.HTTPError as exc:
+        port = parts.port
+    except ValueError as exc:
+        return False, f"{url}: {exc}"
+    connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
+    connection = connection_class(parts.hostname or "", port, timeout=timeout_s)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("GET", target, headers={"User-Agent": "earful-check"})
+        response = connection.getresponse()
+        text = response.read(64 * 1024).decode("utf-8", "replace").strip()
+    except ConnectionRefusedError:
+        return False, f"{url}: nothing answers (connection refused); is the worker running?"
+    except TimeoutError:
+        return False, f"{url}: no answer within {timeout_s:g}s"
+    except (OSError, HTTPException) as exc:
         return False, f"{url}: {type(exc).__name__}: {exc}"
-    detail = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
-    return response.is_success, f"{url}: HTTP {response.status_code} {detail}".rstrip()
+    finally:
+        connection.close()
+    detail = text.splitlines()[0][:200] if text else ""
+    healthy = 200 <= response.status < 300
+    return healthy, f"{url}: HTTP {response.status} {detail}".rstrip()
 
 
 def cmd_check(args: argparse.Namespace) -> int:

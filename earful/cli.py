@@ -17,6 +17,7 @@ it adds sets ``func=callable(args) -> int``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import faulthandler
 import importlib
 import signal
@@ -154,7 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(signal, "SIGUSR1"):
         # `kill -USR1 <pid>` prints every thread's stack to stderr: how to see where a
         # worker that looks stuck is waiting, without stopping it.
-        faulthandler.register(signal.SIGUSR1, all_threads=True)
+        with contextlib.suppress(OSError, ValueError):  # stderr without a descriptor
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
 
     try:
         # Building the parser imports the chosen command's module: Ctrl-C may land here.

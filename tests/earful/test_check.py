@@ -39,7 +39,20 @@ def test_check_follows_readiness(
 def test_check_fails_when_nothing_listens(capsys: pytest.CaptureFixture[str]) -> None:
     # Port 9 (discard) on loopback: nothing listens there in a test machine.
     assert main(["check", "--url", "http://127.0.0.1:9/readyz", "--timeout", "1"]) == 1
-    assert "ConnectError" in capsys.readouterr().err
+    assert "connection refused" in capsys.readouterr().err
+
+
+def test_check_gives_up_on_a_server_that_never_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        assert main(["check", "--url", f"http://127.0.0.1:{port}/readyz", "--timeout", "0.5"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"http://127.0.0.1:{port}/readyz: no answer within 0.5s"
+    )
 
 
 def test_check_says_nothing_answers_and_refuses_a_url_without_a_scheme(
