@@ -159,7 +159,7 @@ class Scorer:
             reason = f"language '{lang}' is not scored: VADER reads English only"
             return _unscored(lang, reason, outage)
         raw = self._vader.polarity_scores(text)
-        compound = incident_compound(raw["compound"], cues)
+        compound = incident_compound(raw["compound"], cues, text)
         # VADER's own dict ({neg, neu, pos, compound}) is validated as VaderScores
         # in the same call as the rest: one validation, straight from a dict
         # (pydantic copies the values; the cache keeps the dict, not the model).

@@ -17,12 +17,18 @@ exactly VADER's. The rules on top:
 - emoji VADER reads as neutral add theirs (😡, 🙄, 👎);
 - laughing at a failure is mockery: with a failure, no recovery and a laugh
   (😂, "lol") or sarcastic praise ("great.", "love it", "well done"), VADER's
-  positive part is dropped and a penalty added ("acme is down 😂😂" is negative).
+  positive part is dropped and a penalty added ("acme is down 😂😂" is negative);
+- in a post put to an account (an @handle), how long the author waited or how
+  often they tried is a complaint ("@acme on the phone for 2 hours", "called 4
+  times"), and so is a why-question ("@acmeair why is my bag in Denver?"): a
+  customer asking a company why is challenging it, not curious. Elsewhere
+  "for several days" is as often a plan as a wait, so it counts for nothing.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 from earful.analyze.cues import TextCues
 from earful.analyze.outage import is_other_sense, is_pending_recovery
@@ -39,6 +45,26 @@ NEGATION_SCALAR = -0.74
 #: VADER's own valence for "no" (-1.2).
 NEGATED_FAILURE = 1.5
 _LIMIT = 0.9999
+#: How long the author waited or went without ("for 2 hours", "been 3 weeks",
+#: "still pending after 4 days"), and how often they had to try ("called 4
+#: times"), on the normalised text (lower case, single spaces).
+_AMOUNT = (
+    r"(?:over |almost |nearly |about |more than )?"
+    r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|several|a few"
+    r"|a couple of|a couple|the past|the last|multiple)"
+)
+_WAITED = re.compile(
+    rf" (?:for|been|after|took|takes|taking|waited|waiting|wait) {_AMOUNT} "
+    r"(?:more )?(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?) "
+    rf"|(?<= )(?:\d+|two|three|four|five|six|seven|eight|nine|ten|multiple) times "
+)
+#: Added for a duration of waiting (as a complaint phrase, about VADER's "delay").
+WAITED_VALENCE = -1.0
+#: A why-question put to an account: "@acme why ...?", "@acme how come ...?",
+#: "@acme ... really?".
+_CHALLENGES = (" why ", " how come ", " really . ")
+#: Added for a why-question put to an account.
+CHALLENGE_VALENCE = -1.0
 
 
 def squash(total: float) -> float:
@@ -50,10 +76,23 @@ def unsquash(compound: float) -> float:
     return c * math.sqrt(ALPHA / (1.0 - c * c))
 
 
-def incident_compound(vader_compound: float, cues: TextCues) -> float:
-    """Earful's compound for a post whose plain VADER compound is ``vader_compound``."""
+def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> float:
+    """Earful's compound for a post whose plain VADER compound is ``vader_compound``.
+
+    ``text`` is the post as written: durations of waiting and why-questions
+    count as complaints only in a post put to an account (an @handle in it).
+    """
     added = cues.emoji_valence
     failure = complaint = recovery = False
+    norm = cues.normalised
+    if "@" in text:
+        # Said to an account: how long one waited, and why-questions, are complaints.
+        if _WAITED.search(norm) is not None:
+            added += WAITED_VALENCE
+            complaint = True
+        if "?" in text and any(c in norm for c in _CHALLENGES):
+            added += CHALLENGE_VALENCE
+            complaint = True
     for cue in cues.scored:
         valence = cue.entry.valence
         if cue.entry.kind == "sense":

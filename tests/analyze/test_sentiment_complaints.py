@@ -33,6 +33,16 @@ COMPLAINTS = [
     "@acmeair so much for on-time arrivals",
     "@acme your phone line keeps hanging up on me",
     "@acmeair another delay? you can't be serious",
+    "@acme I have been on the phone with you for 2 hours",
+    "@acme transfer still pending after 4 days",
+    "@acme called 4 times today",
+    "@acme why was I charged for a carry on?",
+    "@acmeair you let 20 people board before families with kids. really?",
+    "@acme the technician never showed up",
+    "@acme do you even read your DMs?",
+    "@acmerail the 7:15 is late every morning this week",
+    "@acmeair no vegetarian meal even though I requested one",
+    "@acme I'd like to speak to someone who can actually help",
 ]
 
 NOT_COMPLAINTS = [
@@ -42,6 +52,8 @@ NOT_COMPLAINTS = [
     ("@acme the crew on my flight were amazing", "positive"),
     ("@acme thanks for the quick reply, all sorted", "positive"),
     ("@acme thanks for helping me rebook so fast!", "positive"),
+    ("@acmeair arrived 30 minutes early and the crew were lovely", "positive"),
+    ("@acmeair which terminal do you use at JFK?", "neutral"),
 ]
 
 
@@ -102,3 +114,23 @@ def test_polite_requests_are_neutral(scorer: Scorer, text: str) -> None:
     assert sentiment is not None
     assert sentiment.vader.compound > 0.05
     assert sentiment.label == "neutral", f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "packing for several days in Italy",
+        "I have tweeted 6000 times",
+        "why is the sky blue?",
+    ],
+)
+def test_durations_and_why_questions_count_only_when_put_to_an_account(
+    scorer: Scorer, text: str
+) -> None:
+    # Not said to an account: a plan, a count, a curious question. VADER's compound is kept.
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.compound == sentiment.vader.compound, text
+    addressed = scorer.score(f"@acme {text}").sentiment
+    assert addressed is not None
+    assert addressed.compound < sentiment.compound, text
