@@ -63,7 +63,8 @@ def connectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     package = tmp_path / "fakesources"
     package.mkdir()
     (package / "__init__.py").write_text("", encoding="utf-8")
-    (package / "fakenet.py").write_text(textwrap.dedent(FAKENET), encoding="utf-8")
+    # Named like a real connector: the command table lists the connectors `earful ingest` knows.
+    (package / "rss.py").write_text(textwrap.dedent(FAKENET), encoding="utf-8")
     (package / "twoargs.py").write_text(TWO_ARGS, encoding="utf-8")
     (package / "_helpers.py").write_text("", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -72,7 +73,7 @@ def connectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_connectors_are_found_by_module_name(connectors: Path) -> None:
-    assert earful.ingest.cli.connector_names() == ["fakenet", "twoargs"]
+    assert earful.ingest.cli.connector_names() == ["rss", "twoargs"]
     assert earful.ingest.cli.build_source("twoargs", {"a": 1}, None, None) == ("two", {"a": 1})
     with pytest.raises(Exception, match="no connector named 'nope'"):
         earful.ingest.cli.build_source("nope", {}, None, None)
@@ -100,14 +101,14 @@ def test_earful_ingest_runs_a_connector_into_kafka(
     )
     config = tmp_path / "earful.yaml"
     config.write_text(
-        "connectors:\n  fakenet:\n    texts: ['acme is down', 'nice day', 'acme pay broken']\n",
+        "connectors:\n  rss:\n    texts: ['acme is down', 'nice day', 'acme pay broken']\n",
         encoding="utf-8",
     )
     for key in ("topic_raw", "topic_deadletter", "topic_checkpoints", "kafka_client_id"):
         monkeypatch.setenv(f"EARFUL_{key.upper()}", getattr(settings, key))
     monkeypatch.setenv("EARFUL_PSEUDONYM_KEY", "cli-test-key-0123456789")
     monkeypatch.setenv("EARFUL_INGEST_METRICS_PORT", "0")
-    argv = ["ingest", "fakenet", "--config", str(config), "--tracking", str(EXAMPLE),
+    argv = ["ingest", "rss", "--config", str(config), "--tracking", str(EXAMPLE),
             "--bootstrap", settings.kafka_bootstrap, "--idle-pages", "1"]  # fmt: skip
     monkeypatch.setattr(
         "earful.ingest.runner.IngestRunner.install_signal_handlers", lambda self: None
