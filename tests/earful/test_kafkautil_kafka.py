@@ -7,12 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from kafka.errors import CoordinatorNotAvailableError
 from kafka.structs import OffsetAndMetadata
 
-from earful.kafkautil import consumer_lag, make_admin
-from earful.state import state_reader
 from earful.worker import make_consumer, make_producer
+from tests.kafka_io import lag
 
 pytestmark = pytest.mark.kafka
 
@@ -32,22 +30,6 @@ def _transactions(settings: Any, topic: str, batches: list[tuple[int, bool]]) ->
         producer.close(timeout=10)
 
 
-def _lag(settings: Any, group: str, topic: str, **kwargs: Any) -> int:
-    admin = make_admin(settings, role="lag")
-    try:
-        with state_reader(settings) as reader:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    return consumer_lag(admin, reader, {group: [topic]}, **kwargs)[(group, topic)]
-                except CoordinatorNotAvailableError:  # a fresh broker's offsets topic
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.5)
-    finally:
-        admin.close()
-
-
 def test_a_caught_up_group_counts_no_records_though_markers_follow_its_offsets(
     settings_factory: Callable[..., Any], unique_name: Callable[[str], str]
 ) -> None:
@@ -55,8 +37,8 @@ def test_a_caught_up_group_counts_no_records_though_markers_follow_its_offsets(
     topic, group = settings.topic_raw, unique_name("group")
     _transactions(settings, topic, [(6, True), (4, False), (3, True)])
     # Nothing committed yet: every committed record counts, the aborted ones do not.
-    assert _lag(settings, group, topic, count_records=True) == 9
-    offsets_ahead = _lag(settings, group, topic)
+    assert lag(settings, group, topic, count_records=True) == 9
+    offsets_ahead = lag(settings, group, topic)
     assert offsets_ahead > 9 + 4  # aborted records and markers have offsets too
 
     consumer = make_consumer(settings, group=group, topics=[topic])
@@ -72,5 +54,5 @@ def test_a_caught_up_group_counts_no_records_though_markers_follow_its_offsets(
         consumer.commit({tp: OffsetAndMetadata(offset + 1, "", -1) for tp, offset in last.items()})
     finally:
         consumer.close(autocommit=False)
-    assert _lag(settings, group, topic, count_records=True) == 0
-    assert _lag(settings, group, topic) > 0  # the commit markers behind the last records
+    assert lag(settings, group, topic, count_records=True) == 0
+    assert lag(settings, group, topic) > 0  # the commit markers behind the last records

@@ -21,6 +21,7 @@ from earful.events import Mention, ScoredMention, decode, encode
 from earful.kafkautil import read_to_end
 from earful.settings import AnalyzerSettings
 from earful.worker import Worker, make_consumer, make_producer
+from tests.kafka_io import lag
 
 pytestmark = pytest.mark.kafka
 
@@ -143,19 +144,9 @@ def test_poison_records_go_to_dead_letters_and_the_worker_goes_on(
     }
 
 
-def _committed(settings: AnalyzerSettings) -> int:
-    from kafka import KafkaAdminClient
-    from kafka.errors import KafkaError
-
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    try:
-        groups = admin.list_group_offsets(settings.analyzer_group)
-    except KafkaError:  # the group coordinator is still being set up
-        return 0
-    finally:
-        admin.close()
-    offsets = groups.get(settings.analyzer_group, {})
-    return sum(o.offset for o in offsets.values() if o.offset > 0)
+def _behind(settings: AnalyzerSettings) -> int:
+    """Raw records the analyzers' group has not committed yet."""
+    return lag(settings, settings.analyzer_group, settings.topic_raw)
 
 
 def _analyzer_process(
@@ -192,10 +183,10 @@ def test_kill_9_mid_run_loses_no_mention(
 
     first = _analyzer_process(processes, settings, *extra)
     deadline = time.monotonic() + 60
-    while _committed(settings) < 200 and time.monotonic() < deadline:
+    while _behind(settings) > total - 200 and time.monotonic() < deadline:
         assert first.poll() is None, "the analyzer exited before the kill"
         time.sleep(0.05)
-    done_before_kill = _committed(settings)
+    done_before_kill = total - _behind(settings)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     assert 0 < done_before_kill < total, "the kill must land mid-run"
@@ -223,10 +214,10 @@ def test_sigterm_drains_and_exits_cleanly(
     produce(settings, [(m.id.encode(), encode(m)) for m in mentions])
     proc = _analyzer_process(processes, settings)
     deadline = time.monotonic() + 60
-    while _committed(settings) < len(mentions) and time.monotonic() < deadline:
+    while _behind(settings) > 0 and time.monotonic() < deadline:
         time.sleep(0.1)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err.decode()
     assert b"SIGTERM" in err
-    assert _committed(settings) == len(mentions)
+    assert _behind(settings) == 0
