@@ -15,7 +15,7 @@ The config file uses the same flat keys as the fields, e.g.::
 One file may hold the keys of several workers; each takes its own. A key that
 no worker knows (a typo such as ``topic_partitons``) is refused with the file,
 the line and the nearest known key: the workers' settings classes are listed
-in :data:`SETTINGS_MODULES` and read there without being imported, and only
+in :func:`settings_modules` and read there without being imported, and only
 when the file has a key the current worker does not know.
 """
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import difflib
 import functools
+import importlib
 import importlib.util
 import logging
 import os
@@ -41,33 +42,39 @@ from pydantic_settings import (
 from earful.errors import ConfigError
 
 __all__ = [
+    "CORE_SETTINGS_MODULES",
     "DEFAULT_BOOTSTRAP",
-    "SETTINGS_MODULES",
     "AnalyzerSettings",
     "BaseWorkerSettings",
     "ReplaySettings",
     "known_setting_keys",
     "load_settings",
+    "settings_modules",
 ]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 
-#: Every module that defines a settings class read from the shared config file.
-#: A key of the file is accepted when one of their fields has its name
-#: (tests/earful/test_settings.py checks the list against the classes).
-SETTINGS_MODULES = (
-    "earful.settings",
-    "earful.health",
-    "earful.ingest.settings",
-    "earful.analyze.detect_worker",
-    "earful.analyze.conversation_worker",
-    "earful.sinks.metrics.settings",
-    "earful.sinks.signal_alerts",
-    "earful.sinks.delivery",
-    "earful.comms.tone_http",
-)
+#: The core's modules that define a settings class read from the shared config
+#: file. Each stage lists its own in its package's ``SETTINGS_MODULES`` (the
+#: stage's ``__init__``, which imports nothing), so the core names no stage.
+CORE_SETTINGS_MODULES = ("earful.settings", "earful.health")
+
+
+def settings_modules() -> tuple[str, ...]:
+    """Every module whose settings classes read the shared config file: the core's, then each
+    stage's, found as the subpackages of ``earful`` (tests/earful/test_settings.py checks the
+    list against the classes)."""
+    import pkgutil
+
+    import earful
+
+    names = list(CORE_SETTINGS_MODULES)
+    for info in sorted(pkgutil.iter_modules(earful.__path__, "earful."), key=lambda i: i.name):
+        if info.ispkg:
+            names += getattr(importlib.import_module(info.name), "SETTINGS_MODULES", ())
+    return tuple(names)
 
 
 def _settings_fields(source: str) -> set[str]:
@@ -93,7 +100,7 @@ def _settings_fields(source: str) -> set[str]:
 def known_setting_keys() -> frozenset[str] | None:
     """Every key some worker reads from the config file; None if a listed module is missing."""
     names: set[str] = set()
-    for module in SETTINGS_MODULES:
+    for module in settings_modules():
         spec = importlib.util.find_spec(module)
         if spec is None or spec.origin is None:
             log.warning("settings module %s not found: unknown config keys are not checked", module)

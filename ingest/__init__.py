@@ -1,3 +1,6 @@
 """Ingest workers: sources of mentions, producing to the raw topic."""
 
-__all__: list[str] = []
+__all__ = ["SETTINGS_MODULES"]
+
+#: Modules whose settings classes read the shared config file (see earful.settings).
+SETTINGS_MODULES = ("earful.ingest.settings",)

@@ -7,11 +7,11 @@ import yaml
 
 from earful.errors import ConfigError
 from earful.settings import (
-    SETTINGS_MODULES,
     AnalyzerSettings,
     BaseWorkerSettings,
     known_setting_keys,
     load_settings,
+    settings_modules,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +91,7 @@ def test_a_key_no_worker_reads_is_refused_with_the_others_counted(tmp_path: Path
 def _all_settings_classes() -> set[type[BaseWorkerSettings]]:
     import importlib
 
-    for module in SETTINGS_MODULES:
+    for module in settings_modules():
         importlib.import_module(module)
     found: set[type[BaseWorkerSettings]] = set()
     todo: list[type[BaseWorkerSettings]] = [BaseWorkerSettings]
@@ -100,6 +100,13 @@ def _all_settings_classes() -> set[type[BaseWorkerSettings]]:
         found.add(cls)
         todo.extend(cls.__subclasses__())
     return found
+
+
+def test_the_core_lists_its_own_settings_modules_and_each_stage_its_own() -> None:
+    modules = settings_modules()
+    stages = {m.split(".")[1] for m in modules if m.split(".")[1] not in ("settings", "health")}
+    assert stages == {"analyze", "comms", "ingest", "sinks"}
+    assert all(m.startswith("earful.") for m in modules)
 
 
 def test_the_settings_module_list_covers_every_settings_class_and_field() -> None:
@@ -113,7 +120,7 @@ def test_the_settings_module_list_covers_every_settings_class_and_field() -> Non
         if not info.name.endswith("__main__"):
             importlib.import_module(info.name)
     classes = {c for c in _all_settings_classes() if not c.__module__.startswith("tests")}
-    assert {c.__module__ for c in classes} <= set(SETTINGS_MODULES)
+    assert {c.__module__ for c in classes} <= set(settings_modules())
     fields: set[str] = set().union(*(c.model_fields for c in classes))
     known = known_setting_keys()
     assert known is not None and set(known) == fields
