@@ -1,9 +1,9 @@
 """``earful ingest ...`` commands: one per connector, ``push``, and ``rules``.
 
 * ``earful ingest <name>`` runs the connector module ``ingest/sources/<name>.py``
-  (found by name, no list to keep up to date): its ``build(config, http,
-  search)`` gets ``connectors.<name>`` from the settings file, and the runner
-  does the rest (:mod:`earful.ingest.runner`).
+  (a new connector also needs its row in the command table of :mod:`earful.cli`):
+  its ``build(config, http, search)`` gets ``connectors.<name>`` from the
+  settings file, and the runner does the rest (:mod:`earful.ingest.runner`).
 * ``earful ingest push`` serves the HTTP push endpoint (:mod:`earful.ingest.push`).
 * ``earful ingest rules FILE [--text ...]`` checks a tracking file and shows
   what a text matches, without Kafka.
