@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from earful.errors import SchemaError
-from earful.events import MAX_SUBJECTS, MAX_TEXT_CHARS
+from earful.events import MAX_SUBJECTS, MAX_TEXT_CHARS, Mention
 from earful.ingest.admission import (
+    MAX_LANG_CHARS,
     MAX_URL_CHARS,
     Admission,
     DedupScreen,
@@ -180,3 +181,15 @@ def test_screen_flags_flood_copies_without_dropping_them() -> None:
     screened = screen.screen([m for m in mentions if m is not None], NOW)
     assert [m.metadata.get("copies") for m in screened.fresh] == [None, None, 3, 4]
     assert screened.flooded == 2
+
+
+def test_the_caps_are_the_contracts_own_bounds() -> None:
+    def max_length(field: str) -> int | None:
+        bounds = [
+            m.max_length for m in Mention.model_fields[field].metadata if hasattr(m, "max_length")
+        ]
+        return bounds[0] if bounds else None
+
+    assert max_length("url") == MAX_URL_CHARS
+    assert max_length("lang") == MAX_LANG_CHARS
+    assert max_length("text") == MAX_TEXT_CHARS
