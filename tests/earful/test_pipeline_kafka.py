@@ -18,10 +18,9 @@ import pytest
 from earful.analyze.score_worker import AnalyzerProcessor
 from earful.analyze.scoring import Scorer
 from earful.events import Mention, ScoredMention, decode, encode
-from earful.kafkautil import read_to_end
 from earful.settings import AnalyzerSettings
 from earful.worker import Worker, make_consumer, make_producer
-from tests.kafka_io import lag
+from tests.kafka_io import lag, produce, read_all
 
 pytestmark = pytest.mark.kafka
 
@@ -39,25 +38,6 @@ def make_mention(i: int, text: str = "acme is down again, can't log in") -> Ment
         ingested_at=T0 + timedelta(seconds=i, milliseconds=200),
         subjects=("acme",),
     )
-
-
-def produce(settings: AnalyzerSettings, values: list[tuple[bytes | None, bytes]]) -> None:
-    producer = make_producer(settings)
-    try:
-        futures = [producer.send(settings.topic_raw, key=k, value=v) for k, v in values]
-        producer.flush()
-        for f in futures:
-            f.get(timeout=30)
-    finally:
-        producer.close(timeout=10)
-
-
-def read_all(settings: AnalyzerSettings, topic: str) -> list[Any]:
-    consumer = make_consumer(settings, group=None, topics=[])
-    try:
-        return list(read_to_end(consumer, topic))
-    finally:
-        consumer.close(autocommit=False)
 
 
 def run_analyzer_inline(settings: AnalyzerSettings, *, transactional: bool = True) -> Worker:
@@ -81,7 +61,7 @@ def run_analyzer_inline(settings: AnalyzerSettings, *, transactional: bool = Tru
 def test_a_mention_written_to_raw_comes_out_scored(settings_factory: Callable[..., Any]) -> None:
     settings = settings_factory(AnalyzerSettings)
     m = make_mention(1).model_copy(update={"subjects": ("acme", "acme-pay")})
-    produce(settings, [(m.id.encode(), encode(m))])
+    produce(settings, settings.topic_raw, [(m.id.encode(), encode(m))])
 
     worker = run_analyzer_inline(settings)
 
@@ -113,7 +93,7 @@ def test_poison_records_go_to_dead_letters_and_the_worker_goes_on(
         (b"p-utf8", b'{"schema_version": 1, "text": "caf\xe9 \xff"}'),
     ]
     produce(
-        settings,
+        settings, settings.topic_raw,
         [(good_before.id.encode(), encode(good_before)), *poison,
          (good_after.id.encode(), encode(good_after))],
     )  # fmt: skip
@@ -178,7 +158,7 @@ def test_kill_9_mid_run_loses_no_mention(
     settings = settings_factory(AnalyzerSettings)
     total = 1000
     mentions = [make_mention(i) for i in range(total)]
-    produce(settings, [(m.id.encode(), encode(m)) for m in mentions])
+    produce(settings, settings.topic_raw, [(m.id.encode(), encode(m)) for m in mentions])
     extra = ("--at-least-once",) if mode == "at-least-once" else ()
 
     first = _analyzer_process(processes, settings, *extra)
@@ -211,7 +191,7 @@ def test_sigterm_drains_and_exits_cleanly(
 ) -> None:
     settings = settings_factory(AnalyzerSettings)
     mentions = [make_mention(i) for i in range(300)]
-    produce(settings, [(m.id.encode(), encode(m)) for m in mentions])
+    produce(settings, settings.topic_raw, [(m.id.encode(), encode(m)) for m in mentions])
     proc = _analyzer_process(processes, settings)
     deadline = time.monotonic() + 60
     while _behind(settings) > 0 and time.monotonic() < deadline:
