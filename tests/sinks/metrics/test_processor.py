@@ -16,7 +16,6 @@ from earful.sinks.metrics import (
     MetricsSinkSettings,
     PipelineMetrics,
     input_topics,
-    lag_targets,
 )
 from tests.sinks.metrics_records import FakeRecord, reaction, scored, signal, window
 
@@ -218,13 +217,6 @@ def test_records_of_other_topics_are_ignored() -> None:
     before = generate_latest(reg)
     assert list(proc.process(FakeRecord(topic="elsewhere", value=encode(scored(1))))) == []
     assert generate_latest(reg) == before
-
-
-def test_lag_targets_include_the_sink_itself_and_configured_groups() -> None:
-    settings = MetricsSinkSettings(metrics_lag_groups={"earful-analyzer": ("earful.mentions.raw",)})
-    targets = lag_targets(settings)
-    assert targets["earful-analyzer"] == ("earful.mentions.raw",)
-    assert targets[settings.metrics_group] == tuple(input_topics(settings))
 
 
 def test_no_series_carries_per_author_text_or_url_labels() -> None:
