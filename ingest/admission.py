@@ -48,6 +48,7 @@ refused for being long.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -234,6 +235,8 @@ class Screened:
     fresh: list[Mention]
     duplicates: int
     flooded: int
+    observed_at: datetime
+    fingerprints: tuple[str, ...] = ()  # of the fresh texts long enough to count as copies
 
     @property
     def reposts(self) -> int:
@@ -246,8 +249,8 @@ class DedupScreen:
     :meth:`screen` drops mentions already produced (``seen``) or repeated in the
     batch, and flags copies in a flood (``metadata.near_duplicate``,
     ``metadata.copies``) without dropping them; :meth:`remember` records the
-    ids once Kafka acknowledged them, so a failed write is not mistaken for a
-    duplicate when it is tried again.
+    ids and the copies once Kafka acknowledged them, so a write that failed and
+    is tried again is neither taken for a duplicate nor counted twice as a copy.
     """
 
     def __init__(self, seen: SeenIds, floods: FloodDetector) -> None:
@@ -257,19 +260,32 @@ class DedupScreen:
     def screen(self, mentions: Iterable[Mention], now: datetime) -> Screened:
         fresh: list[Mention] = []
         ids: set[str] = set()
+        pending: Counter[str] = Counter()
         duplicates = flooded = 0
         for mention in mentions:
             if mention.id in self.seen or mention.id in ids:
                 duplicates += 1
                 continue
-            mark = self.floods.observe(mention.text, now)
-            if mark.flood:
-                flooded += 1
-                metadata = {**mention.metadata, "near_duplicate": True, "copies": mark.copies}
-                mention = mention.model_copy(update={"metadata": metadata})
+            fingerprint = self.floods.fingerprint(mention.text)
+            if fingerprint is not None:
+                mark = self.floods.mark(fingerprint, now, pending=pending[fingerprint])
+                pending[fingerprint] += 1
+                if mark.flood:
+                    flooded += 1
+                    metadata = {**mention.metadata, "near_duplicate": True, "copies": mark.copies}
+                    mention = mention.model_copy(update={"metadata": metadata})
             ids.add(mention.id)
             fresh.append(mention)
-        return Screened(fresh=fresh, duplicates=duplicates, flooded=flooded)
+        return Screened(
+            fresh=fresh,
+            duplicates=duplicates,
+            flooded=flooded,
+            observed_at=now,
+            fingerprints=tuple(pending.elements()),
+        )
 
-    def remember(self, mentions: Iterable[Mention]) -> None:
-        self.seen.update(m.id for m in mentions)
+    def remember(self, screened: Screened) -> None:
+        """The screened mentions are in Kafka: from now on their ids are repeats, texts copies."""
+        self.seen.update(m.id for m in screened.fresh)
+        for fingerprint in screened.fingerprints:
+            self.floods.record(fingerprint, screened.observed_at)

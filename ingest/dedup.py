@@ -136,19 +136,37 @@ class FloodDetector:
 
     def observe(self, text: str, at: datetime) -> FloodMark:
         """Count this copy (at time ``at``) and say whether it belongs to a flood."""
-        fingerprint = text_fingerprint(text, min_words=self.min_words)
+        fingerprint = self.fingerprint(text)
         if fingerprint is None:
             return FloodMark(None, 1, False)
+        mark = self.mark(fingerprint, at)
+        self.record(fingerprint, at)
+        return mark
+
+    def fingerprint(self, text: str) -> str | None:
+        return text_fingerprint(text, min_words=self.min_words)
+
+    def mark(self, fingerprint: str, at: datetime, *, pending: int = 0) -> FloodMark:
+        """What one more copy at ``at`` would be, after ``pending`` copies not yet
+        recorded; counts nothing (:meth:`record` does, once the copy is produced)."""
+        times = self._seen.get(fingerprint)
+        if times:
+            self._expire(times, at.timestamp())
+        copies = (len(times) if times else 0) + pending + 1
+        return FloodMark(fingerprint, copies, copies >= self.threshold)
+
+    def record(self, fingerprint: str, at: datetime) -> None:
         now = at.timestamp()
         times = self._seen.pop(fingerprint, None) or deque()
-        while times and times[0] <= now - self.window_s:
-            times.popleft()
+        self._expire(times, now)
         times.append(now)
         self._seen[fingerprint] = times
         if len(self._seen) > self.capacity:
             self._seen.popitem(last=False)
-        copies = len(times)
-        return FloodMark(fingerprint, copies, copies >= self.threshold)
+
+    def _expire(self, times: deque[float], now: float) -> None:
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
 
 
 def flood_detector_from_settings(settings: IngestSettings) -> FloodDetector:

@@ -90,7 +90,7 @@ class PageHandler:
         if store and not self._write(records, cursor, now):
             return False
         self.cursor = cursor
-        self.screen.remember(screened.fresh)
+        self.screen.remember(screened)
         stats.produced += len(records)
         stats.pages += 1
         metrics.produced.labels(self.name).inc(len(records))

@@ -266,7 +266,7 @@ class PushApp:
                               "retry later"},
                     {"Retry-After": "5"},
                 )  # fmt: skip
-            self.screen.remember(fresh)
+            self.screen.remember(screened)
         self.metrics.produced.labels(CONNECTOR).inc(len(fresh))
         self.metrics.dropped.labels(CONNECTOR, "duplicate").inc(screened.duplicates)
         self.metrics.reposts.labels(CONNECTOR).inc(screened.reposts)

@@ -170,7 +170,7 @@ def test_screen_drops_repeats_and_remembers_only_when_told() -> None:
     assert screened.duplicates == 1
     again = screen.screen([m for m in first if m is not None], NOW)
     assert again.duplicates == 1  # nothing remembered yet: a failed write is tried again
-    screen.remember(screened.fresh)
+    screen.remember(screened)
     assert screen.screen([m for m in first if m is not None], NOW).fresh == []
 
 
@@ -181,6 +181,20 @@ def test_screen_flags_flood_copies_without_dropping_them() -> None:
     screened = screen.screen([m for m in mentions if m is not None], NOW)
     assert [m.metadata.get("copies") for m in screened.fresh] == [None, None, 3, 4]
     assert screened.flooded == 2
+
+
+def test_copies_count_once_they_are_produced_so_a_retried_write_does_not_inflate_them() -> None:
+    spam = "Acme gives free credits to everyone who clicks this link today"
+    screen = DedupScreen(SeenIds(100), FloodDetector(threshold=3, window_s=600, min_words=6))
+    first = [ADMISSION.admit(post(str(i), f"{spam} {i}"), NOW) for i in range(2)]
+    batch = [m for m in first if m is not None]
+    for _ in range(3):  # Kafka refused the write three times: nothing is counted
+        assert screen.screen(batch, NOW).flooded == 0
+    screen.remember(screen.screen(batch, NOW))
+    later = ADMISSION.admit(post("9", f"{spam} 9"), NOW)
+    assert later is not None
+    (third,) = screen.screen([later], NOW).fresh
+    assert third.metadata["copies"] == 3  # two produced before it, not eight
 
 
 def test_the_caps_are_the_contracts_own_bounds() -> None:
