@@ -90,6 +90,9 @@ NOT_REPORTS = [
     "Traffic is so slow on the 405 today",
     "lol my brain stopped working after that exam",
     "My heart is broken after that ending",
+    "back when the power went out every summer we played cards by candlelight",
+    "the acme app crashed all the time last year",
+    "this one time the office internet was down for a whole week",
 ]
 
 
