@@ -134,16 +134,8 @@ class FloodDetector:
         self.capacity = capacity
         self._seen: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def observe(self, text: str, at: datetime) -> FloodMark:
-        """Count this copy (at time ``at``) and say whether it belongs to a flood."""
-        fingerprint = self.fingerprint(text)
-        if fingerprint is None:
-            return FloodMark(None, 1, False)
-        mark = self.mark(fingerprint, at)
-        self.record(fingerprint, at)
-        return mark
-
     def fingerprint(self, text: str) -> str | None:
+        """The text's fingerprint, or None for a text too short to call a copy."""
         return text_fingerprint(text, min_words=self.min_words)
 
     def mark(self, fingerprint: str, at: datetime, *, pending: int = 0) -> FloodMark:
