@@ -28,8 +28,7 @@ from typing import Any
 
 from pydantic import Field
 
-from earful.analyze.conversation import ConversationConfig, ConversationTracker
-from earful.analyze.conversation import Output as Record
+from earful.analyze.conversation import ConversationConfig, ConversationOutput, ConversationTracker
 from earful.errors import RecordError
 from earful.events import OfficialUpdate, ScoredMention, Signal, UpdateReaction, decode, encode
 from earful.settings import BaseWorkerSettings
@@ -144,7 +143,7 @@ class ConversationProcessor:
             )
         return [self._output(r) for r in records]
 
-    def _output(self, record: Record) -> Output:
+    def _output(self, record: ConversationOutput) -> Output:
         if isinstance(record, OfficialUpdate):
             topic = self.settings.topic_updates
         elif isinstance(record, UpdateReaction):

@@ -192,7 +192,7 @@ class _KeyState:
 
 
 @dataclass
-class _Clock:
+class _PartitionWatermark:
     """Event time of one domain (an input partition): its newest event, what is final."""
 
     max_event: float | None = None
@@ -222,7 +222,7 @@ class WindowAggregator:
         self._samples = self.config.samples
         self._subjects: dict[str, _KeyState] = {}
         self._sources: dict[str, dict[str, _KeyState]] = {}
-        self._clocks: dict[int, _Clock] = {}
+        self._clocks: dict[int, _PartitionWatermark] = {}
         self._domain_of: dict[str, int] = {}
         self.late_total = 0
         self.duplicates = 0
@@ -249,7 +249,7 @@ class WindowAggregator:
         # attribute reads, and the subject and source windows filled together.
         clock = self._clocks.get(domain)
         if clock is None:
-            clock = self._clocks[domain] = _Clock()
+            clock = self._clocks[domain] = _PartitionWatermark()
         mention = scored.mention
         ts = mention.created_at.timestamp()
         width = self._width
@@ -338,7 +338,7 @@ class WindowAggregator:
 
     # -- output -------------------------------------------------------------------
 
-    def _advance(self, domain: int, clock: _Clock) -> list[ClosedWindow]:
+    def _advance(self, domain: int, clock: _PartitionWatermark) -> list[ClosedWindow]:
         assert clock.max_event is not None
         # Windows ending at or before this instant are final.
         final_end = int(clock.max_event - self._delay) - self._lateness
@@ -457,7 +457,7 @@ class WindowAggregator:
                 "open": {str(s): acc.snapshot() for s, acc in k.open.items()},
             }
 
-        clock = self._clocks.get(self._domain_of.get(subject, 0), _Clock())
+        clock = self._clocks.get(self._domain_of.get(subject, 0), _PartitionWatermark())
         return {
             "max_event": clock.max_event,
             "key": dump(key),
@@ -479,7 +479,7 @@ class WindowAggregator:
         self._domain_of[subject] = domain
         clock = self._clocks.get(domain)
         if clock is None:
-            clock = self._clocks[domain] = _Clock()
+            clock = self._clocks[domain] = _PartitionWatermark()
         max_event = state.get("max_event")
         if max_event is not None and (clock.max_event is None or max_event > clock.max_event):
             clock.max_event = float(max_event)

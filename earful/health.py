@@ -35,7 +35,7 @@ __all__ = [
     "HealthServer",
     "HealthSettings",
     "HealthState",
-    "Verdict",
+    "HealthVerdict",
     "start_health_server",
 ]
 
@@ -58,7 +58,7 @@ class HealthSettings(BaseWorkerSettings):
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class HealthVerdict:
     ok: bool
     reason: str
 
@@ -111,34 +111,36 @@ class HealthState:
         with self._lock:
             self._stopping = True
 
-    def live(self) -> Verdict:
+    def live(self) -> HealthVerdict:
         with self._lock:
             now = self.clock()
             since = self._last_beat if self._last_beat is not None else self._started
         age = now - since
         if age > self.live_within_s:
-            return Verdict(
+            return HealthVerdict(
                 False, f"main loop silent for {age:.0f}s (limit {self.live_within_s:.0f}s)"
             )
-        return Verdict(True, "main loop running")
+        return HealthVerdict(True, "main loop running")
 
-    def ready(self) -> Verdict:
+    def ready(self) -> HealthVerdict:
         with self._lock:
             now = self.clock()
             last, assigned, stopping = self._last_beat, self._assigned, self._stopping
             waiting = self._waiting
         if stopping:
-            return Verdict(False, "stopping")
+            return HealthVerdict(False, "stopping")
         if waiting is not None:
-            return Verdict(False, f"waiting for Kafka: {waiting}")
+            return HealthVerdict(False, f"waiting for Kafka: {waiting}")
         if last is None:
-            return Verdict(False, "not connected to Kafka yet (no poll returned)")
+            return HealthVerdict(False, "not connected to Kafka yet (no poll returned)")
         age = now - last
         if age > self.ready_within_s:
-            return Verdict(False, f"last poll {age:.0f}s ago (limit {self.ready_within_s:.0f}s)")
+            return HealthVerdict(
+                False, f"last poll {age:.0f}s ago (limit {self.ready_within_s:.0f}s)"
+            )
         if not assigned:
-            return Verdict(False, "connected, no partitions assigned")
-        return Verdict(True, "polling with partitions assigned")
+            return HealthVerdict(False, "connected, no partitions assigned")
+        return HealthVerdict(True, "polling with partitions assigned")
 
 
 class _Handler(BaseHTTPRequestHandler):

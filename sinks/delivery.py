@@ -73,7 +73,13 @@ from earful.errors import RecordError
 from earful.events import SEVERITY_RANK, Alert, decode, encode, now_utc
 from earful.settings import BaseWorkerSettings
 from earful.sinks.notify import AlertmanagerNotifier, Notification, Target, delivery_id
-from earful.sinks.notify.base import Attempt, DeliveryResult, Outcome, Verdict, give_up_detail
+from earful.sinks.notify.base import (
+    Attempt,
+    DeliveryResult,
+    DeliveryVerdict,
+    Outcome,
+    give_up_detail,
+)
 from earful.sinks.routing import Cooldown, RouteConfig, Router, TargetConfig
 from earful.state import ensure_compacted_topic, read_latest
 from earful.worker import Clock, ConsumedRecord, Output, deadletter_output
@@ -460,9 +466,9 @@ class DeliveryProcessor:
         )  # fmt: skip
         result = target.attempt(notification, timeout_s=left)
         fields: dict[str, Any] = {"attempts": 1, "status_code": result.status_code}
-        if result.verdict is Verdict.DELIVERED:
+        if result.verdict is DeliveryVerdict.DELIVERED:
             decision = record("delivered", result.detail, **fields)
-        elif result.verdict is Verdict.REJECTED:
+        elif result.verdict is DeliveryVerdict.REJECTED:
             decision = record("rejected", result.detail, **fields)
         else:
             wait = target.policy.next_wait(1, result.retry_after_s, 0.0, self.rng)
@@ -640,10 +646,10 @@ class DeliveryRetrier:
             Notification(alert=alert, delivery_id=record.delivery_id, previous=previous)
         )
         entry.attempts += 1
-        if result.verdict is Verdict.DELIVERED:
+        if result.verdict is DeliveryVerdict.DELIVERED:
             self._finish(entry, "delivered", result.detail, result)
             return
-        if result.verdict is Verdict.REJECTED:
+        if result.verdict is DeliveryVerdict.REJECTED:
             self._finish(entry, "rejected", result.detail, result)
             return
         elapsed = (self.clock() - entry.since).total_seconds()

@@ -46,7 +46,12 @@ the same time.
 
 from __future__ import annotations
 
-from earful.analyze.conversation.config import AUDIENCES, ConversationConfig, ExpectedFn, Output
+from earful.analyze.conversation.config import (
+    AUDIENCES,
+    ConversationConfig,
+    ConversationOutput,
+    ExpectedFn,
+)
 from earful.analyze.conversation.questions import asks_for_information, information_rule
 from earful.analyze.conversation.reactions import measure_reactions
 from earful.analyze.conversation.silence import SilenceDetector
@@ -56,9 +61,9 @@ from earful.analyze.conversation.updates import official_update_from
 __all__ = [
     "AUDIENCES",
     "ConversationConfig",
+    "ConversationOutput",
     "ConversationTracker",
     "ExpectedFn",
-    "Output",
     "SilenceDetector",
     "asks_for_information",
     "information_rule",

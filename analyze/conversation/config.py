@@ -21,7 +21,7 @@ AUDIENCES: Final[tuple[ReactionAudience, ...]] = ("all", "replies", "others")
 STATE_VERSION: Final = 1
 SILENCE_DETECTOR: Final = "earful-silence/1"
 
-Output = OfficialUpdate | UpdateReaction | Signal
+ConversationOutput = OfficialUpdate | UpdateReaction | Signal
 #: ``(subject, after_start, after_end) -> expected stats`` (null: unknown).
 ExpectedFn = Callable[[str, datetime, datetime], ReactionStats | None]
 

@@ -21,8 +21,8 @@ from earful.analyze.conversation.config import (
     AUDIENCES,
     STATE_VERSION,
     ConversationConfig,
+    ConversationOutput,
     ExpectedFn,
-    Output,
     _dt,
     _Pending,
     _Rec,
@@ -268,12 +268,12 @@ class ConversationTracker:
         self.clocks.setdefault(domain, _Watermark())
         return state
 
-    def add_mention(self, scored: ScoredMention, *, domain: int = 0) -> list[Output]:
+    def add_mention(self, scored: ScoredMention, *, domain: int = 0) -> list[ConversationOutput]:
         """One scored mention; ``domain`` names the event-time clock it advances."""
         mention = scored.mention
         state = self.subject(scored.subject, domain)
         at = _us(mention.created_at)
-        outputs: list[Output] = []
+        outputs: list[ConversationOutput] = []
         if mention.is_official:
             outputs += self._add_update(state, scored, at)
         else:
@@ -283,7 +283,7 @@ class ConversationTracker:
             outputs += self._add_public(state, scored, at)
         return outputs + self._observe(at, domain)
 
-    def add_signal(self, signal: Signal, *, domain: int = 0) -> list[Output]:
+    def add_signal(self, signal: Signal, *, domain: int = 0) -> list[ConversationOutput]:
         """A detector's signal: opens or closes the subject's incident for the silence rule.
 
         Signals come from another topic, so they are not read in step with the
@@ -300,8 +300,8 @@ class ConversationTracker:
             return []
         return self._apply_signal(state, signal)
 
-    def _apply_signal(self, state: _Subject, signal: Signal) -> list[Output]:
-        outputs: list[Output] = list(state.silence.on_signal(signal, state.evidence))
+    def _apply_signal(self, state: _Subject, signal: Signal) -> list[ConversationOutput]:
+        outputs: list[ConversationOutput] = list(state.silence.on_signal(signal, state.evidence))
         last_tick = self.clocks[state.domain].last_tick
         if last_tick is not None and state.silence.incidents:
             # A signal read after the mentions it is about: judge the silence at
@@ -309,14 +309,16 @@ class ConversationTracker:
             outputs += state.silence.on_tick(last_tick, state.questions, state.evidence)
         return outputs
 
-    def _apply_deferred(self, state: _Subject, until: int | None) -> list[Output]:
+    def _apply_deferred(self, state: _Subject, until: int | None) -> list[ConversationOutput]:
         """Apply the deferred signals up to ``until`` (event time, µs; None: all)."""
-        outputs: list[Output] = []
+        outputs: list[ConversationOutput] = []
         while state.deferred and (until is None or _us(state.deferred[0].updated_at) <= until):
             outputs += self._apply_signal(state, state.deferred.pop(0))
         return outputs
 
-    def _add_public(self, state: _Subject, scored: ScoredMention, at: int) -> list[Output]:
+    def _add_public(
+        self, state: _Subject, scored: ScoredMention, at: int
+    ) -> list[ConversationOutput]:
         mention = scored.mention
         flags = 0
         if mention.in_reply_to is not None and mention.in_reply_to in state.official:
@@ -338,7 +340,9 @@ class ConversationTracker:
         state.add(_Rec(at, mention.author, flags, *detail))
         return []
 
-    def _add_update(self, state: _Subject, scored: ScoredMention, at: int) -> list[Output]:
+    def _add_update(
+        self, state: _Subject, scored: ScoredMention, at: int
+    ) -> list[ConversationOutput]:
         mention = scored.mention
         if mention.id in state.official:
             return []  # redelivered: published once per (id, subject)
@@ -363,7 +367,7 @@ class ConversationTracker:
         bisect.insort(state.update_times, at)
         keep_from = (self.watermark(state.domain) or at) - self.config.max_span_us - echo
         state.update_times = [t for t in state.update_times if t >= keep_from]
-        outputs: list[Output] = [update]
+        outputs: list[ConversationOutput] = [update]
         outputs += state.silence.on_update(at, state.evidence)
         return outputs
 
@@ -376,25 +380,25 @@ class ConversationTracker:
 
     # -- time
 
-    def _observe(self, at: int, domain: int) -> list[Output]:
+    def _observe(self, at: int, domain: int) -> list[ConversationOutput]:
         clock = self.clocks[domain]
         if clock.max_event is not None and at <= clock.max_event:
             return []
         clock.max_event = at
-        outputs: list[Output] = []
+        outputs: list[ConversationOutput] = []
         for state in self.subjects.values():
             if state.domain == domain and state.deferred:
                 outputs += self._apply_deferred(state, at)
         return outputs + self.advance(domain)
 
-    def advance(self, domain: int = 0) -> list[Output]:
+    def advance(self, domain: int = 0) -> list[ConversationOutput]:
         """Tick the domain's subjects at each minute boundary its watermark passed; measure."""
         watermark = self.watermark(domain)
         if watermark is None:
             return []
         clock = self.clocks[domain]
         subjects = [s for s in self.subjects.values() if s.domain == domain]
-        outputs: list[Output] = []
+        outputs: list[ConversationOutput] = []
         boundary = watermark - watermark % _MINUTE
         if clock.last_tick is None:
             clock.last_tick = boundary
@@ -410,10 +414,12 @@ class ConversationTracker:
             outputs += self._measure(state, watermark, final=False)
         return outputs
 
-    def _tick(self, state: _Subject, tick: int) -> list[Output]:
+    def _tick(self, state: _Subject, tick: int) -> list[ConversationOutput]:
         lateness = int(self.config.allowed_lateness_s * _US)
         state.feed_baseline(tick - lateness)
-        outputs: list[Output] = list(state.silence.on_tick(tick, state.questions, state.evidence))
+        outputs: list[ConversationOutput] = list(
+            state.silence.on_tick(tick, state.questions, state.evidence)
+        )
         keep_from = tick - lateness - self.config.max_span_us - _MINUTE
         silence_from = tick - 2 * int(self.config.silence_question_window_minutes * _MINUTE)
         keep_from = min(keep_from, silence_from, tick - self.config.trend_minutes * _MINUTE)
@@ -424,22 +430,24 @@ class ConversationTracker:
         state.prune(keep_from)
         return outputs
 
-    def flush(self, until: datetime | None = None) -> list[Output]:
+    def flush(self, until: datetime | None = None) -> list[ConversationOutput]:
         """End of input (batch callers): measure every pending span now.
 
         Spans running past ``until`` are cut there (``complete=False``); without
         ``until`` the data is taken as complete.
         """
-        outputs: list[Output] = []
+        outputs: list[ConversationOutput] = []
         horizon = _us(until) if until is not None else None
         for state in self.subjects.values():
             outputs += self._apply_deferred(state, horizon)
             outputs += self._measure(state, horizon, final=True)
         return outputs
 
-    def _measure(self, state: _Subject, watermark: int | None, *, final: bool) -> list[Output]:
+    def _measure(
+        self, state: _Subject, watermark: int | None, *, final: bool
+    ) -> list[ConversationOutput]:
         lateness = int(self.config.allowed_lateness_s * _US)
-        outputs: list[Output] = []
+        outputs: list[ConversationOutput] = []
         for p in state.pending:
             for span in self.config.spans_minutes:
                 if span in p.done:

@@ -6,11 +6,11 @@ from earful.sinks.notify.alertmanager import AlertmanagerNotifier
 from earful.sinks.notify.base import (
     Attempt,
     DeliveryResult,
+    DeliveryVerdict,
     Notification,
     Notifier,
     RetryPolicy,
     Target,
-    Verdict,
     delivery_id,
 )
 from earful.sinks.notify.console import ConsoleNotifier
@@ -24,6 +24,7 @@ __all__ = [
     "Attempt",
     "ConsoleNotifier",
     "DeliveryResult",
+    "DeliveryVerdict",
     "Notification",
     "Notifier",
     "PagerDutyNotifier",
@@ -31,7 +32,6 @@ __all__ = [
     "SlackNotifier",
     "Target",
     "TeamsNotifier",
-    "Verdict",
     "WebhookNotifier",
     "delivery_id",
 ]

@@ -26,7 +26,7 @@ import httpx
 from pydantic import SecretStr
 
 from earful.events import Alert
-from earful.sinks.notify.base import DeliveryResult, Notification, Notifier, Verdict
+from earful.sinks.notify.base import DeliveryResult, DeliveryVerdict, Notification, Notifier
 from earful.sinks.notify.message import kind_title, magnitude_text, plain_text, since_text
 
 __all__ = ["AlertmanagerNotifier", "alert_labels", "alertmanager_alert"]
@@ -120,7 +120,7 @@ class AlertmanagerNotifier(Notifier):
             response = self.client.send(self._post(body), follow_redirects=False)
         except httpx.HTTPError as exc:
             return DeliveryResult("failed", 1, None, type(exc).__name__)
-        if self.classify(response) is Verdict.DELIVERED:
+        if self.classify(response) is DeliveryVerdict.DELIVERED:
             return DeliveryResult("delivered", 1, response.status_code)
         return DeliveryResult("failed", 1, response.status_code, _short(response.text))
 

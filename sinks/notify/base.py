@@ -47,12 +47,12 @@ __all__ = [
     "Attempt",
     "Clock",
     "DeliveryResult",
+    "DeliveryVerdict",
     "Notification",
     "Notifier",
     "Outcome",
     "RetryPolicy",
     "Target",
-    "Verdict",
     "delivery_id",
     "give_up_detail",
     "parse_retry_after",
@@ -67,7 +67,7 @@ Clock = Callable[[], datetime]
 Outcome = Literal["delivered", "rejected", "failed", "suppressed", "retrying"]
 
 
-class Verdict(Enum):
+class DeliveryVerdict(Enum):
     """What one HTTP response means for the delivery."""
 
     DELIVERED = "delivered"
@@ -102,7 +102,7 @@ class DeliveryResult:
 class Attempt:
     """What one request gave: the verdict, and the server's wait hint when it asked for one."""
 
-    verdict: Verdict
+    verdict: DeliveryVerdict
     status_code: int | None = None
     detail: str = ""
     retry_after_s: float | None = None
@@ -189,14 +189,14 @@ class Notifier(ABC):
     def build_request(self, notification: Notification) -> httpx.Request:
         """The request that delivers this notification (built with ``self.client``)."""
 
-    def classify(self, response: httpx.Response) -> Verdict:
+    def classify(self, response: httpx.Response) -> DeliveryVerdict:
         """Default: 2xx delivered; 408, 429 and 5xx retried; anything else final."""
         code = response.status_code
         if 200 <= code < 300:
-            return Verdict.DELIVERED
+            return DeliveryVerdict.DELIVERED
         if code in (408, 429) or code >= 500:
-            return Verdict.RETRY
-        return Verdict.REJECTED
+            return DeliveryVerdict.RETRY
+        return DeliveryVerdict.REJECTED
 
     def attempt(self, notification: Notification, *, timeout_s: float | None = None) -> Attempt:
         """One request: delivered, rejected for good, or worth retrying (with Retry-After).
@@ -211,19 +211,19 @@ class Notifier(ABC):
                 request.extensions["timeout"] = httpx.Timeout(min(limits)).as_dict()
             response = self.client.send(request, follow_redirects=False)
         except httpx.TimeoutException as exc:
-            return Attempt(Verdict.RETRY, None, f"timeout ({type(exc).__name__})")
+            return Attempt(DeliveryVerdict.RETRY, None, f"timeout ({type(exc).__name__})")
         except httpx.TransportError as exc:
             # The message of a transport error names the socket error, not the URL.
-            return Attempt(Verdict.RETRY, None, f"{type(exc).__name__}: {exc}"[:300])
+            return Attempt(DeliveryVerdict.RETRY, None, f"{type(exc).__name__}: {exc}"[:300])
         verdict = self.classify(response)
         detail = _body_hint(response)
-        if verdict is Verdict.REJECTED:
+        if verdict is DeliveryVerdict.REJECTED:
             log.warning(
                 "%s: %s rejected %s (HTTP %d, not retried): %s",
                 self.name, self.kind, notification.alert.dedup_key, response.status_code, detail,
             )  # fmt: skip
         retry_after = None
-        if verdict is Verdict.RETRY:
+        if verdict is DeliveryVerdict.RETRY:
             retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock())
         return Attempt(verdict, response.status_code, detail, retry_after)
 
@@ -239,9 +239,9 @@ class Notifier(ABC):
         while True:
             attempts += 1
             result = self.attempt(notification)
-            if result.verdict is Verdict.DELIVERED:
+            if result.verdict is DeliveryVerdict.DELIVERED:
                 return DeliveryResult("delivered", attempts, result.status_code, result.detail)
-            if result.verdict is Verdict.REJECTED:
+            if result.verdict is DeliveryVerdict.REJECTED:
                 return DeliveryResult("rejected", attempts, result.status_code, result.detail)
             elapsed = max(slept, (self.clock() - started).total_seconds())
             wait = self.policy.next_wait(attempts, result.retry_after_s, elapsed, self.rng)

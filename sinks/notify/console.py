@@ -12,9 +12,9 @@ from earful.sinks.notify.base import (
     Attempt,
     Clock,
     DeliveryResult,
+    DeliveryVerdict,
     Notification,
     RetryPolicy,
-    Verdict,
 )
 from earful.sinks.notify.message import plain_text
 
@@ -37,7 +37,7 @@ class ConsoleNotifier:
         with self._lock:
             self.out.write(block + "\n\n")
             self.out.flush()
-        return Attempt(Verdict.DELIVERED)
+        return Attempt(DeliveryVerdict.DELIVERED)
 
     def deliver(self, notification: Notification) -> DeliveryResult:
         self.attempt(notification)

@@ -13,8 +13,8 @@ import pytest
 
 from earful.analyze.conversation import (
     ConversationConfig,
+    ConversationOutput,
     ConversationTracker,
-    Output,
     asks_for_information,
     information_rule,
     measure_reactions,
@@ -183,7 +183,7 @@ def incident(state: str, minute: float, *, subject: str = "acme", start: float =
     )
 
 
-def reactions(outputs: list[Output], span: int | None = None) -> list[UpdateReaction]:
+def reactions(outputs: list[ConversationOutput], span: int | None = None) -> list[UpdateReaction]:
     return [
         o
         for o in outputs
@@ -211,7 +211,7 @@ def test_official_update_from_takes_status_from_either_metadata_key() -> None:
 
 def test_reaction_spans_audiences_and_once_per_update() -> None:
     tracker = ConversationTracker(CFG, clock=clock)
-    out: list[Output] = []
+    out: list[ConversationOutput] = []
     out += tracker.add_mention(scored(1, "can't log in", negative=True, report=True, author="a"))
     out += tracker.add_mention(scored(5, "any update?", author="b"))
     update = scored(10, "We are investigating", official=True)
@@ -292,7 +292,7 @@ def test_an_echo_on_another_channel_does_not_cut() -> None:
 def test_expected_is_null_while_the_baseline_is_cold() -> None:
     cfg = replace(CFG, baseline_min_minutes=30)
     cold = ConversationTracker(cfg, clock=clock)
-    out: list[Output] = []
+    out: list[ConversationOutput] = []
     for minute in range(0, 10):
         out += cold.add_mention(scored(minute + 0.5))
     out += cold.add_mention(scored(10.2, "Investigating", official=True))
@@ -314,14 +314,14 @@ def test_expected_is_null_while_the_baseline_is_cold() -> None:
     assert got["replies"].expected is None and got["others"].expected is None
 
 
-def _silence(out: list[Output]) -> list[Signal]:
+def _silence(out: list[ConversationOutput]) -> list[Signal]:
     return [o for o in out if isinstance(o, Signal) and o.kind == "comms_silence"]
 
 
 def _questions(
     tracker: ConversationTracker, first: float, last: float, per_minute: int
-) -> list[Output]:
-    out: list[Output] = []
+) -> list[ConversationOutput]:
+    out: list[ConversationOutput] = []
     minute = first
     while minute < last:
         for i in range(per_minute):
@@ -390,8 +390,10 @@ def test_snapshot_and_restore_continue_where_they_left_off() -> None:
     stream += [scored(32, "Identified", official=True)]
     stream += [scored(32 + i / 4, "fine") for i in range(80)]
 
-    def run(tracker: ConversationTracker, items: list[ScoredMention | Signal]) -> list[Output]:
-        out: list[Output] = []
+    def run(
+        tracker: ConversationTracker, items: list[ScoredMention | Signal]
+    ) -> list[ConversationOutput]:
+        out: list[ConversationOutput] = []
         for item in items:
             if isinstance(item, Signal):
                 out += tracker.add_signal(item)
@@ -444,9 +446,9 @@ def _with_detectors(example: list[ScoredMention]) -> Iterator[ScoredMention | Si
 
 
 @pytest.fixture(scope="module")
-def example_run(example: list[ScoredMention]) -> list[Output]:
+def example_run(example: list[ScoredMention]) -> list[ConversationOutput]:
     tracker = ConversationTracker(clock=clock)
-    out: list[Output] = []
+    out: list[ConversationOutput] = []
     for item in _with_detectors(example):
         if isinstance(item, Signal):
             out += tracker.add_signal(item)
@@ -456,7 +458,7 @@ def example_run(example: list[ScoredMention]) -> list[Output]:
 
 
 def test_example_update_events_match_the_truth(
-    example_run: list[Output], truth: dict[str, Any]
+    example_run: list[ConversationOutput], truth: dict[str, Any]
 ) -> None:
     expected = [
         (u["id"], datetime.fromisoformat(u["created_at"])) for u in truth["official_updates"]
@@ -527,7 +529,7 @@ def _by_hand(
     ],
 )
 def test_example_reactions_match_counts_by_hand(
-    example_run: list[Output], example: list[ScoredMention], truth: dict[str, Any],
+    example_run: list[ConversationOutput], example: list[ScoredMention], truth: dict[str, Any],
     update_id: str, span: int, cut_at: str | None,
 ) -> None:  # fmt: skip
     official_ids = {u["id"] for u in truth["official_updates"]}
@@ -567,7 +569,7 @@ def test_example_reactions_match_counts_by_hand(
 
 
 def test_example_silence_fires_in_the_gap_only(
-    example_run: list[Output], truth: dict[str, Any]
+    example_run: list[ConversationOutput], truth: dict[str, Any]
 ) -> None:
     gap_start = datetime.fromisoformat(truth["silence_gap"]["start"])
     gap_end = datetime.fromisoformat(truth["silence_gap"]["end"])
@@ -585,7 +587,7 @@ def test_example_silence_fires_in_the_gap_only(
 
 
 def test_measure_reactions_batch_matches_the_stream(
-    example_run: list[Output], example: list[ScoredMention]
+    example_run: list[ConversationOutput], example: list[ScoredMention]
 ) -> None:
     updates = [o for o in example_run if isinstance(o, OfficialUpdate) and o.subject == "acme"]
     public = [s for s in example if s.subject == "acme" and not s.mention.is_official]
@@ -606,7 +608,7 @@ def test_measure_reactions_batch_matches_the_stream(
 
 
 def test_measure_reactions_with_the_signals_matches_the_stream_expectation_too(
-    example_run: list[Output], example: list[ScoredMention]
+    example_run: list[ConversationOutput], example: list[ScoredMention]
 ) -> None:
     updates = [o for o in example_run if isinstance(o, OfficialUpdate) and o.subject == "acme"]
     signals = [s for s in _with_detectors(example) if isinstance(s, Signal)]
@@ -650,12 +652,12 @@ def test_measure_reactions_with_the_signals_matches_the_stream_expectation_too(
 
 
 def test_signals_read_ahead_of_the_mentions_give_the_same_outputs(
-    example_run: list[Output], example: list[ScoredMention]
+    example_run: list[ConversationOutput], example: list[ScoredMention]
 ) -> None:
     """A worker catching up reads the small signals topic long before the mentions."""
     signals = [s for s in _with_detectors(example) if isinstance(s, Signal)]
     tracker = ConversationTracker(clock=clock)
-    out: list[Output] = []
+    out: list[ConversationOutput] = []
     for signal in signals:
         out += tracker.add_signal(signal)
     assert out == []  # nothing happens before the mentions' time reaches them
@@ -663,7 +665,7 @@ def test_signals_read_ahead_of_the_mentions_give_the_same_outputs(
         out += tracker.add_mention(item)
     out += tracker.flush(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
 
-    def silences(outputs: list[Output]) -> list[tuple[str, str, str, datetime]]:
+    def silences(outputs: list[ConversationOutput]) -> list[tuple[str, str, str, datetime]]:
         return [
             (o.subject, o.id, o.state, o.updated_at)
             for o in outputs

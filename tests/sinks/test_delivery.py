@@ -20,7 +20,13 @@ from earful.sinks.delivery import (
     DeliveryState,
     cooldown_seconds,
 )
-from earful.sinks.notify import AlertmanagerNotifier, Attempt, Notification, RetryPolicy, Verdict
+from earful.sinks.notify import (
+    AlertmanagerNotifier,
+    Attempt,
+    DeliveryVerdict,
+    Notification,
+    RetryPolicy,
+)
 from earful.sinks.notify.receiver import LocalReceiver
 from earful.sinks.routing import Cooldown, TargetConfig
 from tests.sinks.notify.alerts import T0, make_alert
@@ -35,13 +41,17 @@ class RecordingTarget:
     name: str
     kind: str = "webhook"
     idempotent: bool = True
-    verdict: Verdict = Verdict.DELIVERED
+    verdict: DeliveryVerdict = DeliveryVerdict.DELIVERED
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     received: list[Notification] = field(default_factory=list)
 
     def attempt(self, notification: Notification, *, timeout_s: float | None = None) -> Attempt:
         self.received.append(notification)
-        codes = {Verdict.DELIVERED: 200, Verdict.REJECTED: 400, Verdict.RETRY: 503}
+        codes = {
+            DeliveryVerdict.DELIVERED: 200,
+            DeliveryVerdict.REJECTED: 400,
+            DeliveryVerdict.RETRY: 503,
+        }
         return Attempt(self.verdict, codes[self.verdict], "")
 
     def deliver(self, notification: Notification) -> Any:
@@ -153,7 +163,7 @@ def test_stale_alerts_are_recorded_not_sent() -> None:
 
 
 def test_a_rejected_delivery_is_recorded_and_dead_lettered_with_the_target() -> None:
-    a = RecordingTarget("a", verdict=Verdict.REJECTED)
+    a = RecordingTarget("a", verdict=DeliveryVerdict.REJECTED)
     processor, state = _processor(
         _settings(notify_targets=(TargetConfig(name="a", kind="console"),)), a
     )

@@ -403,11 +403,11 @@ class SlowTarget:
         self.timeouts: list[float | None] = []
 
     def attempt(self, notification: Any, *, timeout_s: float | None = None) -> Any:
-        from earful.sinks.notify import Attempt, Verdict
+        from earful.sinks.notify import Attempt, DeliveryVerdict
 
         self.timeouts.append(timeout_s)
         self.timer[0] += 15.0 if timeout_s is None else min(15.0, timeout_s)
-        return Attempt(Verdict.RETRY, None, "timeout (ReadTimeout)")
+        return Attempt(DeliveryVerdict.RETRY, None, "timeout (ReadTimeout)")
 
     def deliver(self, notification: Any) -> Any:
         raise AssertionError("not in the loop")

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from earful.sinks.notify import AlertmanagerNotifier, Notification, Verdict
+from earful.sinks.notify import AlertmanagerNotifier, DeliveryVerdict, Notification
 from earful.sinks.notify.receiver import LocalReceiver, ReceivedRequest
 from tests.ports import free_port
 from tests.sinks.notify.alerts import make_alert
@@ -170,7 +170,7 @@ def test_a_push_alertmanager_refuses_is_classified_final(alertmanager: str) -> N
         # Alertmanager answers 400 to an alert without labels; that must not be retried.
         response = client.post(f"{alertmanager}/api/v2/alerts", json=[{"labels": {}}])
     assert response.status_code == 400
-    assert notifier.classify(response) is Verdict.REJECTED
+    assert notifier.classify(response) is DeliveryVerdict.REJECTED
 
 
 def test_without_alertmanager_the_test_fails_loudly_unless_skipped(
