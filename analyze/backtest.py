@@ -39,6 +39,8 @@ __all__ = [
     "prepare_series",
     "read_series",
     "replay_mentions",
+    "steadier_than_counts",
+    "successive_variance_ratio",
     "write_results",
 ]
 
@@ -144,15 +146,50 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def prepare_series(points: Sequence[SeriesPoint], kind: SeriesKind | None = None) -> PreparedSeries:
+def successive_variance_ratio(values: Sequence[float]) -> float:
+    """Half the mean squared successive difference over the mean (von Neumann's estimator).
+
+    Half the mean squared difference between neighbouring windows estimates the
+    noise variance while ignoring slow trends and daily rhythm. Counts of
+    independent events vary at least as much as Poisson counts do (variance at
+    least the mean), so a ratio clearly below 1 says the values are not such
+    counts (:func:`steadier_than_counts`).
+    """
+    if len(values) < 2:
+        return math.inf
+    mean = math.fsum(values) / len(values)
+    if mean <= 0:
+        return math.inf
+    msd = math.fsum((b - a) ** 2 for a, b in itertools.pairwise(values)) / (len(values) - 1)
+    return msd / 2.0 / mean
+
+
+def steadier_than_counts(values: Sequence[float]) -> bool:
+    """True when the values vary less than counts can: the ratio three standard errors below 1.
+
+    For independent Poisson counts the ratio's standard error is about
+    ``sqrt(3 / n)`` (the squared differences have variance ``8 mu^2`` and
+    neighbouring ones share a count, covariance ``2 mu^2``), so a short series
+    of counts is not judged steadier than counts by chance.
+    """
+    n = len(values)
+    return n > 1 and successive_variance_ratio(values) < 1.0 - 3.0 * math.sqrt(3.0 / n)
+
+
+def prepare_series(
+    points: Sequence[SeriesPoint], kind: SeriesKind | None = None, *, poisson_test: bool = True
+) -> PreparedSeries:
     """Sort, merge duplicate timestamps and classify the series; say what was done.
 
     ``kind`` None decides from the values: non-negative whole numbers are
     counts (the volume detector's negative binomial); anything else (fractions,
     negative values: a rate, a percentage, a latency, a difference) is a
-    measurement, judged for rises and drops alike. Duplicate timestamps are
-    summed for counts (two partial counts of one interval) and averaged for a
-    measurement (two readings of one moment).
+    measurement, judged for rises and drops alike. With ``poisson_test``, whole
+    numbers that vary less from window to window than Poisson counts can (a
+    speed, a temperature in whole degrees: :func:`steadier_than_counts`) are a
+    measurement too. Duplicate timestamps are summed for counts
+    (two partial counts of one interval) and averaged for a measurement (two
+    readings of one moment).
     """
     if len({p.timestamp for p in points}) < 2:
         raise InputError("a series needs at least two rows with different timestamps")
@@ -160,7 +197,17 @@ def prepare_series(points: Sequence[SeriesPoint], kind: SeriesKind | None = None
     if kind is None:
         whole = all(p.value >= 0 and p.value.is_integer() for p in points)
         kind = "counts" if whole else "measure"
-        if kind == "measure":
+        if whole and poisson_test:
+            ordered = [p.value for p in sorted(points, key=lambda p: p.timestamp)]
+            if steadier_than_counts(ordered):
+                ratio = successive_variance_ratio(ordered)
+                kind = "measure"
+                notes.append(
+                    f"whole numbers steadier than counts (window-to-window variance {ratio:.2g}"
+                    " of the mean, a count's is at least 1): judged as a measurement;"
+                    " pass --kind counts to judge them as counts"
+                )
+        elif kind == "measure":
             why = []
             if any(p.value < 0 for p in points):
                 why.append("negative values")

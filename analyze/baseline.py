@@ -27,6 +27,7 @@ first windows give plain means instead of values dragged towards zero.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -107,6 +108,34 @@ def _hour_weights(ts: datetime) -> tuple[int, int, float]:
     return lo % _HOURS, (lo + 1) % _HOURS, frac
 
 
+def _read_hours(factor: Callable[[int], float], ts: datetime) -> float:
+    """An hour-of-day profile at ``ts``: linear between the two hour centres around it."""
+    lo, hi, frac = _hour_weights(ts)
+    return (1.0 - frac) * factor(lo) + frac * factor(hi)
+
+
+def _learn_hours(
+    sums: list[float], weights: list[float], ts: datetime, value: float, keep: float
+) -> None:
+    """Teach an hour-of-day profile ``value`` at ``ts``, shared by the two hours around it.
+
+    ``keep`` is the weight old evidence keeps over the window; each hour
+    forgets in proportion to its share of the window.
+    """
+    lo, hi, frac = _hour_weights(ts)
+    for b, w in ((lo, 1.0 - frac), (hi, frac)):
+        if w > 0.0:
+            k = keep**w
+            sums[b] = k * sums[b] + w * value
+            weights[b] = k * weights[b] + w
+
+
+def _elapsed(start: datetime, end: datetime, last_end: datetime | None) -> float:
+    """Seconds a window moves the clock: its width, or more after a gap (which forgets more)."""
+    dt = (end - start).total_seconds()
+    return dt if last_end is None else max(dt, (end - last_end).total_seconds())
+
+
 @dataclass
 class SeasonalBaseline:
     """Online baseline of one count series (one subject, one measure)."""
@@ -144,9 +173,7 @@ class SeasonalBaseline:
             # A profile learned from less than a full day cannot tell the hour
             # from the level (or from today's incident): not used yet.
             return 1.0
-        lo, hi, frac = _hour_weights(start)
-        tod = (1.0 - frac) * self._tod(lo) + frac * self._tod(hi)
-        return tod * self._dow(start.weekday())
+        return _read_hours(self._tod, start) * self._dow(start.weekday())
 
     @property
     def level(self) -> float:
@@ -185,10 +212,8 @@ class SeasonalBaseline:
         """
         cfg = self.config
         exp = self.expect(start)
-        dt = (end - start).total_seconds()
-        if self.last_end is not None:
-            # A gap (e.g. a restart that lost nothing but time) forgets accordingly.
-            dt = max(dt, (end - self.last_end).total_seconds())
+        # A gap (e.g. a restart that lost nothing but time) forgets accordingly.
+        dt = _elapsed(start, end, self.last_end)
         mean = exp.mean
         # The conservative prior is for alerting, not learning: the clip uses
         # what the data alone says about the spread, so a young baseline is not
@@ -196,9 +221,8 @@ class SeasonalBaseline:
         learned = Expectation(mean, self.learned_dispersion())
         ceiling = mean if hold else mean + cfg.clip_sigma * learned.std
         clipped = min(observed, ceiling) if self.windows else observed
-        lo, hi, frac = _hour_weights(start)
         season = self._season(start)
-        tod = (1.0 - frac) * self._tod(lo) + frac * self._tod(hi)
+        tod = _read_hours(self._tod, start)
         dow = self._dow(start.weekday())
 
         keep = _decay(dt, cfg.level_half_life)
@@ -208,13 +232,7 @@ class SeasonalBaseline:
         if level > 0:
             # Seasonal factors learn from the ratio to the level.
             keep_tod = _decay(dt, cfg.time_of_day_half_life)
-            ratio_tod = clipped / (level * dow)
-            for b, w in ((lo, 1.0 - frac), (hi, frac)):
-                if w <= 0.0:
-                    continue
-                k = keep_tod**w
-                self.tod_sum[b] = k * self.tod_sum[b] + w * ratio_tod
-                self.tod_weight[b] = k * self.tod_weight[b] + w
+            _learn_hours(self.tod_sum, self.tod_weight, start, clipped / (level * dow), keep_tod)
             # The weekday factor is the day's ratio to a slow (weekly) level:
             # against the 8-hour level, which takes on each day's size within
             # hours, it would not be identifiable and drifts from day to day.
@@ -418,8 +436,7 @@ class LevelBaseline:
     def _season(self, start: datetime) -> float:
         if self.age_s < self.config.season_warmup.total_seconds():
             return 0.0
-        lo, hi, frac = _hour_weights(start)
-        return (1.0 - frac) * self._tod(lo) + frac * self._tod(hi)
+        return _read_hours(self._tod, start)
 
     @property
     def level(self) -> float:
@@ -453,9 +470,7 @@ class LevelBaseline:
         """
         cfg = self.config
         mean, scale = self.expect(start)
-        dt = (end - start).total_seconds()
-        if self.last_end is not None:
-            dt = max(dt, (end - self.last_end).total_seconds())
+        dt = _elapsed(start, end, self.last_end)
         if self.windows == 0:
             clipped = observed
         else:
@@ -465,14 +480,8 @@ class LevelBaseline:
         keep = _decay(dt, cfg.level_half_life)
         self.level_sum = keep * self.level_sum + (clipped - season)
         self.level_weight = keep * self.level_weight + 1.0
-        lo, hi, frac = _hour_weights(start)
         keep_tod = _decay(dt, cfg.time_of_day_half_life)
-        offset = clipped - self.level
-        for b, w in ((lo, 1.0 - frac), (hi, frac)):
-            if w > 0.0:
-                k = keep_tod**w
-                self.tod_sum[b] = k * self.tod_sum[b] + w * offset
-                self.tod_weight[b] = k * self.tod_weight[b] + w
+        _learn_hours(self.tod_sum, self.tod_weight, start, clipped - self.level, keep_tod)
         keep_m = _decay(dt, cfg.scale_half_life)
         self.magnitude_sum = keep_m * self.magnitude_sum + abs(observed)
         self.magnitude_weight = keep_m * self.magnitude_weight + 1.0

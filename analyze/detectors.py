@@ -127,8 +127,11 @@ def share_tail(hits: float, trials: float, share: float, correlation: float) -> 
 
 
 def surprise_of(p: float) -> float:
-    return -math.log10(p) if p > 1e-300 else 300.0
+    return -math.log10(p) if p > 1e-300 else _MAX_SURPRISE
 
+
+#: The most surprise one window can carry (p = 1e-300; a float cannot tell smaller ones apart).
+_MAX_SURPRISE = 300.0
 
 #: The highest anomaly score of a window that does not open a signal (0.5 and above: it opens).
 BELOW_OPEN = 0.499
@@ -174,6 +177,18 @@ class DetectorConfig:
     #: big bursts within days; this keeps their order of magnitude for weeks.
     bar_memory: timedelta = timedelta(days=28)
     bar_memory_share: float = 0.0
+    #: What a run that opened a signal teaches the bar. "peak": the largest
+    #: evidence the run reached, however long it went on; "opening": the
+    #: evidence it had when it paged. A level shift keeps gathering evidence
+    #: for as long as the baseline takes to relearn it (thousands of -log10 p
+    #: over a day), so "peak" measures the episode's length as much as its
+    #: size and can hold the series mute for weeks; "opening" compares like
+    #: with like, since the bar is tested against a run at its opening.
+    bar_source: Literal["peak", "opening"] = "peak"
+    #: A lone window opens without persistence when the evidence it brings is at
+    #: least this many times what an opening needs (None: never; one extreme
+    #: window never pages by itself).
+    lone_window_factor: float | None = None
     #: Counts: also judge drops (a count far below its expected value), with
     #: the lower tail of the same negative binomial.
     drops: bool = False
@@ -235,6 +250,9 @@ class EpisodeGate:
         cfg = self.config
         now = end.timestamp()
         keep = _decay_s(now - self.bar_at, cfg.bar_half_life) if self.bar_at else 1.0
+        if self.is_open and cfg.bar_source == "opening":
+            # An open signal's run was remembered when it paged.
+            surprise = 0.0
         self.evidence = max(0.0, self.evidence + surprise - cfg.hold_surprise)
         if self.evidence > 0.0:
             self.run_peak = max(self.run_peak, self.evidence)
@@ -300,8 +318,22 @@ class EpisodeGate:
                 self.episode_start = start
             self.cusum = cusum
             self.hot_streak = self.hot_streak + 1 if hot else 0
-            ready = warmed_up and self.hot_streak >= cfg.persistence and observed >= cfg.min_count
+            persisted = self.hot_streak >= cfg.persistence or (
+                cfg.lone_window_factor is not None and cusum >= cfg.lone_window_factor * need
+            )
+            ready = warmed_up and persisted and observed >= cfg.min_count
             if ready and self.cusum >= cfg.open_surprise and self.cusum > bar:
+                if cfg.bar_source == "opening":
+                    # The run is spent: it teaches the bar what it needed to
+                    # page, and evidence gathered while open counts for nothing.
+                    self.run_peak = self.cusum
+                    self._remember_run(
+                        end.timestamp(),
+                        _decay_s(end.timestamp() - self.bar_at, cfg.bar_half_life)
+                        if self.bar_at
+                        else 1.0,
+                    )
+                    self.evidence = 0.0
                 self.is_open, self.by_day = True, False
                 self.opened_at = end
                 self.calm_streak = 0
@@ -332,10 +364,11 @@ class EpisodeGate:
         if self.calm_streak >= cfg.resolve_after:
             self.is_open = False
             self.hot_streak, self.cusum = 0, 0.0
-            # The evidence of a big burst takes hours to drain; the episode it
-            # paged for is over now, so it sets the bar for what comes next.
-            now = end.timestamp()
-            self._remember_run(now, _decay_s(now - self.bar_at, cfg.bar_half_life))
+            if cfg.bar_source == "peak":
+                # The evidence of a big burst takes hours to drain; the episode
+                # it paged for is over now, so it sets the bar for what comes next.
+                now = end.timestamp()
+                self._remember_run(now, _decay_s(now - self.bar_at, cfg.bar_half_life))
             return "resolved"
         severity = self.severity_for(surprise, observed, expected) if hot else self.severity
         changed = severity is not None and (
@@ -473,12 +506,12 @@ class CountDetector:
 
 def _normal_surprise(z: float) -> float:
     """-log10 of the two-sided normal tail P(|Z| >= |z|)."""
-    return -float(log_ndtr(-abs(z))) / _LN10 - math.log10(2.0)
+    return min(_MAX_SURPRISE, -float(log_ndtr(-abs(z))) / _LN10 - math.log10(2.0))
 
 
 def _laplace_surprise(z: float) -> float:
     """-log10 of the two-sided tail P(|X| >= |z|) of a unit-variance Laplace X (heavier tails)."""
-    return abs(z) * math.sqrt(2.0) / _LN10
+    return min(_MAX_SURPRISE, abs(z) * math.sqrt(2.0) / _LN10)
 
 
 def measure_config() -> DetectorConfig:

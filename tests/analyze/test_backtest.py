@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import math
 import statistics
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -12,12 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from earful.analyze.backtest import replay_mentions
+from earful.analyze.backtest import replay_mentions, successive_variance_ratio
 from earful.cli import main
 from earful.events import ScoredMention
 from tests.analyze.detect_fixtures import T0, scored
 from tests.scored_records import scored_for_subjects
 
+#: Counts as a count series has them: Poisson noise around 10 (steadier whole numbers are
+#: judged as a measurement).
+COUNTS = [int(v) for v in np.random.default_rng(0).poisson(10, size=9000)]
 ONE_ROW = "earful: data error: a series needs at least two rows with different timestamps\n"
 
 
@@ -111,7 +115,7 @@ def stamp(i: int) -> str:
 def test_duplicate_timestamps_of_counts_are_summed_with_one_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lines = [f"{stamp(i)},{10 + i % 3}" for i in range(60)]
+    lines = [f"{stamp(i)},{COUNTS[i]}" for i in range(60)]
     lines.insert(21, f"{stamp(20)},4")  # a second partial count of window 20
     rows, err = run_cli(tmp_path, lines, capsys)
     assert err == (
@@ -141,7 +145,7 @@ def test_a_duplicated_alert_window_alerts_once(tmp_path: Path) -> None:
 def test_unsorted_rows_are_sorted_with_one_warning_and_kept_in_input_order(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lines = [f"{stamp(i)},{10 + i % 3}" for i in range(60)]
+    lines = [f"{stamp(i)},{COUNTS[i]}" for i in range(60)]
     lines[30], lines[31] = lines[31], lines[30]
     rows, err = run_cli(tmp_path, lines, capsys)
     assert err.splitlines()[0] == "warning: in.csv: rows sorted by time (1 row out of order)"
@@ -154,7 +158,7 @@ def test_unsorted_rows_are_sorted_with_one_warning_and_kept_in_input_order(
 def test_gaps_are_reported_and_no_row_is_invented(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lines = [f"{stamp(i)},{10 + i % 3}" for i in [*range(40), *range(52, 100)]]
+    lines = [f"{stamp(i)},{COUNTS[i]}" for i in [*range(40), *range(52, 100)]]
     rows, err = run_cli(tmp_path, lines, capsys)
     assert err.splitlines()[0] == (
         "warning: in.csv: 1 gap in the series (longest 1 h missing): the baseline forgets over"
@@ -178,6 +182,43 @@ def test_fractions_and_negative_values_are_judged_as_a_measurement(
     alerts = [i for i, r in enumerate(rows) if r["alert"] == "1"]
     assert alerts and 500 <= alerts[0] <= 502
     assert all(i >= 500 for i in alerts)
+
+
+def test_whole_numbers_steadier_than_counts_are_judged_as_a_measurement(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(7)
+    # A road speed in whole mph: 62 give or take 3, far steadier than counts of 62 would be.
+    values = [round(v) for v in rng.normal(62.0, 3.0, size=600)]
+    values[450:455] = [20] * 5  # a jam
+    lines = [f"{stamp(i)},{v}" for i, v in enumerate(values)]
+    rows, err = run_cli(tmp_path, lines, capsys)
+    ratio = successive_variance_ratio([float(v) for v in values])
+    assert err.splitlines()[0] == (
+        f"warning: in.csv: whole numbers steadier than counts (window-to-window variance"
+        f" {ratio:.2g} of the mean, a count's is at least 1): judged as a measurement; pass"
+        " --kind counts to judge them as counts"
+    )
+    alerts = [i for i, r in enumerate(rows) if r["alert"] == "1"]
+    assert alerts[:1] == [451]
+    src = tmp_path / "in.csv"
+    assert (
+        main(["backtest", str(src), "--kind", "counts", "--output", str(tmp_path / "c.csv")]) == 0
+    )
+    assert "judged as a measurement" not in capsys.readouterr().err
+
+
+def test_the_successive_variance_ratio_reads_poisson_noise_as_one_despite_rhythm() -> None:
+    rng = np.random.default_rng(8)
+    hours = np.arange(288 * 7) / 12.0
+    rate = 40.0 * (1.0 + 0.8 * np.sin(2 * np.pi * hours / 24.0))  # a strong daily rhythm
+    counts = [float(v) for v in rng.poisson(rate)]
+    assert 0.9 < successive_variance_ratio(counts) < 1.3
+    overdispersed = [float(v) for v in rng.poisson(rate * rng.gamma(4.0, 0.25, size=rate.size))]
+    assert successive_variance_ratio(overdispersed) > 1.3
+    steady = [float(round(v)) for v in rng.normal(62.0, 3.0, size=2000)]
+    assert successive_variance_ratio(steady) < 0.3
+    assert successive_variance_ratio([0.0, 0.0, 0.0]) == math.inf  # all zeros: counts
 
 
 def test_a_cpu_percentage_is_a_measurement_and_its_spike_alerts(
@@ -381,7 +422,7 @@ def test_a_long_backtest_shows_progress_on_a_terminal_only(
     on_terminal: bool,
 ) -> None:
     monkeypatch.setenv("EARFUL_PROGRESS", "1" if on_terminal else "0")
-    lines = [stamp(i) + f",{10 + i % 7}" for i in range(9000)]
+    lines = [stamp(i) + f",{COUNTS[i]}" for i in range(9000)]
     rows, err = run_cli(tmp_path, lines, capsys)
     assert len(rows) == 9000
     assert err.endswith("9000 rows, 0 alert(s)\n")  # the summary line either way

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -12,11 +13,13 @@ from earful.analyze.baseline import Expectation
 from earful.analyze.detectors import (
     CountDetector,
     DetectorConfig,
+    MeasureDetector,
     NegativeSurgeDetector,
     OutageBurstDetector,
     build_signal,
     count_tail,
     share_tail,
+    volume_config,
 )
 from earful.analyze.windows import ClosedWindow
 from earful.events import WindowStats
@@ -209,3 +212,53 @@ def test_the_bar_decays_and_survives_a_restore() -> None:
     # Two days later the same burst counts half (the default half-life is two days).
     later = end + timedelta(days=2)
     assert math.isclose(copy.gate.track(later, 0.0), bar_now / 2, rel_tol=1e-6)
+
+
+def test_a_long_shift_teaches_the_bar_only_what_it_needed_to_page() -> None:
+    """bar_source="opening": an episode's length does not raise the bar, its opening does."""
+
+    def detector(source: str) -> CountDetector:
+        return CountDetector(replace(volume_config(), bar_source=source))  # type: ignore[arg-type]
+
+    rng = np.random.default_rng(12)
+    values = [float(rng.poisson(30)) for _ in range(288 * 2)]
+    # A shift to ten times the level for a day: the baseline takes hours to relearn it.
+    values[300:588] = [float(rng.poisson(300)) for _ in range(288)]
+    peak, opening = detector("peak"), detector("opening")
+    run(peak, values)
+    run(opening, values)
+    end = T0 + len(values) * STEP
+    opening_bar = opening.gate.track(end, 0.0)
+    # The opening evidence is a few windows' worth; the whole day's is far more.
+    assert opening.config.open_surprise <= opening_bar < 300.0
+    assert peak.gate.track(end, 0.0) > 10 * opening_bar
+    copy = detector("opening")
+    copy.restore(opening.snapshot())
+    assert copy.gate.track(end, 0.0) == opening_bar
+
+
+def test_a_lone_window_opens_only_with_the_lone_window_rule_and_enough_evidence() -> None:
+    def opened(factor: float | None, spike: float) -> list[int]:
+        rng = np.random.default_rng(13)
+        values = [float(rng.poisson(30)) for _ in range(400)]
+        values[350] = spike
+        config = replace(volume_config(), lone_window_factor=factor)
+        return [i for i, a in enumerate(run(CountDetector(config), values)) if a.transition]
+
+    assert opened(None, 600.0) == []  # persistence: one window never pages by itself
+    assert opened(2.0, 600.0)[:1] == [350]
+    # A lone window must bring twice what an opening needs: 45 against about 30 does not.
+    assert opened(2.0, 45.0) == []
+
+
+def test_a_measurement_window_carries_at_most_the_count_detectors_largest_surprise() -> None:
+    detector = MeasureDetector()
+    rng = np.random.default_rng(14)
+    steps = [
+        detector.step(T0 + i * STEP, T0 + (i + 1) * STEP, float(v))
+        for i, v in enumerate(rng.normal(5.0, 0.1, size=400))
+    ]
+    # A reading 1e13 scales out: its normal tail underflows any float, as a count's can.
+    jump = detector.step(T0 + 400 * STEP, T0 + 401 * STEP, 1e12)
+    assert max(a.surprise for a in steps[300:]) < 20.0  # once the day profile is in use
+    assert jump.surprise == 300.0

@@ -100,7 +100,14 @@ def synthetic(name: str, spike_at: int | None, seed: int) -> Series:
     points = tuple(
         SeriesPoint(t0 + i * timedelta(minutes=5), str(i), v) for i, v in enumerate(values)
     )
-    return Series("synthetic", name, points, prepare_series(points), windows)
+    return Series(
+        "synthetic",
+        name,
+        points,
+        prepare_series(points),
+        prepare_series(points, poisson_test=False),
+        windows,
+    )
 
 
 def test_the_harness_finds_an_obvious_spike_and_scores_it_near_perfect() -> None:
