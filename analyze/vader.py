@@ -52,6 +52,16 @@ VADER_VERSION = "3.3.2"
 _PUNCTUATION = string.punctuation
 _NEGATE = frozenset(NEGATE)
 _OR_NOR = ("or", "nor")
+#: Every word VADER's rules react to but ALL CAPS: negators (and any word with
+#: "n't"), "no", "never so", "this", "without doubt", "least", "but", boosters,
+#: and the words of the special idioms. A post with none of them scores each
+#: lexicon word at its lexicon valence (ALL CAPS aside): those rules would
+#: change nothing, so they are skipped.
+_RULE_WORDS = (
+    _NEGATE
+    | {"no", "so", "this", "never", "without", "doubt", "least", "but"}
+    | {word for key in (*BOOSTER_DICT, *SPECIAL_CASES) for word in key.split()}
+)
 
 
 def _negated(word: str) -> bool:
@@ -88,15 +98,19 @@ class ExactVader:
         if text.isascii():
             # Lower-casing ASCII is per character: the joined words lower-cased at
             # once split back into the same words, each lower-cased.
-            lowers = " ".join(words).lower().split(" ")
+            joined = " ".join(words).lower()
+            lowers = joined.split(" ")
         else:
             lowers = [word.lower() for word in words]
+            joined = " ".join(lowers)
         lexicon = self._lexicon
         # The package appends an int 0 for every word that carries no sentiment:
         # start from that and work only on the words the lexicon holds.
         count = len(words)
         sentiments: list[float] = [0] * count
+        hits: list[int] = []
         is_cap_diff: bool | None = None
+        plain = False
         last = count - 1
         for i, lower in enumerate(lowers):
             valence = lexicon.get(lower)
@@ -107,10 +121,19 @@ class ExactVader:
             if is_cap_diff is None:
                 all_caps = sum(map(str.isupper, words))
                 is_cap_diff = 0 < count - all_caps < count
-            sentiments[i] = self._valence(words, lowers, i, valence, is_cap_diff)
+                plain = "n't" not in joined and _RULE_WORDS.isdisjoint(lowers)
+            if plain:
+                # sentiment_valence with no rule to apply: the lexicon valence, ALL CAPS
+                # aside (the boosters' 0.0 added to a non-zero valence changes nothing).
+                if is_cap_diff and words[i].isupper():
+                    valence = valence + C_INCR if valence > 0 else valence - C_INCR
+                sentiments[i] = valence
+            else:
+                sentiments[i] = self._valence(words, lowers, i, valence, is_cap_diff)
+            hits.append(i)
         if "but" in lowers:
             sentiments = SentimentIntensityAnalyzer._but_check(words, sentiments)
-        return _score_valence(sentiments, text)
+        return _score_valence(sentiments, text, hits)
 
     def _describe_emoji(self, text: str) -> str:
         # The package's loop, verbatim: each emoji becomes its description.
@@ -175,11 +198,15 @@ class ExactVader:
         return _least_check(valence, lowers, i, lexicon)
 
 
-def _score_valence(sentiments: list[float], text: str) -> dict[str, float]:
-    """The package's score_valence (with its punctuation emphasis), the same operations."""
+def _score_valence(sentiments: list[float], text: str, hits: list[int]) -> dict[str, float]:
+    """The package's score_valence (with its punctuation emphasis), the same operations.
+
+    ``hits`` are the positions of the lexicon words: every other sentiment is
+    0, which adds nothing to the sums (the package adds it; the result is the same).
+    """
     if not sentiments:
         return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
-    if not any(sentiments):
+    if not hits or not any(sentiments):
         # No word carries sentiment (most incident posts): the package's sums give
         # compound 0.0, pos and neg 0.0 and neu n / n, whatever the punctuation.
         return {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
@@ -192,7 +219,9 @@ def _score_valence(sentiments: list[float], text: str) -> dict[str, float]:
     if qm_count > 1:
         qm_amplifier = qm_count * 0.18 if qm_count <= 3 else 0.96
     punct_emph_amplifier = ep_amplifier + qm_amplifier
-    sum_s = float(sum(sentiments))
+    # sum() starts from the int 0 and adds floats in order: the zeros between
+    # the lexicon words change nothing (0.0 added to a float that is not -0.0).
+    sum_s = float(sum([sentiments[i] for i in hits]))
     if sum_s > 0:
         sum_s += punct_emph_amplifier
     elif sum_s < 0:
@@ -205,13 +234,15 @@ def _score_valence(sentiments: list[float], text: str) -> dict[str, float]:
         compound = 1.0
     pos_sum = 0.0
     neg_sum = 0.0
-    neu_count = 0
-    for sentiment_score in sentiments:
+    # The same additions in the same order as the package's loop over every word.
+    neu_count = len(sentiments) - len(hits)
+    for i in hits:
+        sentiment_score = sentiments[i]
         if sentiment_score > 0:
             pos_sum += float(sentiment_score) + 1
-        if sentiment_score < 0:
+        elif sentiment_score < 0:
             neg_sum += float(sentiment_score) - 1
-        if sentiment_score == 0:
+        else:
             neu_count += 1
     if pos_sum > math.fabs(neg_sum):
         pos_sum += punct_emph_amplifier
