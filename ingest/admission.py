@@ -5,7 +5,7 @@ Every way into the raw topic goes through this module::
     Post -> subjects (tracking rules) -> author (pseudonymised) -> official marking
          -> ids (mention, reply, repost) -> contract caps -> Mention
     mentions of one page or request -> dedup (seen ids) -> flood flags
-         -> produced -> their ids remembered
+         -> produced -> their ids and copies remembered
 
 Which way in applies which step:
 
