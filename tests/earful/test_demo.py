@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -133,3 +134,32 @@ def test_a_taken_metrics_port_is_one_line_before_anything_starts(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert f"port {port} for the metrics is in use" in err and "--metrics-port" in err
+
+
+def test_the_demo_routes_a_silence_alert_to_the_comms_team_only() -> None:
+    # The end-to-end run above cannot count on a silence alert (timing); the route
+    # the demo configures is checked here with no timing involved.
+    import argparse
+    from datetime import UTC, datetime
+
+    from earful.events import Alert
+    from earful.sinks.delivery import DeliverySettings
+    from earful.sinks.routing import Router
+
+    args = argparse.Namespace(speed=120.0)
+    env = demo._demo_env(BaseWorkerSettings(), "run1", "http://127.0.0.1:1/hook", args)
+    settings = DeliverySettings(
+        notify_targets=json.loads(env["EARFUL_NOTIFY_TARGETS"]),
+        notify_routes=json.loads(env["EARFUL_NOTIFY_ROUTES"]),
+    )
+    router = Router(settings.notify_routes, [t.name for t in settings.notify_targets])
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def alert(kind: str) -> Alert:
+        return Alert(
+            dedup_key=f"earful/{kind}", status="firing", subject="acme", kind=kind,
+            severity="critical", summary=kind, starts_at=now, created_at=now,
+        )  # fmt: skip
+
+    assert router.targets_for(alert("comms_silence")) == ["comms", "webhook"]
+    assert router.targets_for(alert("outage_burst")) == ["on-call", "webhook"]
