@@ -33,7 +33,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not kafka"
+	$(BIN)/python -m pytest -m "not kafka and not observability"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

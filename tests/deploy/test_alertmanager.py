@@ -7,6 +7,9 @@ import yaml
 
 from tests.deploy.tools import DEPLOY, observability_tool, run
 
+#: Needs Debian's Prometheus tools (make test installs them; make unit leaves these out).
+pytestmark = pytest.mark.observability
+
 ALERTMANAGER = DEPLOY / "alertmanager"
 CONFIG = ALERTMANAGER / "alertmanager.yml"
 

@@ -116,6 +116,7 @@ def test_every_panel_has_targets_with_expressions(path: Path) -> None:
         assert expr.strip(), f"{where} has no expr"
 
 
+@pytest.mark.observability
 def test_promql_of_every_dashboard_parses(tmp_path: Path) -> None:
     """Each expr becomes a recording rule; promtool check rules parses them all."""
     rules = []

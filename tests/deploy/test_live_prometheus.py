@@ -67,7 +67,7 @@ from tests.deploy.tools import (
 from tests.ports import free_port
 from tests.sinks.metrics_records import reaction, scored, signal, window
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.observability]
 
 RULE_FILES = sorted((DEPLOY / "prometheus" / "rules").glob("*.yml"))
 RAW_BACKLOG = 1100  # over the 1000-record lag alert threshold

@@ -17,6 +17,9 @@ from earful.sinks.metrics import MetricsProcessor, MetricsSinkSettings, Pipeline
 from tests.deploy.tools import DEPLOY, observability_tool, run
 from tests.sinks.metrics_records import FakeRecord, scored, signal, window
 
+#: Needs Debian's Prometheus tools (make test installs them; make unit leaves these out).
+pytestmark = pytest.mark.observability
+
 PROMETHEUS = DEPLOY / "prometheus"
 RULE_FILES = sorted((PROMETHEUS / "rules").glob("*.yml"))
 RULE_TESTS = sorted((PROMETHEUS / "tests").glob("*.yml"))

@@ -11,6 +11,9 @@ import pytest
 from earful.health import HealthServer, HealthState, start_health_server
 from tests.deploy.tools import observability_tool
 
+#: Needs Debian's Prometheus tools (make test installs them; make unit leaves these out).
+pytestmark = pytest.mark.observability
+
 
 class Clock:
     def __init__(self) -> None:

@@ -24,6 +24,9 @@ from earful.sinks.notify.receiver import LocalReceiver, ReceivedRequest
 from tests.ports import free_port
 from tests.sinks.notify.alerts import make_alert
 
+#: Needs Debian's Prometheus tools (make test installs them; make unit leaves these out).
+pytestmark = pytest.mark.observability
+
 ROOT = Path(__file__).resolve().parents[3]
 INSTALLER = ROOT / "deploy" / "scripts" / "install-observability.sh"
 
