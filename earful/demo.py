@@ -32,6 +32,7 @@ from typing import Any
 
 from earful.console import interrupt_summary
 from earful.settings import BaseWorkerSettings, ReplaySettings, load_settings
+from earful.topics import TOPIC_ROLES
 
 __all__ = ["DEMO_FILE", "run_demo"]
 
@@ -47,15 +48,12 @@ class _Proc:
     proc: subprocess.Popen[bytes]
 
 
-_TOPICS = ("raw", "scored", "windows", "signals", "alerts", "updates", "reactions", "deadletter")
-
-
 def _demo_env(
     settings: BaseWorkerSettings, run: str, receiver_url: str, args: argparse.Namespace
 ) -> dict[str, str]:
     env = dict(os.environ)
     env["EARFUL_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap
-    for field in _TOPICS:
+    for field in TOPIC_ROLES:
         env[f"EARFUL_TOPIC_{field.upper()}"] = getattr(settings, f"topic_{field}")
     env["EARFUL_TOPIC_DELIVERIES"] = f"{_run_prefix(run)}deliveries"
     for _, _, group_var, _ in _WORKERS:
@@ -168,7 +166,7 @@ def _write_report_config(settings: BaseWorkerSettings) -> Path:
     path = cache_dir() / "demo-last.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     values = {"kafka_bootstrap": settings.kafka_bootstrap}
-    values.update({f"topic_{k}": getattr(settings, f"topic_{k}") for k in _TOPICS})
+    values.update({f"topic_{k}": getattr(settings, f"topic_{k}") for k in TOPIC_ROLES})
     path.write_text(
         "# Written by `earful demo`: the topics of its last run.\n"
         + "".join(f"{key}: {value}\n" for key, value in values.items()),
@@ -193,7 +191,7 @@ def _run(args: argparse.Namespace, source: Path, bootstrap: str, *, broker_stays
     subjects = incident_subjects(source)
     run = uuid.uuid4().hex[:6]
     prefix = _run_prefix(run)
-    topics = {f"topic_{k}": f"{prefix}{k}" for k in _TOPICS}
+    topics = {f"topic_{k}": f"{prefix}{k}" for k in TOPIC_ROLES}
     settings = load_settings(
         ReplaySettings,
         config=args.config,

@@ -7,11 +7,26 @@ from dataclasses import dataclass
 from earful.errors import ConfigError
 from earful.settings import BaseWorkerSettings
 
-__all__ = ["MAX_MESSAGE_BYTES", "TopicSpec", "create_topics", "topic_specs"]
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "TOPIC_ROLES",
+    "TopicSpec",
+    "create_topics",
+    "topic_name",
+    "topic_specs",
+]
 
 #: Raw and dead-letter topics accept oversized records so a poison record can
 #: still be read, rejected with a reason and kept, instead of failing upstream.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+#: The pipeline's topics by role; a worker's settings name each as ``topic_<role>``.
+TOPIC_ROLES: tuple[str, ...] = (
+    "raw", "scored", "windows", "signals", "alerts", "updates", "reactions", "deadletter",
+)  # fmt: skip
+
+_DAY_MS = 24 * 3600 * 1000
 
 
 @dataclass(frozen=True)
@@ -19,28 +34,43 @@ class TopicSpec:
     name: str
     partitions: int
     config: dict[str, str]
+    role: str = ""
+
+
+def _role_config(role: str) -> dict[str, str]:
+    big = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+    if role == "raw":
+        return {**big, "retention.ms": str(7 * _DAY_MS)}
+    if role == "scored":
+        return {"retention.ms": str(7 * _DAY_MS)}
+    if role == "windows":
+        return {"retention.ms": str(30 * _DAY_MS)}
+    if role == "alerts":
+        # Alerts are state: the latest record per dedup key is what a restart needs.
+        return {"cleanup.policy": "compact,delete", "retention.ms": str(90 * _DAY_MS)}
+    if role == "deadletter":
+        return {**big, "retention.ms": str(30 * _DAY_MS)}
+    return {"retention.ms": str(90 * _DAY_MS)}  # signals, updates, reactions
+
+
+def topic_name(settings: BaseWorkerSettings, role: str) -> str:
+    """The topic ``settings`` names for ``role`` (one of :data:`TOPIC_ROLES`)."""
+    if role not in TOPIC_ROLES:
+        raise ValueError(f"unknown topic role {role!r}; known: {', '.join(TOPIC_ROLES)}")
+    name: str = getattr(settings, f"topic_{role}")
+    return name
 
 
 def topic_specs(settings: BaseWorkerSettings) -> list[TopicSpec]:
-    n = settings.topic_partitions
-    big = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
-    week = str(7 * 24 * 3600 * 1000)
+    """Every topic of the pipeline, in :data:`TOPIC_ROLES` order."""
     return [
-        TopicSpec(settings.topic_raw, n, {**big, "retention.ms": week}),
-        TopicSpec(settings.topic_scored, n, {"retention.ms": week}),
-        TopicSpec(settings.topic_windows, n, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
-        TopicSpec(settings.topic_signals, n, {"retention.ms": str(90 * 24 * 3600 * 1000)}),
-        TopicSpec(settings.topic_updates, n, {"retention.ms": str(90 * 24 * 3600 * 1000)}),
-        TopicSpec(settings.topic_reactions, n, {"retention.ms": str(90 * 24 * 3600 * 1000)}),
-        # Alerts are state: the latest record per dedup key is what a restart needs.
         TopicSpec(
-            settings.topic_alerts,
-            n,
-            {"cleanup.policy": "compact,delete", "retention.ms": str(90 * 24 * 3600 * 1000)},
-        ),
-        TopicSpec(
-            settings.topic_deadletter, 1, {**big, "retention.ms": str(30 * 24 * 3600 * 1000)}
-        ),
+            topic_name(settings, role),
+            1 if role == "deadletter" else settings.topic_partitions,
+            _role_config(role),
+            role,
+        )
+        for role in TOPIC_ROLES
     ]
 
 

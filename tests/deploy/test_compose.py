@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from earful.settings import BaseWorkerSettings
-from earful.topics import create_topics
+from earful.topics import TOPIC_ROLES, create_topics
 from tests.deploy.tools import DEPLOY, REPO, WORKERS, pip_tool, run
 from tests.ports import free_port
 
@@ -202,8 +202,7 @@ def test_worker_commands_serve_their_healthchecks_and_drain_on_sigterm(
     """What the stack relies on, per worker: health on EARFUL_HEALTH_PORT for the
     compose healthcheck and the Kubernetes probes, the tone check on sink-notify,
     and exit 0 within the 30 s grace period after SIGTERM."""
-    kinds = ("raw", "scored", "windows", "signals", "alerts", "updates", "reactions", "deadletter")
-    topics = {f"topic_{k}": unique_name(k) for k in kinds}
+    topics = {f"topic_{k}": unique_name(k) for k in TOPIC_ROLES}
     values = {"kafka_bootstrap": kafka_bootstrap, "topic_partitions": 1, **topics}
     create_topics(BaseWorkerSettings.model_validate(values))
     env = {k: v for k, v in os.environ.items() if not k.startswith("EARFUL_")}

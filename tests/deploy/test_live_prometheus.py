@@ -54,6 +54,7 @@ from earful.sinks.metrics import (
     prepare_state,
     start_lag_monitor,
 )
+from earful.topics import TOPIC_ROLES
 from earful.worker import Worker, make_consumer, make_producer
 from tests.deploy.test_dashboards import _by_labels, load
 from tests.deploy.tools import (
@@ -540,8 +541,7 @@ def test_the_bundled_incident_replayed_fast_reaches_alertmanager_survives_a_sink
 ) -> None:
     settings = settings_factory(BaseWorkerSettings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("EARFUL_")}
-    kinds = ("raw", "scored", "windows", "signals", "alerts", "updates", "reactions", "deadletter")
-    env.update({f"EARFUL_TOPIC_{k.upper()}": getattr(settings, f"topic_{k}") for k in kinds})
+    env.update({f"EARFUL_TOPIC_{k.upper()}": getattr(settings, f"topic_{k}") for k in TOPIC_ROLES})
     groups = ("analyzer", "detect", "conversation", "signal_alerts", "notify", "metrics")
     env.update({f"EARFUL_{g.upper()}_GROUP": unique_name(g) for g in groups})
     env.update(
