@@ -61,8 +61,8 @@ _WAITED = re.compile(
 #: Added for a duration of waiting (as a complaint phrase, about VADER's "delay").
 WAITED_VALENCE = -1.0
 #: A why-question put to an account: "@acme why ...?", "@acme how come ...?",
-#: "@acme ... really?".
-_CHALLENGES = (" why ", " how come ", " really . ")
+#: "@acme ... really?", "@acme is there a reason ...?".
+_CHALLENGES = (" why ", " how come ", " really . ", " is there a reason ")
 #: Added for a why-question put to an account.
 CHALLENGE_VALENCE = -1.0
 
