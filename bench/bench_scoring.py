@@ -33,17 +33,26 @@ import json
 import random
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from bench import outage_dev
-from earful.analyze.scoring import MODEL_NAME, Scorer
+from earful.analyze.scoring import MODEL_NAME, Scorer, label_for
 from earful.analyze.vader import ExactVader
 
-__all__ = ["crisislex_scores", "examples_table", "groundtruth_r", "load_texts", "main", "run_bench"]
+__all__ = [
+    "complaint_scores",
+    "crisislex_scores",
+    "examples_table",
+    "groundtruth_r",
+    "load_texts",
+    "macro_f1",
+    "main",
+    "run_bench",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -51,6 +60,11 @@ RESULTS = ROOT / "bench" / "results"
 INCIDENT = ROOT / "examples" / "acme-incident.jsonl"
 TARGET_RATIO = 1.0
 DEV_POSTS = DATA / "outage-posts-dev" / "posts.jsonl"
+#: Posts to companies written for the complaint rules (see the file's header).
+COMPLAINT_POSTS = ROOT / "bench" / "data" / "complaint_posts.tsv"
+#: The written set that no rule was changed after reading (the others are in-sample).
+COMPLAINT_CHECK_SET = "5"
+_CLASSES = ("negative", "neutral", "positive")
 REPOST_SHARE = 0.30
 CHUNK = 100
 #: The loops timed side by side (see _compare).
@@ -263,6 +277,57 @@ def crisislex_scores() -> dict[str, Any]:
     return out
 
 
+def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> tuple[float, dict[str, float]]:
+    """Macro-averaged F1 over negative, neutral and positive, and each class's F1."""
+    per_class: dict[str, float] = {}
+    for label in _CLASSES:
+        tp = sum(g == label and p == label for g, p in zip(gold, predicted, strict=True))
+        fp = sum(g != label and p == label for g, p in zip(gold, predicted, strict=True))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted, strict=True))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        total = precision + recall
+        per_class[label] = 2 * precision * recall / total if total else 0.0
+    return sum(per_class.values()) / len(_CLASSES), per_class
+
+
+def complaint_scores(path: Path = COMPLAINT_POSTS) -> dict[str, Any] | None:
+    """Complaint sentiment on the written posts to companies: plain VADER and Earful.
+
+    Per part: macro-F1, F1 per class, and the negative share each reports
+    against the labelled one. ``check`` is the set no rule was changed after
+    reading; ``development`` the sets the rules were written on.
+    """
+    if not path.exists():
+        return None
+    with path.open(encoding="utf-8") as fh:
+        rows = [line.rstrip("\n").split("\t", 2) for line in fh if line.strip() and line[0] != "#"]
+    vader = SentimentIntensityAnalyzer()
+    scorer = Scorer(cache_size=0, gazetteer=None)
+    out: dict[str, Any] = {}
+    for part in ("check", "development"):
+        subset = [r for r in rows if (r[0] == COMPLAINT_CHECK_SET) == (part == "check")]
+        gold = [label for _, label, _ in subset]
+        part_out: dict[str, Any] = {"posts": len(subset)}
+        for name in ("vader", "earful"):
+            if name == "vader":
+                predicted: list[str] = [
+                    label_for(vader.polarity_scores(t)["compound"]) for _, _, t in subset
+                ]
+            else:
+                scores = [scorer.score(t).sentiment for _, _, t in subset]
+                predicted = [s.label if s is not None else "neutral" for s in scores]
+            macro, per_class = macro_f1(gold, predicted)
+            part_out[name] = {
+                "macro_f1": macro,
+                "f1": per_class,
+                "negative_share": predicted.count("negative") / len(predicted),
+            }
+        part_out["true_negative_share"] = gold.count("negative") / len(gold)
+        out[part] = part_out
+    return out
+
+
 def outage_dev_scores() -> dict[str, Any] | None:
     """Outage reports on the real dev posts: Earful, plain VADER and a keyword rule."""
     if not DEV_POSTS.exists():
@@ -329,6 +394,22 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "",
             )
         )
+        complaints = quality.get("complaints")
+        if complaints:
+            for part, label in (("check", "check set"), ("development", "development sets")):
+                c = complaints[part]
+                summary = "; ".join(
+                    f"{name} macro-F1 {c[name]['macro_f1']:.2f}, negative share "
+                    f"{c[name]['negative_share']:.2f}"
+                    for name in ("vader", "earful")
+                )
+                rows.append(
+                    (
+                        f"complaint sentiment, written posts to companies, {label} ({c['posts']})",
+                        f"{summary} (labelled {c['true_negative_share']:.2f})",
+                        "",
+                    )
+                )
         dev = quality.get("outage_posts_dev")
         if dev:
             for part, label in (
@@ -374,6 +455,7 @@ def main(rounds: int = 5, repeat: int = 1) -> dict[str, Any]:
         "groundtruth": groundtruth_r(),
         "crisislex": crisislex_scores(),
         "outage_posts_dev": outage_dev_scores(),
+        "complaints": complaint_scores(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "scoring.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
