@@ -44,6 +44,8 @@ SERVICE_REPORTS = [
     "Whole neighborhood is dark, transformer blew",
     "the carrier dropped my call 4 times today",
     "the music app keeps pausing by itself",
+    "whatsapp messages aren't sending",
+    "my texts aren't going through",
 ]
 
 # The same words in another sense, or the failure is planned, forecast, imagined or over.
@@ -93,6 +95,9 @@ NOT_REPORTS = [
     "back when the power went out every summer we played cards by candlelight",
     "the acme app crashed all the time last year",
     "this one time the office internet was down for a whole week",
+    "the driver cancelled on me again",
+    "I forgot my password and got locked out",
+    "I ran out of data so no internet till Friday",
 ]
 
 
