@@ -47,7 +47,8 @@ FAST_FAILURE = {
     "EARFUL_KAFKA_TIMEOUT_S": "4",
     "EARFUL_KAFKA_DELIVERY_TIMEOUT_S": "6",
     "EARFUL_KAFKA_RETRY_MAX_S": "1",
-    "EARFUL_BATCH_MAX_RECORDS": "40",
+    # Small batches: the run lasts long enough for the outage to land mid-run.
+    "EARFUL_BATCH_MAX_RECORDS": "10",
 }
 #: Records expire (delivery timeout) before the worker's own bound on the flush: the
 #: batch fails through its send futures, the path that once committed past lost records.
