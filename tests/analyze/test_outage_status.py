@@ -46,6 +46,9 @@ SERVICE_REPORTS = [
     "the music app keeps pausing by itself",
     "whatsapp messages aren't sending",
     "my texts aren't going through",
+    "anyone else in Tempe lose power just now?",
+    "lights just went out in the whole building",
+    "the transit app won't show any departures this morning",
 ]
 
 # The same words in another sense, or the failure is planned, forecast, imagined or over.
@@ -98,6 +101,8 @@ NOT_REPORTS = [
     "the driver cancelled on me again",
     "I forgot my password and got locked out",
     "I ran out of data so no internet till Friday",
+    "weekend internet detox, no wifi till Monday",
+    "my code keeps throwing errors, I'm terrible at this",
 ]
 
 
