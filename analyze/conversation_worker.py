@@ -231,11 +231,19 @@ def build_conversation_worker(
         )
         # The assignor gives the same partition number of both topics to one member.
         return connect_group_member(
-            settings, group=group, instance_id=instance_id, transactional=transactional,
-            topics=[settings.topic_scored, settings.topic_signals], listener=listener,
-        )  # fmt: skip
+            settings,
+            group=group,
+            instance_id=instance_id,
+            transactional=transactional,
+            topics=[settings.topic_scored, settings.topic_signals],
+            listener=listener,
+        )
 
     return Worker(
-        name="conversation", settings=settings, connect=connect, processor=processor,
-        transactional=transactional, clock=clock or now_utc,
-    )  # fmt: skip
+        name="conversation",
+        settings=settings,
+        connect=connect,
+        processor=processor,
+        transactional=transactional,
+        clock=clock or now_utc,
+    )

@@ -251,11 +251,18 @@ def build_detect_worker(settings: DetectSettings, instance_id: str) -> DetectWor
             name="detect",
         )
         return connect_group_member(
-            settings, group=group, instance_id=instance_id, transactional=transactional,
-            topics=[settings.topic_scored], listener=listener,
-        )  # fmt: skip
+            settings,
+            group=group,
+            instance_id=instance_id,
+            transactional=transactional,
+            topics=[settings.topic_scored],
+            listener=listener,
+        )
 
     return DetectWorker(
-        name="detect", settings=settings, connect=connect, processor=processor,
+        name="detect",
+        settings=settings,
+        connect=connect,
+        processor=processor,
         transactional=transactional,
-    )  # fmt: skip
+    )

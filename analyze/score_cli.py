@@ -178,9 +178,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     wait_for_kafka(settings.kafka_bootstrap, wait_s=settings.kafka_startup_wait_s)
     processor = AnalyzerProcessor(settings, Scorer(cache_size=settings.score_cache_size))
     return run_worker(
-        args, name="analyzer", settings=settings, group=settings.analyzer_group,
-        topics=[settings.topic_raw], processor=processor, produces=True,
-    )  # fmt: skip
+        args,
+        name="analyzer",
+        settings=settings,
+        group=settings.analyzer_group,
+        topics=[settings.topic_raw],
+        processor=processor,
+        produces=True,
+    )
 
 
 def register(groups: dict[str, Any]) -> None:

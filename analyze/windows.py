@@ -69,9 +69,12 @@ def sample_of(m: ScoredMention) -> SampleMention:
     mention = m.mention
     text = mention.text if len(mention.text) <= 280 else mention.text[:279] + "…"
     return SampleMention(
-        id=mention.id, source=mention.source, created_at=mention.created_at, text=text,
+        id=mention.id,
+        source=mention.source,
+        created_at=mention.created_at,
+        text=text,
         url=mention.url,
-    )  # fmt: skip
+    )
 
 
 _count_of = itemgetter(1)

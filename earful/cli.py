@@ -59,8 +59,11 @@ GROUPS: dict[str, str] = {"ingest": "ingest workers", "sink": "sink workers"}
 COMMANDS: tuple[Command, ...] = (
     _c("kafka", "earful.core_cli", "run a local Apache Kafka broker for development"),
     _c("topics", "earful.core_cli", "manage the pipeline's topics"),
-    _c("ingest replay", "earful.ingest.replay_cli",
-       "replay a JSONL file of mentions to the raw topic"),
+    _c(
+        "ingest replay",
+        "earful.ingest.replay_cli",
+        "replay a JSONL file of mentions to the raw topic",
+    ),
     _c("ingest bluesky", _INGEST, _CONNECTOR_HELP.format("bluesky")),
     _c("ingest hackernews", _INGEST, _CONNECTOR_HELP.format("hackernews")),
     _c("ingest mastodon", _INGEST, _CONNECTOR_HELP.format("mastodon")),
@@ -70,31 +73,61 @@ COMMANDS: tuple[Command, ...] = (
     _c("ingest push", _INGEST, "serve the HTTP push endpoint for mentions"),
     _c("ingest rules", _INGEST, "check a tracking file; show what a text matches"),
     _c("analyze", "earful.analyze.score_cli", "score raw mentions into the scored topic"),
-    _c("detect", "earful.analyze.detect_cli",
-       "window scored mentions and detect spikes, surges and outage bursts"),
-    _c("conversation", "earful.analyze.conversation_cli",
-       "publish official updates, the public's reaction to each, and silence signals"),
-    _c("sink metrics", "earful.sinks.metrics_cli",
-       "serve Prometheus metrics from the scored, windows, signals, reactions and "
-       "dead-letter topics"),
-    _c("sink signals", "earful.sinks.notify_cli",
-       "turn detector signals into alerts on the alerts topic"),
-    _c("sink notify", "earful.sinks.notify_cli",
-       "deliver alerts to Slack, PagerDuty, Teams, Alertmanager, webhooks"),
-    _c("sink receiver", "earful.sinks.notify_cli",
-       "a local webhook receiver that prints what arrives"),
+    _c(
+        "detect",
+        "earful.analyze.detect_cli",
+        "window scored mentions and detect spikes, surges and outage bursts",
+    ),
+    _c(
+        "conversation",
+        "earful.analyze.conversation_cli",
+        "publish official updates, the public's reaction to each, and silence signals",
+    ),
+    _c(
+        "sink metrics",
+        "earful.sinks.metrics_cli",
+        "serve Prometheus metrics from the scored, windows, signals, reactions and "
+        "dead-letter topics",
+    ),
+    _c(
+        "sink signals",
+        "earful.sinks.notify_cli",
+        "turn detector signals into alerts on the alerts topic",
+    ),
+    _c(
+        "sink notify",
+        "earful.sinks.notify_cli",
+        "deliver alerts to Slack, PagerDuty, Teams, Alertmanager, webhooks",
+    ),
+    _c(
+        "sink receiver",
+        "earful.sinks.notify_cli",
+        "a local webhook receiver that prints what arrives",
+    ),
     _c("check", "earful.check", "probe a worker's /readyz (or /livez) for container healthchecks"),
-    _c("score", "earful.analyze.score_cli",
-       "score text lines (or --jsonl objects) the way the analyzer does"),
-    _c("backtest", "earful.analyze.backtest_cli",
-       "run the default detectors over a count CSV or a scored-mentions JSONL file"),
-    _c("tone", "earful.comms.tone_cli",
-       "review a drafted official update (acknowledgement, empathy, specifics, length)"),
-    _c("report", "earful.comms.report_cli",
-       "write the incident communications report (Markdown, HTML, PNG charts)"),
+    _c(
+        "score",
+        "earful.analyze.score_cli",
+        "score text lines (or --jsonl objects) the way the analyzer does",
+    ),
+    _c(
+        "backtest",
+        "earful.analyze.backtest_cli",
+        "run the default detectors over a count CSV or a scored-mentions JSONL file",
+    ),
+    _c(
+        "tone",
+        "earful.comms.tone_cli",
+        "review a drafted official update (acknowledgement, empathy, specifics, length)",
+    ),
+    _c(
+        "report",
+        "earful.comms.report_cli",
+        "write the incident communications report (Markdown, HTML, PNG charts)",
+    ),
     _c("schemas", "earful.core_cli", "write the JSON Schema files of the event contract"),
     _c("demo", "earful.demo_cli", "run the pipeline end to end on the bundled example incident"),
-)  # fmt: skip
+)
 
 
 class _Parser(argparse.ArgumentParser):

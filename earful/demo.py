@@ -153,9 +153,13 @@ _WORKERS = (
     ("conversation", ["conversation"], "EARFUL_CONVERSATION_GROUP", ("scored", "signals")),
     ("sink-signals", ["sink", "signals"], "EARFUL_SIGNAL_ALERTS_GROUP", ("signals",)),
     ("sink-notify", ["sink", "notify"], "EARFUL_NOTIFY_GROUP", ("alerts",)),
-    ("sink-metrics", ["sink", "metrics"], "EARFUL_METRICS_GROUP",
-     ("scored", "windows", "signals", "deadletter", "reactions")),
-)  # fmt: skip
+    (
+        "sink-metrics",
+        ["sink", "metrics"],
+        "EARFUL_METRICS_GROUP",
+        ("scored", "windows", "signals", "deadletter", "reactions"),
+    ),
+)
 _SECRET = "whsec_" + "ZWFyZnVsLWRlbW8tc2lnbmluZy1rZXk="  # demo only: signs local webhooks
 
 

@@ -219,7 +219,10 @@ class _WorkerCollector:
 
         for name, verdict, doc in (
             ("earful_worker_live", self.state.live(), "1 while the main loop runs (/livez)."),
-            ("earful_worker_ready", self.state.ready(),
-             "1 while the worker polls Kafka and owns partitions (/readyz)."),
-        ):  # fmt: skip
+            (
+                "earful_worker_ready",
+                self.state.ready(),
+                "1 while the worker polls Kafka and owns partitions (/readyz).",
+            ),
+        ):
             yield GaugeMetricFamily(name, doc, value=1.0 if verdict.ok else 0.0)

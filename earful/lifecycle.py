@@ -80,6 +80,8 @@ class Lifecycle:
     def _drain_expired(self) -> None:
         log.error(
             "%s: drain exceeded %.0fs; exiting, %s",
-            self.name, self.drain_timeout_s, self.after_expiry,
-        )  # fmt: skip
+            self.name,
+            self.drain_timeout_s,
+            self.after_expiry,
+        )
         os._exit(1)

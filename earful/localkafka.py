@@ -232,9 +232,15 @@ class LocalKafka:
         tmp = work / "libs.partial"
         shutil.rmtree(tmp, ignore_errors=True)
         cmd = [
-            "mvn", "-q", "-B", "-f", str(pom), DEPENDENCY_PLUGIN,
-            "-DincludeScope=runtime", f"-DoutputDirectory={tmp}",
-        ]  # fmt: skip
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(pom),
+            DEPENDENCY_PLUGIN,
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={tmp}",
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             tail = (result.stdout + result.stderr)[-2000:]
@@ -270,10 +276,18 @@ class LocalKafka:
         if (self.home / "data" / "meta.properties").exists():
             return
         cmd = [
-            *self._java_base(java), "-Xmx256m", "-cp", f"{self.libs_dir}/*",
-            "kafka.tools.StorageTool", "format", "--standalone",
-            "-t", new_cluster_id(), "-c", str(props),
-        ]  # fmt: skip
+            *self._java_base(java),
+            "-Xmx256m",
+            "-cp",
+            f"{self.libs_dir}/*",
+            "kafka.tools.StorageTool",
+            "format",
+            "--standalone",
+            "-t",
+            new_cluster_id(),
+            "-c",
+            str(props),
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise LocalKafkaError(f"formatting KRaft storage failed:\n{result.stderr[-2000:]}")
@@ -323,15 +337,25 @@ class LocalKafka:
         props = self._write_config()
         self._format(java, props)
         cmd = [
-            *self._java_base(java), f"-Xms{min(256, self.heap_mb)}m", f"-Xmx{self.heap_mb}m",
-            "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExplicitGCInvokesConcurrent",
-            "-cp", f"{self.libs_dir}/*", "kafka.Kafka", str(props),
-        ]  # fmt: skip
+            *self._java_base(java),
+            f"-Xms{min(256, self.heap_mb)}m",
+            f"-Xmx{self.heap_mb}m",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:+ExplicitGCInvokesConcurrent",
+            "-cp",
+            f"{self.libs_dir}/*",
+            "kafka.Kafka",
+            str(props),
+        ]
         out = (self.home / "logs" / "stdout.log").open("ab")
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,  # survives the CLI that started it
-        )  # fmt: skip
+        )
         out.close()
         _STARTED[proc.pid] = proc  # keep the handle so down() can reap it
         self.pid_file.write_text(str(proc.pid), encoding="utf-8")

@@ -98,9 +98,13 @@ def run_worker(
         if on_connect is not None:
             on_connect()
         return connect_group_member(
-            settings, group=group, instance_id=args.instance_id, transactional=transactional,
-            topics=topics, **(consumer_overrides or {}),
-        )  # fmt: skip
+            settings,
+            group=group,
+            instance_id=args.instance_id,
+            transactional=transactional,
+            topics=topics,
+            **(consumer_overrides or {}),
+        )
 
     worker = Worker(
         name=name,
@@ -127,9 +131,13 @@ def run_built_worker(
         worker.close()
     log.info(
         "%s stopped (%s): consumed %d, produced %d, dead letters %d, batches read again %d",
-        worker.name, stats.stopped_by, stats.consumed, stats.produced, stats.deadlettered,
+        worker.name,
+        stats.stopped_by,
+        stats.consumed,
+        stats.produced,
+        stats.deadlettered,
         stats.recoveries,
-    )  # fmt: skip
+    )
     return 0
 
 

@@ -173,8 +173,10 @@ class ChangelogListener(ConsumerRebalanceListener):  # type: ignore[misc]
         self.loaded += restored
         log.info(
             "%s: partitions %s assigned, %d key(s) restored",
-            self.name, sorted(partitions), restored,
-        )  # fmt: skip
+            self.name,
+            sorted(partitions),
+            restored,
+        )
 
 
 def ensure_compacted_topic(

@@ -23,8 +23,15 @@ MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 #: The pipeline's topics by role; a worker's settings name each as ``topic_<role>``.
 TOPIC_ROLES: tuple[str, ...] = (
-    "raw", "scored", "windows", "signals", "alerts", "updates", "reactions", "deadletter",
-)  # fmt: skip
+    "raw",
+    "scored",
+    "windows",
+    "signals",
+    "alerts",
+    "updates",
+    "reactions",
+    "deadletter",
+)
 
 _DAY_MS = 24 * 3600 * 1000
 

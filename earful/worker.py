@@ -423,9 +423,13 @@ class Worker:
                 if debug:
                     log.debug(
                         "%s: batch of %d in, %d out: poll %.3fs, process %.3fs, commit %.3fs",
-                        self.name, sum(len(r) for r in batch.values()), len(outputs),
-                        now - polled_at, processed_at - now, time.monotonic() - processed_at,
-                    )  # fmt: skip
+                        self.name,
+                        sum(len(r) for r in batch.values()),
+                        len(outputs),
+                        now - polled_at,
+                        processed_at - now,
+                        time.monotonic() - processed_at,
+                    )
                 if self.hook is not None:
                     self.hook.on_committed()
         finally:
@@ -450,22 +454,32 @@ class Worker:
         except RecordError as exc:
             log.warning(
                 "%s: dead letter %s[%d]@%d: %s",
-                self.name, record.topic, record.partition, record.offset, exc,
-            )  # fmt: skip
+                self.name,
+                record.topic,
+                record.partition,
+                record.offset,
+                exc,
+            )
             error: BaseException = exc
         except Exception as exc:  # a bug on one record must not stop the worker
             log.exception(
-                "%s: unexpected error on %s[%d]@%d", self.name, record.topic, record.partition,
+                "%s: unexpected error on %s[%d]@%d",
+                self.name,
+                record.topic,
+                record.partition,
                 record.offset,
-            )  # fmt: skip
+            )
             error = exc
         self.stats.deadlettered += 1
         return [
             deadletter_output(
-                record, error, topic=self.settings.topic_deadletter, worker=self.name,
+                record,
+                error,
+                topic=self.settings.topic_deadletter,
+                worker=self.name,
                 clock=self.clock,
             )
-        ]  # fmt: skip
+        ]
 
     def _send_all(self, outputs: list[Output]) -> list[Any]:
         futures = []
@@ -523,8 +537,10 @@ class Worker:
         log.warning(
             "%s: Kafka %s failed (%s); the batch is abandoned and will be read again "
             "from the last commit once Kafka answers",
-            self.name, during, reason,
-        )  # fmt: skip
+            self.name,
+            during,
+            reason,
+        )
         if self.health is not None:
             self.health.waiting_for_kafka(reason)
         self._drop_clients()
@@ -579,8 +595,9 @@ class Worker:
                 if not startup:
                     log.info(
                         "%s: Kafka is back after %.0fs; resuming from the last commit",
-                        self.name, time.monotonic() - started,
-                    )  # fmt: skip
+                        self.name,
+                        time.monotonic() - started,
+                    )
                 return
             now = time.monotonic()
             if self.health is not None:
@@ -594,8 +611,11 @@ class Worker:
                 last_report = now
                 log.warning(
                     "%s: still waiting for Kafka at %s after %.0fs: %s",
-                    self.name, settings.kafka_bootstrap, now - started, _one_line(error),
-                )  # fmt: skip
+                    self.name,
+                    settings.kafka_bootstrap,
+                    now - started,
+                    _one_line(error),
+                )
             self._stop.wait(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, settings.kafka_retry_max_s)
 

@@ -64,43 +64,147 @@ STATUS_HOST = "status.acme.example"
 
 HOMES: dict[str, tuple[str, ...]] = {
     "en": (
-        "London", "Manchester", "Birmingham", "Leeds", "Glasgow", "Edinburgh", "Bristol",
-        "Cardiff", "Dublin", "Cork", "New York", "Brooklyn", "Boston", "Chicago", "Austin",
-        "Texas", "Houston", "Seattle", "San Francisco", "California", "Denver", "Toronto",
-        "Vancouver", "Montreal", "Sydney", "Melbourne", "Brisbane", "Auckland", "Berlin",
-        "Amsterdam", "Lisbon", "Madrid", "Paris", "Bavaria", "Ontario", "Scotland",
+        "London",
+        "Manchester",
+        "Birmingham",
+        "Leeds",
+        "Glasgow",
+        "Edinburgh",
+        "Bristol",
+        "Cardiff",
+        "Dublin",
+        "Cork",
+        "New York",
+        "Brooklyn",
+        "Boston",
+        "Chicago",
+        "Austin",
+        "Texas",
+        "Houston",
+        "Seattle",
+        "San Francisco",
+        "California",
+        "Denver",
+        "Toronto",
+        "Vancouver",
+        "Montreal",
+        "Sydney",
+        "Melbourne",
+        "Brisbane",
+        "Auckland",
+        "Berlin",
+        "Amsterdam",
+        "Lisbon",
+        "Madrid",
+        "Paris",
+        "Bavaria",
+        "Ontario",
+        "Scotland",
     ),
-    "de": ("Berlin", "München", "Hamburg", "Köln", "Frankfurt", "Stuttgart", "Leipzig",
-           "Bayern", "Wien", "Zürich", "Dresden"),
-    "fr": ("Paris", "Lyon", "Marseille", "Toulouse", "Bordeaux", "Lille", "Nantes",
-           "Bruxelles", "Strasbourg"),
-    "es": ("Madrid", "Barcelona", "Valencia", "Sevilla", "Bilbao", "Málaga", "Zaragoza",
-           "Granada"),
-    "nl": ("Amsterdam", "Rotterdam", "Utrecht", "Den Haag", "Eindhoven", "Groningen",
-           "Antwerpen", "Gent"),
-}  # fmt: skip
+    "de": (
+        "Berlin",
+        "München",
+        "Hamburg",
+        "Köln",
+        "Frankfurt",
+        "Stuttgart",
+        "Leipzig",
+        "Bayern",
+        "Wien",
+        "Zürich",
+        "Dresden",
+    ),
+    "fr": (
+        "Paris",
+        "Lyon",
+        "Marseille",
+        "Toulouse",
+        "Bordeaux",
+        "Lille",
+        "Nantes",
+        "Bruxelles",
+        "Strasbourg",
+    ),
+    "es": ("Madrid", "Barcelona", "Valencia", "Sevilla", "Bilbao", "Málaga", "Zaragoza", "Granada"),
+    "nl": (
+        "Amsterdam",
+        "Rotterdam",
+        "Utrecht",
+        "Den Haag",
+        "Eindhoven",
+        "Groningen",
+        "Antwerpen",
+        "Gent",
+    ),
+}
 PLATFORMS = ("iOS", "Android", "web", "desktop")
 PLATFORM_PHRASES: dict[str, tuple[str, ...]] = {
-    "iOS": ("on iOS", "on my iPhone", "in the iOS app", "on iPhone 15", "on my iPad",
-            "on iOS 19", "on the iPhone app"),
-    "Android": ("on Android", "on my Pixel", "on Samsung", "in the Android app",
-                "on my Galaxy", "on Android 16"),
-    "web": ("on the website", "on the web", "in the browser", "in Firefox", "in Chrome",
-            "on acme.example in Safari", "on the web dashboard"),
+    "iOS": (
+        "on iOS",
+        "on my iPhone",
+        "in the iOS app",
+        "on iPhone 15",
+        "on my iPad",
+        "on iOS 19",
+        "on the iPhone app",
+    ),
+    "Android": (
+        "on Android",
+        "on my Pixel",
+        "on Samsung",
+        "in the Android app",
+        "on my Galaxy",
+        "on Android 16",
+    ),
+    "web": (
+        "on the website",
+        "on the web",
+        "in the browser",
+        "in Firefox",
+        "in Chrome",
+        "on acme.example in Safari",
+        "on the web dashboard",
+    ),
     "desktop": ("on the desktop app", "on the Mac app", "in the Windows app", "on my laptop"),
-}  # fmt: skip
-API_CONTEXTS = ("in prod", "from our servers in {p}", "from eu-west", "from us-east",
-                "in staging and prod", "for all our merchants", "since 10:46 UTC")  # fmt: skip
+}
+API_CONTEXTS = (
+    "in prod",
+    "from our servers in {p}",
+    "from eu-west",
+    "from us-east",
+    "in staging and prod",
+    "for all our merchants",
+    "since 10:46 UTC",
+)
 PLACE_PHRASES_EN = ("here in {p}", "in {p}", "({p})", "- {p}", "over here in {p}", "in {p} too")
 
 # ---------------------------------------------------------------------------
 # English fragments
 
 OPENERS = (
-    "Is acme down?", "Anyone else?", "ugh.", "Welp.", "PSA:", "Uh oh.", "Hmm.", "Okay so",
-    "Seriously?", "lol.", "Great.", "Help:", "Not again.", "Is it just me?", "wtf.", "Fun times.",
-    "Heads up:", "Brilliant.", "Cool cool cool.", "So...", "Update from my end:", "Oof.",
-)  # fmt: skip
+    "Is acme down?",
+    "Anyone else?",
+    "ugh.",
+    "Welp.",
+    "PSA:",
+    "Uh oh.",
+    "Hmm.",
+    "Okay so",
+    "Seriously?",
+    "lol.",
+    "Great.",
+    "Help:",
+    "Not again.",
+    "Is it just me?",
+    "wtf.",
+    "Fun times.",
+    "Heads up:",
+    "Brilliant.",
+    "Cool cool cool.",
+    "So...",
+    "Update from my end:",
+    "Oof.",
+)
 ACME_NAMES = ("acme", "Acme", "Acme", "ACME", "@acme", "Acme", "acme")
 CORES: dict[str, tuple[str, ...]] = {
     "login": (
@@ -181,19 +285,47 @@ CORES: dict[str, tuple[str, ...]] = {
     ),
 }
 CODES: dict[str, tuple[str, ...]] = {
-    "login": ("AUTH-401", "E-4012", "AUTH-503", "error 503", "HTTP 502", "E-4012", "AUTH-401",
-              "error code 1001", "ERR_SESSION_EXPIRED"),
-    "pay": ("PAY-2043", "E-4012", "error 503", "PAY-0051", "PAY-2043", "HTTP 500",
-            "error code 51"),
+    "login": (
+        "AUTH-401",
+        "E-4012",
+        "AUTH-503",
+        "error 503",
+        "HTTP 502",
+        "E-4012",
+        "AUTH-401",
+        "error code 1001",
+        "ERR_SESSION_EXPIRED",
+    ),
+    "pay": ("PAY-2043", "E-4012", "error 503", "PAY-0051", "PAY-2043", "HTTP 500", "error code 51"),
     "crash": ("E-4012", "error 503", "AUTH-401"),
-    "web": ("503 Service Unavailable", "HTTP 502", "error 503", "502 Bad Gateway",
-            "504 Gateway Timeout"),
-    "api": ("HTTP 503", "401 Unauthorized", "error 503", "AUTH-401", "504 Gateway Timeout",
-            "ERR_CONNECTION_RESET"),
-}  # fmt: skip
-CODE_SENTENCES = ("Error {c}.", "Getting {c} every time.", "Says {c}.", "{c} whatever that means.",
-                  "Code {c}.", "Keeps showing {c}.", "{c} again and again.", "It just says {c}.",
-                  "Error: {c}", "({c})")  # fmt: skip
+    "web": (
+        "503 Service Unavailable",
+        "HTTP 502",
+        "error 503",
+        "502 Bad Gateway",
+        "504 Gateway Timeout",
+    ),
+    "api": (
+        "HTTP 503",
+        "401 Unauthorized",
+        "error 503",
+        "AUTH-401",
+        "504 Gateway Timeout",
+        "ERR_CONNECTION_RESET",
+    ),
+}
+CODE_SENTENCES = (
+    "Error {c}.",
+    "Getting {c} every time.",
+    "Says {c}.",
+    "{c} whatever that means.",
+    "Code {c}.",
+    "Keeps showing {c}.",
+    "{c} again and again.",
+    "It just says {c}.",
+    "Error: {c}",
+    "({c})",
+)
 REMARKS: dict[str, tuple[str, ...]] = {
     "any": (
         "Tried reinstalling, no luck.",
@@ -247,20 +379,32 @@ EMOJI_POS = ("🎉", "🙏", "😌", "👍", "✅", "😅", "💪", "🥳", "❤
 TAGS_ANY = ("#acmedown", "#acme", "#outage", "#acmeoutage", "#acmedown", "#fintech")
 TAGS_PAY = ("#acmepay", "#acmepaydown", "#payments")
 QUESTIONS = (
-    "any update?", "what's going on @acmestatus?", "how long will this take?",
-    "@acmestatus is there an ETA?", "is acme pay affected too or just login?",
-    "is this a hack? should I change my password?", "are my savings safe??",
-    "is anyone at acme even awake?", "will you refund late fees caused by this?",
-    "@acme what is happening?", "is acme down for everyone or just me?",
+    "any update?",
+    "what's going on @acmestatus?",
+    "how long will this take?",
+    "@acmestatus is there an ETA?",
+    "is acme pay affected too or just login?",
+    "is this a hack? should I change my password?",
+    "are my savings safe??",
+    "is anyone at acme even awake?",
+    "will you refund late fees caused by this?",
+    "@acme what is happening?",
+    "is acme down for everyone or just me?",
     "does anyone know if card payments work even if the app doesn't?",
-    "should I cancel my transfer or wait?", "is it safe to retry a failed payment?",
-    "any word from acme yet?", "is there an official statement somewhere?",
-    "can someone from @acme say something please?", "is this a global outage?",
-    "is it only the app or the cards too?", "do scheduled payments still go out today?",
-    "is my salary going to arrive?", "where do I even report this?",
+    "should I cancel my transfer or wait?",
+    "is it safe to retry a failed payment?",
+    "any word from acme yet?",
+    "is there an official statement somewhere?",
+    "can someone from @acme say something please?",
+    "is this a global outage?",
+    "is it only the app or the cards too?",
+    "do scheduled payments still go out today?",
+    "is my salary going to arrive?",
+    "where do I even report this?",
     "anyone got a number for acme support that actually answers?",
-    "@acmestatus are you aware?", "is the website down too?",
-)  # fmt: skip
+    "@acmestatus are you aware?",
+    "is the website down too?",
+)
 QUESTIONS_BEFORE_ACK = (
     "status page says all systems operational but nothing works?",
     "why is the acme status page still green?",
@@ -410,16 +554,44 @@ HN_CHATTER = (
     "Their API versioning is one of the saner ones in fintech.",
 )
 FEATURES = (
-    "joint accounts", "Apple Pay", "Google Pay", "instant transfers to Spain", "virtual cards",
-    "multiple currencies", "exporting to CSV", "round-ups", "shared spaces", "a business account",
-    "recurring payments", "cashback", "a kids account", "sending money by QR code",
-    "crypto", "direct debits from a savings space", "dark mode on the web",
-)  # fmt: skip
+    "joint accounts",
+    "Apple Pay",
+    "Google Pay",
+    "instant transfers to Spain",
+    "virtual cards",
+    "multiple currencies",
+    "exporting to CSV",
+    "round-ups",
+    "shared spaces",
+    "a business account",
+    "recurring payments",
+    "cashback",
+    "a kids account",
+    "sending money by QR code",
+    "crypto",
+    "direct debits from a savings space",
+    "dark mode on the web",
+)
 ITEMS = (
-    "coffee", "a bánh mì", "train tickets", "the bike repair", "groceries", "concert tickets",
-    "a haircut", "my gym membership", "a croissant", "the plumber", "pizza", "the bus",
-    "a secondhand sofa", "flowers", "cinema tickets", "the vet", "dumplings", "a new kettle",
-)  # fmt: skip
+    "coffee",
+    "a bánh mì",
+    "train tickets",
+    "the bike repair",
+    "groceries",
+    "concert tickets",
+    "a haircut",
+    "my gym membership",
+    "a croissant",
+    "the plumber",
+    "pizza",
+    "the bus",
+    "a secondhand sofa",
+    "flowers",
+    "cinema tickets",
+    "the vet",
+    "dumplings",
+    "a new kettle",
+)
 NEWS_URLS = (
     "https://news.example/fintech/acme-series-d",
     "https://techpress.example/2026/11/acme-pay-expands",
@@ -557,10 +729,17 @@ AFFECTED_TEMPLATES = frozenset(
 )
 #: What people who reply to an official post add first: they are still affected.
 REPLY_OPENERS = (
-    "Still down.", "Still can't log in.", "Card declined again.", "Nothing works here.",
-    "App still crashing.", "Payment failed again.", "Still broken.", "Still getting E-4012.",
-    "Can't pay for anything.", "Login still fails.",
-)  # fmt: skip
+    "Still down.",
+    "Still can't log in.",
+    "Card declined again.",
+    "Nothing works here.",
+    "App still crashing.",
+    "Payment failed again.",
+    "Still broken.",
+    "Still getting E-4012.",
+    "Can't pay for anything.",
+    "Login still fails.",
+)
 OFFICIAL_REPLIES_LATE = (
     "still can't pay {pp}",
     "who's covering the overdraft fees?",
@@ -578,81 +757,134 @@ OFFICIAL_REPLIES_LATE = (
 LANG_FRAGMENTS: dict[str, dict[str, tuple[str, ...]]] = {
     "de": {
         "report": (
-            "Kann mich bei Acme nicht einloggen", "Acme Pay an der Kasse abgelehnt",
-            "Ist Acme down? Login geht nicht", "Die Acme App stürzt ständig ab",
-            "Zahlung mit Acme Pay zweimal fehlgeschlagen", "Acme Login kaputt, Fehler 503",
-            "Acme Karte beim Bäcker abgelehnt", "Acme geht gar nicht mehr, Fehler E-4012",
+            "Kann mich bei Acme nicht einloggen",
+            "Acme Pay an der Kasse abgelehnt",
+            "Ist Acme down? Login geht nicht",
+            "Die Acme App stürzt ständig ab",
+            "Zahlung mit Acme Pay zweimal fehlgeschlagen",
+            "Acme Login kaputt, Fehler 503",
+            "Acme Karte beim Bäcker abgelehnt",
+            "Acme geht gar nicht mehr, Fehler E-4012",
             "Überweisung mit Acme Pay hängt",
         ),
         "place": ("hier in {p}", "in {p} auch", "({p})"),
-        "question": ("Gibt es schon ein Update?", "Wie lange dauert das noch?",
-                     "Weiß jemand, was bei Acme los ist?", "@acmestatus was ist los?"),
-        "recovered": ("Läuft wieder, danke Acme", "Zahlung mit Acme Pay geht wieder",
-                      "Acme Login klappt wieder 👍"),
+        "question": (
+            "Gibt es schon ein Update?",
+            "Wie lange dauert das noch?",
+            "Weiß jemand, was bei Acme los ist?",
+            "@acmestatus was ist los?",
+        ),
+        "recovered": (
+            "Läuft wieder, danke Acme",
+            "Zahlung mit Acme Pay geht wieder",
+            "Acme Login klappt wieder 👍",
+        ),
         "residual": ("Immer noch keine Zahlung möglich {pp}", "Acme Pay geht immer noch nicht"),
-        "chatter": ("Acme Pay beim Bäcker, klappt super",
-                    "Kann man mit Acme eigentlich Daueraufträge einrichten?",
-                    "Die neue Acme Sparfunktion ist ganz nett", "Acme Karte heute angekommen",
-                    "Hat jemand Erfahrung mit Acme im Ausland?"),
+        "chatter": (
+            "Acme Pay beim Bäcker, klappt super",
+            "Kann man mit Acme eigentlich Daueraufträge einrichten?",
+            "Die neue Acme Sparfunktion ist ganz nett",
+            "Acme Karte heute angekommen",
+            "Hat jemand Erfahrung mit Acme im Ausland?",
+        ),
         "tags": ("#acmedown", "#acme", "#störung"),
     },
     "fr": {
         "report": (
-            "Impossible de me connecter à Acme", "Paiement Acme Pay refusé à la caisse",
-            "Acme est en panne ? Connexion impossible", "L'appli Acme plante au démarrage",
-            "Acme Pay refuse tous mes paiements", "Acme en panne, erreur 503",
-            "Carte Acme refusée au supermarché", "Virement Acme Pay bloqué",
+            "Impossible de me connecter à Acme",
+            "Paiement Acme Pay refusé à la caisse",
+            "Acme est en panne ? Connexion impossible",
+            "L'appli Acme plante au démarrage",
+            "Acme Pay refuse tous mes paiements",
+            "Acme en panne, erreur 503",
+            "Carte Acme refusée au supermarché",
+            "Virement Acme Pay bloqué",
         ),
         "place": ("ici à {p}", "à {p} aussi", "({p})"),
-        "question": ("Des nouvelles ?", "Ça dure combien de temps ?",
-                     "Quelqu'un sait ce qui se passe chez Acme ?", "@acmestatus une mise à jour ?"),
-        "recovered": ("Ça remarche, merci Acme", "Acme Pay fonctionne de nouveau",
-                      "Connexion Acme rétablie 👍"),
+        "question": (
+            "Des nouvelles ?",
+            "Ça dure combien de temps ?",
+            "Quelqu'un sait ce qui se passe chez Acme ?",
+            "@acmestatus une mise à jour ?",
+        ),
+        "recovered": (
+            "Ça remarche, merci Acme",
+            "Acme Pay fonctionne de nouveau",
+            "Connexion Acme rétablie 👍",
+        ),
         "residual": ("Toujours impossible de payer {pp}", "Acme Pay toujours en panne"),
-        "chatter": ("Payé mon café avec Acme Pay, rien à dire",
-                    "Quelqu'un sait si Acme gère les virements instantanés ?",
-                    "La nouvelle carte Acme est jolie", "Acme ou ma banque classique ? j'hésite"),
+        "chatter": (
+            "Payé mon café avec Acme Pay, rien à dire",
+            "Quelqu'un sait si Acme gère les virements instantanés ?",
+            "La nouvelle carte Acme est jolie",
+            "Acme ou ma banque classique ? j'hésite",
+        ),
         "tags": ("#acmedown", "#acme", "#panne"),
     },
     "es": {
         "report": (
-            "No puedo iniciar sesión en Acme", "Acme Pay rechazado en la caja",
-            "¿Acme está caído? No puedo entrar", "La app de Acme se cierra sola",
-            "Pago con Acme Pay fallido dos veces", "Acme caído, error 503",
-            "Tarjeta Acme rechazada en el súper", "Transferencia de Acme Pay atascada",
+            "No puedo iniciar sesión en Acme",
+            "Acme Pay rechazado en la caja",
+            "¿Acme está caído? No puedo entrar",
+            "La app de Acme se cierra sola",
+            "Pago con Acme Pay fallido dos veces",
+            "Acme caído, error 503",
+            "Tarjeta Acme rechazada en el súper",
+            "Transferencia de Acme Pay atascada",
         ),
         "place": ("aquí en {p}", "en {p} igual", "({p})"),
-        "question": ("¿Alguna novedad?", "¿Cuánto va a tardar esto?",
-                     "¿Alguien sabe qué pasa con Acme?", "@acmestatus ¿qué está pasando?"),
-        "recovered": ("Ya funciona, gracias Acme", "Acme Pay vuelve a funcionar",
-                      "Ya puedo entrar en Acme 👍"),
+        "question": (
+            "¿Alguna novedad?",
+            "¿Cuánto va a tardar esto?",
+            "¿Alguien sabe qué pasa con Acme?",
+            "@acmestatus ¿qué está pasando?",
+        ),
+        "recovered": (
+            "Ya funciona, gracias Acme",
+            "Acme Pay vuelve a funcionar",
+            "Ya puedo entrar en Acme 👍",
+        ),
         "residual": ("Sigo sin poder pagar {pp}", "Acme Pay sigue fallando"),
-        "chatter": ("Pagué el café con Acme Pay, súper rápido",
-                    "¿Acme tiene cuentas compartidas?", "Me encanta el resumen de gastos de Acme",
-                    "¿Alguien usa Acme para viajar?"),
+        "chatter": (
+            "Pagué el café con Acme Pay, súper rápido",
+            "¿Acme tiene cuentas compartidas?",
+            "Me encanta el resumen de gastos de Acme",
+            "¿Alguien usa Acme para viajar?",
+        ),
         "tags": ("#acmecaido", "#acme", "#caida"),
     },
     "nl": {
         "report": (
-            "Kan niet inloggen bij Acme", "Acme Pay geweigerd bij de kassa",
-            "Ligt Acme eruit? Inloggen lukt niet", "Acme app crasht bij opstarten",
-            "Betaling met Acme Pay twee keer mislukt", "Acme ligt eruit, foutmelding 503",
+            "Kan niet inloggen bij Acme",
+            "Acme Pay geweigerd bij de kassa",
+            "Ligt Acme eruit? Inloggen lukt niet",
+            "Acme app crasht bij opstarten",
+            "Betaling met Acme Pay twee keer mislukt",
+            "Acme ligt eruit, foutmelding 503",
             "Acme pas geweigerd in de supermarkt",
         ),
         "place": ("hier in {p}", "in {p} ook", "({p})"),
-        "question": ("Al een update?", "Hoe lang gaat dit nog duren?",
-                     "Weet iemand wat er met Acme aan de hand is?",
-                     "@acmestatus wat is er aan de hand?"),
-        "recovered": ("Werkt weer, bedankt Acme", "Acme Pay werkt weer",
-                      "Inloggen bij Acme lukt weer 👍"),
+        "question": (
+            "Al een update?",
+            "Hoe lang gaat dit nog duren?",
+            "Weet iemand wat er met Acme aan de hand is?",
+            "@acmestatus wat is er aan de hand?",
+        ),
+        "recovered": (
+            "Werkt weer, bedankt Acme",
+            "Acme Pay werkt weer",
+            "Inloggen bij Acme lukt weer 👍",
+        ),
         "residual": ("Nog steeds niet kunnen betalen {pp}", "Acme Pay doet het nog steeds niet"),
-        "chatter": ("Met Acme Pay betaald op de markt, werkt prima",
-                    "Heeft Acme ook een gezamenlijke rekening?",
-                    "Nieuwe Acme pas binnen, mooi ding",
-                    "Acme gebruiken op vakantie, iemand ervaring?"),
+        "chatter": (
+            "Met Acme Pay betaald op de markt, werkt prima",
+            "Heeft Acme ook een gezamenlijke rekening?",
+            "Nieuwe Acme pas binnen, mooi ding",
+            "Acme gebruiken op vakantie, iemand ervaring?",
+        ),
         "tags": ("#acmestoring", "#acme", "#storing"),
     },
-}  # fmt: skip
+}
 OTHER_LANGS = ("de", "fr", "es", "nl")
 #: Share of Mastodon/Bluesky posts written in another language, and the split between them.
 OTHER_LANG_SHARE = 0.065
@@ -768,10 +1000,19 @@ class Author:
 
 
 MASTODON_INSTANCES = (
-    "mastodon.example", "mastodon.example", "social.example.org", "fedi.example.net",
-    "toot.example.com", "hachyderm.example", "mstdn.example.co.uk", "chaos.example.de",
-    "piaille.example.fr", "mastodon.example.es", "mastodon.example.nl", "fosstodon.example",
-)  # fmt: skip
+    "mastodon.example",
+    "mastodon.example",
+    "social.example.org",
+    "fedi.example.net",
+    "toot.example.com",
+    "hachyderm.example",
+    "mstdn.example.co.uk",
+    "chaos.example.de",
+    "piaille.example.fr",
+    "mastodon.example.es",
+    "mastodon.example.nl",
+    "fosstodon.example",
+)
 LANG_INSTANCES = {
     "de": ("chaos.example.de", "mastodon.example", "social.example.org"),
     "fr": ("piaille.example.fr", "mastodon.example"),
@@ -1190,8 +1431,18 @@ class IncidentBuilder:
         parts = [self._casual(core)]
         if rng.random() < 0.3:
             self._affected()
-            parts.insert(0, rng.choice(("Can't log in.", "Payment just failed.", "App won't open.",
-                                        "Still down here.", "Card declined again.")))  # fmt: skip
+            parts.insert(
+                0,
+                rng.choice(
+                    (
+                        "Can't log in.",
+                        "Payment just failed.",
+                        "App won't open.",
+                        "Still down here.",
+                        "Card declined again.",
+                    )
+                ),
+            )
         if rng.random() < 0.2:
             place = self._place(author)
             parts.append(self._sentence(place[0].upper() + place[1:]))
@@ -1397,8 +1648,15 @@ class IncidentBuilder:
         self._engagement(draft, boost=extra.get("boost", 1.0))
         return self._add(draft)
 
-    def comment(self, thread: Thread, author: Author, moment: datetime, text: str, label: str,
-                written_lang: str = "en") -> Draft:  # fmt: skip
+    def comment(
+        self,
+        thread: Thread,
+        author: Author,
+        moment: datetime,
+        text: str,
+        label: str,
+        written_lang: str = "en",
+    ) -> Draft:
         rng = self.rng
         if thread.comments and rng.random() < 0.35:
             parent = rng.choice(thread.comments[-30:])
@@ -1452,42 +1710,100 @@ class IncidentBuilder:
         pick = self.authors.pick
         # Ordinary days have threads too.
         calm = (
-            (6.3, "reddit", "Does Acme Pay work with Google Pay yet?", "Asking before I switch.",
-             "acme"),
-            (14.8, "hackernews", "Show HN: I built a budgeting tool on top of the Acme API", "",
-             None),
-            (27.5, "reddit", "Acme savings spaces: how do you organise yours?",
-             "I have rent, holidays and a 'fun' pot.", "acme"),
-        )  # fmt: skip
+            (
+                6.3,
+                "reddit",
+                "Does Acme Pay work with Google Pay yet?",
+                "Asking before I switch.",
+                "acme",
+            ),
+            (
+                14.8,
+                "hackernews",
+                "Show HN: I built a budgeting tool on top of the Acme API",
+                "",
+                None,
+            ),
+            (
+                27.5,
+                "reddit",
+                "Acme savings spaces: how do you organise yours?",
+                "I have rent, holidays and a 'fun' pot.",
+                "acme",
+            ),
+        )
         for minute, source, title, body, sub in calm:
             author = pick(source, "en")
             root = self.thread_root(
-                source, author, minute, title, body, subreddit=sub, label="chatter",
+                source,
+                author,
+                minute,
+                title,
+                body,
+                subreddit=sub,
+                label="chatter",
                 link="https://budget.example" if source == "hackernews" else None,
-            )  # fmt: skip
+            )
             self._threads.append(Thread(source, root, minute, minute + 40, 0.4))
         incident = (
-            (49.6, "reddit", "Is Acme down? Can't log in",
-             "Getting AUTH-401 on the app since about 10:45. Website also not working. Anyone "
-             "else?", "acme", "en", 3.0, 8.0),
+            (
+                49.6,
+                "reddit",
+                "Is Acme down? Can't log in",
+                "Getting AUTH-401 on the app since about 10:45. Website also not working. Anyone "
+                "else?",
+                "acme",
+                "en",
+                3.0,
+                8.0,
+            ),
             (52.7, "hackernews", "Acme login and payments are down", "", None, "en", 2.5, 12.0),
-            (53.4, "reddit", "Acme Pay declined everywhere?",
-             "Card declined at two shops in a row. App won't open either.", "acme", "en", 2.0,
-             5.0),
-            (56.8, "reddit", "Acme down?",
-             "Kann mich seit 20 Minuten nicht einloggen, Zahlung mit Acme Pay geht auch nicht. "
-             "Bei euch auch?", "de", "de", 0.5, 3.0),
-            (60.2, "reddit", "Acme Pay outage - megathread",
-             "Please keep all reports here. Official status page: https://status.acme.example",
-             "personalfinance", "en", 1.5, 4.0),
-        )  # fmt: skip
+            (
+                53.4,
+                "reddit",
+                "Acme Pay declined everywhere?",
+                "Card declined at two shops in a row. App won't open either.",
+                "acme",
+                "en",
+                2.0,
+                5.0,
+            ),
+            (
+                56.8,
+                "reddit",
+                "Acme down?",
+                "Kann mich seit 20 Minuten nicht einloggen, Zahlung mit Acme Pay geht auch nicht. "
+                "Bei euch auch?",
+                "de",
+                "de",
+                0.5,
+                3.0,
+            ),
+            (
+                60.2,
+                "reddit",
+                "Acme Pay outage - megathread",
+                "Please keep all reports here. Official status page: https://status.acme.example",
+                "personalfinance",
+                "en",
+                1.5,
+                4.0,
+            ),
+        )
         for minute, source, title, body, sub, lang, weight, boost in incident:
             author = pick(source, "en" if lang == "en" else lang)
             self._affected()  # every incident thread opens with a report
             root = self.thread_root(
-                source, author, minute, title, body, subreddit=sub, written_lang=lang,
-                boost=boost, link=f"https://{STATUS_HOST}/" if source == "hackernews" else None,
-            )  # fmt: skip
+                source,
+                author,
+                minute,
+                title,
+                body,
+                subreddit=sub,
+                written_lang=lang,
+                boost=boost,
+                link=f"https://{STATUS_HOST}/" if source == "hackernews" else None,
+            )
             self._threads.append(Thread(source, root, minute, 120.0, weight))
 
     def _first_reports(self) -> None:
@@ -1535,8 +1851,10 @@ class IncidentBuilder:
                     status=status,
                 )
             )
-            for offset, source in ((rng.uniform(0.3, 0.6), "mastodon"),
-                                   (rng.uniform(0.6, 1.0), "bluesky")):  # fmt: skip
+            for offset, source in (
+                (rng.uniform(0.3, 0.6), "mastodon"),
+                (rng.uniform(0.6, 1.0), "bluesky"),
+            ):
                 author = self._official_authors[source]
                 post = self.social_post(
                     author, at_minute(minute + offset), social, "official", written_lang="en"
@@ -1612,9 +1930,15 @@ class IncidentBuilder:
                 # Calm hours: a standalone post, not every chat needs a thread.
                 title = text if len(text) < 120 else text[:117] + "..."
                 root = self.thread_root(
-                    source, author, minute, title, "", subreddit=author.home_base or "acme",
-                    label=label, link=None,
-                )  # fmt: skip
+                    source,
+                    author,
+                    minute,
+                    title,
+                    "",
+                    subreddit=author.home_base or "acme",
+                    label=label,
+                    link=None,
+                )
                 self._threads.append(Thread(source, root, minute, minute + 30, 0.3))
             else:
                 self.comment(thread, author, moment, text, label, written_lang=lang)
@@ -1685,9 +2009,14 @@ class IncidentBuilder:
         weights = [1.0 + (d.likes or 0) for d in pool]
         parent = rng.choices(pool, weights=weights)[0]
         repost = self.social_post(
-            author, moment, parent.text, "repost", written_lang=parent.written_lang,
-            kind="repost", parent=parent,
-        )  # fmt: skip
+            author,
+            moment,
+            parent.text,
+            "repost",
+            written_lang=parent.written_lang,
+            kind="repost",
+            parent=parent,
+        )
         repost.affected = parent.affected
 
     def _copypasta(self) -> None:
@@ -1737,9 +2066,14 @@ class IncidentBuilder:
                     text = f"{rng.choice(REPLY_OPENERS)} {text}"
                 text = self._finish([self._casual(text), *self._tail(author, False, "neg")])
                 self.social_post(
-                    author, at_minute(minute), text, "official_reply", written_lang="en",
-                    kind="reply", parent=post,
-                )  # fmt: skip
+                    author,
+                    at_minute(minute),
+                    text,
+                    "official_reply",
+                    written_lang="en",
+                    kind="reply",
+                    parent=post,
+                )
 
     def _settle_engagement(self) -> None:
         """Counts seen at fetch time include at least the replies and reposts in this file."""
@@ -1895,8 +2229,15 @@ def build_truth(drafts: Sequence[Draft]) -> dict[str, Any]:
 
 def _check_affected_templates() -> None:
     """Every template marked as a disruption report must exist (a typo would unmark it)."""
-    groups = (SARCASM, ANGER, HN_COMMENTS, QUESTIONS_BEFORE_ACK, OFFICIAL_REPLIES,
-              OFFICIAL_REPLIES_IDENTIFIED, OFFICIAL_REPLIES_LATE)  # fmt: skip
+    groups = (
+        SARCASM,
+        ANGER,
+        HN_COMMENTS,
+        QUESTIONS_BEFORE_ACK,
+        OFFICIAL_REPLIES,
+        OFFICIAL_REPLIES_IDENTIFIED,
+        OFFICIAL_REPLIES_LATE,
+    )
     known = {template for group in groups for template in group}
     unknown = sorted(AFFECTED_TEMPLATES - known)
     if unknown:

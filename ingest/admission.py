@@ -165,8 +165,9 @@ class Admission:
                     subjects.append(name)
             elif name not in self._warned:
                 self._warned.add(name)
-                log.warning("%s: post names subject %r, which the rules do not define",
-                            self.connector, name)  # fmt: skip
+                log.warning(
+                    "%s: post names subject %r, which the rules do not define", self.connector, name
+                )
         return subjects
 
 
@@ -180,8 +181,9 @@ def fit_contract(fields: dict[str, Any], *, origin: object) -> None:
     subjects = fields.get("subjects")
     if isinstance(subjects, list | tuple) and len(subjects) > MAX_SUBJECTS:
         # The contract's cap (one scored record per subject): keep the mention, in order.
-        log.warning("%s names %d subjects; the first %d are kept",
-                    origin, len(subjects), MAX_SUBJECTS)  # fmt: skip
+        log.warning(
+            "%s names %d subjects; the first %d are kept", origin, len(subjects), MAX_SUBJECTS
+        )
         fields["subjects"] = tuple(subjects[:MAX_SUBJECTS])
         _flag(fields, "subjects_truncated")
     text = fields.get("text")

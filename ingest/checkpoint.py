@@ -110,8 +110,9 @@ def load_checkpoints(
         try:
             latest[name] = decode_checkpoint(record.value)
         except SchemaError as exc:
-            log.warning("%s@%d: skipping unreadable checkpoint of %s: %s",
-                        topic, record.offset, name, exc)  # fmt: skip
+            log.warning(
+                "%s@%d: skipping unreadable checkpoint of %s: %s", topic, record.offset, name, exc
+            )
     return latest
 
 

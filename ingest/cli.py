@@ -73,9 +73,10 @@ def register(groups: dict[str, Any]) -> None:
             "--idle-pages", type=int, help="stop after this many pages in a row without posts"
         )
         p.add_argument(
-            "--at-least-once", action="store_true",
+            "--at-least-once",
+            action="store_true",
             help="produce, wait for acks, then the cursor (instead of one transaction)",
-        )  # fmt: skip
+        )
         p.set_defaults(func=cmd_connector, connector=name)
 
     p = ingest.add_parser("push", help="serve the HTTP push endpoint for mentions")
@@ -141,8 +142,10 @@ def _serve_metrics(settings: Any, registry: Any) -> None:
         server, _ = start_http_server(0, addr=host, registry=registry)
         log.warning(
             "metrics port %d is in use (another ingest worker?); serving metrics on %d instead "
-            "(set EARFUL_INGEST_METRICS_PORT to choose)", port, server.server_port,
-        )  # fmt: skip
+            "(set EARFUL_INGEST_METRICS_PORT to choose)",
+            port,
+            server.server_port,
+        )
     log.info("metrics at http://%s:%d/metrics", host, server.server_port)
 
 
@@ -175,10 +178,15 @@ def cmd_connector(args: argparse.Namespace) -> int:
         reader = make_consumer(settings, group=None, topics=[])
         try:
             runner = runner_from_settings(
-                source, settings, rules=rules, privacy=privacy, producer=producer, reader=reader,
+                source,
+                settings,
+                rules=rules,
+                privacy=privacy,
+                producer=producer,
+                reader=reader,
                 registry=registry,
                 make_producer=lambda: make_producer(settings, transactional_id=txn),
-            )  # fmt: skip
+            )
         finally:
             reader.close()
         runner.install_signal_handlers()
@@ -192,9 +200,14 @@ def cmd_connector(args: argparse.Namespace) -> int:
         http.close()
     log.info(
         "%s stopped (%s): %d pages, fetched %d, produced %d, dropped %s, errors %s",
-        source.name, stats.stopped_by, stats.pages, stats.fetched, stats.produced,
-        stats.dropped, stats.errors,
-    )  # fmt: skip
+        source.name,
+        stats.stopped_by,
+        stats.pages,
+        stats.fetched,
+        stats.produced,
+        stats.dropped,
+        stats.errors,
+    )
     return 0
 
 
@@ -221,18 +234,24 @@ def cmd_push(args: argparse.Namespace) -> int:
     try:
         seen.update(
             recent_ids(
-                reader, settings.topic_raw, max_records=settings.dedup_restore_records,
+                reader,
+                settings.topic_raw,
+                max_records=settings.dedup_restore_records,
                 prefix="",
             )
-        )  # fmt: skip
+        )
     finally:
         reader.close()
     producer = make_producer(settings, **producer_overrides(settings))
     registry = CollectorRegistry()
     app = PushApp(
-        settings=settings, producer=producer, rules=rules, privacy=privacy, seen=seen,
+        settings=settings,
+        producer=producer,
+        rules=rules,
+        privacy=privacy,
+        seen=seen,
         metrics=IngestMetrics(registry),
-    )  # fmt: skip
+    )
     try:
         server = make_push_server(app, settings.push_host, settings.push_port)
     except OSError as exc:

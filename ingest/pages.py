@@ -77,8 +77,12 @@ class PageHandler:
         stats.fetched += len(page.posts)
         metrics.fetched.labels(self.name).inc(len(page.posts))
         if page.malformed:
-            log.warning("%s: %d malformed record(s) in the page at cursor %r",
-                        self.name, page.malformed, self.cursor)  # fmt: skip
+            log.warning(
+                "%s: %d malformed record(s) in the page at cursor %r",
+                self.name,
+                page.malformed,
+                self.cursor,
+            )
             self.tally.drop("malformed", page.malformed)
         screened = self.screen.screen(self._admitted(page.posts, now), now)
         if screened.duplicates:
@@ -110,8 +114,13 @@ class PageHandler:
             try:
                 mention = self.admission.admit(post, now)
             except (ValidationError, ValueError, TypeError) as exc:
-                log.warning("%s: invalid post %s:%s dropped: %s",
-                            self.name, post.source, post.native_id, _first_line(exc))  # fmt: skip
+                log.warning(
+                    "%s: invalid post %s:%s dropped: %s",
+                    self.name,
+                    post.source,
+                    post.native_id,
+                    _first_line(exc),
+                )
                 self.tally.drop("invalid")
                 continue
             except Exception:  # a bug on one post must not stop the connector
@@ -135,8 +144,12 @@ class PageHandler:
         except Exception as exc:
             if type(exc).__name__ == "ProducerFencedError":
                 raise  # another runner with our transactional id took over: stop
-            log.error("%s: Kafka write of %d mention(s) failed, the page will be fetched again: "
-                      "%s", self.name, len(records), exc)  # fmt: skip
+            log.error(
+                "%s: Kafka write of %d mention(s) failed, the page will be fetched again: %s",
+                self.name,
+                len(records),
+                exc,
+            )
             self.tally.error("kafka")
             return False
         self._produced_total = checkpoint.produced

@@ -262,10 +262,12 @@ class PushApp:
                 self.metrics.errors.labels(CONNECTOR, "kafka").inc()
                 return PushResponse(
                     HTTPStatus.SERVICE_UNAVAILABLE,
-                    {"error": "Kafka did not acknowledge the mentions; nothing was accepted, "
-                              "retry later"},
+                    {
+                        "error": "Kafka did not acknowledge the mentions; nothing was accepted, "
+                        "retry later"
+                    },
                     {"Retry-After": "5"},
-                )  # fmt: skip
+                )
             self.screen.remember(screened)
         self.metrics.produced.labels(CONNECTOR).inc(len(fresh))
         self.metrics.dropped.labels(CONNECTOR, "duplicate").inc(screened.duplicates)

@@ -309,9 +309,13 @@ def replay_file(
             mention = parse(clock(), shift)
         except RecordError as exc:
             origin = SimpleNamespace(
-                topic=f"file:{path.name}", partition=0, offset=lineno, key=None, value=raw,
+                topic=f"file:{path.name}",
+                partition=0,
+                offset=lineno,
+                key=None,
+                value=raw,
                 headers=[],
-            )  # fmt: skip
+            )
             dl = deadletter_output(
                 origin, exc, topic=settings.topic_deadletter, worker="ingest-replay", clock=clock
             )

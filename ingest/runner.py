@@ -189,8 +189,9 @@ class IngestRunner:
             log.error("%s: %s; retrying in %.0fs", self.name, exc, delay)
         else:
             kind, delay = "unexpected", self.backoff.next_delay()
-            log.exception("%s: unexpected error in the connector; retrying in %.1fs",
-                          self.name, delay)  # fmt: skip
+            log.exception(
+                "%s: unexpected error in the connector; retrying in %.1fs", self.name, delay
+            )
         self.tally.error(kind)
         self.sleep(delay)
 
@@ -241,8 +242,12 @@ def runner_from_settings(
     checkpoint = checkpoints.get(source.name)
     seen = SeenIds(settings.dedup_capacity)
     seen.update(recent_ids(reader, settings.topic_raw, max_records=settings.dedup_restore_records))
-    log.info("%s: resuming from cursor %r with %d recent ids",
-             source.name, checkpoint.cursor if checkpoint else None, len(seen))  # fmt: skip
+    log.info(
+        "%s: resuming from cursor %r with %d recent ids",
+        source.name,
+        checkpoint.cursor if checkpoint else None,
+        len(seen),
+    )
     return IngestRunner(
         source,
         admission=Admission(connector=source.name, rules=rules, privacy=privacy),

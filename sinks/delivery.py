@@ -247,9 +247,11 @@ class DeliveryState:
         with self._lock:
             if self._saved is None:
                 self._saved = (
-                    dict(self.decided), dict(self.active), dict(self.pending),
+                    dict(self.decided),
+                    dict(self.active),
+                    dict(self.pending),
                     self.cooldown.snapshot(),
-                )  # fmt: skip
+                )
                 self._applied_since_save = []
 
     def commit(self) -> None:
@@ -433,12 +435,19 @@ class DeliveryProcessor:
         def record(outcome: Outcome, detail: str, **extra: Any) -> DeliveryRecord:
             keep = alert.status == "firing" or outcome == "retrying"
             return DeliveryRecord(
-                target=name, dedup_key=alert.dedup_key, revision=revision,
-                delivery_id=delivery_id(name, alert.dedup_key, revision), outcome=outcome,
-                detail=detail, subject=alert.subject, at=now, alert=alert if keep else None,
+                target=name,
+                dedup_key=alert.dedup_key,
+                revision=revision,
+                delivery_id=delivery_id(name, alert.dedup_key, revision),
+                outcome=outcome,
+                detail=detail,
+                subject=alert.subject,
+                at=now,
+                alert=alert if keep else None,
                 source_partition=getattr(source, "partition", None),
-                source_offset=getattr(source, "offset", None), **extra,
-            )  # fmt: skip
+                source_offset=getattr(source, "offset", None),
+                **extra,
+            )
 
         if alert.status == "firing":
             if self.max_age is not None and now - alert.created_at > self.max_age:
@@ -461,9 +470,10 @@ class DeliveryProcessor:
             return record("retrying", "first attempt left to the retrier", next_at=now)
         target = self.targets[name]
         notification = Notification(
-            alert=alert, delivery_id=delivery_id(name, alert.dedup_key, revision),
+            alert=alert,
+            delivery_id=delivery_id(name, alert.dedup_key, revision),
             previous=previous,
-        )  # fmt: skip
+        )
         result = target.attempt(notification, timeout_s=left)
         fields: dict[str, Any] = {"attempts": 1, "status_code": result.status_code}
         if result.verdict is DeliveryVerdict.DELIVERED:
@@ -607,8 +617,9 @@ class DeliveryRetrier:
         if self._outbox:
             log.warning(
                 "%d delivery record(s) not written: those deliveries are retried after a "
-                "restart, with the same idempotency key", len(self._outbox),
-            )  # fmt: skip
+                "restart, with the same idempotency key",
+                len(self._outbox),
+            )
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -658,16 +669,23 @@ class DeliveryRetrier:
             detail = give_up_detail(result, entry.attempts, elapsed, target.policy)
             log.warning(
                 "notify: giving up %s %s to %s: %s",
-                alert.status, alert.dedup_key, record.target, detail,
-            )  # fmt: skip
+                alert.status,
+                alert.dedup_key,
+                record.target,
+                detail,
+            )
             self._finish(entry, "failed", detail, result)
             return
         entry.next_at = self.clock() + timedelta(seconds=wait)
         log.info(
             "notify: attempt %d of %s %s to %s failed (%s); next in %.1fs",
-            entry.attempts, alert.status, alert.dedup_key, record.target,
-            result.status_code or result.detail, wait,
-        )  # fmt: skip
+            entry.attempts,
+            alert.status,
+            alert.dedup_key,
+            record.target,
+            result.status_code or result.detail,
+            wait,
+        )
 
     def _finish(
         self, entry: _Retry, outcome: Outcome, detail: str, result: Attempt | None = None
@@ -676,20 +694,27 @@ class DeliveryRetrier:
         alert = record.alert
         final = record.model_copy(
             update={
-                "outcome": outcome, "detail": detail, "attempts": entry.attempts,
+                "outcome": outcome,
+                "detail": detail,
+                "attempts": entry.attempts,
                 "status_code": result.status_code if result else record.status_code,
-                "at": self.clock(), "since": entry.since, "next_at": None,
+                "at": self.clock(),
+                "since": entry.since,
+                "next_at": None,
                 "alert": alert if alert is not None and alert.status == "firing" else None,
             }
-        )  # fmt: skip
+        )
         self.state.apply(final, background=True)
         outputs = [_record_output(self.settings, final)]
         if outcome in ("failed", "rejected") and alert is not None:
             source = SimpleNamespace(
-                topic=self.settings.topic_alerts, partition=record.source_partition,
-                offset=record.source_offset, key=alert.dedup_key.encode(), value=encode(alert),
+                topic=self.settings.topic_alerts,
+                partition=record.source_partition,
+                offset=record.source_offset,
+                key=alert.dedup_key.encode(),
+                value=encode(alert),
                 headers=[],
-            )  # fmt: skip
+            )
             outputs.append(_deadletter(self.settings, source, final, self.worker_name))
         if self.metrics is not None:
             self.metrics.count(final)

@@ -47,10 +47,15 @@ def cmd_sink_metrics(args: argparse.Namespace) -> int:
         start_lag_monitor(settings, metrics)
 
     return run_worker(
-        args, name="sink-metrics", settings=settings, group=settings.metrics_group,
-        topics=input_topics(settings), processor=processor,
-        produces=False, on_start=serve,
-    )  # fmt: skip
+        args,
+        name="sink-metrics",
+        settings=settings,
+        group=settings.metrics_group,
+        topics=input_topics(settings),
+        processor=processor,
+        produces=False,
+        on_start=serve,
+    )
 
 
 def register(groups: dict[str, Any]) -> None:

@@ -70,9 +70,11 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
         log.info(
             "sink-notify: %d delivery record(s) loaded, %d alert(s) active, %d being retried; "
             "targets: %s",
-            loaded, len(state.active), retrier.pending(),
+            loaded,
+            len(state.active),
+            retrier.pending(),
             ", ".join(f"{n} ({t.kind})" for n, t in targets.items()),
-        )  # fmt: skip
+        )
         processor = DeliveryProcessor(
             settings, targets=targets, state=state, retrier=retrier, metrics=metrics
         )
@@ -85,10 +87,16 @@ def cmd_sink_notify(args: argparse.Namespace) -> int:
 
         try:
             return run_worker(
-                args, name="sink-notify", settings=settings, group=settings.notify_group,
-                topics=[settings.topic_alerts], processor=processor, produces=True,
-                hook=processor, on_start=start_background,
-            )  # fmt: skip
+                args,
+                name="sink-notify",
+                settings=settings,
+                group=settings.notify_group,
+                topics=[settings.topic_alerts],
+                processor=processor,
+                produces=True,
+                hook=processor,
+                on_start=start_background,
+            )
         finally:
             retrier.close()
             refresher.close()
@@ -141,10 +149,15 @@ def cmd_sink_signals(args: argparse.Namespace) -> int:
             log.info("sink-signals: resuming with %d open signal(s)", len(processor.open))
 
     return run_worker(
-        args, name="sink-signals", settings=settings, group=settings.signal_alerts_group,
-        topics=[settings.topic_signals], processor=processor, produces=True,
+        args,
+        name="sink-signals",
+        settings=settings,
+        group=settings.signal_alerts_group,
+        topics=[settings.topic_signals],
+        processor=processor,
+        produces=True,
         on_connect=reload_open_signals,
-    )  # fmt: skip
+    )
 
 
 def cmd_receiver(args: argparse.Namespace) -> int:

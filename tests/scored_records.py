@@ -22,12 +22,17 @@ def scored_for_subjects(
     result = scorer.score(mention.text, mention.lang)
     return [
         ScoredMention(
-            subject=subject, mention=mention, lang=result.lang, sentiment=result.sentiment,
-            unscored_reason=result.unscored_reason, outage=result.outage, scored_at=scored_at,
+            subject=subject,
+            mention=mention,
+            lang=result.lang,
+            sentiment=result.sentiment,
+            unscored_reason=result.unscored_reason,
+            outage=result.outage,
+            scored_at=scored_at,
             model=scorer.model,
         )
         for subject in dict.fromkeys(mention.subjects)
-    ]  # fmt: skip
+    ]
 
 
 def score_example(*, scored_at: datetime, scorer: Scorer | None = None) -> list[ScoredMention]:

@@ -68,9 +68,13 @@ def draw_timeline(report: Report, path: Path) -> Path:
         end = min(episode.end_within(report.until), report.until)
         for i, ax in enumerate(axes):
             ax.axvspan(
-                start, end, color=colour, alpha=0.12, label=label if i == 0 else None,
+                start,
+                end,
+                color=colour,
+                alpha=0.12,
+                label=label if i == 0 else None,
                 hatch="//" if episode.is_open else None,
-            )  # fmt: skip
+            )
     top = axes[0].get_ylim()[1]
     for n, update in enumerate(report.updates, start=1):
         for ax in axes:
@@ -117,8 +121,14 @@ def draw_reactions(report: Report, path: Path) -> Path:
     if not rows:
         ax = fig.subplots()
         ax.set_axis_off()
-        ax.text(0.5, 0.5, "no measured reaction (no official update in the period)",
-                ha="center", va="center", transform=ax.transAxes)  # fmt: skip
+        ax.text(
+            0.5,
+            0.5,
+            "no measured reaction (no official update in the period)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
     else:
         numbers = {u.id: n for n, u in enumerate(report.updates, start=1)}
         labels = [f"U{numbers.get(r.update_id, '?')}\n{r.update_at:%H:%M}" for r in rows]

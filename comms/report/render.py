@@ -173,8 +173,16 @@ def _signals(report: Report) -> list[Block]:
         )
         for e in report.episodes
     )
-    headers = ("kind", "severity", "opened", "resolved", "duration", "peak observed",
-               "expected", "id")  # fmt: skip
+    headers = (
+        "kind",
+        "severity",
+        "opened",
+        "resolved",
+        "duration",
+        "peak observed",
+        "expected",
+        "id",
+    )
     return [*blocks, Table(headers, rows)]
 
 
@@ -211,9 +219,18 @@ def _reactions(report: Report) -> list[Block]:
                 "–" if r is None else ("yes" if r.complete else "cut short"),
             )
         )
-    headers = ("#", "time", "source", "excerpt", "negative share", "outage reports/min",
-               "question share", "mentions/min", "expected after (baseline)",
-               "full span")  # fmt: skip
+    headers = (
+        "#",
+        "time",
+        "source",
+        "excerpt",
+        "negative share",
+        "outage reports/min",
+        "question share",
+        "mentions/min",
+        "expected after (baseline)",
+        "full span",
+    )
     blocks.append(Table(headers, tuple(rows)))
     audience_rows = tuple(
         (
@@ -303,8 +320,15 @@ def _silences(report: Report) -> list[Block]:
     if not report.silences:
         return [*blocks, Paragraph("No comms_silence signal in the period.")]
     rows = tuple(_silence_rows(report, e) for e in report.silences)
-    headers = ("silent since", "signal opened", "ended", "gap", "severity", "top symptoms",
-               "what people asked")  # fmt: skip
+    headers = (
+        "silent since",
+        "signal opened",
+        "ended",
+        "gap",
+        "severity",
+        "top symptoms",
+        "what people asked",
+    )
     return [*blocks, Table(headers, rows)]
 
 
@@ -331,8 +355,13 @@ def report_blocks(report: Report, charts: dict[str, Path]) -> list[Block]:
         *_summary(report),
     ]
     if "timeline" in charts:
-        blocks.append(Image(charts["timeline"], "Timeline: mentions, negative share and outage "
-                            "reports per minute, official updates and signals marked"))  # fmt: skip
+        blocks.append(
+            Image(
+                charts["timeline"],
+                "Timeline: mentions, negative share and outage "
+                "reports per minute, official updates and signals marked",
+            )
+        )
     blocks += _signals(report)
     blocks += _reactions(report)
     if "reactions" in charts:

@@ -134,11 +134,12 @@ class ToneChecker:
             rule = RULES["language.unsupported"]
             findings.append(
                 Finding(
-                    rule.id, rule.severity,
+                    rule.id,
+                    rule.severity,
                     f"the draft reads as '{score.lang}': phrase rules and sentiment read English",
                     "Review it by hand too, or check an English version.",
                 )
-            )  # fmt: skip
+            )
         fits = tuple(
             NetworkFit(n, limits[n], count_length(text, n)) for n in parse_networks(networks)
         )
@@ -146,13 +147,14 @@ class ToneChecker:
             if not fit.fits:
                 findings.append(
                     Finding(
-                        "length.over", "problem",
+                        "length.over",
+                        "problem",
                         f"{NETWORK_NAMES[fit.network]}: {fit.length} of {fit.limit} "
                         f"(over by {fit.over_by})",
                         f"Cut {fit.over_by} characters for {NETWORK_NAMES[fit.network]}, "
                         "or post a short version that links to the status page.",
                     )
-                )  # fmt: skip
+                )
         findings.sort(key=report_order)
         return ToneReport(
             findings=tuple(_quoting(f, draft) for f in findings),
@@ -182,11 +184,12 @@ class ToneChecker:
             return [Finding("ack.present", "ok", "acknowledges the impact", evidence=hits)]
         return [
             Finding(
-                "ack.missing", "problem",
+                "ack.missing",
+                "problem",
                 "does not say that something is wrong for people",
                 "Open with the impact: 'We know some of you can't log in right now.'",
             )
-        ]  # fmt: skip
+        ]
 
     def _empathy_findings(self, text: str) -> list[Finding]:
         hollow = find(text, self._hollow)
@@ -208,27 +211,33 @@ class ToneChecker:
         for hit in hollow:
             out.append(
                 Finding(
-                    "empathy.hollow", "warning", "a stock phrase that reads as boilerplate",
-                    hit.phrase.suggestion, (hit.evidence,),
+                    "empathy.hollow",
+                    "warning",
+                    "a stock phrase that reads as boilerplate",
+                    hit.phrase.suggestion,
+                    (hit.evidence,),
                 )
-            )  # fmt: skip
+            )
         if not sincere and not hollow:
             out.append(
                 Finding(
-                    "empathy.missing", "warning", "no apology or understanding",
+                    "empathy.missing",
+                    "warning",
+                    "no apology or understanding",
                     "Add one plain line: 'We're sorry, we know how frustrating this is.'",
                 )
-            )  # fmt: skip
+            )
         apologies = regex_evidence(APOLOGY_WORDS, text)
         if len(apologies) >= OVER_APOLOGY_COUNT:
             out.append(
                 Finding(
-                    "empathy.over_apology", "warning",
+                    "empathy.over_apology",
+                    "warning",
                     f"{len(apologies)} apologies: one clear apology reads more sincere",
                     "Keep one 'We're sorry' and use the space for facts and the next update time.",
                     apologies,
                 )
-            )  # fmt: skip
+            )
         return out
 
     def _locate(self, phrase: str, text: str) -> tuple[Evidence, ...]:
@@ -264,17 +273,19 @@ class ToneChecker:
             named = ", ".join([*symptoms, *platforms, *codes])
             ev = [e for es in (*symptoms.values(), *platforms.values()) for e in es]
             what.append(
-                Finding("specific.what", "ok", f"names what is affected: {named}",
-                        evidence=dedupe(ev))
-            )  # fmt: skip
+                Finding(
+                    "specific.what", "ok", f"names what is affected: {named}", evidence=dedupe(ev)
+                )
+            )
         else:
             what.append(
                 Finding(
-                    "specific.what_missing", "warning",
+                    "specific.what_missing",
+                    "warning",
                     "does not say which service or feature is affected",
                     "Name it as people see it: 'logging in', 'card payments', 'the iOS app'.",
                 )
-            )  # fmt: skip
+            )
         scope = evidence_of(find(text, self._scope))
         place_ev = [e for name in places for e in first_evidence(text, name)]
         where: list[Finding] = []
@@ -287,11 +298,12 @@ class ToneChecker:
         else:
             where.append(
                 Finding(
-                    "specific.where_missing", "suggestion",
+                    "specific.where_missing",
+                    "suggestion",
                     "does not say where or on which platforms",
                     "Say the scope: 'in the UK', 'on iOS and Android', or 'in all regions'.",
                 )
-            )  # fmt: skip
+            )
         return what, where, tuple(symptoms), tuple(platforms), places
 
     def _since(self, text: str) -> list[Finding]:
@@ -302,10 +314,12 @@ class ToneChecker:
         else:
             out.append(
                 Finding(
-                    "specific.since_missing", "suggestion", "does not say when it started",
+                    "specific.since_missing",
+                    "suggestion",
+                    "does not say when it started",
                     "Add the start: 'since 09:40 UTC' or 'since about 9:40 this morning'.",
                 )
-            )  # fmt: skip
+            )
         bare = tuple(
             Evidence(m.group(0), m.start(), m.end())
             for m in CLOCK_TIME.finditer(text)
@@ -314,53 +328,75 @@ class ToneChecker:
         if bare:
             out.append(
                 Finding(
-                    "time.zone_missing", "suggestion", "a time without a time zone",
+                    "time.zone_missing",
+                    "suggestion",
+                    "a time without a time zone",
                     "Add the zone: '14:30 UTC' (or the zone most of your customers live in).",
                     bare,
                 )
-            )  # fmt: skip
+            )
         return out
 
     def _next_update(self, text: str, resolution: bool) -> list[Finding]:
         promised = regex_evidence(NEXT_UPDATE, text)
         if promised:
-            return [Finding("next_update.promised", "ok", "promises the next update",
-                            evidence=promised)]  # fmt: skip
+            return [
+                Finding("next_update.promised", "ok", "promises the next update", evidence=promised)
+            ]
         if resolution:
             return [Finding("next_update.not_needed", "ok", "a resolution: no next update needed")]
         vague = find(text, self._vague)
         if vague:
             return [
                 Finding(
-                    "next_update.vague", "problem", "promises an update without a time",
+                    "next_update.vague",
+                    "problem",
+                    "promises an update without a time",
                     "Replace it with a time: 'Next update in 30 minutes' or 'by 14:30 UTC'.",
                     evidence_of(vague),
                 )
-            ]  # fmt: skip
+            ]
         return [
             Finding(
-                "next_update.missing", "problem", "no time for the next update",
+                "next_update.missing",
+                "problem",
+                "no time for the next update",
                 "End with 'Next update by 14:30 UTC' (or 'in 30 minutes'), and keep the promise.",
             )
-        ]  # fmt: skip
+        ]
 
     def _jargon_findings(self, text: str, places: Iterable[str]) -> list[Finding]:
         out = [
-            Finding("jargon.phrase", "warning", "robotic or jargon phrase",
-                    hit.phrase.suggestion, (hit.evidence,))
+            Finding(
+                "jargon.phrase",
+                "warning",
+                "robotic or jargon phrase",
+                hit.phrase.suggestion,
+                (hit.evidence,),
+            )
             for hit in find(text, self._jargon)
-        ]  # fmt: skip
+        ]
         out += [
-            Finding("jargon.phrase", "warning", "internal severity tag",
-                    "Drop it; describe the impact instead.", (e,))
+            Finding(
+                "jargon.phrase",
+                "warning",
+                "internal severity tag",
+                "Drop it; describe the impact instead.",
+                (e,),
+            )
             for e in regex_evidence(SEVERITY_TAGS, text)
-        ]  # fmt: skip
+        ]
         tickets = regex_evidence(TICKET_ID, text)
         out += [
-            Finding("jargon.ticket_id", "warning", "an internal ticket id",
-                    "Drop it, or link to the public status page instead.", (e,))
+            Finding(
+                "jargon.ticket_id",
+                "warning",
+                "an internal ticket id",
+                "Drop it, or link to the public status page instead.",
+                (e,),
+            )
             for e in tickets
-        ]  # fmt: skip
+        ]
         codes = set(_error_codes(text))
         for m in CAPITAL_WORD.finditer(text):
             word = m.group(1)
@@ -376,21 +412,26 @@ class ToneChecker:
                 continue
             out.append(
                 Finding(
-                    "jargon.codename", "warning", "looks like an internal codename",
+                    "jargon.codename",
+                    "warning",
+                    "looks like an internal codename",
                     f"Say what '{word}' is in plain words ('our login service').",
                     (Evidence(word, m.start(1), m.end(1)),),
                 )
-            )  # fmt: skip
+            )
         return out
 
     def _blame_findings(self, text: str) -> list[Finding]:
         return [
             Finding(
-                "blame.shift", hit.phrase.severity or RULES["blame.shift"].severity,
-                "shifts the blame", hit.phrase.suggestion, (hit.evidence,),
+                "blame.shift",
+                hit.phrase.severity or RULES["blame.shift"].severity,
+                "shifts the blame",
+                hit.phrase.suggestion,
+                (hit.evidence,),
             )
             for hit in find(text, self._blame)
-        ]  # fmt: skip
+        ]
 
     def _tone(self, text: str, ongoing: bool, compound: float | None) -> list[Finding]:
         out: list[Finding] = []
@@ -404,31 +445,43 @@ class ToneChecker:
         if found:
             out.append(
                 Finding(
-                    "tone.cheerful", "problem" if ongoing else "suggestion",
+                    "tone.cheerful",
+                    "problem" if ongoing else "suggestion",
                     "cheerful words or emoji" + (" while people are affected" if ongoing else ""),
                     "Keep it calm and factual; save celebration for never.",
                     found,
                 )
-            )  # fmt: skip
+            )
         for hit in find(text, self._minimising):
             out.append(
-                Finding("tone.minimising", "warning", "minimises the impact",
-                        hit.phrase.suggestion, (hit.evidence,))
-            )  # fmt: skip
+                Finding(
+                    "tone.minimising",
+                    "warning",
+                    "minimises the impact",
+                    hit.phrase.suggestion,
+                    (hit.evidence,),
+                )
+            )
         bangs = tuple(Evidence(m.group(0), m.start(), m.end()) for m in re.finditer(r"!+", text))
         if sum(len(e.text) for e in bangs) >= 2:
             out.append(
-                Finding("tone.exclamations", "suggestion", "several exclamation marks",
-                        "Use full stops: calm reads as in control.", bangs)
-            )  # fmt: skip
+                Finding(
+                    "tone.exclamations",
+                    "suggestion",
+                    "several exclamation marks",
+                    "Use full stops: calm reads as in control.",
+                    bangs,
+                )
+            )
         if ongoing and compound is not None and compound >= self.upbeat_compound:
             out.append(
                 Finding(
-                    "sentiment.upbeat", "warning",
+                    "sentiment.upbeat",
+                    "warning",
                     f"reads upbeat (sentiment {compound:+.2f}) while the incident is ongoing",
                     "Match people's mood: state the problem, then what you are doing about it.",
                 )
-            )  # fmt: skip
+            )
         return out
 
 

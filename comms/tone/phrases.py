@@ -60,87 +60,122 @@ class Rule:
 _RULE_LIST = (
     Rule("ack.present", "ok", "an acknowledgement of impact", "people know you have seen it"),
     Rule(
-        "ack.missing", "problem",
+        "ack.missing",
+        "problem",
         "no acknowledgement that something is wrong for people",
         "a fast public acknowledgement cuts negative sentiment at once (Domino's, Microsoft)",
     ),
     Rule("empathy.present", "ok", "an apology or a line of understanding", "it reads human"),
     Rule(
-        "empathy.missing", "warning", "no apology or understanding",
+        "empathy.missing",
+        "warning",
+        "no apology or understanding",
         "a plain apology measurably reduced negative sentiment (Domino's, 2009)",
     ),
     Rule(
-        "empathy.hollow", "warning", "stock phrases such as 'any inconvenience'",
+        "empathy.hollow",
+        "warning",
+        "stock phrases such as 'any inconvenience'",
         "people recognise boilerplate; it reads as not caring",
     ),
     Rule(
-        "empathy.over_apology", "warning", "three or more apologies",
+        "empathy.over_apology",
+        "warning",
+        "three or more apologies",
         "one clear apology reads sincere; many read as panic and bury the facts",
     ),
     Rule("specific.what", "ok", "the affected service or symptom", "people can tell if it is them"),
     Rule(
-        "specific.what_missing", "warning", "no affected service, symptom or platform",
+        "specific.what_missing",
+        "warning",
+        "no affected service, symptom or platform",
         "people cannot tell whether their problem is this one",
     ),
     Rule("specific.where", "ok", "places, platforms or 'all regions'", "scope is clear"),
     Rule(
-        "specific.where_missing", "suggestion", "no place, platform or scope",
+        "specific.where_missing",
+        "suggestion",
+        "no place, platform or scope",
         "people elsewhere wonder whether they are affected",
     ),
     Rule("specific.since", "ok", "when it started", "people can match it to what they saw"),
     Rule(
-        "specific.since_missing", "suggestion", "no start time",
+        "specific.since_missing",
+        "suggestion",
+        "no start time",
         "'since 09:40 UTC' lets people match it to their own failures",
     ),
     Rule(
-        "time.zone_missing", "suggestion", "a clock time without a time zone",
+        "time.zone_missing",
+        "suggestion",
+        "a clock time without a time zone",
         "followers read it in their own zone",
     ),
     Rule("next_update.promised", "ok", "a time for the next update", "silence invites rumour"),
     Rule(
-        "next_update.not_needed", "ok", "a resolution update",
+        "next_update.not_needed",
+        "ok",
+        "a resolution update",
         "a resolved incident needs no further promise",
     ),
     Rule(
-        "next_update.missing", "problem", "no time for the next update",
+        "next_update.missing",
+        "problem",
+        "no time for the next update",
         "without a promised time, every quiet minute reads as silence",
     ),
     Rule(
-        "next_update.vague", "problem", "'soon' or 'as soon as possible' without a time",
+        "next_update.vague",
+        "problem",
+        "'soon' or 'as soon as possible' without a time",
         "vague promises set no expectation and are easy to break",
     ),
     Rule(
-        "jargon.phrase", "warning", "robotic or internal phrases",
+        "jargon.phrase",
+        "warning",
+        "robotic or internal phrases",
         "customers do not speak in incident-report language",
     ),
     Rule(
-        "jargon.codename", "warning", "internal codenames in capitals",
+        "jargon.codename",
+        "warning",
+        "internal codenames in capitals",
         "names only staff know confuse everyone else",
     ),
     Rule("jargon.ticket_id", "warning", "internal ticket ids", "they mean nothing outside"),
     Rule(
-        "blame.shift", "problem", "blaming a supplier, the user or 'not our fault'",
+        "blame.shift",
+        "problem",
+        "blaming a supplier, the user or 'not our fault'",
         "to customers your supplier is you; blame reads as an excuse",
     ),
     Rule(
-        "tone.cheerful", "problem", "cheerful words or party emoji during an outage",
+        "tone.cheerful",
+        "problem",
+        "cheerful words or party emoji during an outage",
         "celebration while people are stuck reads as mockery",
     ),
     Rule(
-        "tone.minimising", "warning", "'a small hiccup', 'just a blip'",
+        "tone.minimising",
+        "warning",
+        "'a small hiccup', 'just a blip'",
         "it belittles what people are going through",
     ),
     Rule("tone.exclamations", "suggestion", "several exclamation marks", "calm reassures"),
     Rule(
-        "sentiment.upbeat", "warning", "an upbeat sentiment score during an outage",
+        "sentiment.upbeat",
+        "warning",
+        "an upbeat sentiment score during an outage",
         "a bright tone clashes with people's experience",
     ),
     Rule(
-        "language.unsupported", "suggestion", "a draft not in English",
+        "language.unsupported",
+        "suggestion",
+        "a draft not in English",
         "the phrase rules and the sentiment score read English only",
     ),
     Rule("length.over", "problem", "a draft over a network's limit", "the network refuses it"),
-)  # fmt: skip
+)
 #: Every rule by id: what it looks for and why.
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULE_LIST}
 
@@ -166,25 +201,60 @@ class Phrase:
 ACKNOWLEDGEMENTS: tuple[Phrase, ...] = tuple(
     Phrase(p)
     for p in (
-        "we're aware", "we know", "we're investigating", "we're looking into",
-        "we've identified", "we've found", "we're seeing", "we're experiencing",
-        "is affected", "are affected", "is impacted", "are impacted", "affecting",
-        "some of you", "many of you", "you may be", "you might be", "you may have",
-        "you can't", "you're unable", "you're having", "unable to", "having trouble",
-        "not working", "disruption", "outage", "problems with", "issues with", "trouble with",
+        "we're aware",
+        "we know",
+        "we're investigating",
+        "we're looking into",
+        "we've identified",
+        "we've found",
+        "we're seeing",
+        "we're experiencing",
+        "is affected",
+        "are affected",
+        "is impacted",
+        "are impacted",
+        "affecting",
+        "some of you",
+        "many of you",
+        "you may be",
+        "you might be",
+        "you may have",
+        "you can't",
+        "you're unable",
+        "you're having",
+        "unable to",
+        "having trouble",
+        "not working",
+        "disruption",
+        "outage",
+        "problems with",
+        "issues with",
+        "trouble with",
     )
-)  # fmt: skip
+)
 
 EMPATHY: tuple[Phrase, ...] = tuple(
     Phrase(p)
     for p in (
-        "sorry", "we apologise", "we apologize", "our apologies", "apologies",
-        "we understand how frustrating", "frustrating", "we know how important",
-        "we know you rely", "we know this is", "we let you down", "not good enough",
-        "not the experience", "thank you for your patience", "thanks for your patience",
-        "thanks for bearing with us", "we hear you",
+        "sorry",
+        "we apologise",
+        "we apologize",
+        "our apologies",
+        "apologies",
+        "we understand how frustrating",
+        "frustrating",
+        "we know how important",
+        "we know you rely",
+        "we know this is",
+        "we let you down",
+        "not good enough",
+        "not the experience",
+        "thank you for your patience",
+        "thanks for your patience",
+        "thanks for bearing with us",
+        "we hear you",
     )
-)  # fmt: skip
+)
 
 _NAME_IT = "Name the real impact: 'We're sorry you can't log in this morning.'"
 HOLLOW: tuple[Phrase, ...] = (
@@ -274,63 +344,179 @@ BLAME: tuple[Phrase, ...] = (
 CHEERFUL: tuple[Phrase, ...] = tuple(
     Phrase(p, "Keep it calm and factual while people are affected.")
     for p in (
-        "exciting news", "great news", "good news everyone", "yay", "woohoo", "woo hoo",
-        "hooray", "oops", "oopsie", "whoops", "lol", "haha", "fun fact",
+        "exciting news",
+        "great news",
+        "good news everyone",
+        "yay",
+        "woohoo",
+        "woo hoo",
+        "hooray",
+        "oops",
+        "oopsie",
+        "whoops",
+        "lol",
+        "haha",
+        "fun fact",
     )
-)  # fmt: skip
+)
 #: Emoji that celebrate or joke (a pictographic character set, checked one by one).
 CHEERFUL_EMOJI = frozenset("🎉🥳🎊🎈😂🤣😅😜🙃😎🙌🚀✨🤪😆😁😄😃🤩🍾🥂")
 
 MINIMISING: tuple[Phrase, ...] = tuple(
     Phrase(p, "Describe the impact as people feel it; let them judge its size.")
     for p in (
-        "small hiccup", "minor hiccup", "little hiccup", "a hiccup", "small glitch",
-        "minor glitch", "little glitch", "just a blip", "a small blip", "minor blip",
-        "only a few", "a tiny",
+        "small hiccup",
+        "minor hiccup",
+        "little hiccup",
+        "a hiccup",
+        "small glitch",
+        "minor glitch",
+        "little glitch",
+        "just a blip",
+        "a small blip",
+        "minor blip",
+        "only a few",
+        "a tiny",
     )
-)  # fmt: skip
+)
 
 #: A resolution update needs no promise of another update.
 RESOLUTION: tuple[Phrase, ...] = tuple(
     Phrase(p)
     for p in (
-        "is resolved", "is now resolved", "has been resolved", "have been resolved",
-        "are resolved", "is fixed", "is now fixed", "has been fixed", "have been fixed",
-        "fully restored", "has been restored", "have been restored", "is restored",
-        "are restored", "back to normal", "all systems operational", "is back up",
-        "are back up", "working normally again", "working again", "should now be working",
+        "is resolved",
+        "is now resolved",
+        "has been resolved",
+        "have been resolved",
+        "are resolved",
+        "is fixed",
+        "is now fixed",
+        "has been fixed",
+        "have been fixed",
+        "fully restored",
+        "has been restored",
+        "have been restored",
+        "is restored",
+        "are restored",
+        "back to normal",
+        "all systems operational",
+        "is back up",
+        "are back up",
+        "working normally again",
+        "working again",
+        "should now be working",
     )
-)  # fmt: skip
+)
 
 VAGUE_TIMES: tuple[Phrase, ...] = tuple(
     Phrase(p, "Promise a time: 'Next update in 30 minutes' or 'by 14:30 UTC'.")
     for p in (
-        "as soon as possible", "as soon as we can", "as soon as we have", "asap", "soon",
-        "shortly", "in due course", "when we know more", "when we have more",
-        "as more information becomes available", "in a bit", "later today", "later",
+        "as soon as possible",
+        "as soon as we can",
+        "as soon as we have",
+        "asap",
+        "soon",
+        "shortly",
+        "in due course",
+        "when we know more",
+        "when we have more",
+        "as more information becomes available",
+        "in a bit",
+        "later today",
+        "later",
     )
-)  # fmt: skip
+)
 
 SCOPE: tuple[Phrase, ...] = tuple(
     Phrase(p)
     for p in (
-        "all regions", "every region", "everywhere", "worldwide", "globally", "all countries",
-        "all platforms", "everyone", "all users", "all customers", "all of you", "nationwide",
-        "on mobile", "on desktop", "on the web", "in the app",
+        "all regions",
+        "every region",
+        "everywhere",
+        "worldwide",
+        "globally",
+        "all countries",
+        "all platforms",
+        "everyone",
+        "all users",
+        "all customers",
+        "all of you",
+        "nationwide",
+        "on mobile",
+        "on desktop",
+        "on the web",
+        "in the app",
     )
-)  # fmt: skip
+)
 
 #: Capitals that are common words, not codenames.
 ALLOWED_CAPITALS = frozenset(
     {
-        "UTC", "GMT", "CET", "CEST", "EET", "EEST", "BST", "IST", "JST", "AEST", "AEDT",
-        "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "API", "APIS", "SMS",
-        "FAQ", "FAQS", "ATM", "ATMS", "PIN", "VPN", "ETA", "TV", "PC", "OK", "AM", "PM",
-        "USA", "UK", "EU", "US", "DNS", "URL", "USB", "GPS", "SIM", "ID", "IDS", "HTTP",
-        "HTTPS", "FYI", "ASAP", "NB", "PS", "CEO", "CTO", "IOS", "WIFI", "LTE", "5G", "4G",
-        "2FA", "MFA", "SSO", "ISP", "NHS",
+        "UTC",
+        "GMT",
+        "CET",
+        "CEST",
+        "EET",
+        "EEST",
+        "BST",
+        "IST",
+        "JST",
+        "AEST",
+        "AEDT",
+        "EST",
+        "EDT",
+        "CST",
+        "CDT",
+        "MST",
+        "MDT",
+        "PST",
+        "PDT",
+        "API",
+        "APIS",
+        "SMS",
+        "FAQ",
+        "FAQS",
+        "ATM",
+        "ATMS",
+        "PIN",
+        "VPN",
+        "ETA",
+        "TV",
+        "PC",
+        "OK",
+        "AM",
+        "PM",
+        "USA",
+        "UK",
+        "EU",
+        "US",
+        "DNS",
+        "URL",
+        "USB",
+        "GPS",
+        "SIM",
+        "ID",
+        "IDS",
+        "HTTP",
+        "HTTPS",
+        "FYI",
+        "ASAP",
+        "NB",
+        "PS",
+        "CEO",
+        "CTO",
+        "IOS",
+        "WIFI",
+        "LTE",
+        "5G",
+        "4G",
+        "2FA",
+        "MFA",
+        "SSO",
+        "ISP",
+        "NHS",
     }
-)  # fmt: skip
+)
 CAPITAL_WORD = re.compile(r"(?<![\w@#/.-])([A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*)(?![\w-])")
 TICKET_ID = re.compile(
     r"(?<![\w-])(?:INC|INCIDENT|CHG|PRB|SEV|OPS|JIRA|SR|CASE|TKT|TICKET|PD|REQ|RITM)"

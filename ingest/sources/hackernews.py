@@ -107,8 +107,11 @@ class HackerNewsSource:
         except SourceError:
             self._failures += 1
             if self._failures >= self.config.fallback_after:
-                log.warning("%s: Algolia failed %d times in a row; using the Firebase API",
-                            self.name, self._failures)  # fmt: skip
+                log.warning(
+                    "%s: Algolia failed %d times in a row; using the Firebase API",
+                    self.name,
+                    self._failures,
+                )
                 self.on_fallback = True
                 self._since_fallback = 0
             raise
@@ -293,6 +296,8 @@ def build(
         queries = tuple(dict.fromkeys(search.terms + search.hashtags))
         parsed = parsed.model_copy(update={"queries": queries})
     if not parsed.queries and parsed.api == "algolia":
-        log.warning("hackernews: no queries (no terms in the tracking rules); "
-                    "reading every item through the Firebase API")  # fmt: skip
+        log.warning(
+            "hackernews: no queries (no terms in the tracking rules); "
+            "reading every item through the Firebase API"
+        )
     return HackerNewsSource(parsed, http)

@@ -186,9 +186,15 @@ class RedditSource:
     def _get(self, url: str, params: Mapping[str, str]) -> tuple[Any, httpx.Response]:
         headers = self._headers()
         response = send(
-            self.http, "GET", url, source=self.name, params=params, headers=headers,
-            reset_hint=_reset, ok_statuses=(401,),
-        )  # fmt: skip
+            self.http,
+            "GET",
+            url,
+            source=self.name,
+            params=params,
+            headers=headers,
+            reset_hint=_reset,
+            ok_statuses=(401,),
+        )
         if response.status_code == 401:
             self._token = None  # expired or revoked early: fetch a new one next time
             raise TransientSourceError(f"{self.name}: {url} -> 401; renewing the token")

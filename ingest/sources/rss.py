@@ -86,8 +86,9 @@ class RssSource:
         if isinstance(mark.get("modified"), str):
             headers["If-Modified-Since"] = mark["modified"]
         wait = self.rotation.wait_s(self.config.poll_interval_s)
-        response = send(self.http, "GET", url, source=self.name, headers=headers,
-                        ok_statuses=(304,))  # fmt: skip
+        response = send(
+            self.http, "GET", url, source=self.name, headers=headers, ok_statuses=(304,)
+        )
         if response.status_code == 304:
             return Page(posts=(), cursor=cursor, wait_s=wait)
         parsed = _parse(response, self.name)
@@ -129,14 +130,19 @@ def _parse(response: httpx.Response, source: str) -> Any:
     if isinstance(problem, xml.sax.SAXException):
         # feedparser's loose parser recovers what it can; a cut body must be fetched again.
         tail = body.rstrip()[-16:].lower()
-        if not parsed.entries or not (tail.endswith(b"</rss>") or tail.endswith(b"</feed>")
-                                      or tail.endswith(b"</rdf:rdf>")):  # fmt: skip
+        if not parsed.entries or not (
+            tail.endswith(b"</rss>") or tail.endswith(b"</feed>") or tail.endswith(b"</rdf:rdf>")
+        ):
             raise TransientSourceError(
                 f"{source}: {response.request.url} is not a well-formed feed "
                 f"({len(body)} bytes): {problem}"
             )
-        log.info("%s: %s is not well-formed XML, parsed leniently: %s",
-                 source, response.request.url, problem)  # fmt: skip
+        log.info(
+            "%s: %s is not well-formed XML, parsed leniently: %s",
+            source,
+            response.request.url,
+            problem,
+        )
     if not parsed.get("version") and not parsed.entries:
         raise TransientSourceError(f"{source}: {response.request.url} is not an RSS or Atom feed")
     return parsed

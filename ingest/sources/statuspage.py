@@ -90,8 +90,11 @@ class StatusPageSource:
         if self.config.include_summary:
             summary, _ = get_json(self.http, f"{root}/api/v2/summary.json", source=self.name)
             known = {i.get("id") for i in incidents if isinstance(i, dict)}
-            incidents += [i for i in _incidents(summary, self.name)
-                          if isinstance(i, dict) and i.get("id") not in known]  # fmt: skip
+            incidents += [
+                i
+                for i in _incidents(summary, self.name)
+                if isinstance(i, dict) and i.get("id") not in known
+            ]
             status = summary.get("status")
             if isinstance(status, dict) and isinstance(status.get("indicator"), str):
                 indicator = status["indicator"]

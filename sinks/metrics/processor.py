@@ -165,8 +165,11 @@ class MetricsProcessor:
             self.metrics.rejected.labels(topic=record.topic, reason=exc.reason).inc()
             log.warning(
                 "sink-metrics: unreadable record %s[%d]@%d: %s",
-                record.topic, record.partition, record.offset, exc,
-            )  # fmt: skip
+                record.topic,
+                record.partition,
+                record.offset,
+                exc,
+            )
         return ()
 
     # -- scored mentions --------------------------------------------------------
@@ -193,9 +196,11 @@ class MetricsProcessor:
         if m.is_official:
             self.metrics.official_updates.labels(subject=subject, source=source).inc()
             if self._set_latest(
-                self._last_official, subject, created,
+                self._last_official,
+                subject,
+                created,
                 self.metrics.official_update_time.labels(subject=subject),
-            ):  # fmt: skip
+            ):
                 self._dirty.add(("official", subject))
         if created > self._latest_event:
             self._latest_event = created
@@ -211,9 +216,11 @@ class MetricsProcessor:
             self.metrics.event_to_scored.observe(scored_at - created)
             self.metrics.source_delay.labels(source=source).observe(ingested - created)
         if self._set_latest(
-            self._last_ingested, source, ingested,
+            self._last_ingested,
+            source,
+            ingested,
             self.metrics.source_last_ingested.labels(source=source),
-        ):  # fmt: skip
+        ):
             self._dirty.add(("ingested", source))
 
     @staticmethod
@@ -405,14 +412,27 @@ class MetricsProcessor:
             entry["ts"] = self._latest_event
         elif kind == "window":
             w = self._latest_window[(labels[0], labels[1])]
-            entry["window"] = [w.end, w.mentions, w.unique_authors, w.negative_ratio,
-                               w.outage_reports, w.expected]  # fmt: skip
+            entry["window"] = [
+                w.end,
+                w.mentions,
+                w.unique_authors,
+                w.negative_ratio,
+                w.outage_reports,
+                w.expected,
+            ]
         elif kind == "signal":
             s = self._open.get(labels[0])
             if s is None:
                 return None
-            entry["signal"] = [s.subject, s.kind, s.severity, s.detector, s.observed,
-                               s.expected, s.score]  # fmt: skip
+            entry["signal"] = [
+                s.subject,
+                s.kind,
+                s.severity,
+                s.detector,
+                s.observed,
+                s.expected,
+                s.score,
+            ]
         elif kind == "reaction":
             reaction_key = (labels[0], labels[1], labels[2])
             entry["update_at"] = self._latest_reaction[reaction_key].timestamp()
@@ -450,15 +470,19 @@ class MetricsProcessor:
         if kind == "ingested":
             source = str(labels[0])
             self._set_latest(
-                self._last_ingested, source, float(entry["ts"]),
+                self._last_ingested,
+                source,
+                float(entry["ts"]),
                 m.source_last_ingested.labels(source=source),
-            )  # fmt: skip
+            )
         elif kind == "official":
             subject = self._admit(self.subject, str(labels[0]))
             self._set_latest(
-                self._last_official, subject, float(entry["ts"]),
+                self._last_official,
+                subject,
+                float(entry["ts"]),
                 m.official_update_time.labels(subject=subject),
-            )  # fmt: skip
+            )
         elif kind == "event_clock":
             self._latest_event = max(self._latest_event, float(entry["ts"]))
             m.latest_event_time.set(self._latest_event)
@@ -467,10 +491,14 @@ class MetricsProcessor:
             values = entry["window"]
             end, mentions, authors, negative, outages = (float(x) for x in values[:5])
             window = _Window(
-                end, mentions, authors, negative, outages,
+                end,
+                mentions,
+                authors,
+                negative,
+                outages,
                 # absent in a state written before the field existed
                 float(values[5]) if len(values) > 5 and values[5] is not None else None,
-            )  # fmt: skip
+            )
             self._show_window(subject, str(labels[1]), window)
         elif kind == "signal":
             subject, signal_kind, severity, detector, observed, expected, score = entry["signal"]

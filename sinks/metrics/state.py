@@ -52,9 +52,9 @@ def prepare_state(settings: MetricsSinkSettings, processor: MetricsProcessor) ->
     except Exception as exc:  # the sink still counts; the gauges fill as records arrive
         log.warning(
             "sink-metrics: could not restore gauges from %s (%s); starting without them",
-            settings.state_topic, exc,
-        )  # fmt: skip
+            settings.state_topic,
+            exc,
+        )
         return 0
-    log.info("sink-metrics: restored %d gauge value(s) from %s", restored,
-             settings.state_topic)  # fmt: skip
+    log.info("sink-metrics: restored %d gauge value(s) from %s", restored, settings.state_topic)
     return restored

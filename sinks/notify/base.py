@@ -220,8 +220,12 @@ class Notifier(ABC):
         if verdict is DeliveryVerdict.REJECTED:
             log.warning(
                 "%s: %s rejected %s (HTTP %d, not retried): %s",
-                self.name, self.kind, notification.alert.dedup_key, response.status_code, detail,
-            )  # fmt: skip
+                self.name,
+                self.kind,
+                notification.alert.dedup_key,
+                response.status_code,
+                detail,
+            )
         retry_after = None
         if verdict is DeliveryVerdict.RETRY:
             retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock())
@@ -253,9 +257,12 @@ class Notifier(ABC):
                 return DeliveryResult("failed", attempts, result.status_code, detail)
             log.info(
                 "%s: attempt %d for %s failed (%s); retrying in %.1fs",
-                self.name, attempts, notification.alert.dedup_key,
-                result.status_code or result.detail, wait,
-            )  # fmt: skip
+                self.name,
+                attempts,
+                notification.alert.dedup_key,
+                result.status_code or result.detail,
+                wait,
+            )
             self.sleep(wait)
             slept += wait
 

@@ -36,10 +36,15 @@ def teams_message(alert: Alert, now: Any) -> dict[str, Any]:
     firing = alert.status == "firing"
     color = {"critical": "Attention", "warning": "Warning"}.get(alert.severity, "Accent")
     body: list[dict[str, Any]] = [
-        _text(title(alert), weight="Bolder", size="Medium", style="heading",
-              color=color if firing else "Good"),
+        _text(
+            title(alert),
+            weight="Bolder",
+            size="Medium",
+            style="heading",
+            color=color if firing else "Good",
+        ),
         _text(alert.summary),
-    ]  # fmt: skip
+    ]
     facts = []
     magnitude = magnitude_text(alert)
     if magnitude:

@@ -529,9 +529,13 @@ def _by_hand(
     ],
 )
 def test_example_reactions_match_counts_by_hand(
-    example_run: list[ConversationOutput], example: list[ScoredMention], truth: dict[str, Any],
-    update_id: str, span: int, cut_at: str | None,
-) -> None:  # fmt: skip
+    example_run: list[ConversationOutput],
+    example: list[ScoredMention],
+    truth: dict[str, Any],
+    update_id: str,
+    span: int,
+    cut_at: str | None,
+) -> None:
     official_ids = {u["id"] for u in truth["official_updates"]}
     update_at = next(
         datetime.fromisoformat(u["created_at"])
@@ -592,9 +596,12 @@ def test_measure_reactions_batch_matches_the_stream(
     updates = [o for o in example_run if isinstance(o, OfficialUpdate) and o.subject == "acme"]
     public = [s for s in example if s.subject == "acme" and not s.mention.is_official]
     batch = measure_reactions(
-        updates, public, spans_minutes=(15, 30, 60), now=NOW,
+        updates,
+        public,
+        spans_minutes=(15, 30, 60),
+        now=NOW,
         until=datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
-    )  # fmt: skip
+    )
     stream = [r for r in reactions(example_run) if r.subject == "acme"]
 
     def key(r: UpdateReaction) -> tuple[str, int, str]:

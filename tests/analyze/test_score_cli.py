@@ -44,8 +44,13 @@ def test_plain_text_file_with_empty_long_and_invalid_utf8_lines(tmp_path: Path) 
     assert set(first["sentiment"]["vader"]) == {"neg", "neu", "pos", "compound"}
     assert first["outage"]["is_report"] is True
     assert set(first["outage"]) == {
-        "is_report", "confidence", "symptoms", "platforms", "places", "error_codes",
-    }  # fmt: skip
+        "is_report",
+        "confidence",
+        "symptoms",
+        "platforms",
+        "places",
+        "error_codes",
+    }
     assert out[1] == {"id": 2, "error": "empty line"}
     assert "over the 50,000 limit" in out[2]["error"]
     assert out[3]["error"].startswith("invalid UTF-8 at byte 3")

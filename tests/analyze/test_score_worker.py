@@ -174,9 +174,13 @@ def test_the_worker_dead_letters_each_poison_mention_with_its_reason_and_no_trac
         topic_scored="t.scored", topic_deadletter="t.dead", batch_max_records=5
     )
     worker = Worker(
-        name="analyze", settings=settings, processor=AnalyzerProcessor(settings, scorer),
-        transactional=False, consumer=consumer, producer=producer,
-    )  # fmt: skip
+        name="analyze",
+        settings=settings,
+        processor=AnalyzerProcessor(settings, scorer),
+        transactional=False,
+        consumer=consumer,
+        producer=producer,
+    )
     with caplog.at_level(logging.WARNING):
         stats = worker.run(max_messages=len(values))
     assert stats.consumed == len(values) and stats.deadlettered == len(cases)

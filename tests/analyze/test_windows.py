@@ -172,8 +172,10 @@ def test_duplicates_in_an_open_window_count_once() -> None:
 
 
 def test_snapshot_and_restore_continue_exactly() -> None:
-    events = [scored(t, author=f"u{t % 7}", label="negative" if t % 3 else "neutral")
-              for t in (5, 30, 65, 61, 130, 20, 200, 170, 260)]  # fmt: skip
+    events = [
+        scored(t, author=f"u{t % 7}", label="negative" if t % 3 else "neutral")
+        for t in (5, 30, 65, 61, 130, 20, 200, 170, 260)
+    ]
     whole = WindowAggregator(CFG)
     expected = [w for e in events for w in whole.add(e)] + whole.flush()
 

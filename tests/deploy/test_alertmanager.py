@@ -25,31 +25,60 @@ def test_config_is_valid() -> None:
     [
         # Every alert reaches the default webhook too (visible with empty secrets).
         # Pipeline health: operators, paged only when critical.
-        ({"alertname": "EarfulTargetDown", "component": "pipeline", "severity": "critical"},
-         "earful-default,ops-pagerduty"),
-        ({"alertname": "EarfulConsumerLagHigh", "component": "pipeline", "severity": "warning"},
-         "earful-default,ops-slack"),
+        (
+            {"alertname": "EarfulTargetDown", "component": "pipeline", "severity": "critical"},
+            "earful-default,ops-pagerduty",
+        ),
+        (
+            {"alertname": "EarfulConsumerLagHigh", "component": "pipeline", "severity": "warning"},
+            "earful-default,ops-slack",
+        ),
         # A subject's signal: critical pages on-call and informs comms.
-        ({"alertname": "EarfulVolumeSpike", "subject": "acme", "severity": "critical"},
-         "earful-default,oncall-pagerduty,comms-slack"),
-        ({"alertname": "EarfulNegativeSurge", "subject": "acme", "severity": "warning"},
-         "earful-default,comms-slack"),
-        ({"alertname": "EarfulNegativeSentimentSurge", "component": "sentiment",
-          "subject": "acme", "severity": "warning"}, "earful-default,comms-slack"),
-        ({"alertname": "EarfulOfficialUpdate", "subject": "acme", "severity": "info"},
-         "earful-default"),
+        (
+            {"alertname": "EarfulVolumeSpike", "subject": "acme", "severity": "critical"},
+            "earful-default,oncall-pagerduty,comms-slack",
+        ),
+        (
+            {"alertname": "EarfulNegativeSurge", "subject": "acme", "severity": "warning"},
+            "earful-default,comms-slack",
+        ),
+        (
+            {
+                "alertname": "EarfulNegativeSentimentSurge",
+                "component": "sentiment",
+                "subject": "acme",
+                "severity": "warning",
+            },
+            "earful-default,comms-slack",
+        ),
+        (
+            {"alertname": "EarfulOfficialUpdate", "subject": "acme", "severity": "info"},
+            "earful-default",
+        ),
         # Communications silence: the comms team, never on-call, even when critical.
-        ({"alertname": "EarfulCommsSilence", "kind": "comms_silence", "subject": "acme",
-          "severity": "critical"}, "earful-default,comms-slack"),
+        (
+            {
+                "alertname": "EarfulCommsSilence",
+                "kind": "comms_silence",
+                "subject": "acme",
+                "severity": "critical",
+            },
+            "earful-default,comms-slack",
+        ),
     ],
-)  # fmt: skip
+)
 def test_routes(labels: dict[str, str], receivers: str) -> None:
     amtool = observability_tool("amtool")
     args = [f"{k}={v}" for k, v in labels.items()]
     result = run(
-        amtool, "config", "routes", "test", f"--config.file={CONFIG}",
-        f"--verify.receivers={receivers}", *args,
-    )  # fmt: skip
+        amtool,
+        "config",
+        "routes",
+        "test",
+        f"--config.file={CONFIG}",
+        f"--verify.receivers={receivers}",
+        *args,
+    )
     assert result.returncode == 0, f"{labels} went to {result.stdout.strip()}: {result.stderr}"
     assert result.stdout.strip() == receivers
 
@@ -57,9 +86,15 @@ def test_routes(labels: dict[str, str], receivers: str) -> None:
 def test_a_wrong_expectation_fails() -> None:
     """The routes test above can fail: amtool exits non-zero on a mismatch."""
     result = run(
-        observability_tool("amtool"), "config", "routes", "test", f"--config.file={CONFIG}",
-        "--verify.receivers=ops-pagerduty", "severity=warning", "subject=acme",
-    )  # fmt: skip
+        observability_tool("amtool"),
+        "config",
+        "routes",
+        "test",
+        f"--config.file={CONFIG}",
+        "--verify.receivers=ops-pagerduty",
+        "severity=warning",
+        "subject=acme",
+    )
     assert result.returncode != 0
 
 

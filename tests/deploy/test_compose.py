@@ -37,9 +37,15 @@ EARFUL_WORKERS = set(WORKERS)
 def config() -> dict[str, Any]:
     """The stack as Compose resolves it (anchors merged, paths absolute)."""
     result = run(
-        pip_tool("docker-compose"), "-f", str(COMPOSE), "--profile", "demo", "config",
-        "--format", "json",
-    )  # fmt: skip
+        pip_tool("docker-compose"),
+        "-f",
+        str(COMPOSE),
+        "--profile",
+        "demo",
+        "config",
+        "--format",
+        "json",
+    )
     assert result.returncode == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     return data
@@ -76,8 +82,10 @@ def test_start_order(config: dict[str, Any]) -> None:
     for service in services.values():
         for dep in service.get("depends_on", {}).values():
             assert dep["condition"] in {
-                "service_started", "service_healthy", "service_completed_successfully",
-            }  # fmt: skip
+                "service_started",
+                "service_healthy",
+                "service_completed_successfully",
+            }
 
 
 def test_long_running_services_have_healthchecks(config: dict[str, Any]) -> None:
@@ -231,16 +239,23 @@ def test_worker_commands_serve_their_healthchecks_and_drain_on_sigterm(
             with log.open("wb") as out:
                 proc = subprocess.Popen(
                     [sys.executable, "-m", "earful.cli", *command, "--instance-id", name],
-                    env=worker_env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                )  # fmt: skip
+                    env=worker_env,
+                    cwd=REPO,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
             started[name] = (proc, log, worker_env)
         for name, (proc, log, worker_env) in started.items():
             health = f"http://127.0.0.1:{worker_env['EARFUL_HEALTH_PORT']}/readyz"
             _wait(name, partial(_answers, health), proc, log)
             check = subprocess.run(
                 [sys.executable, "-m", "earful.cli", "check"],
-                env=worker_env, cwd=REPO, capture_output=True, text=True, timeout=60,
-            )  # fmt: skip
+                env=worker_env,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert check.returncode == 0, (name, check.stdout, check.stderr)
         tone = httpx.post(
             f"http://127.0.0.1:{env['EARFUL_TONE_PORT']}/v1/tone",

@@ -222,9 +222,15 @@ def test_lag_is_watched_for_every_consumer_group(where: str, text: str) -> None:
 def _alert(kind: str, severity: Severity) -> Alert:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     return Alert(
-        dedup_key=f"earful/{kind}", status="firing", subject="acme", kind=kind,
-        severity=severity, summary=kind, starts_at=now, created_at=now,
-    )  # fmt: skip
+        dedup_key=f"earful/{kind}",
+        status="firing",
+        subject="acme",
+        kind=kind,
+        severity=severity,
+        summary=kind,
+        starts_at=now,
+        created_at=now,
+    )
 
 
 @pytest.mark.parametrize(("where", "text"), CONFIGS, ids=[c[0] for c in CONFIGS])
@@ -254,8 +260,12 @@ MONITORING = K8S / "monitoring"
 
 
 def monitoring_docs() -> list[dict[str, Any]]:
-    return [d for p in sorted(MONITORING.glob("*.yaml")) for d in yaml.safe_load_all(p.read_text())
-            if d and d["kind"] != "Kustomization"]  # fmt: skip
+    return [
+        d
+        for p in sorted(MONITORING.glob("*.yaml"))
+        for d in yaml.safe_load_all(p.read_text())
+        if d and d["kind"] != "Kustomization"
+    ]
 
 
 def test_pod_monitors_scrape_every_worker_and_the_sink() -> None:

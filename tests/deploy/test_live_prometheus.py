@@ -199,13 +199,21 @@ def produce_round(settings: MetricsSinkSettings, round_no: int, now: datetime) -
         )
         for i in range(50)
     ]
-    mentions.append(scored(base + 90, official=True, label="neutral", compound=0.0,
-                           created_at=recent))  # fmt: skip
+    mentions.append(
+        scored(base + 90, official=True, label="neutral", compound=0.0, created_at=recent)
+    )
     # A connector far behind its network, and silent for two hours.
     mentions.append(
-        scored(base + 91, subject="globex", source="rss", label="positive", compound=0.5,
-               created_at=stale - timedelta(seconds=1200), ingest_delay_s=1200.0)
-    )  # fmt: skip
+        scored(
+            base + 91,
+            subject="globex",
+            source="rss",
+            label="positive",
+            compound=0.5,
+            created_at=stale - timedelta(seconds=1200),
+            ingest_delay_s=1200.0,
+        )
+    )
     minute = int((now - timedelta(minutes=3) - scored(0).mention.created_at).total_seconds() // 60)
     windows = [
         # The detect worker writes its volume expectation into subject-level windows.
@@ -217,18 +225,20 @@ def produce_round(settings: MetricsSinkSettings, round_no: int, now: datetime) -
     reactions = [reaction(minute + round_no, audience=a) for a in ("all", "replies", "others")]
     producer = make_producer(settings)
     try:
-        futures = [producer.send(settings.topic_scored, key=b"acme", value=encode(m))
-                   for m in mentions]  # fmt: skip
+        futures = [
+            producer.send(settings.topic_scored, key=b"acme", value=encode(m)) for m in mentions
+        ]
         futures += [producer.send(settings.topic_windows, value=encode(w)) for w in windows]
         futures += [producer.send(settings.topic_signals, value=encode(s)) for s in signals]
         futures += [producer.send(settings.topic_reactions, value=encode(r)) for r in reactions]
         futures.append(producer.send(settings.topic_scored, value=b"{not json"))
         futures.append(
             producer.send(
-                settings.topic_deadletter, value=b"{",
+                settings.topic_deadletter,
+                value=b"{",
                 headers=[("earful.error.reason", b"not_json"), ("earful.worker", b"analyzer")],
             )
-        )  # fmt: skip
+        )
         if round_no == 0:
             futures += [producer.send(settings.topic_raw, value=b"x") for _ in range(RAW_BACKLOG)]
         producer.flush()
@@ -325,8 +335,7 @@ def one_series_per_label(prom: Prometheus) -> list[str]:
                 if panel["type"] == "heatmap" or not promised:
                     continue
                 series = prom.query(render_grafana_vars(target["expr"]))
-                keys = [tuple(s["metric"].get(label) for label in sorted(promised))
-                        for s in series]  # fmt: skip
+                keys = [tuple(s["metric"].get(label) for label in sorted(promised)) for s in series]
                 if any(None in key for key in keys) or len(set(keys)) != len(keys):
                     where = f"{path.name} panel {panel['id']} {panel['title']!r}"
                     problems.append(f"{where}: {sorted(promised)} over {series}")
@@ -354,18 +363,27 @@ def test_every_dashboard_and_rule_expression_returns_data_before_and_after_a_res
     try:
         prom = start_prometheus(
             [
-                {"job_name": "earful-sink-metrics",
-                 "static_configs": [{"targets": [f"127.0.0.1:{sink.port}"]}]},
-                {"job_name": "earful-workers",
-                 "static_configs": [{"targets": [f"127.0.0.1:{stuck.port}"],
-                                     "labels": {"worker": "detect"}}]},
+                {
+                    "job_name": "earful-sink-metrics",
+                    "static_configs": [{"targets": [f"127.0.0.1:{sink.port}"]}],
+                },
+                {
+                    "job_name": "earful-workers",
+                    "static_configs": [
+                        {"targets": [f"127.0.0.1:{stuck.port}"], "labels": {"worker": "detect"}}
+                    ],
+                },
                 # Nothing listens here: the worker-down alert has something to say.
-                {"job_name": "earful-ingest",
-                 "static_configs": [{"targets": [f"127.0.0.1:{free_port()}"]}]},
-                {"job_name": "alertmanager",
-                 "static_configs": [{"targets": [alertmanager.removeprefix("http://")]}]},
+                {
+                    "job_name": "earful-ingest",
+                    "static_configs": [{"targets": [f"127.0.0.1:{free_port()}"]}],
+                },
+                {
+                    "job_name": "alertmanager",
+                    "static_configs": [{"targets": [alertmanager.removeprefix("http://")]}],
+                },
             ]
-        )  # fmt: skip
+        )
         # Alertmanager refuses an alert without labels: its counter moves.
         prom.wait_for("sum(alertmanager_alerts_invalid_total)", 0)
         refused = httpx.post(f"{alertmanager}/api/v2/alerts", json=[{"labels": {}}], timeout=5)
@@ -373,8 +391,11 @@ def test_every_dashboard_and_rule_expression_returns_data_before_and_after_a_res
         now = datetime.now(UTC)
         # Counters that never move are there, at 0, from the first scrape.
         prom.wait_for('earful_window_late_records_total{subject="globex"}', 0)
-        prom.wait_for('earful_sink_rejected_records_total{reason="too_large",'
-                      f'topic="{settings.topic_windows}"}}', 0)  # fmt: skip
+        prom.wait_for(
+            'earful_sink_rejected_records_total{reason="too_large",'
+            f'topic="{settings.topic_windows}"}}',
+            0,
+        )
         # Two rounds, each seen by a scrape, so every counter visibly increases.
         valid = produce_round(settings, 0, now)
         prom.wait_for("sum(earful_mentions_scored_total)", valid)
@@ -464,11 +485,16 @@ def alertmanager(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log = (tmp_path / "alertmanager.log").open("wb")
     proc = subprocess.Popen(
-        [observability_tool("prometheus-alertmanager"), f"--config.file={config}",
-         f"--storage.path={tmp_path / 'am-data'}", f"--web.listen-address=127.0.0.1:{port}",
-         "--cluster.listen-address="],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            observability_tool("prometheus-alertmanager"),
+            f"--config.file={config}",
+            f"--storage.path={tmp_path / 'am-data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -527,9 +553,11 @@ def start_worker(
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "earful.cli", *PIPELINE[name], "--instance-id", name],
-            env={**env, "EARFUL_HEALTH_PORT": str(health_port)}, cwd=REPO,
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            env={**env, "EARFUL_HEALTH_PORT": str(health_port)},
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def test_the_bundled_incident_replayed_fast_reaches_alertmanager_survives_a_sink_restart(
@@ -598,10 +626,22 @@ def test_the_bundled_incident_replayed_fast_reaches_alertmanager_survives_a_sink
         # Rebased to start now and 600x faster: two hours of incident in 12 s, its event
         # times up to two hours ahead of the clock (the compose demo replays at 60x).
         replay = subprocess.Popen(
-            [sys.executable, "-m", "earful.cli", "ingest", "replay", str(INCIDENT),
-             "--rebase", "--speed", "600"],
-            env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "earful.cli",
+                "ingest",
+                "replay",
+                str(INCIDENT),
+                "--rebase",
+                "--speed",
+                "600",
+            ],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         # Each alert is active for seconds of wall time: look often, keep what was seen.
         seen: dict[str, dict[str, Any]] = {}
         received, quiet_since = -1.0, time.monotonic()
@@ -655,8 +695,11 @@ def test_the_bundled_incident_replayed_fast_reaches_alertmanager_survives_a_sink
         sink, sink_log, sink_port = procs["sink-metrics"]
         sink.terminate()
         assert sink.wait(timeout=40) == 0, sink_log.read_text()[-3000:]
-        procs["sink-metrics"] = (start_worker("sink-metrics", env, sink_log, sink_port),
-                                 sink_log, sink_port)  # fmt: skip
+        procs["sink-metrics"] = (
+            start_worker("sink-metrics", env, sink_log, sink_port),
+            sink_log,
+            sink_port,
+        )
         # The new process is scraped: its counters restarted at 0, and it is ready.
         prom.wait_for("sum(earful_mentions_scored_total)", 0, timeout_s=120)
         prom.wait_for('earful_worker_ready{worker="sink-metrics"}', 1, timeout_s=120)

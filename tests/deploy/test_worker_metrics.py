@@ -65,6 +65,10 @@ def test_the_scrape_passes_promtool_and_carries_the_process_metrics(
     assert "python_info{" in text
     done = subprocess.run(
         [observability_tool("promtool"), "check", "metrics"],
-        input=text, capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

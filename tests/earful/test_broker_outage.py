@@ -107,8 +107,10 @@ def start_analyzers(
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "earful.cli", "analyze", "--instance-id", f"a{i}"],
-                env=env, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         analyzers.append(Analyzer(proc, port, log))
     return analyzers
 
@@ -120,9 +122,10 @@ def committed(settings: AnalyzerSettings) -> int | None:
 
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=settings.kafka_bootstrap, bootstrap_timeout_ms=1000,
+            bootstrap_servers=settings.kafka_bootstrap,
+            bootstrap_timeout_ms=1000,
             request_timeout_ms=3000,
-        )  # fmt: skip
+        )
     except KafkaError:
         return None
     try:
@@ -190,9 +193,12 @@ def outage(broker: LocalKafka, kind: str, seconds: float) -> None:
 @pytest.mark.parametrize(
     ("kind", "seconds", "env"),
     [("kill", 2.0, {}), ("kill", 10.0, EXPIRING_SENDS), ("freeze", 10.0, {})],
-    ids=["kill-shorter-than-delivery-timeout", "kill-longer-than-delivery-timeout",
-         "frozen-mid-transaction"],
-)  # fmt: skip
+    ids=[
+        "kill-shorter-than-delivery-timeout",
+        "kill-longer-than-delivery-timeout",
+        "frozen-mid-transaction",
+    ],
+)
 def test_an_outage_loses_and_repeats_nothing_and_restarts_no_worker(
     private_broker: LocalKafka, tmp_path: Path, kind: str, seconds: float, env: dict[str, str]
 ) -> None:

@@ -36,17 +36,29 @@ def _run(exc: BaseException, capsys: pytest.CaptureFixture[str], **args: object)
         (InputError("not mentions"), "earful: data error: not mentions", 2),
         (PathError("cannot write x"), "earful: cannot write x", 2),
         (KafkaUnavailableError("no broker"), "earful: no broker", 1),
-        (FileNotFoundError(2, "No such file or directory", "in.csv"),
-         "earful: in.csv: no such file or directory", 2),
-        (PermissionError(13, "Permission denied", "out.csv"), "earful: out.csv: permission denied",
-         2),
+        (
+            FileNotFoundError(2, "No such file or directory", "in.csv"),
+            "earful: in.csv: no such file or directory",
+            2,
+        ),
+        (
+            PermissionError(13, "Permission denied", "out.csv"),
+            "earful: out.csv: permission denied",
+            2,
+        ),
         (OSError(98, "Address already in use"), "earful: Address already in use", 1),
-        (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
-         "earful: data error: the input is not UTF-8 text (byte 0: invalid start byte)", 2),
-        (RuntimeError("boom\nsecond line"),
-         "earful: internal error: RuntimeError: boom (run with -v for the traceback)", 70),
+        (
+            UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
+            "earful: data error: the input is not UTF-8 text (byte 0: invalid start byte)",
+            2,
+        ),
+        (
+            RuntimeError("boom\nsecond line"),
+            "earful: internal error: RuntimeError: boom (run with -v for the traceback)",
+            70,
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_failure_is_one_line(
     error: BaseException, line: str, code: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -191,8 +203,9 @@ class FakeClock:
 
 def test_progress_draws_one_line_in_place_and_clears_it() -> None:
     stream, clock = io.StringIO(), FakeClock()
-    with Progress("replay", total=200, unit="lines", stream=stream, enabled=True,
-                  clock=clock) as bar:  # fmt: skip
+    with Progress(
+        "replay", total=200, unit="lines", stream=stream, enabled=True, clock=clock
+    ) as bar:
         bar.update(50, "3 dead letters")
         clock.now += 0.1
         bar.update(60)  # within the interval: not drawn
@@ -290,8 +303,12 @@ def test_with_json_logs_the_last_line_is_json_too() -> None:
     env.update(EARFUL_KAFKA_STARTUP_WAIT_S="1", EARFUL_LOG_FORMAT="json")
     proc = subprocess.run(
         [sys.executable, "-m", "earful.cli", "analyze", "--bootstrap", "127.0.0.1:1"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 1
     lines = [json.loads(line) for line in proc.stderr.splitlines()]
     assert lines and lines[-1]["level"] == "ERROR"

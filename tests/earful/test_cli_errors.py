@@ -62,12 +62,25 @@ MISSING_FILE: dict[str, list[str] | None] = {
 UNWRITABLE: dict[str, list[str]] = {
     "backtest --output": ["backtest", "{counts}", "--output", "{blocked}/out.csv"],
     "backtest --plot": ["backtest", "{counts}", "--output", "{ok}", "--plot", "{blocked}/p.png"],
-    "report --output": ["report", "--subject", "acme", "--input", "{export}", "--output",
-                        "{blocked}/report"],
-    "report export --output": ["report", "export", "--output", "{blocked}/x.jsonl",
-                               "--bootstrap", NOWHERE],
+    "report --output": [
+        "report",
+        "--subject",
+        "acme",
+        "--input",
+        "{export}",
+        "--output",
+        "{blocked}/report",
+    ],
+    "report export --output": [
+        "report",
+        "export",
+        "--output",
+        "{blocked}/x.jsonl",
+        "--bootstrap",
+        NOWHERE,
+    ],
     "schemas --dir": ["schemas", "write", "--dir", "{blocked}/schemas"],
-}  # fmt: skip
+}
 
 #: Commands that talk to Kafka, each given the address where no broker is.
 UNREACHABLE: dict[str, list[str]] = {
@@ -353,9 +366,14 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["backtest", "--bogus"], ["report", "--since", "yesterday-ish"], ["ingest", "replay"],
-     ["demo", "--speed", "fast"], []],
-)  # fmt: skip
+    [
+        ["backtest", "--bogus"],
+        ["report", "--since", "yesterday-ish"],
+        ["ingest", "replay"],
+        ["demo", "--speed", "fast"],
+        [],
+    ],
+)
 def test_a_usage_mistake_is_one_line_pointing_at_help(
     argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:

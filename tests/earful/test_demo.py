@@ -24,10 +24,22 @@ pytestmark = pytest.mark.kafka
 def test_demo_runs_the_incident_through_every_worker(kafka_bootstrap: str) -> None:
     env = {**os.environ, "EARFUL_KAFKA_BOOTSTRAP": kafka_bootstrap}
     proc = subprocess.run(
-        [sys.executable, "-m", "earful.cli", "demo", "--speed", "1500",
-         "--metrics-port", str(free_port())],
-        env=env, capture_output=True, text=True, timeout=400, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "earful.cli",
+            "demo",
+            "--speed",
+            "1500",
+            "--metrics-port",
+            str(free_port()),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
+    )
     out = proc.stdout
     assert proc.returncode == 0, proc.stderr[-3000:]
     # kafka-python's own lines stay out of the demo's output.
@@ -157,9 +169,15 @@ def test_the_demo_routes_a_silence_alert_to_the_comms_team_only() -> None:
 
     def alert(kind: str) -> Alert:
         return Alert(
-            dedup_key=f"earful/{kind}", status="firing", subject="acme", kind=kind,
-            severity="critical", summary=kind, starts_at=now, created_at=now,
-        )  # fmt: skip
+            dedup_key=f"earful/{kind}",
+            status="firing",
+            subject="acme",
+            kind=kind,
+            severity="critical",
+            summary=kind,
+            starts_at=now,
+            created_at=now,
+        )
 
     assert router.targets_for(alert("comms_silence")) == ["comms", "webhook"]
     assert router.targets_for(alert("outage_burst")) == ["on-call", "webhook"]

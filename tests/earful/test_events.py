@@ -84,11 +84,15 @@ def test_timestamps_are_normalised_to_utc_and_written_with_z() -> None:
         min_value=datetime(1, 1, 2),  # noqa: DTZ001 (hypothesis bounds are naive; room for any offset)
         max_value=datetime(9999, 12, 30),  # noqa: DTZ001
         timezones=st.sampled_from(
-            [UTC, timezone(timedelta(0)), timezone(timedelta(hours=5, minutes=30)),
-             timezone(timedelta(hours=-8))]
+            [
+                UTC,
+                timezone(timedelta(0)),
+                timezone(timedelta(hours=5, minutes=30)),
+                timezone(timedelta(hours=-8)),
+            ]
         ),
     )
-)  # fmt: skip
+)
 def test_timestamps_are_written_as_utc_isoformat_with_z(moment: datetime) -> None:
     # The canonical form (written by pydantic-core, not a Python serializer):
     # isoformat in UTC with +00:00 as Z, microseconds only when present.
@@ -271,10 +275,20 @@ def test_a_nested_record_needs_its_schema_version_too() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [1763632800, 1763632800.5, "1763632800", "2026-11-20T10:00Z", "2026-11-20",
-     "2026-11-20T10:00:00", "20261120T100000Z", "2026-W47-5T10:00:00Z", "2026-11-20T10:00:60Z",
-     True, None],
-)  # fmt: skip
+    [
+        1763632800,
+        1763632800.5,
+        "1763632800",
+        "2026-11-20T10:00Z",
+        "2026-11-20",
+        "2026-11-20T10:00:00",
+        "20261120T100000Z",
+        "2026-W47-5T10:00:00Z",
+        "2026-11-20T10:00:60Z",
+        True,
+        None,
+    ],
+)
 def test_timestamps_must_be_rfc3339_strings(value: object) -> None:
     error = _reject(Mention, json.dumps(_mention_json(created_at=value)).encode())
     assert error.reason == "invalid"
@@ -297,10 +311,19 @@ def test_every_rfc3339_form_is_read_and_normalised_to_utc(text: str, expected: d
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("is_official", "yes"), ("is_official", 1), ("is_official", "true"), ("is_official", None),
-     ("engagement", {"likes": 3.0}), ("engagement", {"likes": "3"}),
-     ("engagement", {"likes": True}), ("kind", 1), ("text", 5), ("subjects", "acme")],
-)  # fmt: skip
+    [
+        ("is_official", "yes"),
+        ("is_official", 1),
+        ("is_official", "true"),
+        ("is_official", None),
+        ("engagement", {"likes": 3.0}),
+        ("engagement", {"likes": "3"}),
+        ("engagement", {"likes": True}),
+        ("kind", 1),
+        ("text", 5),
+        ("subjects", "acme"),
+    ],
+)
 def test_no_coercion_booleans_are_booleans_and_integers_integers(field: str, value: object) -> None:
     error = _reject(Mention, json.dumps(_mention_json(**{field: value})).encode())
     assert error.reason == "invalid"
@@ -378,10 +401,13 @@ def test_a_key_repeated_in_any_object_of_a_scored_mention_is_rejected(
 ) -> None:
     vader = VaderScores(neg=0.5, neu=0.5, pos=0.0, compound=-0.4)
     scored = ScoredMention(
-        subject="acme", mention=mention(engagement={"likes": 2}, metadata={"k": "v"}),
+        subject="acme",
+        mention=mention(engagement={"likes": 2}, metadata={"k": "v"}),
         sentiment=SentimentScore(label="negative", compound=-0.6, vader=vader),
-        outage=OutageAnalysis(is_report=True, confidence=0.9), scored_at=T, model="m",
-    )  # fmt: skip
+        outage=OutageAnalysis(is_report=True, confidence=0.9),
+        scored_at=T,
+        model="m",
+    )
     obj = json.loads(encode(scored))
     text = _dumps_repeating(obj, target, [0])
     if spaced:
@@ -389,8 +415,14 @@ def test_a_key_repeated_in_any_object_of_a_scored_mention_is_rejected(
     assert _reject(ScoredMention, text.encode()).reason == "duplicate_key"
 
 
-@given(st.binary(max_size=300) | st.builds(lambda cut, junk: encode(mention())[:cut] + junk,
-       st.integers(0, 400), st.binary(max_size=20)))  # fmt: skip
+@given(
+    st.binary(max_size=300)
+    | st.builds(
+        lambda cut, junk: encode(mention())[:cut] + junk,
+        st.integers(0, 400),
+        st.binary(max_size=20),
+    )
+)
 def test_any_bytes_give_a_record_or_a_schema_error_never_a_bug(raw: bytes) -> None:
     try:
         decode(Mention, raw)
@@ -405,44 +437,89 @@ def _samples() -> list[_Versioned]:
     terms = (TermCount(term="login", count=3),)
     evidence = Evidence(
         samples=(SampleMention(id="x:1", source="x", created_at=T, text="down"),),
-        top_symptoms=terms, trend=(1.0, 2.0),
-    )  # fmt: skip
+        top_symptoms=terms,
+        trend=(1.0, 2.0),
+    )
     stats = ReactionStats(
-        span_start=T, span_end=T + timedelta(minutes=10), mentions=4, per_minute=0.4,
+        span_start=T,
+        span_end=T + timedelta(minutes=10),
+        mentions=4,
+        per_minute=0.4,
         outage_reports_per_minute=0.1,
-    )  # fmt: skip
+    )
     return [
         mention(),
         ScoredMention(subject="acme", mention=mention(), scored_at=T, model="m"),
         WindowStats(
-            subject="acme", window_start=T, window_end=T + timedelta(minutes=1), mentions=3,
-            unique_authors=2, negative=1, negative_share=1 / 3, outage_reports=1, top_terms=terms,
+            subject="acme",
+            window_start=T,
+            window_end=T + timedelta(minutes=1),
+            mentions=3,
+            unique_authors=2,
+            negative=1,
+            negative_share=1 / 3,
+            outage_reports=1,
+            top_terms=terms,
         ),
         Signal(
-            id="s1", subject="acme", kind="outage_burst", state="open", severity="critical",
-            detector="d/1", opened_at=T, updated_at=T, window_start=T, window_end=T, observed=9.0,
-            expected=1.0, score=0.9, evidence=evidence,
+            id="s1",
+            subject="acme",
+            kind="outage_burst",
+            state="open",
+            severity="critical",
+            detector="d/1",
+            opened_at=T,
+            updated_at=T,
+            window_start=T,
+            window_end=T,
+            observed=9.0,
+            expected=1.0,
+            score=0.9,
+            evidence=evidence,
         ),
         Alert(
-            dedup_key="k", status="firing", subject="acme", kind="outage_burst",
-            severity="critical", summary="acme down", starts_at=T, created_at=T, evidence=evidence,
+            dedup_key="k",
+            status="firing",
+            subject="acme",
+            kind="outage_burst",
+            severity="critical",
+            summary="acme down",
+            starts_at=T,
+            created_at=T,
+            evidence=evidence,
         ),
         OfficialUpdate(
-            id="statuspage:1", subject="acme", source="statuspage", kind="status_update",
-            author="acme", text="investigating", created_at=T,
+            id="statuspage:1",
+            subject="acme",
+            source="statuspage",
+            kind="status_update",
+            author="acme",
+            text="investigating",
+            created_at=T,
         ),
         UpdateReaction(
-            update_id="statuspage:1", subject="acme", update_at=T, span_minutes=10, audience="all",
-            before=stats, after=stats, complete=True, computed_at=T,
+            update_id="statuspage:1",
+            subject="acme",
+            update_at=T,
+            span_minutes=10,
+            audience="all",
+            before=stats,
+            after=stats,
+            complete=True,
+            computed_at=T,
         ),
-    ]  # fmt: skip
+    ]
 
 
 _TIMESTAMP = {
-    "Mention": "created_at", "ScoredMention": "scored_at", "WindowStats": "window_start",
-    "Signal": "opened_at", "Alert": "starts_at", "OfficialUpdate": "created_at",
+    "Mention": "created_at",
+    "ScoredMention": "scored_at",
+    "WindowStats": "window_start",
+    "Signal": "opened_at",
+    "Alert": "starts_at",
+    "OfficialUpdate": "created_at",
     "UpdateReaction": "computed_at",
-}  # fmt: skip
+}
 _LENIENT: list[tuple[str, object, str]] = [
     ("schema_version", True, "schema_version"),
     ("schema_version", 1.0, "schema_version"),
@@ -482,9 +559,13 @@ def test_every_event_type_is_read_strictly(record: _Versioned) -> None:
 def test_nested_fields_are_strict_too(path: tuple[str, ...], value: object) -> None:
     vader = VaderScores(neg=0.5, neu=0.5, pos=0.0, compound=-0.4)
     scored = ScoredMention(
-        subject="acme", mention=mention(), sentiment=SentimentScore(label="negative", compound=-0.6,
-        vader=vader), outage=OutageAnalysis(is_report=True, confidence=0.9), scored_at=T, model="m",
-    )  # fmt: skip
+        subject="acme",
+        mention=mention(),
+        sentiment=SentimentScore(label="negative", compound=-0.6, vader=vader),
+        outage=OutageAnalysis(is_report=True, confidence=0.9),
+        scored_at=T,
+        model="m",
+    )
     obj = json.loads(encode(scored))
     inner = obj
     for key in path[:-1]:

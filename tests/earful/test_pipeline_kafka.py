@@ -93,10 +93,14 @@ def test_poison_records_go_to_dead_letters_and_the_worker_goes_on(
         (b"p-utf8", b'{"schema_version": 1, "text": "caf\xe9 \xff"}'),
     ]
     produce(
-        settings, settings.topic_raw,
-        [(good_before.id.encode(), encode(good_before)), *poison,
-         (good_after.id.encode(), encode(good_after))],
-    )  # fmt: skip
+        settings,
+        settings.topic_raw,
+        [
+            (good_before.id.encode(), encode(good_before)),
+            *poison,
+            (good_after.id.encode(), encode(good_after)),
+        ],
+    )
 
     worker = run_analyzer_inline(settings)
 

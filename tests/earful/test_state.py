@@ -79,9 +79,12 @@ def test_the_latest_state_per_key_of_the_assigned_partitions_is_restored(
 
     store = Store()
     listener = ChangelogListener(
-        store, changelog_topic=topic, input_topic=settings.topic_scored,
-        make_reader=lambda: reader(settings), name="test",
-    )  # fmt: skip
+        store,
+        changelog_topic=topic,
+        input_topic=settings.topic_scored,
+        make_reader=lambda: reader(settings),
+        name="test",
+    )
     other = TopicPartition(settings.topic_signals, 1)  # a co-partitioned topic does not count
     listener.on_partitions_assigned([TopicPartition(settings.topic_scored, 0), other])
     assert {s: st["n"] for s, st in store.states.items()} == {"acme": 2}

@@ -363,8 +363,12 @@ def test_a_worker_given_fixed_clients_raises_the_kafka_error() -> None:
     # Without connect it cannot rebuild its clients, so it must not pretend to recover.
     log = Log(records(2), poll_errors=1)
     worker = Worker(
-        name="fixed", settings=settings(), consumer=Consumer(log),
-        producer=Producer(log, transactional=True), processor=Upper(), transactional=True,
-    )  # fmt: skip
+        name="fixed",
+        settings=settings(),
+        consumer=Consumer(log),
+        producer=Producer(log, transactional=True),
+        processor=Upper(),
+        transactional=True,
+    )
     with pytest.raises(KafkaConnectionError):
         worker.run(max_messages=2)

@@ -52,9 +52,21 @@ NATIVE_ID = {
 }
 #: Every field the generator must write; the replay fills in the rest.
 WRITTEN_FIELDS = {
-    "source", "native_id", "url", "author", "author_handle", "text", "lang", "created_at",
-    "subjects", "is_official", "kind", "in_reply_to", "engagement", "metadata",
-}  # fmt: skip
+    "source",
+    "native_id",
+    "url",
+    "author",
+    "author_handle",
+    "text",
+    "lang",
+    "created_at",
+    "subjects",
+    "is_official",
+    "kind",
+    "in_reply_to",
+    "engagement",
+    "metadata",
+}
 
 
 @dataclass(frozen=True)
@@ -240,8 +252,9 @@ def test_onset_grows_into_a_dense_outage(incident: Incident) -> None:
     outage_ids = {m.id for m in incident.in_phase("outage")}
     assert len(outage_ids & reports) >= 0.5 * len(outage_ids)
     window = claims["onset_peak_within_minutes"]
-    early = per_minute(incident.between(incident.truth["onset"], "9999-01-01T00:00:00Z"),
-                       onset, window)  # fmt: skip
+    early = per_minute(
+        incident.between(incident.truth["onset"], "9999-01-01T00:00:00Z"), onset, window
+    )
     assert early[0] <= 20 and max(early) >= 60  # scattered first, then a burst
 
     outage = incident.in_phase("outage")
@@ -265,8 +278,18 @@ def test_reports_carry_the_specifics_responders_need(incident: Incident) -> None
         assert symptom.lower() in text.lower(), symptom
     for platform in ("iOS", "Android", "web", "desktop"):
         assert platform.lower() in text.lower(), platform
-    for place in ("Berlin", "London", "Madrid", "Paris", "Amsterdam", "New York", "Toronto",
-                  "Sydney", "Texas", "Bavaria"):  # fmt: skip
+    for place in (
+        "Berlin",
+        "London",
+        "Madrid",
+        "Paris",
+        "Amsterdam",
+        "New York",
+        "Toronto",
+        "Sydney",
+        "Texas",
+        "Bavaria",
+    ):
         assert place in text, place
     for code in ("AUTH-401", "E-4012", "error 503"):
         assert code in text, code
@@ -288,8 +311,11 @@ def test_official_updates_are_present_marked_and_in_order(incident: Incident) ->
     assert [m.id for m in official] == [u["id"] for u in updates]
     status_page = [u for u in updates if u["source"] == "statuspage"]
     assert [u["status"] for u in status_page] == [
-        "investigating", "identified", "monitoring", "resolved",
-    ]  # fmt: skip
+        "investigating",
+        "identified",
+        "monitoring",
+        "resolved",
+    ]
     assert {u["source"] for u in updates} == {"statuspage", "mastodon", "bluesky"}
     # Only the official accounts are official, and they post nothing else.
     official_authors = {m.author for m in official}
@@ -327,9 +353,10 @@ def test_replies_to_official_posts_are_more_negative(incident: Incident) -> None
     assert {m.id for m in replies} == incident.labelled("official_reply")
     ack = incident.at(incident.truth["acknowledged_at"])
     others = [
-        m for m in incident.mentions
+        m
+        for m in incident.mentions
         if m.created_at >= ack and not m.is_official and m.in_reply_to is None
-    ]  # fmt: skip
+    ]
     assert incident.truth["claims"]["official_replies_more_negative_than_others"]
     assert negative_share(replies) > negative_share(others)
 

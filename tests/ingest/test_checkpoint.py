@@ -105,9 +105,11 @@ def test_writer_makes_mentions_and_cursor_durable(
     txn = unique_name("txn") if transactional else None
     producer = make_producer(settings, transactional_id=txn)
     writer = CheckpointWriter(
-        producer, raw_topic=settings.topic_raw, checkpoint_topic=settings.topic_checkpoints,
+        producer,
+        raw_topic=settings.topic_raw,
+        checkpoint_topic=settings.topic_checkpoints,
         transactional=transactional,
-    )  # fmt: skip
+    )
     records = [KeyedRecord(key=f"mastodon:{i}".encode(), value=b"{}") for i in range(3)]
     writer.write(records, Checkpoint(connector="m", cursor="3", updated_at=T0, produced=3))
     producer.close()
@@ -138,9 +140,11 @@ def test_a_failed_transaction_leaves_neither_mentions_nor_cursor(
             producer.commit_transaction()
 
     writer = CheckpointWriter(
-        CommitFailsOnce(), raw_topic=settings.topic_raw,
-        checkpoint_topic=settings.topic_checkpoints, transactional=True,
-    )  # fmt: skip
+        CommitFailsOnce(),
+        raw_topic=settings.topic_raw,
+        checkpoint_topic=settings.topic_checkpoints,
+        transactional=True,
+    )
     with pytest.raises(ConnectionError):
         writer.write(
             [KeyedRecord(key=b"mastodon:1", value=b"{}")],
@@ -200,9 +204,12 @@ def test_an_expired_send_aborts_the_page_and_a_new_producer_writes_it_again() ->
     log: list[str] = []
     producers = iter([_Producer(log, expire=True), _Producer(log, expire=False)])
     writer = CheckpointWriter(
-        None, raw_topic="raw", checkpoint_topic="cp", transactional=True,
+        None,
+        raw_topic="raw",
+        checkpoint_topic="cp",
+        transactional=True,
         make_producer=lambda: next(producers),
-    )  # fmt: skip
+    )
     page = [KeyedRecord(key=b"mastodon:1", value=b"{}")]
     checkpoint = Checkpoint(connector="m", cursor="1", updated_at=T0)
     with pytest.raises(TimeoutError):

@@ -108,8 +108,18 @@ def test_earful_ingest_runs_a_connector_into_kafka(
         monkeypatch.setenv(f"EARFUL_{key.upper()}", getattr(settings, key))
     monkeypatch.setenv("EARFUL_PSEUDONYM_KEY", "cli-test-key-0123456789")
     monkeypatch.setenv("EARFUL_INGEST_METRICS_PORT", "0")
-    argv = ["ingest", "rss", "--config", str(config), "--tracking", str(EXAMPLE),
-            "--bootstrap", settings.kafka_bootstrap, "--idle-pages", "1"]  # fmt: skip
+    argv = [
+        "ingest",
+        "rss",
+        "--config",
+        str(config),
+        "--tracking",
+        str(EXAMPLE),
+        "--bootstrap",
+        settings.kafka_bootstrap,
+        "--idle-pages",
+        "1",
+    ]
     monkeypatch.setattr(
         "earful.ingest.runner.IngestRunner.install_signal_handlers", lambda self: None
     )

@@ -75,9 +75,14 @@ class PendingFuture:
 def serve(settings: IngestSettings, producer: Any) -> Iterator[tuple[str, CollectorRegistry]]:
     registry = CollectorRegistry()
     app = PushApp(
-        settings=settings, producer=producer, rules=RULES, privacy=PRIVACY, seen=SeenIds(100),
-        metrics=IngestMetrics(registry), clock=lambda: NOW,
-    )  # fmt: skip
+        settings=settings,
+        producer=producer,
+        rules=RULES,
+        privacy=PRIVACY,
+        seen=SeenIds(100),
+        metrics=IngestMetrics(registry),
+        clock=lambda: NOW,
+    )
     server = make_push_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -213,9 +218,11 @@ def test_size_type_and_syntax_errors_are_clear_4xx(offline: tuple[str, Collector
     too_many = post(url, [mention(str(i)) for i in range(11)])
     assert too_many.status_code == 413 and "10" in too_many.json()["error"]
     wrong_type = httpx.post(
-        f"{url}/v1/mentions", content=b"hi", timeout=30,
+        f"{url}/v1/mentions",
+        content=b"hi",
+        timeout=30,
         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/plain"},
-    )  # fmt: skip
+    )
     assert wrong_type.status_code == 415
     not_json = post(url, b'{"native_id": "1",\n "text": }')
     assert not_json.status_code == 400 and "line 2" in not_json.json()["error"]
@@ -283,9 +290,13 @@ def test_the_push_producer_gives_a_record_up_when_the_request_does() -> None:
 def test_endpoint_refuses_to_start_without_a_token() -> None:
     with pytest.raises(ConfigError, match="EARFUL_PUSH_TOKEN"):
         PushApp(
-            settings=IngestSettings(), producer=BrokenProducer(), rules=RULES, privacy=PRIVACY,
-            seen=SeenIds(10), metrics=IngestMetrics(CollectorRegistry()),
-        )  # fmt: skip
+            settings=IngestSettings(),
+            producer=BrokenProducer(),
+            rules=RULES,
+            privacy=PRIVACY,
+            seen=SeenIds(10),
+            metrics=IngestMetrics(CollectorRegistry()),
+        )
 
 
 # -- the admission step, as for every connector (no broker: an acknowledging producer) --
@@ -313,9 +324,14 @@ def push_app(**overrides: Any) -> tuple[PushApp, AckingProducer, CollectorRegist
     registry = CollectorRegistry()
     settings = IngestSettings(push_token=SecretStr(TOKEN), topic_raw="raw", **overrides)
     app = PushApp(
-        settings=settings, producer=producer, rules=RULES, privacy=PRIVACY, seen=SeenIds(100),
-        metrics=IngestMetrics(registry), clock=lambda: NOW,
-    )  # fmt: skip
+        settings=settings,
+        producer=producer,
+        rules=RULES,
+        privacy=PRIVACY,
+        seen=SeenIds(100),
+        metrics=IngestMetrics(registry),
+        clock=lambda: NOW,
+    )
     return app, producer, registry
 
 
@@ -396,16 +412,31 @@ def test_push_and_a_connector_admit_the_same_post_alike() -> None:
     app, producer, _ = push_app()
     push_json(
         app,
-        [mention("1", "ACME pay is down #AcmeDown", lang="en", in_reply_to="push:0",
-                 url="https://x.example/1", engagement={"likes": 3}, metadata={"k": "v"})],
-    )  # fmt: skip
+        [
+            mention(
+                "1",
+                "ACME pay is down #AcmeDown",
+                lang="en",
+                in_reply_to="push:0",
+                url="https://x.example/1",
+                engagement={"likes": 3},
+                metadata={"k": "v"},
+            )
+        ],
+    )
     connector = Admission(connector="push", rules=RULES, privacy=PRIVACY)
     as_post = Post(
-        source="push", native_id="1", text="ACME pay is down #AcmeDown", lang="en",
-        created_at=datetime(2026, 11, 25, 11, 59, tzinfo=UTC), author_handle="someone1",
-        in_reply_to="0", url="https://x.example/1", engagement=Engagement(likes=3),
+        source="push",
+        native_id="1",
+        text="ACME pay is down #AcmeDown",
+        lang="en",
+        created_at=datetime(2026, 11, 25, 11, 59, tzinfo=UTC),
+        author_handle="someone1",
+        in_reply_to="0",
+        url="https://x.example/1",
+        engagement=Engagement(likes=3),
         metadata={"k": "v"},
-    )  # fmt: skip
+    )
     assert producer.sent == [connector.admit(as_post, NOW)]
 
 

@@ -144,10 +144,12 @@ def test_replay_keeps_recorded_authors_and_subjects_and_cuts_an_overlong_text(
     path = tmp_path / "long.jsonl"
     long_text = "acme is down " + "z" * MAX_TEXT_CHARS
     path.write_text(
-        json.dumps({**base, "text": long_text}) + "\n"
-        + json.dumps({**base, "native_id": "2", "text": "short"}) + "\n",
+        json.dumps({**base, "text": long_text})
+        + "\n"
+        + json.dumps({**base, "native_id": "2", "text": "short"})
+        + "\n",
         encoding="utf-8",
-    )  # fmt: skip
+    )
     producer = FakeProducer()
     stats = replay_file(path, settings(), producer, clock=lambda: NOW)
     assert stats.produced == 2 and stats.deadlettered == 0
@@ -161,10 +163,15 @@ def test_replay_keeps_recorded_authors_and_subjects_and_cuts_an_overlong_text(
 def test_speed_compresses_event_time(tmp_path: Path) -> None:
     path = tmp_path / "three.jsonl"
     lines = [
-        {"native_id": str(i), "author": "u", "text": "acme", "subjects": ["acme"],
-         "created_at": f"2026-11-25T10:{i:02d}:00Z"}
+        {
+            "native_id": str(i),
+            "author": "u",
+            "text": "acme",
+            "subjects": ["acme"],
+            "created_at": f"2026-11-25T10:{i:02d}:00Z",
+        }
         for i in (0, 1, 3)
-    ]  # fmt: skip
+    ]
     path.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n", encoding="utf-8")
     sleeps: list[float] = []
     stats = replay_file(path, settings(replay_speed=60.0), FakeProducer(), sleep=sleeps.append)
@@ -205,24 +212,38 @@ def test_csv_replay_into_the_real_broker(
 
 def _mention_line(n: int, minute: int = 0) -> str:
     return json.dumps(
-        {"native_id": str(n), "author": "u", "text": "is acme down?", "subjects": ["acme"],
-         "created_at": f"2026-11-25T10:{minute:02d}:00Z"}
-    )  # fmt: skip
+        {
+            "native_id": str(n),
+            "author": "u",
+            "text": "is acme down?",
+            "subjects": ["acme"],
+            "created_at": f"2026-11-25T10:{minute:02d}:00Z",
+        }
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "content", "hint"),
     [
         ("counts.csv", "timestamp,value\n2026-11-25T10:00:00Z,3\n" * 3, "earful backtest FILE.csv"),
-        ("counts.jsonl", '{"timestamp": "2026-11-25T10:00:00Z", "value": 3}\n' * 30,
-         "count series"),
-        ("export.jsonl", '{"topic": "t", "partition": 0, "offset": 1, "key": null, '
-         '"value": {"id": "x"}}\n' * 30, "earful report --input FILE"),
-        ("scored.jsonl", '{"mention": {"id": "x"}, "sentiment": null}\n' * 30,
-         "earful backtest --mentions FILE"),
+        (
+            "counts.jsonl",
+            '{"timestamp": "2026-11-25T10:00:00Z", "value": 3}\n' * 30,
+            "count series",
+        ),
+        (
+            "export.jsonl",
+            '{"topic": "t", "partition": 0, "offset": 1, "key": null, "value": {"id": "x"}}\n' * 30,
+            "earful report --input FILE",
+        ),
+        (
+            "scored.jsonl",
+            '{"mention": {"id": "x"}, "sentiment": null}\n' * 30,
+            "earful backtest --mentions FILE",
+        ),
         ("notes.jsonl", "just some text\n" * 30, "each record needs native_id"),
     ],
-)  # fmt: skip
+)
 def test_a_file_of_the_wrong_kind_is_refused_before_anything_is_sent(
     tmp_path: Path, name: str, content: str, hint: str
 ) -> None:
@@ -261,9 +282,12 @@ def test_progress_is_told_after_every_record(tmp_path: Path) -> None:
     path.write_text("\n".join(_mention_line(n, n) for n in range(3)) + "\n{bad\n", "utf-8")
     seen: list[tuple[int, int, int]] = []
     replay_file(
-        path, settings(), FakeProducer(), clock=lambda: NOW,
+        path,
+        settings(),
+        FakeProducer(),
+        clock=lambda: NOW,
         progress=lambda s: seen.append((s.lines, s.produced, s.deadlettered)),
-    )  # fmt: skip
+    )
     assert seen[:4] == [(1, 1, 0), (2, 2, 0), (3, 3, 0), (4, 3, 1)]
 
 
@@ -281,10 +305,22 @@ def test_ctrl_c_during_a_paced_replay_says_how_much_was_sent(
         EARFUL_TOPIC_DEADLETTER=replay_settings.topic_deadletter,
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "earful.cli", "ingest", "replay", str(path), "--speed", "30",
-         "--bootstrap", replay_settings.kafka_bootstrap],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "earful.cli",
+            "ingest",
+            "replay",
+            str(path),
+            "--speed",
+            "30",
+            "--bootstrap",
+            replay_settings.kafka_bootstrap,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stderr is not None
     seen = b""
     deadline = time.monotonic() + 60

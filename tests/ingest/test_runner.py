@@ -361,9 +361,16 @@ def _runner(settings: IngestSettings, source: Any, clock: FakeClock) -> tuple[In
     reader = make_consumer(settings, group=None, topics=[])
     try:
         runner = runner_from_settings(
-            source, settings, rules=RULES, privacy=PRIVACY, producer=producer, reader=reader,
-            registry=CollectorRegistry(), clock=clock, sleep=lambda _s: None,
-        )  # fmt: skip
+            source,
+            settings,
+            rules=RULES,
+            privacy=PRIVACY,
+            producer=producer,
+            reader=reader,
+            registry=CollectorRegistry(),
+            clock=clock,
+            sleep=lambda _s: None,
+        )
     finally:
         reader.close()
     return runner, producer

@@ -104,10 +104,20 @@ def test_the_image_copies_every_stage_folder() -> None:
 def test_the_wheel_installs_one_earful_package_with_its_data(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-         "--wheel-dir", str(wheels), str(ROOT)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--wheel-dir",
+            str(wheels),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     [wheel] = list(wheels.glob("earful-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
@@ -120,14 +130,17 @@ def test_the_wheel_installs_one_earful_package_with_its_data(tmp_path: Path) -> 
     site = Path(
         subprocess.run(
             [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
-    )  # fmt: skip
+    )
     before = {p.name for p in site.iterdir()}
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+    )
     # Exactly what the install added: one package and its metadata.
     assert {p.name for p in site.iterdir()} - before == {"earful", dist_info}
     package = site / "earful"

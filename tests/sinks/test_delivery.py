@@ -84,9 +84,13 @@ def _processor(
 
 def _feed(processor: DeliveryProcessor, alert: Alert, offset: int = 0) -> list[Any]:
     record = SimpleNamespace(
-        value=encode(alert), key=alert.dedup_key.encode(), topic="alerts", partition=0,
-        offset=offset, headers=[],
-    )  # fmt: skip
+        value=encode(alert),
+        key=alert.dedup_key.encode(),
+        topic="alerts",
+        partition=0,
+        offset=offset,
+        headers=[],
+    )
     return list(processor.process(record))
 
 
@@ -198,11 +202,16 @@ def test_refresher_reposts_active_alerts_to_alertmanager() -> None:
         for key in ("k1", "k2"):
             state.apply(
                 DeliveryRecord(
-                    target="am", dedup_key=key, revision="firing:critical", delivery_id=key,
-                    outcome="delivered", subject="acme", at=NOW,
+                    target="am",
+                    dedup_key=key,
+                    revision="firing:critical",
+                    delivery_id=key,
+                    outcome="delivered",
+                    subject="acme",
+                    at=NOW,
                     alert=make_alert(dedup_key=key),
                 )
-            )  # fmt: skip
+            )
         refresher = AlertmanagerRefresher(state, {"am": am}, interval_s=60)
         assert refresher.refresh_once()["am"].outcome == "delivered"
         posted = rx.requests[0].json()

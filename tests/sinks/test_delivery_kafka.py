@@ -78,9 +78,11 @@ def _notify_settings(
 ) -> DeliverySettings:
     """A notify worker's settings: a deliveries topic of its own, one webhook target at ``url``."""
     settings: DeliverySettings = settings_factory(
-        DeliverySettings, topic_deliveries=unique_name("deliveries"),
-        notify_targets=(_webhook_target(url),), **extra,
-    )  # fmt: skip
+        DeliverySettings,
+        topic_deliveries=unique_name("deliveries"),
+        notify_targets=(_webhook_target(url),),
+        **extra,
+    )
     return settings
 
 
@@ -105,29 +107,37 @@ def test_signals_become_alerts_that_reach_the_webhook_once(
     _produce(signals, signals.topic_signals, [(s.subject, encode(s)) for s in sequence])
     # An alert another producer wrote (a kind sink signals never makes) travels the same topic.
     legacy = make_alert(
-        dedup_key="earful/negative_share/globex/x", subject="globex", kind="negative_share",
-        severity="warning", created_at=now_utc(),
-    )  # fmt: skip
+        dedup_key="earful/negative_share/globex/x",
+        subject="globex",
+        kind="negative_share",
+        severity="warning",
+        created_at=now_utc(),
+    )
     _produce(signals, signals.topic_alerts, [(legacy.dedup_key, encode(legacy))])
     _run_inline(
-        signals, group=signals.signal_alerts_group, topic=signals.topic_signals,
+        signals,
+        group=signals.signal_alerts_group,
+        topic=signals.topic_signals,
         processor=SignalAlertProcessor(signals),
-    )  # fmt: skip
+    )
 
     with LocalReceiver(secret=SECRET) as rx, httpx.Client(timeout=5) as client:
         settings = _notify_settings(
-            settings_factory, unique_name, rx.url,
+            settings_factory,
+            unique_name,
+            rx.url,
             **{f: getattr(signals, f) for f in ("topic_alerts", "topic_deadletter")},
-        )  # fmt: skip
+        )
         ensure_deliveries_topic(settings)
         for run in range(2):  # the second run finds everything delivered and sends nothing
             state = DeliveryState(Cooldown(cooldown_seconds(settings)))
             with state_reader(settings) as reader:
                 load_delivery_state(settings, reader, state)
             processor = DeliveryProcessor(
-                settings, state=state,
+                settings,
+                state=state,
                 targets=build_targets(settings.notify_targets, client=client),
-            )  # fmt: skip
+            )
             group = settings.notify_group if run == 0 else unique_name("fresh-group")
             _run_inline(settings, group=group, topic=settings.topic_alerts, processor=processor)
         received = [(r.json()["type"], r.json()["data"]) for r in rx.requests]
@@ -241,9 +251,10 @@ def test_a_webhook_down_past_the_old_attempts_then_killed_and_back_gets_every_al
             a.model_copy(update={"status": "resolved", "ends_at": now_utc()}) for a in alerts[:2]
         ]
         _produce(
-            settings, settings.topic_alerts,
+            settings,
+            settings.topic_alerts,
             [(a.dedup_key, encode(a)) for a in [*alerts, *resolves]],
-        )  # fmt: skip
+        )
         first = _notify_process(processes, settings, rx.url, env_extra=_FAST_RETRIES)
         # Each alert tried, then retried at least 5 times (the old budget) without success.
         assert rx.wait_for(lambda reqs: len(reqs) >= 6 * 6, timeout_s=120), "no retries"

@@ -116,26 +116,43 @@ class Rig:
         self.endpoint = Endpoint(health)
         self.client = httpx.Client(transport=httpx.MockTransport(self.endpoint))
         self.target = WebhookNotifier(
-            name="hook", url=SecretStr("http://hooks.invalid/earful"), secret=SecretStr(SECRET),
-            client=self.client, clock=clock, rng=random.Random(5),
+            name="hook",
+            url=SecretStr("http://hooks.invalid/earful"),
+            secret=SecretStr(SECRET),
+            client=self.client,
+            clock=clock,
+            rng=random.Random(5),
             policy=RetryPolicy(budget_s=budget_s, base_delay_s=1.0, max_delay_s=30.0),
             sleep=self._no_sleep,
-        )  # fmt: skip
+        )
         self.settings = DeliverySettings(
-            topic_deliveries="deliveries", topic_deadletter="dlq", topic_alerts="alerts",
-            notify_targets=(TargetConfig(name="hook", kind="console"),), notify_cooldown_s=0,
-        )  # fmt: skip
+            topic_deliveries="deliveries",
+            topic_deadletter="dlq",
+            topic_alerts="alerts",
+            notify_targets=(TargetConfig(name="hook", kind="console"),),
+            notify_cooldown_s=0,
+        )
         self.state = DeliveryState(Cooldown(cooldown_seconds(self.settings)))
         self.writer = writer or Writer()
         self.metrics = NotifyMetrics(registry, ["hook"]) if registry is not None else None
         self.retrier = DeliveryRetrier(
-            self.settings, targets={"hook": self.target}, state=self.state, write=self.writer,
-            metrics=self.metrics, clock=clock, rng=random.Random(9),
-        )  # fmt: skip
+            self.settings,
+            targets={"hook": self.target},
+            state=self.state,
+            write=self.writer,
+            metrics=self.metrics,
+            clock=clock,
+            rng=random.Random(9),
+        )
         self.processor = DeliveryProcessor(
-            self.settings, targets={"hook": self.target}, state=self.state,
-            retrier=self.retrier, metrics=self.metrics, clock=clock, rng=random.Random(3),
-        )  # fmt: skip
+            self.settings,
+            targets={"hook": self.target},
+            state=self.state,
+            retrier=self.retrier,
+            metrics=self.metrics,
+            clock=clock,
+            rng=random.Random(3),
+        )
         self.committed: list[DeliveryRecord] = []
         self.offset = 0
 
@@ -146,9 +163,13 @@ class Rig:
     def feed(self, alert: Alert, *, commit: bool = True) -> list[Output]:
         """One alert through the worker: process, then commit (or not)."""
         record = SimpleNamespace(
-            value=encode(alert), key=alert.dedup_key.encode(), topic="alerts", partition=0,
-            offset=self.offset, headers=[],
-        )  # fmt: skip
+            value=encode(alert),
+            key=alert.dedup_key.encode(),
+            topic="alerts",
+            partition=0,
+            offset=self.offset,
+            headers=[],
+        )
         self.offset += 1
         outputs = list(self.processor.process(record))
         if commit:
@@ -174,9 +195,12 @@ def _firing(i: int) -> Alert:
 
 def _resolved(i: int) -> Alert:
     return make_alert(
-        dedup_key=f"earful/outage_burst/s{i}", subject=f"s{i}", status="resolved",
-        ends_at=T0 + timedelta(minutes=1), created_at=T0,
-    )  # fmt: skip
+        dedup_key=f"earful/outage_burst/s{i}",
+        subject=f"s{i}",
+        status="resolved",
+        ends_at=T0 + timedelta(minutes=1),
+        created_at=T0,
+    )
 
 
 def test_a_target_down_longer_than_the_old_attempt_budget_then_up_gets_every_alert_once() -> None:
@@ -231,8 +255,9 @@ def test_what_the_budget_cannot_save_is_counted_dead_lettered_and_its_resolve_dr
     assert failed.outcome == "failed" and failed.status_code == 503
     assert "retry budget 60s" in failed.detail and failed.attempts >= 4
     assert (finals["resolved"].outcome, finals["resolved"].detail) == (
-        "suppressed", "its firing was never delivered here",
-    )  # fmt: skip
+        "suppressed",
+        "its firing was never delivered here",
+    )
     # The given-up alert is in the dead-letter topic, unchanged, with its target.
     dead = [o for o in rig.writer.written if o.topic == "dlq"]
     assert len(dead) == 1 and dead[0].value == encode(_firing(1))
@@ -419,9 +444,10 @@ def test_the_loop_spends_at_most_notify_inline_s_on_one_alerts_first_attempts() 
     timer = [0.0]
     targets = {n: SlowTarget(n, timer) for n in ("a", "b", "c")}
     settings = DeliverySettings(
-        topic_deliveries="deliveries", topic_deadletter="dlq",
+        topic_deliveries="deliveries",
+        topic_deadletter="dlq",
         notify_targets=tuple(TargetConfig(name=n, kind="console") for n in targets),
-    )  # fmt: skip
+    )
     state = DeliveryState(Cooldown(cooldown_seconds(settings)))
     processor = DeliveryProcessor(
         settings, targets=targets, state=state, clock=FakeClock(T0), timer=lambda: timer[0]

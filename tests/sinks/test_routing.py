@@ -74,10 +74,14 @@ def test_secrets_come_from_env_or_files_and_stay_hidden(tmp_path: Path) -> None:
             {"name": "pager", "kind": "pagerduty", "routing_key": {"env": "PD_KEY"}}
         ),
         TargetConfig.model_validate(
-            {"name": "hook", "kind": "webhook", "url": "http://127.0.0.1:1/x",
-             "secret": {"env": "HOOK_SECRET"}}
+            {
+                "name": "hook",
+                "kind": "webhook",
+                "url": "http://127.0.0.1:1/x",
+                "secret": {"env": "HOOK_SECRET"},
+            }
         ),
-    ]  # fmt: skip
+    ]
     env = {"PD_KEY": "env-routing-key", "HOOK_SECRET": "whsec_c2VjcmV0"}
     with httpx.Client() as client:
         targets = build_targets(configs, client=client, environ=env)

@@ -116,8 +116,10 @@ def test_a_day_long_window_is_shown_with_its_dates() -> None:
 def test_shares_are_shown_as_percentages() -> None:
     alert = alert_from_signal(
         make_signal(kind="negative_surge", observed=0.72, expected=0.18),
-        resolved=False, dashboard_url=None, created_at=T0,
-    )  # fmt: skip
+        resolved=False,
+        dashboard_url=None,
+        created_at=T0,
+    )
     assert "observed 72% vs expected 18% (4.0x normal)" in alert.summary
 
 

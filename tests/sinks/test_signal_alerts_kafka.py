@@ -24,11 +24,14 @@ def test_open_signals_of_every_kind_survive_a_restart(
         make_alert(dedup_key="b", kind="comms_silence", signal_id="acme:comms_silence:1"),
         make_alert(dedup_key="c", kind="volume_spike", signal_id="acme:volume_spike:1"),
         make_alert(
-            dedup_key="c", kind="volume_spike", signal_id="acme:volume_spike:1",
-            status="resolved", ends_at=T0,
+            dedup_key="c",
+            kind="volume_spike",
+            signal_id="acme:volume_spike:1",
+            status="resolved",
+            ends_at=T0,
         ),
         make_alert(dedup_key="d", kind="negative_share"),  # the simple rule's: no signal
-    ]  # fmt: skip
+    ]
     # Keyed as the worker keys them: one key per signal episode.
     records = [(alert.dedup_key.encode(), encode(alert)) for alert in alerts]
     produce(settings, settings.topic_alerts, [*records, (b"e", b"{not json")])

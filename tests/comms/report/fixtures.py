@@ -61,13 +61,31 @@ def burst_signals(opened: datetime) -> list[Signal]:
     sid = f"acme:outage_burst:{opened:%Y%m%dT%H%M}"
     common = {"id": sid, "kind": "outage_burst", "detector": "test/1", "opened_at": opened}
     return [
-        _signal(**common, state="open", updated_at=opened,
-                window_start=opened - timedelta(minutes=1), window_end=opened),
-        _signal(**common, state="update", severity="critical", observed=55.0,
-                updated_at=_at(11, 10), window_start=_at(11, 9), window_end=_at(11, 10)),
-        _signal(**common, state="resolved", updated_at=_at(11, 45), resolved_at=_at(11, 45),
-                window_start=_at(11, 44), window_end=_at(11, 45)),
-    ]  # fmt: skip
+        _signal(
+            **common,
+            state="open",
+            updated_at=opened,
+            window_start=opened - timedelta(minutes=1),
+            window_end=opened,
+        ),
+        _signal(
+            **common,
+            state="update",
+            severity="critical",
+            observed=55.0,
+            updated_at=_at(11, 10),
+            window_start=_at(11, 9),
+            window_end=_at(11, 10),
+        ),
+        _signal(
+            **common,
+            state="resolved",
+            updated_at=_at(11, 45),
+            resolved_at=_at(11, 45),
+            window_start=_at(11, 44),
+            window_end=_at(11, 45),
+        ),
+    ]
 
 
 def silence_signals() -> list[Signal]:
@@ -76,12 +94,14 @@ def silence_signals() -> list[Signal]:
     evidence = Evidence(
         samples=(
             SampleMention(
-                id="mastodon:1", source="mastodon", created_at=_at(11, 14),
+                id="mastodon:1",
+                source="mastodon",
+                created_at=_at(11, 14),
                 text="it's been 15 minutes since your last update @acmestatus",
             ),
         ),
         top_symptoms=(TermCount(term="login", count=40), TermCount(term="payments", count=31)),
-    )  # fmt: skip
+    )
     common = {
         "id": "acme:comms_silence:20261120T105901Z",
         "kind": "comms_silence",
@@ -92,11 +112,19 @@ def silence_signals() -> list[Signal]:
         "evidence": evidence,
     }
     return [
-        _signal(**common, state="open", updated_at=_at(11, 14), window_end=_at(11, 14),
-                observed=15.0),
-        _signal(**common, state="resolved", severity="warning", updated_at=_at(11, 25, 3),
-                resolved_at=_at(11, 25, 3), window_end=_at(11, 25, 3), observed=26.03),
-    ]  # fmt: skip
+        _signal(
+            **common, state="open", updated_at=_at(11, 14), window_end=_at(11, 14), observed=15.0
+        ),
+        _signal(
+            **common,
+            state="resolved",
+            severity="warning",
+            updated_at=_at(11, 25, 3),
+            resolved_at=_at(11, 25, 3),
+            window_end=_at(11, 25, 3),
+            observed=26.03,
+        ),
+    ]
 
 
 def write_export(path: Path, records: Iterable[Any], *, envelope_every: int = 2) -> Path:
@@ -105,8 +133,13 @@ def write_export(path: Path, records: Iterable[Any], *, envelope_every: int = 2)
         for n, record in enumerate(records):
             value = json.loads(record.model_dump_json())
             if envelope_every and n % envelope_every == 0:
-                line = {"topic": "some.topic", "partition": 0, "offset": n, "key": None,
-                        "value": value}  # fmt: skip
+                line = {
+                    "topic": "some.topic",
+                    "partition": 0,
+                    "offset": n,
+                    "key": None,
+                    "value": value,
+                }
             else:
                 line = value
             out.write(json.dumps(line) + "\n")

@@ -35,19 +35,22 @@ def test_bad_lines_are_reported_with_their_line_number_skipped_and_counted(
     raw_mention = json.loads(_line(good))["mention"]
     path = tmp_path / "export.jsonl"
     path.write_text(
-        "\n".join([
-            _line(good),                      # 1 ok
-            "this is not json",               # 2
-            "[1, 2]",                         # 3
-            json.dumps({"foo": 1}),           # 4 unknown type
-            json.dumps(old),                  # 5 unsupported version
-            "",                               # blank: neither read nor a problem
-            json.dumps(raw_mention),          # 7 raw mention: ignored
-            json.dumps({"topic": "x", "value": "text"}),  # 8 envelope without an object
-            _line(scored("3", at(7))),        # 9 ok
-        ]) + "\n",
+        "\n".join(
+            [
+                _line(good),  # 1 ok
+                "this is not json",  # 2
+                "[1, 2]",  # 3
+                json.dumps({"foo": 1}),  # 4 unknown type
+                json.dumps(old),  # 5 unsupported version
+                "",  # blank: neither read nor a problem
+                json.dumps(raw_mention),  # 7 raw mention: ignored
+                json.dumps({"topic": "x", "value": "text"}),  # 8 envelope without an object
+                _line(scored("3", at(7))),  # 9 ok
+            ]
+        )
+        + "\n",
         encoding="utf-8",
-    )  # fmt: skip
+    )
     data = load_export([path], SELECTION)
     assert [m.mention.native_id for m in data.mentions] == ["1", "3"]
     assert [p.where for p in data.problems] == [f"{path}:{n}" for n in (2, 3, 4, 5, 8)]
@@ -63,9 +66,23 @@ def test_the_cli_names_skipped_lines_and_still_writes_the_report(
     path = tmp_path / "export.jsonl"
     path.write_text(_line(scored("1", at(5))) + "\n{broken\n", encoding="utf-8")
     out = tmp_path / "out"
-    code = main(["report", "--subject", "acme", "--since", "2026-11-20T10:00Z",
-                 "--until", "2026-11-20T11:00Z", "--input", str(path), "--output", str(out),
-                 "--format", "md"])  # fmt: skip
+    code = main(
+        [
+            "report",
+            "--subject",
+            "acme",
+            "--since",
+            "2026-11-20T10:00Z",
+            "--until",
+            "2026-11-20T11:00Z",
+            "--input",
+            str(path),
+            "--output",
+            str(out),
+            "--format",
+            "md",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0
     assert f"skipped {path}:2: not JSON" in captured.err
@@ -91,9 +108,15 @@ def test_records_are_kept_for_the_subject_and_period_and_deduplicated(tmp_path: 
 
 
 def test_types_are_recognised_by_their_fields() -> None:
-    update = OfficialUpdate(id="statuspage:1", subject="acme", source="statuspage",
-                            kind="status_update", author="acme", text="Investigating",
-                            created_at=at(1))  # fmt: skip
+    update = OfficialUpdate(
+        id="statuspage:1",
+        subject="acme",
+        source="statuspage",
+        kind="status_update",
+        author="acme",
+        text="Investigating",
+        created_at=at(1),
+    )
     assert classify(json.loads(update.model_dump_json())) is OfficialUpdate
     assert classify(json.loads(_line(scored("1", at(1))))) is not None
     assert classify({"window_start": "x", "mentions": 3}) == "window stats"
@@ -102,20 +125,41 @@ def test_types_are_recognised_by_their_fields() -> None:
 
 
 def _stats(start: datetime, share: float) -> ReactionStats:
-    return ReactionStats(span_start=start, span_end=start + timedelta(minutes=15), mentions=30,
-                         per_minute=2.0, negative_share=share, outage_reports_per_minute=1.0,
-                         question_share=0.1)  # fmt: skip
+    return ReactionStats(
+        span_start=start,
+        span_end=start + timedelta(minutes=15),
+        mentions=30,
+        per_minute=2.0,
+        negative_share=share,
+        outage_reports_per_minute=1.0,
+        question_share=0.1,
+    )
 
 
 def test_recorded_reactions_are_used_when_asked_for(tmp_path: Path) -> None:
-    update = OfficialUpdate(id="mastodon:u1", subject="acme", source="mastodon", kind="post",
-                            author="acmestatus", text="On it", created_at=at(20))  # fmt: skip
+    update = OfficialUpdate(
+        id="mastodon:u1",
+        subject="acme",
+        source="mastodon",
+        kind="post",
+        author="acmestatus",
+        text="On it",
+        created_at=at(20),
+    )
     older, newer = (
-        UpdateReaction(update_id=update.id, subject="acme", update_at=at(20), span_minutes=15,
-                       audience="all", before=_stats(at(5), 0.8), after=_stats(at(20), share),
-                       complete=True, computed_at=at(40 + n))
+        UpdateReaction(
+            update_id=update.id,
+            subject="acme",
+            update_at=at(20),
+            span_minutes=15,
+            audience="all",
+            before=_stats(at(5), 0.8),
+            after=_stats(at(20), share),
+            complete=True,
+            computed_at=at(40 + n),
+        )
         for n, share in enumerate((0.5, 0.4))
-    )  # fmt: skip
+    )
     path = tmp_path / "e.jsonl"
     lines = [_line(newer), _line(older), _line(update), _line(scored("1", at(21)))]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -151,11 +195,23 @@ def test_the_cli_reports_the_whole_span_when_since_and_until_are_left_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "export.jsonl"
-    path.write_text(_line(scored("1", at(5))) + "\n" + _line(scored("2", at(9))) + "\n",
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        _line(scored("1", at(5))) + "\n" + _line(scored("2", at(9))) + "\n", encoding="utf-8"
+    )
     out = tmp_path / "out"
-    code = main(["report", "--subject", "acme", "--input", str(path), "--output", str(out),
-                 "--format", "md"])  # fmt: skip
+    code = main(
+        [
+            "report",
+            "--subject",
+            "acme",
+            "--input",
+            str(path),
+            "--output",
+            str(out),
+            "--format",
+            "md",
+        ]
+    )
     assert code == 0
     assert "report on acme: 2 mentions" in capsys.readouterr().out
     assert (out / "report.md").exists()

@@ -21,9 +21,14 @@ def test_hostile_texts_are_escaped(tmp_path: Path) -> None:
     mentions = [scored(str(n), T0 + timedelta(minutes=n), "acme is down again") for n in range(30)]
     mentions.append(scored("evil", T0 + timedelta(minutes=31), HOSTILE, likes=1000))
     update = OfficialUpdate(
-        id="mastodon:u", subject="acme", source="mastodon", kind="post", author="acmestatus",
-        text=HOSTILE, created_at=T0 + timedelta(minutes=20),
-    )  # fmt: skip
+        id="mastodon:u",
+        subject="acme",
+        source="mastodon",
+        kind="post",
+        author="acmestatus",
+        text=HOSTILE,
+        created_at=T0 + timedelta(minutes=20),
+    )
     data = ReportData(selection=selection, mentions=mentions, updates=[update])
     report = build_report(data, now=T0 + timedelta(hours=2), spans_minutes=(15,))
     assert report.samples[0].text == HOSTILE  # the hostile post is shown (most engaged)

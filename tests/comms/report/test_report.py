@@ -43,10 +43,21 @@ def rendered(scored: list[ScoredMention], tmp_path_factory: pytest.TempPathFacto
     second = write_export(tmp / "b.jsonl", [*scored[len(scored) // 2 :], *signals])
     out = tmp / "out"
     code = main(
-        ["report", "--subject", "acme", "--since", "2026-11-20T10:00Z",
-         "--until", "2026-11-20T12:00:00+00:00", "--input", str(first), str(second),
-         "--output", str(out)]
-    )  # fmt: skip
+        [
+            "report",
+            "--subject",
+            "acme",
+            "--since",
+            "2026-11-20T10:00Z",
+            "--until",
+            "2026-11-20T12:00:00+00:00",
+            "--input",
+            str(first),
+            str(second),
+            "--output",
+            str(out),
+        ]
+    )
     assert code == 0
     return out
 
@@ -119,8 +130,11 @@ def test_reaction_to_the_first_update_matches_a_count_by_hand(
         return sum(1 for m in public if start <= m.mention.created_at < end) / 15
 
     before, after = share(t - span, t), share(t, t + span)
-    row = next(line for line in (rendered / "report.md").read_text().splitlines()
-               if line.startswith("| U1 |"))  # fmt: skip
+    row = next(
+        line
+        for line in (rendered / "report.md").read_text().splitlines()
+        if line.startswith("| U1 |")
+    )
     assert f"{100 * before:.1f}% → {100 * after:.1f}%" in row
     assert f"{per_min(t - span, t):.1f} → {per_min(t, t + span):.1f}" in row
     assert after > before  # the numbers show the surge still growing after the first update
@@ -163,8 +177,11 @@ def test_sample_posts_show_pseudonymous_authors_only(
     assert len(rows) == 5
     assert all(re.search(r"\| u-[0-9a-f]{12} \|", row) for row in rows)
     # The most engaged negative post of the period comes first.
-    negative = [m for m in _public(scored) if m.sentiment and m.sentiment.label == "negative"
-                and m.mention.kind != "repost"]  # fmt: skip
+    negative = [
+        m
+        for m in _public(scored)
+        if m.sentiment and m.sentiment.label == "negative" and m.mention.kind != "repost"
+    ]
     e = max(negative, key=lambda m: sum(v or 0 for v in m.mention.engagement.model_dump().values()))
     assert e.mention.author in rows[0]
 

@@ -37,8 +37,15 @@ def test_report_from_the_topics(
 ) -> None:
     settings: BaseWorkerSettings = settings_factory(BaseWorkerSettings)
     mentions = [scored(str(n), at(n / 2), "acme is down, login fails") for n in range(40)]
-    update = OfficialUpdate(id="mastodon:u1", subject="acme", source="mastodon", kind="post",
-                            author="acme", text="Investigating", created_at=at(12))  # fmt: skip
+    update = OfficialUpdate(
+        id="mastodon:u1",
+        subject="acme",
+        source="mastodon",
+        kind="post",
+        author="acme",
+        text="Investigating",
+        created_at=at(12),
+    )
     producer = make_producer(settings)
     try:
         for m in [*mentions, scored("other", at(3), subject="acme-pay")]:
@@ -74,15 +81,34 @@ def test_report_from_the_topics(
     # The CLI, pointed at this test's topics by a config file.
     config = tmp_path / "earful.yaml"
     config.write_text(
-        "".join(f"{k}: {getattr(settings, k)}\n" for k in
-                ("kafka_bootstrap", "topic_scored", "topic_signals", "topic_updates",
-                 "topic_reactions")),
+        "".join(
+            f"{k}: {getattr(settings, k)}\n"
+            for k in (
+                "kafka_bootstrap",
+                "topic_scored",
+                "topic_signals",
+                "topic_updates",
+                "topic_reactions",
+            )
+        ),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     out = tmp_path / "report"
-    code = main(["report", "--subject", "acme", "--since", "2026-11-20T10:00Z",
-                 "--until", "2026-11-20T11:00Z", "--config", str(config),
-                 "--output", str(out)])  # fmt: skip
+    code = main(
+        [
+            "report",
+            "--subject",
+            "acme",
+            "--since",
+            "2026-11-20T10:00Z",
+            "--until",
+            "2026-11-20T11:00Z",
+            "--config",
+            str(config),
+            "--output",
+            str(out),
+        ]
+    )
     assert code == 0
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| Public mentions | 40 |" in md
@@ -102,9 +128,8 @@ def test_report_from_the_topics(
     # The scored mentions alone, as `earful backtest --mentions` reads them: the two fit.
     mentions_file = tmp_path / "mentions.jsonl"
     code = main(
-        ["report", "export", "--mentions", "--config", str(config),
-         "--output", str(mentions_file)]
-    )  # fmt: skip
+        ["report", "export", "--mentions", "--config", str(config), "--output", str(mentions_file)]
+    )
     assert code == 0
     capsys.readouterr()
     assert main(["backtest", "--mentions", str(mentions_file)]) == 0

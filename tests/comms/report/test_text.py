@@ -54,8 +54,9 @@ def test_the_responders_view_counts_every_mention_of_the_subject(report: Report)
 def test_signals_are_listed_when_they_open_and_resolve(report: Report) -> None:
     lines = signals_text([report]).splitlines()[1:]
     assert re.match(r"  10:47Z open\s+critical acme: outage_burst \(peak observed", lines[0])
-    assert any(re.match(r"  11:45Z resolved critical acme: outage_burst \(after 59 min", x)
-               for x in lines)  # fmt: skip
+    assert any(
+        re.match(r"  11:45Z resolved critical acme: outage_burst \(after 59 min", x) for x in lines
+    )
     assert [x[2:8] for x in lines] == sorted(x[2:8] for x in lines)  # in time order
     assert signals_text([]).splitlines()[1:] == ["  none"]
 

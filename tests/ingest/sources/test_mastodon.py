@@ -86,8 +86,9 @@ def test_several_instances_are_polled_in_turn_with_their_own_cursors(http: httpx
         one.add("/api/v1/timelines/public", fixture("mastodon", "tag_empty"))
         two.add(TAG, fixture("mastodon", "tag_empty"))
         two.add("/api/v1/timelines/public", fixture("mastodon", "public_page"))
-        source = polling(http, one.url, {"url": two.url, "access_token": "app-token"},
-                         public_timeline=True)  # fmt: skip
+        source = polling(
+            http, one.url, {"url": two.url, "access_token": "app-token"}, public_timeline=True
+        )
         cursor = None
         for _ in range(4):
             cursor = source.fetch(cursor).cursor
@@ -154,9 +155,14 @@ def test_streaming_catches_up_over_rest_then_streams_and_resumes_after_a_drop(
         server.add(TAG, fixture("mastodon", "tag_after_cursor"), fixture("mastodon", "tag_empty"))
         server.add("/api/v1/timelines/public", fixture("mastodon", "tag_empty"))
         config = MastodonConfig.model_validate(
-            {"instances": [server.url], "hashtags": ["acme"], "public_timeline": True,
-             "user_token": "user-token", "limit": 2}
-        )  # fmt: skip
+            {
+                "instances": [server.url],
+                "hashtags": ["acme"],
+                "public_timeline": True,
+                "user_token": "user-token",
+                "limit": 2,
+            }
+        )
         source = MastodonStreamingSource(config, http, clock=lambda: NOW, idle_s=0.2)
         cursor = json.dumps({key(server): "113541200000000003"})
 
@@ -196,9 +202,11 @@ def test_build_follows_the_rules_hashtags_and_streams_with_a_user_token(
     polling_source = build({"instances": ["mastodon.social", "fosstodon.org"]}, http, terms)
     assert isinstance(polling_source, MastodonSource)
     assert set(polling_source.feeds) == {
-        "mastodon.social#acme", "mastodon.social#acmepay",
-        "fosstodon.org#acme", "fosstodon.org#acmepay",
-    }  # fmt: skip
+        "mastodon.social#acme",
+        "mastodon.social#acmepay",
+        "fosstodon.org#acme",
+        "fosstodon.org#acmepay",
+    }
     assert isinstance(build({"user_token": "t"}, http, terms), MastodonStreamingSource)
     with pytest.raises(ConfigError, match="no hashtags"):
         build({}, http, SearchTerms(terms=("acme",)))

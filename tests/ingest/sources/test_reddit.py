@@ -182,5 +182,8 @@ def test_build_searches_the_rules_terms(http: httpx.Client) -> None:
         SearchTerms(terms=("Acme", "Acme Pay")),
     )
     assert source.rotation.keys == (
-        "search:Acme", "search:Acme Pay", "new:sysadmin", "comments:sysadmin",
-    )  # fmt: skip
+        "search:Acme",
+        "search:Acme Pay",
+        "new:sysadmin",
+        "comments:sysadmin",
+    )

@@ -20,8 +20,11 @@ ATOM = fixture_text("rss", "blog.atom").encode()
 
 
 def feed_reply(body: bytes, kind: str = "rss") -> Reply:
-    headers = {"Content-Type": f"application/{kind}+xml; charset=utf-8", "ETag": ETAG,
-               "Last-Modified": MODIFIED}  # fmt: skip
+    headers = {
+        "Content-Type": f"application/{kind}+xml; charset=utf-8",
+        "ETag": ETAG,
+        "Last-Modified": MODIFIED,
+    }
     return Reply(200, body, headers)
 
 

@@ -61,8 +61,9 @@ def test_next_poll_reads_only_new_updates(server: ReplayServer, http: httpx.Clie
     assert second.posts[0].metadata["incident_status"] == "resolved"
     assert second.posts[0].subjects == ()  # no subject configured: the rules decide
     state = json.loads(second.cursor or "")
-    assert list(state.values()) == [{"t": "2025-11-25T11:02:00+00:00", "ids": [
-        "y2j98763l56x/k7xq2m9d4fzt/q8f4y7"]}]  # fmt: skip
+    assert list(state.values()) == [
+        {"t": "2025-11-25T11:02:00+00:00", "ids": ["y2j98763l56x/k7xq2m9d4fzt/q8f4y7"]}
+    ]
     assert source.fetch(second.cursor).posts == ()  # nothing new: nothing repeated
 
 

@@ -58,9 +58,11 @@ def test_a_failed_refresh_is_counted_and_the_monitor_waits_for_the_next() -> Non
 
     registry = CollectorRegistry()
     monitor = ConsumerLagMonitor(
-        admin=Unreachable(), offsets=lag_log(), targets={"reader": ["a"]},
+        admin=Unreachable(),
+        offsets=lag_log(),
+        targets={"reader": ["a"]},
         metrics=PipelineMetrics(registry),
-    )  # fmt: skip
+    )
     stop = OneRound()
     monitor.run(stop, interval_s=15.0)
     refreshes = "earful_consumer_lag_refreshes_total"

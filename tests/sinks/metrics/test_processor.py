@@ -225,8 +225,20 @@ def test_no_series_carries_per_author_text_or_url_labels() -> None:
     feed(proc, proc.settings.topic_windows, window(0))
     feed(proc, proc.settings.topic_signals, signal("s", "open"))
     names = {k for m in reg.collect() for s in m.samples for k in s.labels}
-    assert names <= {"subject", "source", "label", "le", "symptom", "kind", "severity",
-                     "detector", "state", "topic", "reason", "outcome"}  # fmt: skip
+    assert names <= {
+        "subject",
+        "source",
+        "label",
+        "le",
+        "symptom",
+        "kind",
+        "severity",
+        "detector",
+        "state",
+        "topic",
+        "reason",
+        "outcome",
+    }
     # 20 distinct authors and texts, yet one series per label combination.
     mentions = next(m for m in reg.collect() if m.name == "earful_mentions_scored")
     assert len(mentions.samples) == 1
@@ -311,21 +323,30 @@ def latest_per_key(outputs: list[Any]) -> list[bytes]:
 def test_counters_of_known_label_values_exist_at_zero_before_any_record() -> None:
     proc, reg = make(metrics_subjects=("acme",), metrics_places=("Paris",))
     zero = {
-        "earful_mentions_scored_total": {"subject": "acme", "source": "bluesky",
-                                         "label": "negative"},
+        "earful_mentions_scored_total": {
+            "subject": "acme",
+            "source": "bluesky",
+            "label": "negative",
+        },
         "earful_official_updates_total": {"subject": "acme", "source": "statuspage"},
         "earful_outage_reports_total": {"subject": "acme", "source": "mastodon"},
         "earful_outage_report_places_total": {"subject": "acme", "place": "Paris"},
         "earful_window_late_records_total": {"subject": "acme"},
-        "earful_signals_total": {"subject": "acme", "kind": "outage_burst",
-                                 "severity": "critical", "state": "open"},
+        "earful_signals_total": {
+            "subject": "acme",
+            "kind": "outage_burst",
+            "severity": "critical",
+            "state": "open",
+        },
         "earful_signals_open": {"subject": "acme", "kind": "volume_spike", "severity": "warning"},
-        "earful_sink_rejected_records_total": {"topic": proc.settings.topic_scored,
-                                               "reason": "not_json"},
+        "earful_sink_rejected_records_total": {
+            "topic": proc.settings.topic_scored,
+            "reason": "not_json",
+        },
         "earful_consumer_lag_refreshes_total": {"outcome": "error"},
         "earful_sentiment_compound_count": {"subject": "acme"},
         "earful_source_delay_seconds_count": {"source": "rss"},
-    }  # fmt: skip
+    }
     for name, labels in zero.items():
         assert value(reg, name, **labels) == 0, name
     # The first count moves an existing series from 0 to 1, which rate() can see.
@@ -356,16 +377,35 @@ def test_a_restarted_sink_shows_every_gauge_it_showed_before() -> None:
     assert before[("earful_window_expected_mentions", (("subject", "acme"),))] == 9.0
     assert gauges(reg2) == before
     # Counters restart at 0; the restored gauges carry no count.
-    assert value(reg2, "earful_signals_total", subject="acme", kind="volume_spike",
-                 severity="critical", state="open") == 0  # fmt: skip
-    assert value(reg2, "earful_signals_open", subject="globex", kind="volume_spike",
-                 severity="warning") == 0  # fmt: skip
+    assert (
+        value(
+            reg2,
+            "earful_signals_total",
+            subject="acme",
+            kind="volume_spike",
+            severity="critical",
+            state="open",
+        )
+        == 0
+    )
+    assert (
+        value(
+            reg2, "earful_signals_open", subject="globex", kind="volume_spike", severity="warning"
+        )
+        == 0
+    )
     # And it goes on from there: the restored signal resolves, an older window is ignored.
     feed(restarted, proc.settings.topic_signals, signal("a", "resolved", severity="critical"))
-    assert value(reg2, "earful_signals_open", subject="acme", kind="volume_spike",
-                 severity="critical") == 0  # fmt: skip
-    assert value(reg2, "earful_signal_observed", subject="acme", kind="volume_spike",
-                 detector="volume/1") is None  # fmt: skip
+    assert (
+        value(reg2, "earful_signals_open", subject="acme", kind="volume_spike", severity="critical")
+        == 0
+    )
+    assert (
+        value(
+            reg2, "earful_signal_observed", subject="acme", kind="volume_spike", detector="volume/1"
+        )
+        is None
+    )
     feed(restarted, proc.settings.topic_windows, window(1, mentions=99))
     assert value(reg2, "earful_window_mentions", subject="acme", source="all") == 10
 

@@ -49,9 +49,12 @@ def test_webhook_is_signed_both_ways_and_verifies_with_standardwebhooks() -> Non
     now = datetime.now(UTC)  # the library checks the timestamp against the real clock
     with LocalReceiver(secret=secret) as rx, httpx.Client(timeout=2) as client:
         notifier = WebhookNotifier(
-            name="hook", client=client, url=SecretStr(rx.url + "/in"), secret=SecretStr(secret),
+            name="hook",
+            client=client,
+            url=SecretStr(rx.url + "/in"),
+            secret=SecretStr(secret),
             clock=lambda: now,
-        )  # fmt: skip
+        )
         assert notifier.deliver(Notification(make_alert(), "msg_abc")).outcome == "delivered"
         request = rx.requests[0]
     assert request.signature_ok is True
@@ -141,9 +144,13 @@ def test_alertmanager_posts_labels_and_resolves_with_ends_at() -> None:
         )
     assert isinstance(firing, list) and len(firing) == 1
     assert firing[0]["labels"] == {
-        "alertname": "EarfulOutageBurst", "subject": "acme", "kind": "outage_burst",
-        "severity": "critical", "dedup_key": alert.dedup_key, "source": "earful",
-    }  # fmt: skip
+        "alertname": "EarfulOutageBurst",
+        "subject": "acme",
+        "kind": "outage_burst",
+        "severity": "critical",
+        "dedup_key": alert.dedup_key,
+        "source": "earful",
+    }
     assert "endsAt" not in firing[0]
     assert firing[0]["startsAt"] == "2026-11-25T10:00:00Z"
     assert closing[0]["labels"] == firing[0]["labels"]
@@ -155,9 +162,11 @@ def test_alertmanager_severity_change_closes_the_old_label_set() -> None:
     critical = make_alert(severity="critical")
     with LocalReceiver() as rx:
         body = _sent(
-            AlertmanagerNotifier, rx, Notification(critical, "x", previous=warning),
+            AlertmanagerNotifier,
+            rx,
+            Notification(critical, "x", previous=warning),
             url=SecretStr(rx.url),
-        )  # fmt: skip
+        )
     assert [(a["labels"]["severity"], "endsAt" in a) for a in body] == [
         ("critical", False),
         ("warning", True),

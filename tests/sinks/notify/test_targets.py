@@ -39,23 +39,33 @@ def _common(client: httpx.Client, sleeps: list[float]) -> dict[str, object]:
 
 FACTORIES: dict[str, Factory] = {
     "alertmanager": lambda url, c, s: AlertmanagerNotifier(
-        name="am", url=SecretStr(url), **_common(c, s)  # type: ignore[arg-type]
+        name="am",
+        url=SecretStr(url),
+        **_common(c, s),  # type: ignore[arg-type]
     ),
     "slack": lambda url, c, s: SlackNotifier(
-        name="slack", url=SecretStr(url + "/services/T0/B0/x"), **_common(c, s)  # type: ignore[arg-type]
+        name="slack",
+        url=SecretStr(url + "/services/T0/B0/x"),
+        **_common(c, s),  # type: ignore[arg-type]
     ),
     "pagerduty": lambda url, c, s: PagerDutyNotifier(
-        name="pd", url=SecretStr(url + "/v2/enqueue"), routing_key=SecretStr("r" * 32),
+        name="pd",
+        url=SecretStr(url + "/v2/enqueue"),
+        routing_key=SecretStr("r" * 32),
         **_common(c, s),  # type: ignore[arg-type]
     ),
     "teams": lambda url, c, s: TeamsNotifier(
-        name="teams", url=SecretStr(url + "/workflows/x?sig=abc"), **_common(c, s)  # type: ignore[arg-type]
-    ),
-    "webhook": lambda url, c, s: WebhookNotifier(
-        name="hook", url=SecretStr(url + "/hook"), secret=SecretStr(SECRET),
+        name="teams",
+        url=SecretStr(url + "/workflows/x?sig=abc"),
         **_common(c, s),  # type: ignore[arg-type]
     ),
-}  # fmt: skip
+    "webhook": lambda url, c, s: WebhookNotifier(
+        name="hook",
+        url=SecretStr(url + "/hook"),
+        secret=SecretStr(SECRET),
+        **_common(c, s),  # type: ignore[arg-type]
+    ),
+}
 
 
 @pytest.fixture
