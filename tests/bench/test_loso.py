@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bench.loso import (
+    ALL_PROFILES,
     PROFILES,
     Knobs,
     Raw,
@@ -15,6 +16,7 @@ from bench.loso import (
     load_scorer,
     nested_loso,
     normalise,
+    one_default,
     score_outputs,
     score_table,
 )
@@ -126,3 +128,25 @@ def test_the_harness_finds_an_obvious_spike_and_scores_it_near_perfect() -> None
     for (c, _), by_series in at_half.items():
         assert by_series == table["alert"][(c, 0.5)]
         assert set(by_series["a.csv"]) == set(PROFILES)
+
+
+def test_one_default_is_chosen_on_the_three_profiles_together() -> None:
+    # Option 0 wins the standard profile by a little, option 1 the other two by a lot.
+    def per(std: float, low_fp: float, low_fn: float) -> dict[str, Raw]:
+        return {
+            "standard": (std, -1.0, 1),
+            "reward_low_FP_rate": (low_fp, -1.0, 1),
+            "reward_low_FN_rate": (low_fn, -2.0, 1),
+        }
+
+    table: dict[tuple[int, float], dict[str, dict[str, Raw]]] = {
+        (0, 0.5): {n: per(0.6, -0.5, 0.5) for n in "abc"},
+        (1, 0.5): {n: per(0.5, 0.4, 0.5) for n in "abc"},
+    }
+    assert {n: o for n, (o, _) in nested_loso(table, list("abc"), "standard").items()} == (
+        dict.fromkeys("abc", (0, 0.5))
+    )
+    combined = one_default(table)
+    assert combined[(1, 0.5)]["a"][ALL_PROFILES][0] == pytest.approx(1.4)
+    held = nested_loso(combined, list("abc"), ALL_PROFILES)
+    assert {n: o for n, (o, _) in held.items()} == dict.fromkeys("abc", (1, 0.5))
