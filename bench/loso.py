@@ -454,6 +454,15 @@ def one_default(
     }
 
 
+def _picks(pool: Pool, chosen: Mapping[str, tuple[Option, Raw]]) -> dict[str, int]:
+    """How many folds chose each configuration."""
+    counted: dict[str, int] = {}
+    for option, _ in chosen.values():
+        label = pool.grid[option[0]].label
+        counted[label] = counted.get(label, 0) + 1
+    return counted
+
+
 def evaluate(pools: Sequence[Pool], series: Sequence[Series], default: Knobs) -> dict[str, Any]:
     """Every figure of the report, per profile and group of series."""
     groups: dict[str, list[str]] = {}
@@ -469,11 +478,7 @@ def evaluate(pools: Sequence[Pool], series: Sequence[Series], default: Knobs) ->
         combined = one_default(pool.table["alert"])
         chosen = nested_loso(combined, pool.names, ALL_PROFILES)
         one.update({n: (option, pool_index) for n, (option, _) in chosen.items()})
-        counted: dict[str, int] = {}
-        for option, _ in chosen.values():
-            label = pool.grid[option[0]].label
-            counted[label] = counted.get(label, 0) + 1
-        one_picks[pool.kind] = counted
+        one_picks[pool.kind] = _picks(pool, chosen)
         best = max(combined, key=lambda o: sum(combined[o][n][ALL_PROFILES][0] for n in pool.names))
         one_best[pool.kind] = pool.grid[best[0]].label
     report["one_default"] = {"folds_picked": one_picks, "in_sample_best_knobs": one_best}
@@ -500,11 +505,7 @@ def evaluate(pools: Sequence[Pool], series: Sequence[Series], default: Knobs) ->
             in_sample.update(_fixed(alert, best, profile))
             best_knobs[pool.kind] = pool.grid[best[0]].label
             shipped.update(_fixed(alert, (pool.grid.index(default), 0.5), profile))
-            counted: dict[str, int] = {}
-            for option, _ in chosen.values():
-                label = pool.grid[option[0]].label
-                counted[label] = counted.get(label, 0) + 1
-            picks[pool.kind] = counted
+            picks[pool.kind] = _picks(pool, chosen)
         held_one = {
             n: pools[i].table["alert"][option][n][profile] for n, (option, i) in one.items()
         }
