@@ -221,9 +221,10 @@ class SeasonalBaseline:
         learned = Expectation(mean, self.learned_dispersion())
         ceiling = mean if hold else mean + cfg.clip_sigma * learned.std
         clipped = min(observed, ceiling) if self.windows else observed
-        season = self._season(start)
         tod = _read_hours(self._tod, start)
         dow = self._dow(start.weekday())
+        # As _season reads it, without reading the hour profile twice.
+        season = tod * dow if self.age_s >= cfg.season_warmup.total_seconds() else 1.0
 
         keep = _decay(dt, cfg.level_half_life)
         self.level_sum = keep * self.level_sum + clipped / season
