@@ -103,6 +103,7 @@ NOT_REPORTS = [
     "I ran out of data so no internet till Friday",
     "weekend internet detox, no wifi till Monday",
     "my code keeps throwing errors, I'm terrible at this",
+    "the party crashed and burned at midnight",
 ]
 
 
