@@ -52,6 +52,11 @@ VADER_VERSION = "3.3.2"
 _PUNCTUATION = string.punctuation
 _NEGATE = frozenset(NEGATE)
 _OR_NOR = ("or", "nor")
+#: The words the negation checks react to, besides any word with "n't": negators,
+#: "never so", "never this", "without doubt", and "so" or "this" just before a word.
+_NEGATION_WORDS = _NEGATE | {"so", "this"}
+#: The special idioms and multi-word boosters, framed by spaces.
+_IDIOMS = tuple(f" {key} " for key in (*SPECIAL_CASES, *BOOSTER_DICT) if " " in key)
 #: Every word VADER's rules react to but ALL CAPS: negators (and any word with
 #: "n't"), "no", "never so", "this", "without doubt", "least", "but", boosters,
 #: and the words of the special idioms. A post with none of them scores each
@@ -111,6 +116,7 @@ class ExactVader:
         hits: list[int] = []
         is_cap_diff: bool | None = None
         plain = False
+        negations = idioms = True
         last = count - 1
         for i, lower in enumerate(lowers):
             valence = lexicon.get(lower)
@@ -122,6 +128,13 @@ class ExactVader:
                 all_caps = sum(map(str.isupper, words))
                 is_cap_diff = 0 < count - all_caps < count
                 plain = "n't" not in joined and _RULE_WORDS.isdisjoint(lowers)
+                if not plain:
+                    # Which of the rules can apply: the negation checks need a negator
+                    # (or a word with "n't"), "so" or "this"; the idiom check an idiom
+                    # or a multi-word booster, word for word.
+                    negations = "n't" in joined or not _NEGATION_WORDS.isdisjoint(lowers)
+                    padded = f" {joined} "
+                    idioms = any(idiom in padded for idiom in _IDIOMS)
             if plain:
                 # sentiment_valence with no rule to apply: the lexicon valence, ALL CAPS
                 # aside (the boosters' 0.0 added to a non-zero valence changes nothing).
@@ -129,7 +142,9 @@ class ExactVader:
                     valence = valence + C_INCR if valence > 0 else valence - C_INCR
                 sentiments[i] = valence
             else:
-                sentiments[i] = self._valence(words, lowers, i, valence, is_cap_diff)
+                sentiments[i] = self._valence(
+                    words, lowers, i, valence, is_cap_diff, negations, idioms
+                )
             hits.append(i)
         if "but" in lowers:
             sentiments = SentimentIntensityAnalyzer._but_check(words, sentiments)
@@ -153,9 +168,21 @@ class ExactVader:
         return text_no_emoji
 
     def _valence(
-        self, words: list[str], lowers: list[str], i: int, lexicon_valence: float, is_cap_diff: bool
+        self,
+        words: list[str],
+        lowers: list[str],
+        i: int,
+        lexicon_valence: float,
+        is_cap_diff: bool,
+        negations: bool = True,
+        idioms: bool = True,
     ) -> float:
-        """The package's sentiment_valence for the lexicon word at ``i``."""
+        """The package's sentiment_valence for the lexicon word at ``i``.
+
+        ``negations`` False: no word of the post is one the negation checks react
+        to; ``idioms`` False: no special idiom or multi-word booster is in it.
+        Those checks are then skipped, as they would change nothing.
+        """
         lexicon = self._lexicon
         lower = lowers[i]
         valence = lexicon_valence
@@ -192,8 +219,9 @@ class ExactVader:
                 if start_i == 2 and scalar != 0:
                     scalar = scalar * 0.9
                 valence = valence + scalar
-                valence = _negation_check(valence, lowers, start_i, i)
-                if start_i == 2:
+                if negations:
+                    valence = _negation_check(valence, lowers, start_i, i)
+                if start_i == 2 and idioms:
                     valence = _special_idioms_check(valence, lowers, i)
         return _least_check(valence, lowers, i, lexicon)
 
