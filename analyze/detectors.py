@@ -23,9 +23,9 @@ opens, updates or resolves. They share three pieces:
   surprising one, ``warning`` otherwise.
 
 The volume detector (:func:`volume_config`) adds two things: the bar keeps a
-long memory (30% of the largest burst of the last four weeks), and a lone
-window opens without persistence when it alone brings twice the evidence an
-opening needs (``lone_window_factor``); the day-scale test of
+long memory (30% of the largest burst of the last four weeks), and
+persistence is waived once the evidence reaches twice what an opening needs
+(``lone_window_factor``: one window far beyond the bar opens alone); the day-scale test of
 :mod:`earful.analyze.sustained` is available as a second way to open its
 signal, for a rise that lasts all day but shows in no single window (off).
 Measurements (:func:`measure_config`) share the lone-window rule.
@@ -189,9 +189,9 @@ class DetectorConfig:
     #: size and can hold the series mute for weeks; "opening" compares like
     #: with like, since the bar is tested against a run at its opening.
     bar_source: Literal["peak", "opening"] = "peak"
-    #: A lone window opens without persistence when the evidence it brings is at
-    #: least this many times what an opening needs (None: never; one extreme
-    #: window never pages by itself).
+    #: Persistence is waived when the evidence (the CUSUM, in practice the one
+    #: window that just arrived) reaches this many times what an opening needs
+    #: (None: never; one extreme window never pages by itself).
     lone_window_factor: float | None = None
     #: Counts: also judge drops (a count far below its expected value), with
     #: the lower tail of the same negative binomial.
@@ -330,13 +330,10 @@ class EpisodeGate:
                 if cfg.bar_source == "opening":
                     # The run is spent: it teaches the bar what it needed to
                     # page, and evidence gathered while open counts for nothing.
+                    now = end.timestamp()
+                    keep = _decay_s(now - self.bar_at, cfg.bar_half_life) if self.bar_at else 1.0
                     self.run_peak = self.cusum
-                    self._remember_run(
-                        end.timestamp(),
-                        _decay_s(end.timestamp() - self.bar_at, cfg.bar_half_life)
-                        if self.bar_at
-                        else 1.0,
-                    )
+                    self._remember_run(now, keep)
                     self.evidence = 0.0
                 self.is_open, self.by_day = True, False
                 self.opened_at = end
@@ -629,8 +626,8 @@ def volume_config() -> DetectorConfig:
     """The volume detector's defaults.
 
     The opening bar (``open_surprise`` 3.5, ``hold_surprise`` 1.5), the
-    lone-window rule (a window that alone brings twice the evidence an opening
-    needs opens without persistence) and the bar learned from a run's peak are
+    lone-window rule (persistence is waived once the evidence reaches twice
+    what an opening needs) and the bar learned from a run's peak are
     what nested leave-one-series-out over 53 labelled series chose, one
     configuration per fold, in 49 of 53 folds (``bench/loso.py``,
     ``docs/detection.md``). Raw volume is the burstiest
