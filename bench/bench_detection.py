@@ -64,10 +64,15 @@ def _mentions(n: int, subjects: int, seed: int = 7) -> list[ScoredMention]:
         compound = -0.5 if label == "negative" else 0.5
         created = T0 + timedelta(seconds=t)
         mention = Mention(
-            id=f"bluesky:{i}", source="bluesky" if i % 3 else "mastodon", native_id=str(i),
-            author=f"a{rng.randrange(n // 3 + 1)}", text=text, created_at=created,
-            ingested_at=created, subjects=(f"brand{i % subjects}",),
-        )  # fmt: skip
+            id=f"bluesky:{i}",
+            source="bluesky" if i % 3 else "mastodon",
+            native_id=str(i),
+            author=f"a{rng.randrange(n // 3 + 1)}",
+            text=text,
+            created_at=created,
+            ingested_at=created,
+            subjects=(f"brand{i % subjects}",),
+        )
         out.append(
             ScoredMention(
                 subject=f"brand{i % subjects}",
