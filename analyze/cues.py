@@ -314,9 +314,15 @@ class CueScanner:
         self._automaton = ahocorasick.Automaton()
         for key in scored.keys() | tagged.keys() | languages.keys():
             # One flat tuple per key keeps the per-match work small.
+            langs = tuple(languages.get(key, ()))
+            if len(langs) == 1 and key not in scored and key not in tagged:
+                # Most matches: a function word of one language, stored as the
+                # language alone (the scan counts it without unpacking a tuple).
+                self._automaton.add_word(key, langs[0])
+                continue
             value = (
                 len(key),
-                tuple(languages.get(key, ())),
+                langs,
                 tuple(scored.get(key, ())),
                 tuple(tagged.get(key, ())),
             )
@@ -331,7 +337,11 @@ class CueScanner:
         candidates: list[tuple[int, int, int, Entry]] = []
         tags: list[Entry] = []
         function_words: dict[str, int] = {}
-        for end, (length, langs, scored_entries, tagged_entries) in self._automaton.iter(norm):
+        for end, value in self._automaton.iter(norm):
+            if value.__class__ is str:
+                function_words[value] = function_words.get(value, 0) + 1
+                continue
+            length, langs, scored_entries, tagged_entries = value
             for lang in langs:
                 function_words[lang] = function_words.get(lang, 0) + 1
             if scored_entries:
