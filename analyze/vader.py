@@ -52,6 +52,8 @@ VADER_VERSION = "3.3.2"
 _PUNCTUATION = string.punctuation
 _NEGATE = frozenset(NEGATE)
 _OR_NOR = ("or", "nor")
+#: Marks where an emoji's description starts while emoji are described.
+_MARK = "\x00"
 #: The words the negation checks react to, besides any word with "n't": negators,
 #: "never so", "never this", "without doubt", and "so" or "this" just before a word.
 _NEGATION_WORDS = _NEGATE | {"so", "this"}
@@ -87,6 +89,12 @@ class ExactVader:
         self._emojis: dict[str, str] = self.analyzer.emojis
         # The package looks up one character at a time: only one-character keys count.
         self._emoji_chars = frozenset(key for key in self._emojis if len(key) == 1)
+        # The marks of _describe_emoji are exact while no description holds the mark
+        # or ends with a space (see there).
+        self._marks_exact = not any(
+            _MARK in self._emojis[key] or self._emojis[key].endswith(" ")
+            for key in self._emoji_chars
+        )
         self.exact = metadata.version("vaderSentiment") == VADER_VERSION
 
     def polarity_scores(self, text: str) -> dict[str, float]:
@@ -151,8 +159,24 @@ class ExactVader:
         return _score_valence(sentiments, text, hits)
 
     def _describe_emoji(self, text: str) -> str:
-        # The package's loop, verbatim: each emoji becomes its description.
+        """Each emoji becomes its description, as the package's loop does.
+
+        The package writes a space before a description unless it starts the
+        text or the character before the emoji is a space. Here each distinct
+        emoji is replaced at once by a mark and its description; a mark at the
+        start or after a space then goes, and the others become spaces. (The
+        character before a mark is the one before the emoji, or the end of the
+        previous emoji's description, which never ends with a space.) A text
+        holding the mark itself takes the package's loop.
+        """
         emojis = self._emojis
+        if self._marks_exact and _MARK not in text:
+            for ch in self._emoji_chars.intersection(text):
+                text = text.replace(ch, _MARK + emojis[ch])
+            if text.startswith(_MARK):
+                text = text[1:]
+            return text.replace(" " + _MARK, " ").replace(_MARK, " ")
+        # The package's loop, verbatim.
         text_no_emoji = ""
         prev_space = True
         for ch in text:
