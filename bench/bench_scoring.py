@@ -22,7 +22,8 @@ outage analysis, result models) apart from how VADER is computed. The best of
 times and the median run (by the unique-text ratio) is reported, with every
 run's ratios. The four loops evict each other's data from the caches; the
 unique texts are also timed with the bare loop and Earful alone (alternating
-every CHUNK texts, and each over the whole stream in turn). Writes ``bench/results/scoring.json`` and prints a markdown table.
+every CHUNK texts, and each over the whole stream in turn). Writes
+``bench/results/scoring.json`` and prints a markdown table.
 
     python -m bench.bench_scoring [--rounds 5] [--repeat 3]
 """
