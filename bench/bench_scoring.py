@@ -304,9 +304,14 @@ def crisislex_scores() -> dict[str, Any]:
         recall = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         out[name] = {
-            "tweets": len(subset), "tp": tp, "fp": fp, "fn": fn,
-            "precision": precision, "recall": recall, "f1": f1,
-        }  # fmt: skip
+            "tweets": len(subset),
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+        }
     return out
 
 

@@ -54,12 +54,15 @@ def main() -> dict[str, Any]:
         "title": "command start-up",
         "result": result,
         "rows": [
-            ("earful check (the container healthcheck), median wall time", f"{check:.2f} s",
-             "< 0.5 s"),
+            (
+                "earful check (the container healthcheck), median wall time",
+                f"{check:.2f} s",
+                "< 0.5 s",
+            ),
             ("earful --help", f"{help_:.2f} s", ""),
             ("a bare python interpreter, for comparison", f"{bare:.2f} s", ""),
         ],
-    }  # fmt: skip
+    }
 
 
 def _timed(argv: list[str]) -> float:

@@ -282,9 +282,11 @@ def latency(bootstrap: str, texts: list[str], rate: float, seconds: float) -> li
 
     def watch() -> None:
         consumer = make_consumer(
-            settings, group=f"{settings.analyzer_group}.watch", topics=[settings.topic_scored],
+            settings,
+            group=f"{settings.analyzer_group}.watch",
+            topics=[settings.topic_scored],
             auto_offset_reset="earliest",
-        )  # fmt: skip
+        )
         try:
             while len(latencies) < n and not done.is_set():
                 for records in consumer.poll(timeout_ms=200).values():

@@ -15,10 +15,38 @@ NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 # Incident words and odd characters mixed in, so the fuzzer reaches the rules too.
 WORDS = st.sampled_from(
-    ["down", "not", "working", "#AcmeDown", "@acme", "http://x.y/down", "😂", "🙄", "in", "Nice",
-     "error", "503", "E-4012", "0xdeadbeef", "ERR_X_RESET", "can't", "log", "in", "\u200b", "\x00",
-     "\ud800", "\r\n", "ß", "İ", "ﬁ", "...", "?!", "'", "’"]
-)  # fmt: skip
+    [
+        "down",
+        "not",
+        "working",
+        "#AcmeDown",
+        "@acme",
+        "http://x.y/down",
+        "😂",
+        "🙄",
+        "in",
+        "Nice",
+        "error",
+        "503",
+        "E-4012",
+        "0xdeadbeef",
+        "ERR_X_RESET",
+        "can't",
+        "log",
+        "in",
+        "\u200b",
+        "\x00",
+        "\ud800",
+        "\r\n",
+        "ß",
+        "İ",
+        "ﬁ",
+        "...",
+        "?!",
+        "'",
+        "’",
+    ]
+)
 TEXTS = st.one_of(
     st.text(max_size=300),
     st.lists(st.one_of(WORDS, st.text(max_size=8)), max_size=40).map(" ".join),
@@ -28,9 +56,15 @@ TEXTS = st.one_of(
 def _check(text: str, lang: str | None) -> None:
     result = SCORER.score(text, lang)
     mention = Mention(
-        id="push:1", source="push", native_id="1", author="a", text="t",
-        created_at=NOW, ingested_at=NOW, subjects=("acme",),
-    )  # fmt: skip
+        id="push:1",
+        source="push",
+        native_id="1",
+        author="a",
+        text="t",
+        created_at=NOW,
+        ingested_at=NOW,
+        subjects=("acme",),
+    )
     # Re-validating through the contract model proves every field is in range.
     ScoredMention.model_validate(
         {

@@ -172,10 +172,37 @@ def test_identical_on_each_rule() -> None:
 # Words VADER's rules react to, mixed with lexicon words in every case, emoji,
 # punctuation and odd characters, so that the fuzzer reaches the rules.
 _RULE_WORDS = [
-    "no", "not", "never", "without", "doubt", "so", "this", "least", "at", "very", "kind",
-    "of", "but", "BUT", "or", "nor", "isn't", "cant", "n't", "uh-uh", "the", "to", "die",
-    "for", "bus", "stop", "yeah", "right", "kiss", "death",
-]  # fmt: skip
+    "no",
+    "not",
+    "never",
+    "without",
+    "doubt",
+    "so",
+    "this",
+    "least",
+    "at",
+    "very",
+    "kind",
+    "of",
+    "but",
+    "BUT",
+    "or",
+    "nor",
+    "isn't",
+    "cant",
+    "n't",
+    "uh-uh",
+    "the",
+    "to",
+    "die",
+    "for",
+    "bus",
+    "stop",
+    "yeah",
+    "right",
+    "kiss",
+    "death",
+]
 _LEXICON_SAMPLE = sorted(PACKAGE.lexicon)[::40]
 _EMOJI_SAMPLE = sorted(k for k in PACKAGE.emojis if len(k) == 1)[::30]
 _WORD = st.one_of(
