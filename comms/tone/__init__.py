@@ -30,7 +30,7 @@ model) and :mod:`.checker` (the rules run over a draft).
 """
 
 from earful.comms.tone.checker import ToneChecker
-from earful.comms.tone.findings import Evidence, Finding, NetworkFit, ToneReport
+from earful.comms.tone.findings import Finding, NetworkFit, PhraseMatch, ToneReport
 from earful.comms.tone.length import (
     DEFAULT_NETWORKS,
     MAX_DRAFT_CHARS,
@@ -49,10 +49,10 @@ __all__ = [
     "RULES",
     "SEVERITIES",
     "DraftError",
-    "Evidence",
     "Finding",
     "NetworkFit",
     "Phrase",
+    "PhraseMatch",
     "Rule",
     "Severity",
     "ToneChecker",

@@ -10,7 +10,7 @@ from earful.analyze.cues import CueScanner, TextCues, default_scanner
 from earful.analyze.gazetteer import Gazetteer, default_gazetteer
 from earful.analyze.outage import find_error_codes
 from earful.analyze.scoring import Scorer
-from earful.comms.tone.findings import Evidence, Finding, NetworkFit, ToneReport, report_order
+from earful.comms.tone.findings import Finding, NetworkFit, PhraseMatch, ToneReport, report_order
 from earful.comms.tone.length import (
     DEFAULT_NETWORKS,
     GRAPHEME,
@@ -240,7 +240,7 @@ class ToneChecker:
             )
         return out
 
-    def _locate(self, phrase: str, text: str) -> tuple[Evidence, ...]:
+    def _locate(self, phrase: str, text: str) -> tuple[PhraseMatch, ...]:
         """Where a lexicon phrase appears in the draft (the scan works on normalised text)."""
         words = phrase.replace(".", " ").split()
         if not words:
@@ -249,13 +249,13 @@ class ToneChecker:
             r"(?i)(?<!\w)" + r"[\s\W]+".join(word_pattern(w) for w in words) + r"(?!\w)"
         )
         m = pattern.search(text)
-        return (Evidence(m.group(0), m.start(), m.end()),) if m else ()
+        return (PhraseMatch(m.group(0), m.start(), m.end()),) if m else ()
 
     def _specificity(
         self, text: str, cues: TextCues
     ) -> tuple[list[Finding], list[Finding], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-        symptoms: dict[str, list[Evidence]] = {}
-        platforms: dict[str, list[Evidence]] = {}
+        symptoms: dict[str, list[PhraseMatch]] = {}
+        platforms: dict[str, list[PhraseMatch]] = {}
         for cue in cues.scored:
             if cue.entry.tag and cue.entry.kind == "failure":
                 symptoms.setdefault(cue.entry.tag, []).extend(self._locate(cue.entry.phrase, text))
@@ -321,7 +321,7 @@ class ToneChecker:
                 )
             )
         bare = tuple(
-            Evidence(m.group(0), m.start(), m.end())
+            PhraseMatch(m.group(0), m.start(), m.end())
             for m in CLOCK_TIME.finditer(text)
             if not ZONE_AFTER.match(text, m.end())
         )
@@ -407,7 +407,7 @@ class ToneChecker:
                 or word in codes
                 or word in places
                 or SEVERITY_TAGS.fullmatch(word)
-                or inside(Evidence(word, m.start(1), m.end(1)), tickets)
+                or inside(PhraseMatch(word, m.start(1), m.end(1)), tickets)
             ):
                 continue
             out.append(
@@ -416,7 +416,7 @@ class ToneChecker:
                     "warning",
                     "looks like an internal codename",
                     f"Say what '{word}' is in plain words ('our login service').",
-                    (Evidence(word, m.start(1), m.end(1)),),
+                    (PhraseMatch(word, m.start(1), m.end(1)),),
                 )
             )
         return out
@@ -437,7 +437,7 @@ class ToneChecker:
         out: list[Finding] = []
         cheerful = evidence_of(find(text, self._cheerful))
         emoji = tuple(
-            Evidence(m.group(0), m.start(), m.end())
+            PhraseMatch(m.group(0), m.start(), m.end())
             for m in GRAPHEME.finditer(text)
             if any(ch in CHEERFUL_EMOJI for ch in m.group(0))
         )
@@ -462,7 +462,7 @@ class ToneChecker:
                     (hit.evidence,),
                 )
             )
-        bangs = tuple(Evidence(m.group(0), m.start(), m.end()) for m in re.finditer(r"!+", text))
+        bangs = tuple(PhraseMatch(m.group(0), m.start(), m.end()) for m in re.finditer(r"!+", text))
         if sum(len(e.text) for e in bangs) >= 2:
             out.append(
                 Finding(
@@ -489,7 +489,7 @@ def _quoting(finding: Finding, draft: str) -> Finding:
     """The finding with its evidence quoted from the draft as written (curly apostrophes)."""
     if not finding.evidence:
         return finding
-    quoted = tuple(Evidence(draft[e.start : e.end], e.start, e.end) for e in finding.evidence)
+    quoted = tuple(PhraseMatch(draft[e.start : e.end], e.start, e.end) for e in finding.evidence)
     return replace(finding, evidence=quoted)
 
 

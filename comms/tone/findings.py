@@ -14,11 +14,11 @@ from typing import Any, Literal
 from earful.comms.tone.length import NETWORK_NAMES
 from earful.comms.tone.phrases import RULES, SEVERITIES, Severity
 
-__all__ = ["Evidence", "Finding", "NetworkFit", "ToneReport", "Verdict", "report_order"]
+__all__ = ["Finding", "NetworkFit", "PhraseMatch", "ToneReport", "ToneVerdict", "report_order"]
 
 
 @dataclass(frozen=True, slots=True)
-class Evidence:
+class PhraseMatch:
     """A matched phrase and its character offsets in the draft."""
 
     text: str
@@ -32,7 +32,7 @@ class Finding:
     severity: Severity
     message: str
     suggestion: str = ""
-    evidence: tuple[Evidence, ...] = ()
+    evidence: tuple[PhraseMatch, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,7 +71,7 @@ class NetworkFit:
 
 
 PENALTY = {"ok": 0, "suggestion": 3, "warning": 10, "problem": 25}
-Verdict = Literal["ready", "revise", "not_ready"]
+ToneVerdict = Literal["ready", "revise", "not_ready"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +110,7 @@ class ToneReport:
         return max(0, 100 - sum(PENALTY[f.severity] for f in self.findings))
 
     @property
-    def verdict(self) -> Verdict:
+    def verdict(self) -> ToneVerdict:
         if self.has_problems:
             return "not_ready"
         if self.count("warning"):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from earful.comms.tone.findings import Evidence
+from earful.comms.tone.findings import PhraseMatch
 from earful.comms.tone.phrases import Phrase
 
 __all__ = [
@@ -72,7 +72,7 @@ def compile_all(phrases: Iterable[Phrase]) -> tuple[CompiledPhrase, ...]:
 @dataclass(frozen=True, slots=True)
 class Hit:
     phrase: Phrase
-    evidence: Evidence
+    evidence: PhraseMatch
 
 
 def find(text: str, phrases: tuple[CompiledPhrase, ...]) -> list[Hit]:
@@ -80,7 +80,7 @@ def find(text: str, phrases: tuple[CompiledPhrase, ...]) -> list[Hit]:
     candidates: list[Hit] = []
     for compiled in phrases:
         for m in compiled.pattern.finditer(text):
-            candidates.append(Hit(compiled.phrase, Evidence(m.group(0), m.start(), m.end())))
+            candidates.append(Hit(compiled.phrase, PhraseMatch(m.group(0), m.start(), m.end())))
     candidates.sort(key=lambda h: (h.evidence.start - h.evidence.end, h.evidence.start))
     kept: list[Hit] = []
     for hit in candidates:
@@ -92,22 +92,22 @@ def find(text: str, phrases: tuple[CompiledPhrase, ...]) -> list[Hit]:
     return kept
 
 
-def evidence_of(hits: Iterable[Hit]) -> tuple[Evidence, ...]:
+def evidence_of(hits: Iterable[Hit]) -> tuple[PhraseMatch, ...]:
     return tuple(h.evidence for h in hits)
 
 
-def inside(e: Evidence, spans: Iterable[Evidence]) -> bool:
+def inside(e: PhraseMatch, spans: Iterable[PhraseMatch]) -> bool:
     return any(s.start <= e.start and e.end <= s.end for s in spans)
 
 
-def regex_evidence(pattern: re.Pattern[str], text: str) -> tuple[Evidence, ...]:
-    return tuple(Evidence(m.group(0), m.start(), m.end()) for m in pattern.finditer(text))
+def regex_evidence(pattern: re.Pattern[str], text: str) -> tuple[PhraseMatch, ...]:
+    return tuple(PhraseMatch(m.group(0), m.start(), m.end()) for m in pattern.finditer(text))
 
 
-def first_evidence(text: str, name: str) -> tuple[Evidence, ...]:
+def first_evidence(text: str, name: str) -> tuple[PhraseMatch, ...]:
     start = text.find(name)
-    return (Evidence(name, start, start + len(name)),) if start >= 0 else ()
+    return (PhraseMatch(name, start, start + len(name)),) if start >= 0 else ()
 
 
-def dedupe(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
+def dedupe(evidence: Iterable[PhraseMatch]) -> tuple[PhraseMatch, ...]:
     return tuple(sorted(set(evidence), key=lambda e: (e.start, e.end)))
