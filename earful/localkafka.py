@@ -77,12 +77,7 @@ logger.statechange.level = WARN
 """
 
 # Single-node values: internal topics must not ask for 3 replicas or the group
-# coordinator never appears and consumers hang without an error. The node is its own
-# controller: after a crash, a restart slower than the broker session (9 s by default,
-# easily reached on a busy machine) had its controller fence the registration the
-# killed process left, in the middle of the new process's start-up, and leaders
-# resigned while transactions were completing (a completion was lost that way).
-# 30 s covers a slow restart.
+# coordinator never appears and consumers hang without an error.
 _SERVER_PROPERTIES = """process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}
@@ -108,7 +103,6 @@ num.io.threads=4
 background.threads=4
 num.recovery.threads.per.data.dir=1
 log.cleaner.dedupe.buffer.size=33554432
-broker.session.timeout.ms=30000
 """
 
 
@@ -289,6 +283,12 @@ class LocalKafka:
             "kafka.tools.StorageTool",
             "format",
             "--standalone",
+            # One node is the only copy of every partition. With eligible leader replicas
+            # (Kafka 4's default) a crash took that node out of every ISR, and its restart
+            # went through unclean leader recovery, which once repeated committed records;
+            # without them the node stays the ISR and is elected back cleanly.
+            "--feature",
+            "eligible.leader.replicas.version=0",
             "-t",
             new_cluster_id(),
             "-c",
