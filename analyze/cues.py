@@ -272,6 +272,32 @@ class TextCues(NamedTuple):
 
 
 _LONGEST_THEN_LEFTMOST = itemgetter(0, 1)
+
+
+def _complaints_yield(
+    candidates: list[tuple[int, int, int, Entry]],
+) -> list[tuple[int, int, int, Entry]]:
+    """Drop complaint phrases that share words with a failure phrase they do not contain.
+
+    "still no" (a complaint) and "no power" (a failure) overlap in "still no
+    power": longest-first would let the complaint take "no" and lose the
+    failure. A complaint keeps a failure's words only when it holds the whole
+    failure phrase (it was written as the longer, more precise reading).
+    """
+    failures = [(s, e) for _, s, e, entry in candidates if entry.kind == "failure"]
+    if not failures or len(failures) == len(candidates):
+        return candidates
+    kept = []
+    for candidate in candidates:
+        _, start, end, entry = candidate
+        if entry.kind == "complaint" and any(
+            start < e - 1 and s + 1 < end and not (start <= s and e <= end) for s, e in failures
+        ):
+            continue
+        kept.append(candidate)
+    return kept
+
+
 _START = itemgetter(1)
 _tuple_new = tuple.__new__
 
@@ -369,6 +395,7 @@ class CueScanner:
         # Longest phrase first, then leftmost: "not working again" is one failure,
         # not a failure and a recovery. Neighbours share their framing space.
         if len(candidates) > 1:
+            candidates = _complaints_yield(candidates)
             candidates.sort(key=_LONGEST_THEN_LEFTMOST)
         taken: list[tuple[int, int]] = []
         cues: list[Cue] = []

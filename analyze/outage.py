@@ -63,6 +63,7 @@ _UNREAL_BEFORE = frozenset(
         "possibly",
         "could",
         "might",
+        "may",
         "expected",
         "expect",
         "expecting",
@@ -90,6 +91,7 @@ _UNREAL_AFTER = frozenset(
     [
         "possible",
         "possibly",
+        "may",
         "expected",
         "likely",
         "tomorrow",
@@ -103,7 +105,9 @@ _UNREAL_AFTER = frozenset(
 _WEEKDAYS = frozenset(
     ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 )
-_UNREAL_REACH = 8
+_UNREAL_REACH = 12
+#: Words that introduce a cause stated as a fact: the failure after them is real.
+_CAUSE_MARKS = frozenset(["due", "because", "caused", "thanks"])
 #: "if" after these asks whether something is failing now ("anyone know if X is down").
 _ASKING = frozenset(
     ["know", "knows", "wonder", "wondering", "see", "check", "tell", "ask", "asking", "sure"]
@@ -220,6 +224,32 @@ _DOWN_NOT_AFTER = frozenset(
         "calm",
         "cool",
         "quiet",
+        # a posture: "sitting down in the session", "lying down"
+        "sitting",
+        "settling",
+        "lying",
+        "laying",
+        "kneel",
+        "kneeling",
+        "bend",
+        "bending",
+        "bent",
+        "looking",
+        "slowing",
+        # an amount done: "four hours down, six to go", "10 pounds down"
+        "minutes",
+        "hours",
+        "days",
+        "weeks",
+        "months",
+        "years",
+        "miles",
+        "pounds",
+        "lbs",
+        "kilos",
+        "kg",
+        "episodes",
+        "chapters",
     ]
 )
 #: Failure phrases that describe their subject's state ("is down", "not working",
@@ -256,6 +286,11 @@ _STATE_HEADS = frozenset(
         "going",
         "unresponsive",
         "stopped",
+        # "I failed my exam", "she's failing maths": a person failing, not a service
+        "failed",
+        "fail",
+        "fails",
+        "failing",
     ]
 )
 #: People as the subject right before a state phrase. "you", "we" and "they" are
@@ -449,13 +484,35 @@ def _may_be_unreal(norm: str) -> bool:
     return "'ll " in norm or not _UNREAL_WORDS.isdisjoint(norm.split())
 
 
+def _counterfactual_of_fact(before: list[str], i: int) -> bool:
+    """ "if it wasn't for the outages", "if not for": the condition is a fact."""
+    following = before[i + 1 : i + 4]
+    return following[:2] == ["not", "for"] or (
+        len(following) == 3
+        and following[1] in ("wasn't", "weren't", "wasnt", "werent")
+        and following[2] == "for"
+    )
+
+
 def _is_unreal(before: list[str], after: list[str]) -> bool:
     """Is the failure in a forecast, a plan, a hypothesis or the future?"""
+    # "if I need to call, I still have no service": "still" says it holds now.
+    if "still" in before[-3:]:
+        return False
     if not _UNREAL_AFTER.isdisjoint(after):
         return True
+    # "may have no water due to a power outage": what follows a stated cause
+    # ("due to", "because of", "caused by") is a fact, whatever came before it.
+    for i in range(len(before) - 1, -1, -1):
+        if before[i] in _CAUSE_MARKS:
+            before = before[i + 1 :]
+            break
     for i, word in enumerate(before):
         # "does anyone know if it's down" asks about now; "if it goes down" imagines.
-        if word in _UNREAL_BEFORE and (word != "if" or i == 0 or before[i - 1] not in _ASKING):
+        if word in _UNREAL_BEFORE and (
+            word != "if"
+            or ((i == 0 or before[i - 1] not in _ASKING) and not _counterfactual_of_fact(before, i))
+        ):
             return True
         # "during a power outage" is any outage (advice, a story), not this one.
         if word == "during" and before[i + 1 : i + 2] in (["a"], ["an"]):
@@ -544,6 +601,7 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
     # A failure said to be happening (not forecast, planned or imagined).
     real = False
     may_be_unreal: bool | None = None
+    unreal_phrases: dict[str, bool] = {}
     for cue in cues.scored:
         entry = cue.entry
         kind = entry.kind
@@ -561,9 +619,16 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
             end = cue.start + len(phrase) + 1
             if may_be_unreal is None:
                 may_be_unreal = _may_be_unreal(norm)
-            if may_be_unreal and _is_unreal(
-                _sentence_before(norm, cue.start), _sentence_after(norm, end)
-            ):
+            if not may_be_unreal:
+                unreal = False
+            elif phrase in unreal_phrases:
+                # The same phrase again ("planned power outage ... #poweroutage")
+                # names the same event: it keeps the status it was first given.
+                unreal = unreal_phrases[phrase]
+            else:
+                unreal = _is_unreal(_sentence_before(norm, cue.start), _sentence_after(norm, end))
+                unreal_phrases[phrase] = unreal
+            if unreal:
                 weight *= UNREAL_WEIGHT
             else:
                 real = True

@@ -162,3 +162,124 @@ def test_a_recovery_only_wished_for_is_no_recovery() -> None:
 )
 def test_support_thread_replies_that_it_still_fails(text: str) -> None:
     assert outage(text).is_report
+
+
+# -- A complaint phrase does not take the words of a failure phrase it only overlaps.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "still no power on Elm Road, day two",
+        "the acme app still doesn't work after the update",
+        "I still can't login to acme",
+        "still no wifi in the flat since the engineer left",
+    ],
+)
+def test_still_before_a_failure_keeps_the_failure(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+def test_a_complaint_that_holds_no_failure_stays_a_complaint() -> None:
+    cues = default_scanner().scan("still no reply from acme about my bill")
+    assert [c.entry.kind for c in cues.scored] == ["complaint"]
+    assert not outage("still no reply from acme about my bill").is_report
+
+
+# -- Tense and status: modal "may", a stated cause, "still", "if it wasn't for".
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "High winds may cause power outages across the valley this evening",
+        "Outages may affect some customers while crews replace the poles",
+        "heat waves may knock out power for millions, experts warn",
+        "imagine how the acme team will react when their whole app crashes for hours",
+        "Whether your home is hit by a storm or by a long power outage, a generator helps",
+    ],
+)
+def test_hedged_and_hypothetical_failures_are_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a stated cause is a fact, even after "may"
+        "some homes may have no water due to a power outage at the pumping station",
+        # "still" says the failure holds now
+        "if my kid calls me tonight I can't answer, I still have no service",
+        # "if it wasn't for X" presupposes X
+        "if it wasn't for the power outages here I'd be at the party",
+    ],
+)
+def test_facts_inside_conditional_sentences_stay_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+def test_a_repeated_phrase_keeps_the_status_it_was_first_given() -> None:
+    planned = "Planned power outage from 9:00 to 14:00 in Oak Park for line work #poweroutage"
+    assert not outage(planned).is_report
+    # the hashtag alone, or an unplanned outage with the same hashtag, still reports
+    assert outage("no lights on our block #poweroutage").is_report
+    assert outage("power outage in Oak Park right now #poweroutage").is_report
+
+
+# -- Other senses: posture and amounts of "down", a person failing.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sitting down in the keynote hall, the acme demo starts soon",
+        "lying down for a bit, long day",
+        "Three hours down, two more to go on this drive",
+        "10 pounds down since January!",
+        "I failed my maths test again",
+        "she failed her driving exam twice",
+    ],
+)
+def test_other_senses_of_down_and_fail(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+def test_a_service_failing_is_still_a_report() -> None:
+    assert outage("acme checkout failed again, card charged").is_report
+    assert outage("the acme site is down for hours now").is_report
+
+
+# -- One's own device, being off the grid, a used-up allowance.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "battery died on my phone so I can't text anyone back, sorry",
+        "my iPhone is dead, call the landline",
+        "spilled tea on my laptop and now it won't turn on",
+        "off the grid this weekend so no signal, see you Monday",
+        "camping in the hills, no service at all up here",
+    ],
+)
+def test_own_device_and_lack_of_access_are_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+# -- Service phrasings: server trouble, slowness said with time, "can't even".
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme is having server issues again",
+        "looks like the acme servers are down",
+        "acme checkout taking ages to load today",
+        "the acme portal takes an eternity to open a statement",
+        "acme mail seems slow on syncing today",
+        "acme banking app is slow to respond since this morning",
+        "what is up with acme? can't even sign in",
+    ],
+)
+def test_server_trouble_and_slowness_are_reports(text: str) -> None:
+    assert outage(text).is_report, text
