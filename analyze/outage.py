@@ -81,8 +81,16 @@ _UNREAL_BEFORE = frozenset(
         "chance",
         "whether",
         "risk",
+        # habits and generalities, not this failure: "usually a power outage means no water"
+        "usually",
+        "normally",
+        "typically",
+        "generally",
     ]
 )
+#: "can" makes a generality only before a verb of causing ("storms can cause outages";
+#: "how can the site be down again" is a report).
+_CAUSING = frozenset(["cause", "causes", "lead", "result", "trigger", "knock", "bring"])
 #: Future auxiliaries count only before one of these ("will be down", not "will not load").
 _FUTURE = frozenset(["will", "'ll", "gonna", "going"])
 _FUTURE_VERBS = frozenset(["be", "go", "have", "experience", "cause", "hit", "take", "face", "get"])
@@ -106,8 +114,10 @@ _WEEKDAYS = frozenset(
     ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 )
 _UNREAL_REACH = 12
-#: Words that introduce a cause stated as a fact: the failure after them is real.
-_CAUSE_MARKS = frozenset(["due", "because", "caused", "thanks"])
+#: Words after which a new clause starts: a cause stated as a fact ("due to",
+#: "because of") or a contrast ("usually works but today it won't load"). Unreal
+#: words before them do not reach the failure after them.
+_CLAUSE_MARKS = frozenset(["due", "because", "caused", "thanks", "but", "however"])
 #: "if" after these asks whether something is failing now ("anyone know if X is down").
 _ASKING = frozenset(
     ["know", "knows", "wonder", "wondering", "see", "check", "tell", "ask", "asking", "sure"]
@@ -477,7 +487,7 @@ def _sentence_after(norm: str, end: int) -> list[str]:
 
 
 #: Every word _is_unreal looks for (besides "...'ll"): a post without any skips it.
-_UNREAL_WORDS = _UNREAL_BEFORE | _FUTURE | _UNREAL_AFTER | _WEEKDAYS | {"during"}
+_UNREAL_WORDS = _UNREAL_BEFORE | _FUTURE | _UNREAL_AFTER | _WEEKDAYS | {"during", "can"}
 
 
 def _may_be_unreal(norm: str) -> bool:
@@ -501,10 +511,10 @@ def _is_unreal(before: list[str], after: list[str]) -> bool:
         return False
     if not _UNREAL_AFTER.isdisjoint(after):
         return True
-    # "may have no water due to a power outage": what follows a stated cause
-    # ("due to", "because of", "caused by") is a fact, whatever came before it.
+    # "may have no water due to a power outage": what follows a stated cause is a
+    # fact, and what follows "but" a new clause, whatever came before them.
     for i in range(len(before) - 1, -1, -1):
-        if before[i] in _CAUSE_MARKS:
+        if before[i] in _CLAUSE_MARKS:
             before = before[i + 1 :]
             break
     for i, word in enumerate(before):
@@ -513,6 +523,8 @@ def _is_unreal(before: list[str], after: list[str]) -> bool:
             word != "if"
             or ((i == 0 or before[i - 1] not in _ASKING) and not _counterfactual_of_fact(before, i))
         ):
+            return True
+        if word == "can" and not _CAUSING.isdisjoint(before[i + 1 :]):
             return True
         # "during a power outage" is any outage (advice, a story), not this one.
         if word == "during" and before[i + 1 : i + 2] in (["a"], ["an"]):

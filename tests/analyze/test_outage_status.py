@@ -283,3 +283,34 @@ def test_own_device_and_lack_of_access_are_not_reports(text: str) -> None:
 )
 def test_server_trouble_and_slowness_are_reports(text: str) -> None:
     assert outage(text).is_report, text
+
+
+# -- Generalities: "can cause", habits ("usually"); things not for sale here.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ice on the lines can cause outages, keep a torch handy",
+        "heavy snow can lead to power outages in rural areas",
+        "in our village a storm usually means a power outage for a day",
+        "the old router normally crashes when it gets hot",
+        "sad that we can't buy the new album here yet",
+        "you can't buy it, only rent it on that store",
+        "someone changed the email on my account and now I can't log in",
+    ],
+)
+def test_generalities_availability_and_takeovers_are_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how can acme be down again, third time this week",
+        "can't buy anything on acme, checkout keeps throwing errors",
+        "acme usually works but today it won't load at all",
+    ],
+)
+def test_can_usually_and_buying_next_to_a_real_failure(text: str) -> None:
+    assert outage(text).is_report, text
