@@ -296,6 +296,8 @@ _STATE_HEADS = frozenset(
         "going",
         "unresponsive",
         "stopped",
+        # "my mum keeps saying I should rest": a person repeating themself
+        "keeps",
         # "I failed my exam", "she's failing maths": a person failing, not a service
         "failed",
         "fail",
@@ -601,15 +603,40 @@ def is_other_sense(norm: str, start: int, phrase: str) -> bool:
     return answer
 
 
+#: "can't get the app to work", "couldn't get my messages to send": a failure told
+#: as a vain attempt, with any object between "get" and the verb.
+_CANT_GET_TO = re.compile(
+    r" (?:can't|cant|cannot|can not|couldn't|couldnt|unable to) (?:even )?get "
+    r"((?:\S+ ){1,5}?)to (?:work|load|open|connect|play|sync|send|start|respond|go through)"
+    r" (?!out |hard |together )"
+)
+#: Objects of "can't get ... to work" that make it about people ("can't get him to work").
+_PEOPLE_OBJECTS = frozenset(["them", "anyone", "anybody", "people", "kids", "myself", "us"])
+#: Evidence of "can't get X to work": like "not working".
+CANT_GET_TO_WORK_EVIDENCE = 1.0
+
+
+def _vain_attempt(norm: str) -> int:
+    """Where "can't get X to work" starts in the post, or -1."""
+    match = _CANT_GET_TO.search(norm)
+    if match is None:
+        return -1
+    objects = match.group(1).split()
+    if not _PEOPLE_OBJECTS.isdisjoint(objects) or not _PERSONS.isdisjoint(objects):
+        return -1
+    return match.start()
+
+
 def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> OutageAnalysis:
     """The outage analysis of one post (any language the lexicon covers)."""
-    if not cues.scored and not cues.tags and "_" not in text and "0x" not in text:
+    norm = cues.normalised
+    attempt = _vain_attempt(norm) if " get " in norm else -1
+    if not cues.scored and not cues.tags and attempt < 0 and "_" not in text and "0x" not in text:
         # Most posts: no phrase and nothing that could be an error code.
         return NOT_A_REPORT
     failure = complaint = recovery = 0.0
     failures: list[float] = []
     symptoms: list[str] = []
-    norm = cues.normalised
     # A failure said to be happening (not forecast, planned or imagined).
     real = False
     may_be_unreal: bool | None = None
@@ -657,6 +684,12 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
             continue
         if entry.tag and kind != "recovery":
             symptoms.append(entry.tag)
+    if attempt >= 0:
+        if _may_be_unreal(norm) and _is_unreal(_sentence_before(norm, attempt), []):
+            failures.append(CANT_GET_TO_WORK_EVIDENCE * UNREAL_WEIGHT)
+        else:
+            failures.append(CANT_GET_TO_WORK_EVIDENCE)
+            real = True
     if failures:
         failures.sort(reverse=True)
         # The strongest failure phrase, plus a little for each further one.

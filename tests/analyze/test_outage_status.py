@@ -314,3 +314,35 @@ def test_generalities_availability_and_takeovers_are_not_reports(text: str) -> N
 )
 def test_can_usually_and_buying_next_to_a_real_failure(text: str) -> None:
     assert outage(text).is_report, text
+
+
+# -- A vain attempt ("can't get X to work") and a message a service keeps showing.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't get the acme app to work on my tablet",
+        "couldn't get my texts to send all morning",
+        "cant get the acme site to load, anyone else?",
+        "my card keeps saying invalid at the acme checkout",
+        "acme keeps telling me to try again later",
+        "the acme upload takes bloody forever today",
+    ],
+)
+def test_vain_attempts_and_repeated_error_messages_are_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't get my son to work on his homework",
+        "can't get them to work together, the team is a mess",
+        "if I can't get it to load tonight I'll just cancel",
+        "my mum keeps saying I should rest more",
+        "that argument is invalid",
+    ],
+)
+def test_attempts_on_people_hypotheses_and_repetition_by_people_are_not(text: str) -> None:
+    assert not outage(text).is_report, text
