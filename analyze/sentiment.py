@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
-from earful.analyze.cues import TextCues
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from earful.analyze.cues import Entry, TextCues
 from earful.analyze.outage import is_other_sense, is_pending_recovery
 
 __all__ = ["ALPHA", "MOCKERY_PENALTY", "NEGATED_FAILURE", "incident_compound", "squash", "unsquash"]
@@ -65,6 +68,49 @@ WAITED_VALENCE = -1.0
 _CHALLENGES = (" why ", " how come ", " really . ", " is there a reason ")
 #: Added for a why-question put to an account.
 CHALLENGE_VALENCE = -1.0
+#: A complaint phrase this strong or stronger (its valence here plus VADER's for
+#: its words: "delay" is -0.5 here and -1.3 to VADER) turns praise in its
+#: sentence into sarcasm; weaker ones ("twice", "every time", "waiting for")
+#: are as often neutral words in a post of praise.
+STRONG_COMPLAINT = -1.0
+_STRENGTH: dict[str, float] = {}
+
+
+@lru_cache(maxsize=1)
+def _vader_lexicon() -> dict[str, float]:
+    lexicon: dict[str, float] = SentimentIntensityAnalyzer().lexicon
+    return lexicon
+
+
+def _strength(entry: Entry) -> float:
+    """How negative a complaint phrase reads: its valence plus VADER's for its words."""
+    strength = _STRENGTH.get(entry.phrase)
+    if strength is None:
+        lexicon = _vader_lexicon()
+        strength = entry.valence + sum(lexicon.get(w, 0.0) for w in entry.phrase.split())
+        _STRENGTH[entry.phrase] = strength
+    return strength
+
+
+#: Thanks for help given ("thanks for getting me on the earlier flight", "found
+#: my bag"): the problem was solved, so the thanks are praise, as after a
+#: recovery. Checked only in a post with a complaint, a failure or a request.
+_HELP_GIVEN = (
+    " for getting ",
+    " for finding ",
+    " found my ",
+    " got me on ",
+    " for helping ",
+    " helped me ",
+    " took care of ",
+    " for taking care ",
+    " above and beyond ",
+    " made it right ",
+    " for sorting ",
+    " sorted me ",
+    " sorted it ",
+    " sorted out ",
+)
 
 
 def squash(total: float) -> float:
@@ -90,6 +136,32 @@ def _may_tell_a_wait(norm: str) -> bool:
     )
 
 
+def _sentence_of(norm: str, at: int) -> int:
+    return norm.count(" . ", 0, at)
+
+
+def _sarcasm_beside(norm: str, tags: tuple[Entry, ...], complaint_starts: list[int]) -> bool:
+    """Whether sarcastic praise shares a sentence with a complaint phrase.
+
+    "thanks for the 4 hour delay" and "great job, another missed connection"
+    praise the complaint itself; praise in another sentence ("love those
+    socks. I don't care what they say") is praise.
+    """
+    sentences: set[int] | None = None
+    for entry in tags:
+        if entry.kind != "sarcasm":
+            continue
+        if sentences is None:
+            sentences = {_sentence_of(norm, start) for start in complaint_starts}
+        key = f" {entry.phrase} "
+        at = norm.find(key)
+        while at >= 0:
+            if _sentence_of(norm, at) in sentences:
+                return True
+            at = norm.find(key, at + 1)
+    return False
+
+
 def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> float:
     """Earful's compound for a post whose plain VADER compound is ``vader_compound``.
 
@@ -98,6 +170,8 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     """
     added = cues.emoji_valence
     failure = complaint = recovery = False
+    complaint_starts: list[int] = []
+    complaint_added = 0.0
     norm = cues.normalised
     if "@" in text:
         # Said to an account: how long one waited, and why-questions, are complaints.
@@ -128,9 +202,21 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
         added += valence
         if kind == "complaint":
             complaint = True
+            complaint_added += valence
+            if _strength(cue.entry) <= STRONG_COMPLAINT:
+                complaint_starts.append(cue.start)
         elif kind == "recovery":
             recovery = True
-    if (failure or complaint or any(e.kind == "request" for e in cues.tags)) and not recovery:
+    to_account = "@" in text
+    # A question put to an account asks for something: a request.
+    request = (to_account and "?" in text) or any(e.kind == "request" for e in cues.tags)
+    if (failure or complaint or request) and not recovery:
+        # Thanks for a problem solved are praise, as after a recovery; the
+        # complaint phrases tell the problem that was solved ("for finding my bag").
+        recovery = any(p in norm for p in _HELP_GIVEN)
+        if recovery:
+            added -= complaint_added
+    if (failure or complaint or request) and not recovery:
         # Politeness inside a complaint or a request is not praise: "please help,
         # still waiting" and "can you help me change my flight?" lose VADER's
         # valence for "please", "help" and "thanks".
@@ -138,10 +224,9 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
             if entry.kind == "polite":
                 added += entry.valence
     base = None
-    if (
-        failure
-        and not recovery
-        and (cues.laugh_emoji or any(e.kind in ("laugh", "sarcasm") for e in cues.tags))
+    if not recovery and (
+        (failure and (cues.laugh_emoji or any(e.kind in ("laugh", "sarcasm") for e in cues.tags)))
+        or (to_account and complaint_starts and _sarcasm_beside(norm, cues.tags, complaint_starts))
     ):
         base = min(unsquash(vader_compound), 0.0)
         added += MOCKERY_PENALTY

@@ -72,7 +72,7 @@ def test_questions_and_praise_keep_their_label(scorer: Scorer, text: str, label:
 
 
 def test_politeness_counts_only_inside_a_complaint(scorer: Scorer) -> None:
-    polite = scorer.score("please help me choose a seat, thanks!").sentiment
+    polite = scorer.score("please say hi to your sister, thanks!").sentiment
     complaint = scorer.score("please help, still waiting for my refund, thanks").sentiment
     assert polite is not None and complaint is not None
     # No complaint: VADER's compound is kept exactly.
@@ -134,3 +134,117 @@ def test_durations_and_why_questions_count_only_when_put_to_an_account(
     addressed = scorer.score(f"@acme {text}").sentiment
     assert addressed is not None
     assert addressed.compound < sentiment.compound, text
+
+
+# Each rule below: complaints it turns negative, and praise and plain questions
+# that keep their label. Every post was written for this test.
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # A plea for help is a request: neutral alone, negative with a problem told.
+        ("@acme please help, my flight got cancelled", "negative"),
+        ("@acme need help, still no refund after a month", "negative"),
+        ("@acme please help me pick a seat for my son", "neutral"),
+        ("@acme need help booking a group trip", "neutral"),
+    ],
+)
+def test_pleas_for_help(scorer: Scorer, text: str, label: str) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # A rhetorical question to a company is a challenge.
+        ("@acme how hard is it to answer an email", "negative"),
+        ("@acme why would you charge me twice", "negative"),
+        ("@acme are you kidding me", "negative"),
+        ("@acme what is wrong with your app today", "negative"),
+        # Plain questions stay neutral.
+        ("@acme how long is the flight to Lisbon?", "neutral"),
+        ("@acme what time does boarding start?", "neutral"),
+    ],
+)
+def test_rhetorical_questions(scorer: Scorer, text: str, label: str) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # Praise in the same sentence as a complaint put to a company is sarcasm.
+        ("@acme thanks for the delay", "negative"),
+        ("@acme great job losing my luggage", "negative"),
+        ("@acme well done, third cancelled train this week", "negative"),
+        # Praise without a complaint, or in another sentence, is praise.
+        ("@acme thanks for the quick reply", "positive"),
+        ("@acme great job on the new app", "positive"),
+        ("@acme great crew on my flight today, thanks", "positive"),
+    ],
+)
+def test_sarcastic_praise_beside_a_complaint(scorer: Scorer, text: str, label: str) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+def test_praise_in_another_sentence_than_a_weak_complaint_word_stays_praise(
+    scorer: Scorer,
+) -> None:
+    # "twice" is a complaint word only weakly; the praise here is sincere.
+    sentiment = scorer.score("@sam I saw them live twice and both times were fantastic").sentiment
+    assert sentiment is not None
+    assert sentiment.label == "positive", sentiment.compound
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@acme is wifi free on your flights?",
+        "@acme do you sell snacks on board? I'd like to buy one",
+        "@acme is it ok to bring a stroller on board?",
+    ],
+)
+def test_a_question_to_an_account_is_a_request(scorer: Scorer, text: str) -> None:
+    # "free", "like", "ok" name a service or hedge in a question: no praise.
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.vader.compound >= 0.05
+    assert sentiment.label == "neutral", f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@acme thank you so much for finding my bag",
+        "@acme thanks for getting me on the earlier flight after the cancellation!",
+        "@acme the agent sorted out my refund in minutes, thank you",
+    ],
+)
+def test_thanks_for_help_given_stay_praise(scorer: Scorer, text: str) -> None:
+    # The complaint words tell the problem that was solved.
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == "positive", f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("@acme yet another delayed flight", "negative"),
+        ("@acme you need to do better", "negative"),
+        ("@acme I expected better from you", "negative"),
+        ("@acme you promised a callback yesterday", "negative"),
+        ("@acme the new seats are so much better", "positive"),
+    ],
+)
+def test_repetition_demands_and_broken_promises(scorer: Scorer, text: str, label: str) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
