@@ -163,6 +163,27 @@ _DOWN_NOT_BEFORE = frozenset(
         "below",
     ]
 )
+#: Street words: "down" two words before one is a route ("goes down High Street").
+_STREETS = frozenset(
+    [
+        "street",
+        "st",
+        "road",
+        "rd",
+        "avenue",
+        "ave",
+        "lane",
+        "boulevard",
+        "blvd",
+        "drive",
+        "highway",
+        "hill",
+        "way",
+        "parade",
+        "row",
+        "terrace",
+    ]
+)
 #: "down" after one of these is a mood ("I'm so down", "feeling down").
 _DOWN_NOT_AFTER = frozenset(
     [
@@ -296,6 +317,9 @@ _STATE_HEADS = frozenset(
         "going",
         "unresponsive",
         "stopped",
+        # "he has been off sick": a person away
+        "has",
+        "have",
         # "my mum keeps saying I should rest": a person repeating themself
         "keeps",
         # "I failed my exam", "she's failing maths": a person failing, not a service
@@ -547,8 +571,11 @@ def _is_unreal(before: list[str], after: list[str]) -> bool:
 def _other_sense_of_down(norm: str, start: int, phrase: str) -> bool:
     """ "down" as a direction, an amount or a mood, not a service being down."""
     if phrase.endswith("down"):
-        following = norm[start + len(phrase) + 2 : start + len(phrase) + 40].split(None, 1)
+        following = norm[start + len(phrase) + 2 : start + len(phrase) + 40].split(None, 2)
         if following and (following[0] in _DOWN_NOT_BEFORE or following[0][0].isdigit()):
+            return True
+        # "goes down High Street", "went down Elm Road": a route by a named street
+        if len(following) > 1 and following[1] in _STREETS:
             return True
     if phrase.startswith("down"):
         previous = norm[max(0, start - 40) : start].rsplit(None, 1)

@@ -346,3 +346,75 @@ def test_vain_attempts_and_repeated_error_messages_are_reports(text: str) -> Non
 )
 def test_attempts_on_people_hypotheses_and_repetition_by_people_are_not(text: str) -> None:
     assert not outage(text).is_report, text
+
+
+# -- Canonical phrasings, set A: 40 posts written for this check in one go and scored
+# once before any rule was written for them (33 right then; docs/scoring.md).
+
+CANONICAL_A_REPORTS = [
+    "the acme dashboard returns 502s every few minutes",
+    "acme login page stuck on a spinner, can't get past it",
+    "Password reset emails from acme never arrive",
+    "is the acme api down? getting timeouts on every call",
+    "acme app crashes as soon as I open it since the update",
+    "no electricity on Church Lane since 7pm",
+    "our tap water has been off all morning, anyone else in Leeds?",
+    "the 8:15 was cancelled because of a signal fault at Clapham",
+    "acme mobile data not working in Bristol",
+    "Acme Pay keeps declining my card even though I have funds",
+    "acme streaming keeps buffering, unwatchable tonight",
+    "acme website is painfully slow right now",
+    "messages on acme chat are not delivering",
+    "@acmehelp my bank transfer has been pending for three days",
+    "acme cloud sync has stopped working on my laptop",
+    "the acme status page says all good but nothing loads for me",
+    "acme servers are over capacity again",
+    "can't place orders on acme, checkout just spins",
+    "acme notifications stopped coming through after the update",
+    "our office lost internet, acme fibre down across the business park",
+]
+
+CANONICAL_A_NOT_REPORTS = [
+    "acme shares are down 4% after the earnings call",
+    "feeling a bit down today, might skip the gym",
+    "the parade goes down High Street at noon",
+    "she broke the record for the longest swim",
+    "acme will be offline for planned maintenance on Sunday 1-3am",
+    "thunderstorms could cause power outages tonight",
+    "acme is back up, thanks team",
+    "my internet was out this morning but it's fine now",
+    "imagine if acme went down on Black Friday",
+    "my car wouldn't start this morning, had to get the bus",
+    "I crashed on the sofa after the night shift",
+    "acme is down to its last two stores in the city",
+    "the error was in my spreadsheet formula, sorted",
+    "remember when acme was down for a whole day back in 2015?",
+    "dropped my phone in the bath, screen is dead",
+    "acme froze prices for another year",
+    "the server down the hall makes a lot of noise",
+    "acme account suspended for breaking the terms",
+    "how to prepare for a power outage: a checklist",
+    "my brain is not working today lol",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_A_REPORTS)
+def test_canonical_set_a_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_A_NOT_REPORTS)
+def test_canonical_set_a_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my parcel from acme never arrives on time",
+        "he has been off sick all week",
+        "the bus goes down Elm Road then turns left",
+    ],
+)
+def test_parcels_people_away_and_routes_are_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
