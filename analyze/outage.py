@@ -106,7 +106,6 @@ _UNREAL_AFTER = frozenset(
         "planned",
         "scheduled",
         "forecast",
-        "tonight",
         "risk",
     ]
 )
@@ -310,13 +309,19 @@ _STATE_HEADS = frozenset(
         "froze",
         "freezes",
         "frozen",
-        "lagging",
+        # ("lagging" is left out: "I was lagging" in a game is the connection)
         "dead",
         "went",
         "goes",
         "going",
         "unresponsive",
         "stopped",
+        # "I was so slow at the quiz": slowness of a person
+        "so",
+        "really",
+        "super",
+        "very",
+        "too",
         # "he has been off sick": a person away
         "has",
         "have",
@@ -328,6 +333,10 @@ _STATE_HEADS = frozenset(
         "fails",
         "failing",
     ]
+)
+#: Auxiliaries and adverbs that may stand between a subject and its state.
+_BETWEEN_SUBJECT_AND_STATE = frozenset(
+    ["is", "was", "are", "were", "has", "had", "keeps", "kept", "just", "totally", "always"]
 )
 #: People as the subject right before a state phrase. "you", "we" and "they" are
 #: left out: customers write "you're down again" to a company, utilities "we are".
@@ -380,6 +389,16 @@ _PERSONS = frozenset(
         "body",
         "legs",
         "stomach",
+        "hearing",
+        "eyesight",
+        "eyes",
+        "memory",
+        "health",
+        "knees",
+        "voice",
+        "dog",
+        "cat",
+        "puppy",
     ]
 )
 
@@ -392,7 +411,8 @@ _HTTP_WORDS = (
 # at once; it is part of every match, so the matches are the same: 40% faster.
 _HTTP = re.compile(
     rf"(?i:(?=[hescgrt45])(?:"
-    rf"\b(?:http|error|err|status|code|got\s+an?|getting\s+an?|returns?|returning|throwing)"
+    rf"\b(?:http|error|err|status|code|got\s+an?|getting\s+an?|returns?|returning|"
+    rf"throwing(?:\s+an?)?)"
     rf"\s*(?:code)?\s*[:#]?\s*([45]\d\d)s?\b|\b([45]\d\d)s?\s*[-:]?\s*(?:{_HTTP_WORDS})\b))"
 )
 # E-4012, AUTH-401, ERR-77; ERR_CONNECTION_RESET, DNS_PROBE_FINISHED_NXDOMAIN; 0x80070005;
@@ -585,12 +605,21 @@ def _other_sense_of_down(norm: str, start: int, phrase: str) -> bool:
 
 
 def _said_of_a_person(norm: str, start: int, phrase: str) -> bool:
-    """A state phrase whose subject, right before it, is a person."""
+    """A state phrase whose subject, right before it, is a person.
+
+    Up to two auxiliaries or adverbs between them are skipped ("my grandad's
+    hearing is failing", "I was so slow at the quiz").
+    """
     head = phrase.split(" ", 1)[0]
     if head not in _STATE_HEADS:
         return False
-    previous = norm[max(0, start - 40) : start].rsplit(None, 1)
-    return bool(previous) and previous[-1] in _PERSONS
+    previous = norm[max(0, start - 60) : start].rsplit(None, 3)[-3:]
+    for word in reversed(previous):
+        if word in _PERSONS:
+            return True
+        if word not in _BETWEEN_SUBJECT_AND_STATE:
+            return False
+    return False
 
 
 #: Words before a recovery, in its sentence, that make it a wish or a condition:

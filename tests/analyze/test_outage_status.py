@@ -418,3 +418,91 @@ def test_canonical_set_a_not_reports(text: str) -> None:
 )
 def test_parcels_people_away_and_routes_are_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
+
+
+# -- Canonical phrasings, set B: 40 more posts written in one go after set A's rules,
+# scored once before any rule was written for them (29 right then; docs/scoring.md).
+
+CANONICAL_B_REPORTS = [
+    "acme bank app logged me out and now it says my session is invalid every time",
+    "anyone else getting 500 errors on acme?",
+    "acme email has been bouncing all my outgoing messages since lunch",
+    "Acme Air website won't let me check in, keeps erroring",
+    "my acme router shows a red light and there's no internet anywhere in the house",
+    "acme video calls keep cutting out mid sentence",
+    "the acme payment page times out every time I hit pay",
+    "power's out in half of Riverside, traffic lights dead too",
+    "acme push notifications are delayed by like 20 minutes",
+    "acme card not working at any terminal today",
+    "acme maps just shows a blank grey screen",
+    "@acme your app is unusable today, every screen is a loading spinner",
+    "water pressure gone completely on our estate, no water from the taps",
+    "no trains between Leeds and York due to a power failure",
+    "acme is down again?? third time this week",
+    "Can't upload photos to acme, it fails at 99% every time",
+    "acme sms verification codes not coming through",
+    "acme TV app stuck on the splash screen",
+    "the acme game servers are lagging like crazy tonight",
+    "acme checkout throwing a 404 when I try to pay",
+]
+
+CANONICAL_B_NOT_REPORTS = [
+    "acme had a great quarter, revenue up and costs down",
+    "the sun went down behind the hills, lovely evening",
+    "writing down my goals for 2025",
+    "acme cut the price of its basic plan",
+    "my grandad's hearing is failing, he needs new aids",
+    "our team crashed out of the cup in the semi final",
+    "acme's new ad campaign is a total failure",
+    "we'll be doing maintenance on the acme API tomorrow from 2am, expect short outages",
+    "Reminder: outages are possible during the upgrade window this weekend",
+    "acme app is working again after the fix, thanks",
+    "acme login issue from this morning has been resolved",
+    "I was so slow at the quiz tonight, embarrassing",
+    "the lecture was so slow I nearly fell asleep",
+    "the dog keeps crashing into the door",
+    "bought an acme phone, battery dead after one day of gaming",
+    "stock market crash fears grow as acme slides",
+    "what would happen if acme went offline for a week?",
+    "I broke my screen, any good repair shops?",
+    "acme blocked my account for suspicious activity",
+    "the comedian's joke fell flat and the room went dead silent",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_B_REPORTS)
+def test_canonical_set_b_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_B_NOT_REPORTS)
+def test_canonical_set_b_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme app not working on my iphone since the update",
+        "the acme card reader is not working at our shop",
+        "in the game last night I was lagging so badly, acme servers again",
+        "the traffic lights are out on Bridge Road, power cut",
+        "acme site is slow tonight, pages take a minute",
+    ],
+)
+def test_device_places_game_lag_and_tonight_are_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not working on Sunday, family day",
+        "my eyesight is failing, time for glasses",
+        "I was so slow in the race today",
+        "the dog crashed into the fence chasing a squirrel",
+        "stuck in traffic for an hour, the ring road is a car park",
+    ],
+)
+def test_days_off_bodies_people_and_collisions_are_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
