@@ -95,21 +95,9 @@ def _strength(entry: Entry) -> float:
 #: Thanks for help given ("thanks for getting me on the earlier flight", "found
 #: my bag"): the problem was solved, so the thanks are praise, as after a
 #: recovery. Checked only in a post with a complaint, a failure or a request.
-_HELP_GIVEN = (
-    " for getting ",
-    " for finding ",
-    " found my ",
-    " got me on ",
-    " for helping ",
-    " helped me ",
-    " took care of ",
-    " for taking care ",
-    " above and beyond ",
-    " made it right ",
-    " for sorting ",
-    " sorted me ",
-    " sorted it ",
-    " sorted out ",
+_HELP_GIVEN = re.compile(
+    r" (?:for (?:getting|finding|helping|taking care|sorting)|found my|got me on|helped me"
+    r"|took care of|above and beyond|made it right|sorted (?:me|it|out)) "
 )
 
 
@@ -168,12 +156,20 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     ``text`` is the post as written: durations of waiting and why-questions
     count as complaints only in a post put to an account (an @handle in it).
     """
+    scored = cues.scored
+    tags = cues.tags
+    to_account = "@" in text
     added = cues.emoji_valence
+    if not scored and not tags and not to_account:
+        # No cue at all (most general posts): VADER's compound, and the emoji's valence.
+        if added == 0.0:
+            return vader_compound
+        return round(squash(unsquash(vader_compound) + added), 4) + 0.0
     failure = complaint = recovery = False
     complaint_starts: list[int] = []
     complaint_added = 0.0
     norm = cues.normalised
-    if "@" in text:
+    if to_account:
         # Said to an account: how long one waited, and why-questions, are complaints.
         if _may_tell_a_wait(norm) and _WAITED.search(norm) is not None:
             added += WAITED_VALENCE
@@ -181,52 +177,62 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
         if "?" in text and any(c in norm for c in _CHALLENGES):
             added += CHALLENGE_VALENCE
             complaint = True
-    for cue in cues.scored:
-        valence = cue.entry.valence
-        if cue.entry.kind == "sense":
+    for cue in scored:
+        entry = cue.entry
+        valence = entry.valence
+        kind = entry.kind
+        if kind == "sense":
             # Another sense of a failure word: its own valence, never negated.
             added += valence
             continue
         if cue.negated:
             added += NEGATION_SCALAR * valence if valence > 0 else NEGATED_FAILURE
             continue
-        kind = cue.entry.kind
         if kind == "failure":
-            if is_other_sense(cues.normalised, cue.start, cue.entry.phrase):
+            if is_other_sense(norm, cue.start, entry.phrase):
                 # "stock is down 3%", "he's not working": not a failure, no valence.
                 continue
             failure = True
-        elif kind == "recovery" and is_pending_recovery(cues.normalised, cue.start):
+        elif kind == "recovery" and is_pending_recovery(norm, cue.start):
             # "until this is fixed" is no good news.
             continue
         added += valence
         if kind == "complaint":
             complaint = True
             complaint_added += valence
-            if _strength(cue.entry) <= STRONG_COMPLAINT:
+            if _strength(entry) <= STRONG_COMPLAINT:
                 complaint_starts.append(cue.start)
         elif kind == "recovery":
             recovery = True
-    to_account = "@" in text
-    # A question put to an account asks for something: a request.
-    request = (to_account and "?" in text) or any(e.kind == "request" for e in cues.tags)
+    # One pass over the tags: requests, politeness, laughs and sarcasm.
+    request = to_account and "?" in text
+    polite: list[float] = []
+    mocking = bool(cues.laugh_emoji)
+    for tag in tags:
+        kind = tag.kind
+        if kind == "polite":
+            polite.append(tag.valence)
+        elif kind == "request":
+            # "can you", "how do i", "please help": a request.
+            request = True
+        elif kind == "laugh" or kind == "sarcasm":
+            mocking = True
     if (failure or complaint or request) and not recovery:
         # Thanks for a problem solved are praise, as after a recovery; the
         # complaint phrases tell the problem that was solved ("for finding my bag").
-        recovery = any(p in norm for p in _HELP_GIVEN)
+        recovery = _HELP_GIVEN.search(norm) is not None
         if recovery:
             added -= complaint_added
-    if (failure or complaint or request) and not recovery:
-        # Politeness inside a complaint or a request is not praise: "please help,
-        # still waiting" and "can you help me change my flight?" lose VADER's
-        # valence for "please", "help" and "thanks".
-        for entry in cues.tags:
-            if entry.kind == "polite":
-                added += entry.valence
+        else:
+            # Politeness inside a complaint or a request is not praise: "please help,
+            # still waiting" and "can you help me change my flight?" lose VADER's
+            # valence for "please", "help" and "thanks".
+            for valence in polite:
+                added += valence
     base = None
     if not recovery and (
-        (failure and (cues.laugh_emoji or any(e.kind in ("laugh", "sarcasm") for e in cues.tags)))
-        or (to_account and complaint_starts and _sarcasm_beside(norm, cues.tags, complaint_starts))
+        (failure and mocking)
+        or (to_account and complaint_starts and _sarcasm_beside(norm, tags, complaint_starts))
     ):
         base = min(unsquash(vader_compound), 0.0)
         added += MOCKERY_PENALTY
