@@ -506,3 +506,15 @@ def test_device_places_game_lag_and_tonight_are_reports(text: str) -> None:
 )
 def test_days_off_bodies_people_and_collisions_are_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we lost power at the office this morning, it was short-lived thankfully",
+        "typed my email wrong at sign up and now I can't log in to acme",
+        "entered the wrong code three times and acme locked me out",
+    ],
+)
+def test_short_lived_outages_and_typing_mistakes_are_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
