@@ -407,7 +407,8 @@ class CueScanner:
             if before and before[-1] in entry.not_after:
                 continue
             taken.append((start, end))
-            negated = not NEGATORS.isdisjoint(before[-NEGATION_WINDOW:])
+            # "nothing but errors": "but" right before the phrase ends the negation.
+            negated = before[-1:] != ["but"] and not NEGATORS.isdisjoint(before[-NEGATION_WINDOW:])
             cues.append(_tuple_new(Cue, (entry, start, negated)))
         if len(cues) > 1:
             cues.sort(key=_START)

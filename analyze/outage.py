@@ -399,6 +399,17 @@ _PERSONS = frozenset(
         "dog",
         "cat",
         "puppy",
+        # things whose going down or crashing is not a service's: "my mood went down"
+        "mood",
+        "spirits",
+        "morale",
+        "temperature",
+        "fever",
+        "swelling",
+        "prices",
+        "price",
+        "sales",
+        "value",
     ]
 )
 
@@ -412,7 +423,7 @@ _HTTP_WORDS = (
 _HTTP = re.compile(
     rf"(?i:(?=[hescgrt45])(?:"
     rf"\b(?:http|error|err|status|code|got\s+an?|getting\s+an?|returns?|returning|"
-    rf"throwing(?:\s+an?)?)"
+    rf"throwing(?:\s+an?)?|giv(?:es|ing)(?:\s+me)?\s+an?|seeing\s+an?|shows?\s+an?)"
     rf"\s*(?:code)?\s*[:#]?\s*([45]\d\d)s?\b|\b([45]\d\d)s?\s*[-:]?\s*(?:{_HTTP_WORDS})\b))"
 )
 # E-4012, AUTH-401, ERR-77; ERR_CONNECTION_RESET, DNS_PROBE_FINISHED_NXDOMAIN; 0x80070005;

@@ -518,3 +518,94 @@ def test_days_off_bodies_people_and_collisions_are_not_reports(text: str) -> Non
 )
 def test_short_lived_outages_and_typing_mistakes_are_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
+
+
+# -- Canonical phrasings, set C: 40 more posts written in one go after set B's rules,
+# scored once before any rule was written for them (29 right then). Two reports are
+# still missed and left out here: a message "arriving hours late" and "cannot reach
+# <site>" (can't reach is as often a person or a phone line).
+
+CANONICAL_C_REPORTS = [
+    "acme site giving me a 503 every time I refresh",
+    "anyone else unable to log into acme this morning?",
+    "acme outage hitting London and Paris right now",
+    "@acmesupport my statement page has been loading for 10 minutes",
+    "acme app won't open on android, just closes straight away",
+    "heating and hot water both off, gas supply cut in our area",
+    "no 4G at all on acme mobile today",
+    "my acme transfer failed twice, money still not in the other account",
+    "acme keeps kicking me out of my account",
+    "internet has been dropping every ten minutes since the storm @acmebroadband",
+    "acme pay declined at the petrol station, card is fine elsewhere",
+    "acme's search returns nothing but errors",
+    "trams suspended city-wide after a power fault",
+    "acme music stops playing every few songs",
+    "acme web app is crawling, takes a minute per click",
+    "acme two factor texts not arriving, locked out of work",
+    "acme down? my whole team can't access the dashboard",
+    "blackout across the east side, traffic signals out",
+]
+
+CANONICAL_C_NOT_REPORTS = [
+    "acme shares fell 7% after the profit warning",
+    "my mood went down after the match",
+    "the road goes down to the river, lovely walk",
+    "acme set a new record for fastest delivery this year",
+    "maintenance window for acme tonight 11pm-1am, services may be unavailable",
+    "forecasters say power cuts are likely if the wind picks up",
+    "acme login problems are fixed now, thanks for your patience",
+    "the wifi was out for an hour yesterday but it's all good now",
+    "what if acme had an outage during the world cup final?",
+    "my laptop battery is dead, need a charger",
+    "crashed out on the sofa, long week",
+    "the down jacket from acme is so warm",
+    "the acme crash course in excel was brilliant",
+    "prices crashed at the acme summer sale",
+    "I'm not working tomorrow, day off",
+    "acme fixed the bug in the last update, all smooth now",
+    "he broke his phone screen again",
+    "I blacked out on the train, scary",
+    "this error in the article needs correcting",
+    "keep calm and carry on, acme",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_C_REPORTS)
+def test_canonical_set_c_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_C_NOT_REPORTS)
+def test_canonical_set_c_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+def test_nothing_but_errors_is_not_a_negation() -> None:
+    cues = default_scanner().scan("the acme app shows nothing but errors")
+    assert [(c.entry.phrase, c.negated) for c in cues.scored] == [("errors", False)]
+    # a negator right before the phrase still negates it
+    assert default_scanner().scan("nothing is broken").scored[0].negated
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme page giving me a 502 again",
+        "seeing a 500 on every acme search",
+    ],
+)
+def test_http_codes_after_giving_and_seeing(text: str) -> None:
+    result = outage(text)
+    assert result.is_report and result.error_codes, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the temperature went down overnight",
+        "prices went down after the sale",
+        "morale is down after the layoffs",
+    ],
+)
+def test_moods_prices_and_temperatures_going_down_are_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
