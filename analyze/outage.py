@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime
 
 from earful.analyze.cues import TextCues
 from earful.analyze.gazetteer import Gazetteer
@@ -336,7 +337,23 @@ _STATE_HEADS = frozenset(
 )
 #: Auxiliaries and adverbs that may stand between a subject and its state.
 _BETWEEN_SUBJECT_AND_STATE = frozenset(
-    ["is", "was", "are", "were", "has", "had", "keeps", "kept", "just", "totally", "always"]
+    [
+        "is",
+        "was",
+        "are",
+        "were",
+        "has",
+        "had",
+        "keeps",
+        "kept",
+        "just",
+        "totally",
+        "always",
+        "that's",
+        "that",
+        "who's",
+        "who",
+    ]
 )
 #: People as the subject right before a state phrase. "you", "we" and "they" are
 #: left out: customers write "you're down again" to a company, utilities "we are".
@@ -683,6 +700,48 @@ _PEOPLE_OBJECTS = frozenset(["them", "anyone", "anybody", "people", "kids", "mys
 CANT_GET_TO_WORK_EVIDENCE = 1.0
 
 
+#: "is out" and the like: a failure only when the post names a supply or a connection.
+_OUT_PHRASES = frozenset(["is out", "are out", "was out", "been out", "went out", "'s out"])
+_SUPPLY_TAGS = frozenset(["connectivity", "power", "water"])
+#: Evidence of "<supply> is out".
+SUPPLY_OUT_EVIDENCE = 0.9
+#: Failure nouns in the plural: after "for" they name a kind of event ("a kit for outages").
+_GENERIC_PLURALS = frozenset(["outages", "power outages", "power cuts", "blackouts"])
+
+
+_SUPPLY_NOUNS = frozenset(["power", "water", "internet", "network", "service", "phone"])
+
+
+def _after_for(norm: str, start: int) -> bool:
+    """Does "for" (or "for power", "for internet") stand right before ``start``?"""
+    previous = norm[max(0, start - 30) : start].split()[-2:]
+    return previous[-1:] == ["for"] or (
+        len(previous) == 2 and previous[0] == "for" and previous[1] in _SUPPLY_NOUNS
+    )
+
+
+def _names_a_supply(cues: TextCues) -> bool:
+    return any(entry.tag in _SUPPLY_TAGS for entry in cues.tags if entry.kind == "topic")
+
+
+#: "back in 2012", "in 2015": a story of a past year ("back in" is as strong as
+#: "back when"). Years from this one on are not the past.
+_IN_YEAR = re.compile(r" (back )?in ((?:19|20)\d\d) ")
+_PAST_YEAR_CONTEXT = -0.8
+_BACK_IN_YEAR_CONTEXT = -1.0
+
+
+def _past_year(norm: str) -> float:
+    """Counter-evidence of a past year named in the post (0.0 if none)."""
+    this_year = datetime.now(UTC).year
+    against = 0.0
+    for match in _IN_YEAR.finditer(norm):
+        if int(match.group(2)) < this_year:
+            weight = _BACK_IN_YEAR_CONTEXT if match.group(1) else _PAST_YEAR_CONTEXT
+            against = min(against, weight)
+    return against
+
+
 def _vain_attempt(norm: str) -> int:
     """Where "can't get X to work" starts in the post, or -1."""
     match = _CANT_GET_TO.search(norm)
@@ -722,10 +781,16 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
             if is_other_sense(norm, cue.start, phrase):
                 continue
             weight = entry.report
+            if phrase in _OUT_PHRASES and _names_a_supply(cues):
+                # "the broadband is out", "power's out": a utility off.
+                weight = SUPPLY_OUT_EVIDENCE
             end = cue.start + len(phrase) + 1
             if may_be_unreal is None:
                 may_be_unreal = _may_be_unreal(norm)
-            if not may_be_unreal:
+            if phrase in _GENERIC_PLURALS and _after_for(norm, cue.start):
+                # "a kit for power outages", "tips for outages": any outage, not one.
+                unreal = True
+            elif not may_be_unreal:
                 unreal = False
             elif phrase in unreal_phrases:
                 # The same phrase again ("planned power outage ... #poweroutage")
@@ -800,6 +865,8 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
         evidence += context_for
     if "$" in text and _CASHTAG.search(text) is not None:
         context_against = min(context_against, CASHTAG_CONTEXT)
+    if (" in 19" in norm or " in 20" in norm) and context_against > _BACK_IN_YEAR_CONTEXT:
+        context_against = min(context_against, _past_year(norm))
     evidence += context_against - recovery
     places = gazetteer.find(cues.normalised, text) if gazetteer is not None else ()
     return _analysis(

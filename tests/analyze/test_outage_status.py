@@ -609,3 +609,89 @@ def test_http_codes_after_giving_and_seeing(text: str) -> None:
 )
 def test_moods_prices_and_temperatures_going_down_are_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
+
+
+# -- Canonical phrasings, set D: 40 more posts written in one go after set C's rules,
+# scored once before any rule was written for them (33 right then). One is left out:
+# "down for maintenance? it's been 3 hours and no notice" reads as planned to the rules.
+
+CANONICAL_D_REPORTS = [
+    "cant load any images on acme, just broken icons everywhere",
+    "acme app froze mid-payment and now I don't know if it went through",
+    "half our street has no power again, third time this month",
+    "acme broadband is out in the whole of Kingsbridge",
+    "is it just me or is acme really slow today",
+    "acme webhooks failing with timeouts since the deploy",
+    "acme's contactless isn't working on the buses this morning",
+    "@acmehelp your checkout page errors out on the last step",
+    "acme voicemail not working, callers get dead air",
+    "acme keeps logging me out every five minutes",
+    "water main burst, no water on Hill Road since 6am",
+    "acme streaming service buffering non stop during the game",
+    "the acme app says service unavailable",
+    "can't send emails from my acme account, they sit in the outbox",
+    "acme mobile network down in Glasgow?",
+    "all acme ATMs in town out of service today",
+    "acme login loop, enter password and it just reloads the page",
+    "the northern line is suspended due to a signal failure",
+    "acme shows a 500 error when I open settings",
+]
+
+CANONICAL_D_NOT_REPORTS = [
+    "acme profits down 10% on last year",
+    "feeling really down about the results today",
+    "walked down Station Road to the market",
+    "acme broke the sales record this quarter",
+    "acme will be unavailable on Saturday night for planned maintenance",
+    "outages possible across the region as the storm moves in",
+    "acme is back online after this morning's outage",
+    "my internet was down earlier, all sorted now",
+    "if acme crashed during the launch it would be a disaster",
+    "my old car broke down again on the motorway",
+    "I crashed at a friend's place last night",
+    "the acme CEO is stepping down next month",
+    "my code has a bug I can't find, send coffee",
+    "back in 2012 acme was down for two days straight",
+    "my phone died at the concert, couldn't film anything",
+    "acme froze hiring for the rest of the year",
+    "the power of acme's new chip is impressive",
+    "acme suspended my account for a payment mix-up",
+    "emergency kit for power outages: torch, batteries, water",
+    "lol my wifi is fine, it's my brain that's not working",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_D_REPORTS)
+def test_canonical_set_d_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_D_NOT_REPORTS)
+def test_canonical_set_d_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the wifi is out again in our building",
+        "power's been out since midnight on Oak Avenue",
+        "water was out all morning, still brown now",
+    ],
+)
+def test_a_supply_that_is_out_is_a_report(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the new acme album is out today",
+        "the results are out, I passed",
+        "a checklist for power outages: water, torch, radio",
+        "in 2014 the acme site was down for a whole weekend",
+        "the wifi is fine, it's my head that's not working today",
+    ],
+)
+def test_releases_checklists_past_years_and_clefts_are_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
