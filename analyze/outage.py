@@ -700,8 +700,10 @@ _PEOPLE_OBJECTS = frozenset(["them", "anyone", "anybody", "people", "kids", "mys
 CANT_GET_TO_WORK_EVIDENCE = 1.0
 
 
-#: "is out" and the like: a failure only when the post names a supply or a connection.
-_OUT_PHRASES = frozenset(["is out", "are out", "was out", "been out", "went out", "'s out"])
+#: "is out" and the like: a failure only when the post names a supply or a connection
+#: ("the broadband is out", "power's been out"; "the new album is out" is not). Found
+#: here, not in the lexicon, so that sentiment does not read "is out" as bad news.
+_SUPPLY_OUT = re.compile(r" (?:is|are|was|were|been|went|'s) out (?!of )")
 _SUPPLY_TAGS = frozenset(["connectivity", "power", "water"])
 #: Evidence of "<supply> is out".
 SUPPLY_OUT_EVIDENCE = 0.9
@@ -781,9 +783,6 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
             if is_other_sense(norm, cue.start, phrase):
                 continue
             weight = entry.report
-            if phrase in _OUT_PHRASES and _names_a_supply(cues):
-                # "the broadband is out", "power's out": a utility off.
-                weight = SUPPLY_OUT_EVIDENCE
             end = cue.start + len(phrase) + 1
             if may_be_unreal is None:
                 may_be_unreal = _may_be_unreal(norm)
@@ -816,6 +815,22 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
             continue
         if entry.tag and kind != "recovery":
             symptoms.append(entry.tag)
+    if " out " in norm and _names_a_supply(cues):
+        supply_out = _SUPPLY_OUT.search(norm)
+        if supply_out is not None and not any(
+            # already read as a phrase of the lexicon ("power went out")
+            cue.start < supply_out.end() - 1
+            and supply_out.start() < cue.start + len(cue.entry.phrase) + 1
+            for cue in cues.scored
+        ):
+            if _may_be_unreal(norm) and _is_unreal(
+                _sentence_before(norm, supply_out.start()),
+                _sentence_after(norm, supply_out.end() - 1),
+            ):
+                failures.append(SUPPLY_OUT_EVIDENCE * UNREAL_WEIGHT)
+            else:
+                failures.append(SUPPLY_OUT_EVIDENCE)
+                real = True
     if attempt >= 0:
         if _may_be_unreal(norm) and _is_unreal(_sentence_before(norm, attempt), []):
             failures.append(CANT_GET_TO_WORK_EVIDENCE * UNREAL_WEIGHT)
