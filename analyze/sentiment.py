@@ -68,6 +68,11 @@ WAITED_VALENCE = -1.0
 _CHALLENGES = (" why ", " how come ", " really . ", " is there a reason ")
 #: Added for a why-question put to an account.
 CHALLENGE_VALENCE = -1.0
+#: "can't wait (to fly with you again)" is eagerness, which VADER reads as
+#: neutral ("wait" has no valence, and nothing follows the negator to turn).
+_EAGER = (" can't wait ", " cant wait ", " cannot wait ")
+#: Added for eagerness: about VADER's "excited" (1.4).
+EAGER_VALENCE = 1.5
 #: A complaint phrase this strong or stronger (its valence here plus VADER's for
 #: its words: "delay" is -0.5 here and -1.3 to VADER) turns praise in its
 #: sentence into sarcasm; weaker ones ("twice", "every time", "waiting for")
@@ -160,6 +165,9 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     tags = cues.tags
     to_account = "@" in text
     added = cues.emoji_valence
+    norm = cues.normalised
+    if " wait " in norm and any(e in norm for e in _EAGER):
+        added += EAGER_VALENCE
     if not scored and not tags and not to_account:
         # No cue at all (most general posts): VADER's compound, and the emoji's valence.
         if added == 0.0:
@@ -168,7 +176,6 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     failure = complaint = recovery = False
     complaint_starts: list[int] = []
     complaint_added = 0.0
-    norm = cues.normalised
     if to_account:
         # Said to an account: how long one waited, and why-questions, are complaints.
         if _may_tell_a_wait(norm) and _WAITED.search(norm) is not None:

@@ -248,3 +248,39 @@ def test_repetition_demands_and_broken_promises(scorer: Scorer, text: str, label
     sentiment = scorer.score(text).sentiment
     assert sentiment is not None
     assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # An expectation broken, paying and being charged, goods arriving spoiled.
+        ("@acme my seat was given away even though I checked in online", "negative"),
+        ("@acme I was charged for a bag I never checked", "negative"),
+        ("@acme I paid for wifi and it never connected", "negative"),
+        ("@acme the parcel arrived soaked", "negative"),
+        ("@acme first and last time I order from you", "negative"),
+        # Not complaints.
+        ("@acme even though it rained, the crew were great", "positive"),
+        ("@acme is the charging cable included?", "neutral"),
+    ],
+)
+def test_broken_expectations_charges_and_spoiled_goods(
+    scorer: Scorer, text: str, label: str
+) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@acme can't wait to fly with you again!",
+        "cant wait for the weekend",
+    ],
+)
+def test_eagerness_is_praise(scorer: Scorer, text: str) -> None:
+    # VADER reads "can't wait" as neutral; with a complaint word ("again") it even turned negative.
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == "positive", f"{text!r}: {sentiment.compound}"
