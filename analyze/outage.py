@@ -416,6 +416,9 @@ _PERSONS = frozenset(
         "dog",
         "cat",
         "puppy",
+        "kids",
+        "children",
+        "toddler",
         # things whose going down or crashing is not a service's: "my mood went down"
         "mood",
         "spirits",

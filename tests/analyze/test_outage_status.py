@@ -695,3 +695,63 @@ def test_a_supply_that_is_out_is_a_report(text: str) -> None:
 )
 def test_releases_checklists_past_years_and_clefts_are_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
+
+
+# -- Canonical phrasings, set E: 40 more posts written in one go after set D's rules,
+# scored once before any rule was written for them (34 right then).
+
+CANONICAL_E_REPORTS = [
+    "acme app keeps saying network error even on wifi",
+    "the acme website is throwing 502 bad gateway",
+    "anyone else's acme account showing a zero balance? app glitching",
+    "acme internet went down again in the middle of my exam",
+    "no power in Didsbury since the storm, anyone know when it's back?",
+    "acme deliveries app crashes when I try to track anything",
+    "acme payments not going through for the third time today",
+    "our acme landline has no dial tone",
+    "acme keeps failing to send the verification code",
+    "my acme emails are stuck in the outbox",
+    "acme is unusably slow this evening",
+    "cannot log in to acme with the right password, says account not found",
+    "acme api returning 429s and 500s all afternoon",
+    "acme's files won't sync between my phone and laptop",
+    "acme's game store is down for everyone",
+    "@acmewater no water pressure on the whole estate this morning",
+    "acme train cancelled, a fault with the train says the board",
+    "acme video keeps freezing every 30 seconds",
+    "acme fibre down across half of Cardiff, router lights all red",
+    "lights out across the north side, acme power says crews are on it",
+]
+
+CANONICAL_E_NOT_REPORTS = [
+    "acme earnings down for the second quarter running",
+    "I'm feeling a bit down after the news",
+    "the bike route goes down Mill Lane past the school",
+    "acme broke the world record for the tallest cake",
+    "acme will be down for an upgrade tomorrow night from midnight",
+    "winter storm may bring power outages to the county on Friday",
+    "acme is working again, cheers for the quick fix",
+    "my broadband was out yesterday but fine today",
+    "imagine acme going down on payday, chaos",
+    "the kids crashed after the party",
+    "acme is down to three flavours this summer",
+    "this spreadsheet error was my fault, fixed it",
+    "remember when acme was down for a week in 2011?",
+    "my laptop fell off the table and the screen is broken",
+    "acme froze prices for pensioners",
+    "acme is a bit of a failure as a brand",
+    "acme's new ad is killing it",
+    "scared the power will go out during the storm",
+    "I'm stuck at home with the flu",
+    "the acme keynote was down to earth and honest",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_E_REPORTS)
+def test_canonical_set_e_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_E_NOT_REPORTS)
+def test_canonical_set_e_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
