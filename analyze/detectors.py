@@ -193,6 +193,20 @@ class DetectorConfig:
     #: window that just arrived) reaches this many times what an opening needs
     #: (None: never; one extreme window never pages by itself).
     lone_window_factor: float | None = None
+    #: Refractory period: for this long after a signal resolves, a new one
+    #: opens only on ``refractory_factor`` times the evidence the last one
+    #: opened on (None: no refractory period). A series that flaps (the same
+    #: problem back every few hours) pages once, not every time it returns: a
+    #: run that would have paged but for the rule restarts the period (it is
+    #: still flapping), and a page inside the period doubles the evidence the
+    #: next one needs (an exponential backoff, as alert re-notification does).
+    refractory: timedelta | None = None
+    refractory_factor: float = 2.0
+    #: The long memory learns each whole run's peak even when the decaying bar
+    #: learns only the opening evidence (``bar_source="opening"``): the memory
+    #: is there to keep the size of a subject's big bursts, the bar to compare
+    #: like with like.
+    memory_of_peaks: bool = False
     #: Counts: also judge drops (a count far below its expected value), with
     #: the lower tail of the same negative binomial.
     drops: bool = False
@@ -248,12 +262,26 @@ class EpisodeGate:
     memory: list[tuple[float, float]] = field(default_factory=list)
     #: The last window's calibrated anomaly score: >= 0.5 exactly on the window that opens.
     score: float = 0.0
+    #: The refractory period: when it ends (epoch s; 0: none) and the evidence
+    #: the last signal opened on.
+    refractory_until: float = 0.0
+    opened_on: float = 0.0
+    #: With memory_of_peaks: the whole run's CUSUM (open or not) and its peak.
+    burst: float = 0.0
+    burst_peak: float = 0.0
 
     def track(self, end: datetime, surprise: float) -> float:
         """Follow the continuous evidence; return the bar the current run must beat."""
         cfg = self.config
         now = end.timestamp()
         keep = _decay_s(now - self.bar_at, cfg.bar_half_life) if self.bar_at else 1.0
+        if cfg.memory_of_peaks:
+            self.burst = max(0.0, self.burst + surprise - cfg.hold_surprise)
+            if self.burst > 0.0:
+                self.burst_peak = max(self.burst_peak, self.burst)
+            elif self.burst_peak > 0.0:
+                self._remember_peak(now, self.burst_peak)
+                self.burst_peak = 0.0
         if self.is_open and cfg.bar_source == "opening":
             # An open signal's run was remembered when it paged.
             surprise = 0.0
@@ -275,6 +303,10 @@ class EpisodeGate:
         peak = self.run_peak
         self.bar_value = max(self.bar_value * keep, peak)
         self.bar_at, self.run_peak = now, 0.0
+        if not self.config.memory_of_peaks:
+            self._remember_peak(now, peak)
+
+    def _remember_peak(self, now: float, peak: float) -> None:
         # A newer, larger peak outlasts every older, smaller one in the memory.
         while self.memory and self.memory[-1][1] <= peak:
             self.memory.pop()
@@ -314,6 +346,15 @@ class EpisodeGate:
         bar = self.track(end, surprise)
         # The evidence a window needs to open: the fixed bar or the series' own.
         need = max(cfg.open_surprise, bar)
+        if not self.is_open and self.refractory_until > end.timestamp():
+            # The refractory period: a new signal needs a multiple of the
+            # evidence the last one opened on. A page inside the period raises
+            # that again (an exponential backoff), and a run that would have
+            # paged but for the rule restarts the period (still flapping).
+            if self.cusum + surprise - cfg.hold_surprise > need:
+                self.refractory_until = end.timestamp() + _seconds(cfg.refractory)
+            need = max(need, cfg.refractory_factor * self.opened_on)
+            bar = max(bar, need)
         if not self.is_open:
             # Page's CUSUM on surprise: one very surprising window, or several
             # moderately surprising ones in a row, accumulate enough evidence.
@@ -341,6 +382,7 @@ class EpisodeGate:
                 self.peak = observed
                 self.severity = self.severity_for(surprise, observed, expected)
                 self.score = 0.5 + 0.5 * (1.0 - need / self.cusum)
+                self.opened_on = self.cusum
                 return "open"
             if warmed_up and day is not None:
                 # A day-long rise that no single window shows: the episode
@@ -364,6 +406,8 @@ class EpisodeGate:
         self.calm_streak = 0 if hot else self.calm_streak + 1
         if self.calm_streak >= cfg.resolve_after:
             self.is_open = False
+            if cfg.refractory is not None:
+                self.refractory_until = end.timestamp() + _seconds(cfg.refractory)
             self.hot_streak, self.cusum = 0, 0.0
             if cfg.bar_source == "peak":
                 # The evidence of a big burst takes hours to drain; the episode
@@ -394,6 +438,8 @@ class EpisodeGate:
             "by_day": self.by_day,
             "bar": [self.evidence, self.run_peak, self.bar_value, self.bar_at],
             "memory": [list(entry) for entry in self.memory],
+            "refractory": [self.refractory_until, self.opened_on],
+            "burst": [self.burst, self.burst_peak],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -410,11 +456,20 @@ class EpisodeGate:
         self.evidence, self.run_peak = float(bar[0]), float(bar[1])
         self.bar_value, self.bar_at = float(bar[2]), float(bar[3])
         self.memory = [(float(t), float(p)) for t, p in state.get("memory", [])]
+        # State written before the refractory period existed starts outside one.
+        refractory = state.get("refractory", [0.0, 0.0])
+        self.refractory_until, self.opened_on = float(refractory[0]), float(refractory[1])
+        burst = state.get("burst", [0.0, 0.0])
+        self.burst, self.burst_peak = float(burst[0]), float(burst[1])
 
 
 def _decay_s(dt_s: float, half_life: timedelta) -> float:
     hl = half_life.total_seconds()
     return float(0.5 ** (dt_s / hl)) if hl > 0 else 0.0
+
+
+def _seconds(span: timedelta | None) -> float:
+    return span.total_seconds() if span is not None else 0.0
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -640,7 +695,13 @@ def volume_config() -> DetectorConfig:
     it was not set on.
     """
     return DetectorConfig(
-        open_surprise=3.5, hold_surprise=1.5, bar_memory_share=0.3, lone_window_factor=2.0
+        open_surprise=5.0,
+        hold_surprise=1.5,
+        bar_memory_share=0.3,
+        lone_window_factor=2.0,
+        bar_source="opening",
+        memory_of_peaks=True,
+        refractory=timedelta(hours=24),
     )
 
 

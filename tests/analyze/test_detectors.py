@@ -13,6 +13,7 @@ from earful.analyze.baseline import Expectation
 from earful.analyze.detectors import (
     CountDetector,
     DetectorConfig,
+    EpisodeGate,
     MeasureDetector,
     NegativeSurgeDetector,
     OutageBurstDetector,
@@ -262,3 +263,91 @@ def test_a_measurement_window_carries_at_most_the_count_detectors_largest_surpri
     jump = detector.step(T0 + 400 * STEP, T0 + 401 * STEP, 1e12)
     assert max(a.surprise for a in steps[300:]) < 20.0  # once the day profile is in use
     assert jump.surprise == 300.0
+
+
+def _gate_opens(config: DetectorConfig, surprises: dict[int, float], windows: int) -> list[int]:
+    """The windows where an EpisodeGate opens, fed ``surprises`` (window -> surprise, else 0)."""
+    gate = EpisodeGate(config)
+    opened = []
+    for i in range(windows):
+        start = T0 + i * STEP
+        transition = gate.step(
+            start, start + STEP, surprises.get(i, 0.0), 100.0, 10.0, warmed_up=True
+        )
+        if transition == "open":
+            opened.append(i)
+    return opened
+
+
+#: No self-calibrating bar, so only the refractory rule raises what an opening needs.
+_PLAIN = DetectorConfig(open_surprise=3.5, hold_surprise=1.5, bar_half_life=timedelta(0))
+_DAY = 288  # five-minute windows
+
+
+def test_a_problem_back_within_the_refractory_period_needs_twice_the_evidence() -> None:
+    # Opens on its second window at evidence 2.5 + 2.5 = 5; resolves 5 calm windows later.
+    first = {0: 4.0, 1: 4.0}
+    # The same problem an hour later gathers 2.5 a window: 2.5, 5, 7.5, 10, 12.5.
+    again = {12 + i: 4.0 for i in range(5)}
+    assert _gate_opens(_PLAIN, first | again, 40) == [1, 13]
+    refractory = replace(_PLAIN, refractory=timedelta(hours=24))
+    # Twice the 5 the first signal opened on: only evidence above 10 opens.
+    assert _gate_opens(refractory, first | again, 40) == [1, 16]
+    # The same size of problem only pages again once the period is over.
+    assert _gate_opens(refractory, first | {12: 4.0, 13: 4.0}, 40) == [1]
+    late = {_DAY + 10: 4.0, _DAY + 11: 4.0}
+    assert _gate_opens(refractory, first | late, _DAY + 20) == [1, _DAY + 11]
+
+
+def test_a_problem_that_keeps_flapping_restarts_the_refractory_period() -> None:
+    refractory = replace(_PLAIN, refractory=timedelta(hours=24))
+    first = {0: 4.0, 1: 4.0}
+    late = {_DAY + 10: 4.0, _DAY + 11: 4.0}
+    # 24 h after the first signal resolved, the period is over.
+    assert _gate_opens(refractory, first | late, _DAY + 20) == [1, _DAY + 11]
+    # Back an hour later with enough to page but for the rule: the period restarts there.
+    flap = {12: 4.0, 13: 4.0}
+    assert _gate_opens(refractory, first | flap | late, _DAY + 20) == [1]
+    assert _gate_opens(refractory, first | flap | {_DAY + 20: 4.0, _DAY + 21: 4.0}, _DAY + 30) == [
+        1,
+        _DAY + 21,
+    ]
+
+
+def test_a_page_inside_the_refractory_period_doubles_what_the_next_one_needs() -> None:
+    refractory = replace(_PLAIN, refractory=timedelta(hours=24))
+    first = {0: 4.0, 1: 4.0}  # opens on 5
+    second = {12 + i: 4.0 for i in range(5)}  # needs above 10: opens on 12.5 at window 16
+    # The next one needs above 25: ten windows bring 25.0, the eleventh 27.5.
+    third = {40 + i: 4.0 for i in range(10)}
+    assert _gate_opens(refractory, first | second | third, 80) == [1, 16]
+    fourth = {40 + i: 4.0 for i in range(11)}
+    assert _gate_opens(refractory, first | second | fourth, 80) == [1, 16, 50]
+
+
+def test_the_refractory_period_survives_a_restore() -> None:
+    config = replace(_PLAIN, refractory=timedelta(hours=24))
+    gate = EpisodeGate(config)
+    for i, surprise in enumerate([4.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0]):
+        gate.step(T0 + i * STEP, T0 + (i + 1) * STEP, surprise, 100.0, 10.0, warmed_up=True)
+    assert not gate.is_open and gate.opened_on == 5.0
+    copy = EpisodeGate(config)
+    copy.restore(gate.snapshot())
+    assert copy.refractory_until == gate.refractory_until == (T0 + 7 * STEP).timestamp() + 86400
+    assert copy.opened_on == 5.0
+
+
+def test_the_long_memory_can_learn_whole_runs_while_the_bar_learns_openings() -> None:
+    """memory_of_peaks: a long episode teaches the long memory its size, not its opening."""
+    config = replace(
+        _PLAIN, bar_source="opening", bar_memory_share=0.5, bar_memory=timedelta(days=28)
+    )
+    # Twenty windows at 4 gather 2.5 each: the run opens at 5 and peaks at 50.
+    long_run = {i: 4.0 for i in range(20)}
+    # Later, a run of twelve windows: 2.5, 5, ..., 30.
+    later = {200 + i: 4.0 for i in range(12)}
+    # The memory holds the opening evidence 5: half of it is 2.5, so 5 opens.
+    assert _gate_opens(config, long_run | later, 260) == [1, 201]
+    # The memory holds the whole run's 50: half of it is 25, so only evidence above 25 opens.
+    peaks = replace(config, memory_of_peaks=True)
+    assert _gate_opens(peaks, long_run | later, 260) == [1, 210]
