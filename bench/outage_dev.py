@@ -14,13 +14,15 @@ with a clear label (``ambiguous: false``):
 For each: precision, recall, F1, average precision of the ranking, recall
 per symptom and F1 per source.
 
-**Out of sample.** Earful's rules are written by hand, so "training" is a
-person reading errors. The posts are split by source into two parts: the
-rules were developed reading only the errors of the *development* sources
-(``DEV_SOURCES``); the *held-out* sources' posts were not read while writing
-rules, and their figures are the headline. The whole set (in-sample) is
-reported beside them. ``--errors`` lists the errors of the development part
-only, unless ``--errors-part held-out`` is asked for explicitly.
+**In sample.** Earful's rules are written by hand, so "training" is a person
+reading errors. The posts are split by source into two parts: the first rules
+were developed reading only the errors of the *development* sources
+(``DEV_SOURCES``), and the other sources' posts were held out. For the rules
+of issue 14 the errors of both parts were read, so every figure here is
+in-sample since then; the split (and the name "held-out") is kept so that the
+figures stay comparable with earlier ones (docs/scoring.md says which rules
+were written reading which part). ``--errors`` lists the errors of the
+development part unless ``--errors-part held-out`` or ``all`` is asked for.
 
     python -m bench.outage_dev [--errors] [--json out.json]
 """
@@ -62,8 +64,9 @@ __all__ = [
 ROOT = Path(__file__).resolve().parent.parent
 POSTS = ROOT.parent / "shared" / "data" / "outage-posts-dev" / "posts.jsonl"
 RESULTS = ROOT / "bench" / "results"
-#: Sources whose errors were read while writing rules. The other sources
-#: (s140, poweroutage19, goemotions, sxsw) are the held-out part.
+#: Sources whose errors were read while writing the first rules. The other sources
+#: (s140, poweroutage19, goemotions, sxsw) were the held-out part until issue 14,
+#: whose rules were written reading the errors of both parts.
 DEV_SOURCES = frozenset({"twcs", "textemotion", "tweeteval", "sanders", "appledfe", "reddit_top"})
 PARTS = ("held-out", "development", "all")
 

@@ -755,3 +755,78 @@ def test_canonical_set_e_reports(text: str) -> None:
 @pytest.mark.parametrize("text", CANONICAL_E_NOT_REPORTS)
 def test_canonical_set_e_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
+
+
+# -- Canonical phrasings, set F: 40 posts written in one go after the last rule change
+# and scored once; no rule was changed after reading them (36 right: docs/scoring.md).
+# The four errors are expected failures, so that a later fix shows up.
+
+CANONICAL_F_REPORTS = [
+    "acme site just says something went wrong, try again later",
+    "is acme having problems? nothing is loading on my end",
+    "acme bank transfer stuck on processing since yesterday",
+    "acme app crashing on launch after the latest update, iPhone 15",
+    "power cut in Headingley, the whole street is dark",
+    "acme's wifi calling stopped working this morning",
+    "can't connect to acme vpn, it times out every time",
+    "acme store won't take my card, payment fails at the last step",
+    "acme mail not receiving anything since 9am",
+    "acme tv app buffering every two minutes, unwatchable",
+    "no signal on acme in the city centre all day",
+    "acme login says server error 500",
+    "the acme website is down and the phone line is engaged",
+    "acme smart meter app shows no data for a week",
+    "my acme texts aren't sending, just a red exclamation mark",
+    "trains to Oxford cancelled due to a broken down train at Didcot",
+    "acme game keeps disconnecting me mid match",
+    "acme docs won't save, keeps saying offline",
+    "acme maps is down in Germany",
+]
+
+CANONICAL_F_NOT_REPORTS = [
+    "acme stock crashed after the CEO left",
+    "my spirits are down this week",
+    "drove down Queen Street to the station",
+    "acme's new phone broke sales records in Japan",
+    "we're doing planned maintenance on acme mail on Tuesday",
+    "power outages are possible if the heatwave continues",
+    "acme back up and running, thanks all",
+    "my wifi was down this morning but it's back now",
+    "if acme ever goes down I'll lose my mind",
+    "my bike chain broke on the way to work",
+    "I crashed early last night, so tired",
+    "acme's CFO stepped down today",
+    "found a bug in my own code, fixing it now",
+    "acme's marketing is a failure",
+    "acme banned my account for spam",
+    "what to do when the power goes out: a guide",
+    "honestly my motivation is not working today",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_F_REPORTS)
+def test_canonical_set_f_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_F_NOT_REPORTS)
+def test_canonical_set_f_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+@pytest.mark.xfail(strict=True, reason="set F's missed report: a weak 'failed' alone")
+def test_canonical_set_f_missed_report() -> None:
+    assert outage("acme cloud backup failed three nights in a row").is_report
+
+
+@pytest.mark.xfail(strict=True, reason="set F's false alarms, known and not yet handled")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this time last year acme was down for a day",
+        "my headphones stopped working after I washed them",
+        "acme froze its subscription price for 2025",
+    ],
+)
+def test_canonical_set_f_false_alarms(text: str) -> None:
+    assert not outage(text).is_report, text
