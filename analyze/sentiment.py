@@ -66,6 +66,9 @@ WAITED_VALENCE = -1.0
 #: A why-question put to an account: "@acme why ...?", "@acme how come ...?",
 #: "@acme ... really?", "@acme is there a reason ...?".
 _CHALLENGES = (" why ", " how come ", " really . ", " is there a reason ")
+#: A post to an account that opens with "why" or "how come" challenges it even
+#: without a question mark ("@acme why is my flight delayed again").
+_OPENS_WHY = (" why ", " how come ")
 #: Added for a why-question put to an account.
 CHALLENGE_VALENCE = -1.0
 #: "can't wait (to fly with you again)" is eagerness, which VADER reads as
@@ -181,7 +184,7 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
         if _may_tell_a_wait(norm) and _WAITED.search(norm) is not None:
             added += WAITED_VALENCE
             complaint = True
-        if "?" in text and any(c in norm for c in _CHALLENGES):
+        if ("?" in text and any(c in norm for c in _CHALLENGES)) or norm.startswith(_OPENS_WHY):
             added += CHALLENGE_VALENCE
             complaint = True
     for cue in scored:

@@ -284,3 +284,12 @@ def test_eagerness_is_praise(scorer: Scorer, text: str) -> None:
     sentiment = scorer.score(text).sentiment
     assert sentiment is not None
     assert sentiment.label == "positive", f"{text!r}: {sentiment.compound}"
+
+
+def test_a_post_to_an_account_opening_with_why_is_a_challenge(scorer: Scorer) -> None:
+    # Without a question mark too; not said to an account it stays curiosity.
+    challenge = scorer.score("@acme why is my flight delayed again").sentiment
+    curious = scorer.score("why the sky is blue, explained").sentiment
+    assert challenge is not None and curious is not None
+    assert challenge.label == "negative", challenge.compound
+    assert curious.compound == curious.vader.compound
