@@ -665,6 +665,19 @@ def is_pending_recovery(norm: str, start: int) -> bool:
     return not _RECOVERY_PENDING.isdisjoint(_sentence_before(norm, start)[-4:])
 
 
+#: Freezing words, and what a freeze of money is of ("froze its subscription price").
+_FREEZES = frozenset(["froze", "freezes", "frozen", "freezing"])
+_PRICES = frozenset(
+    ["price", "prices", "rates", "rate", "fares", "fees", "wages", "pay", "salaries", "rent"]
+)
+
+
+def _freeze_of_a_price(norm: str, start: int, phrase: str) -> bool:
+    """A price, a rate or wages within the three words after a freezing word."""
+    following = norm[start + len(phrase) + 2 : start + len(phrase) + 60].split()[:3]
+    return not _PRICES.isdisjoint(following)
+
+
 #: The last post's answers of is_other_sense: the outage analysis and the
 #: sentiment ask the same questions of the same post, one after the other.
 _SENSE_MEMO: dict[tuple[str, int, str], bool] = {}
@@ -675,14 +688,17 @@ def is_other_sense(norm: str, start: int, phrase: str) -> bool:
     """Is this failure phrase, at ``start`` in the normalised post, about something else?
 
     "down" as a direction, an amount or a mood ("goes down Main Street",
-    "stock is down 3%", "I'm so down"), or a state said of a person ("he's not
-    working"). Sentiment skips such phrases too.
+    "stock is down 3%", "I'm so down"), a freeze of prices ("froze its
+    subscription price"), or a state said of a person ("he's not working").
+    Sentiment skips such phrases too.
     """
     key = (norm, start, phrase)
     answer = _SENSE_MEMO.get(key)
     if answer is None:
-        answer = ("down" in phrase and _other_sense_of_down(norm, start, phrase)) or (
-            _said_of_a_person(norm, start, phrase)
+        answer = (
+            ("down" in phrase and _other_sense_of_down(norm, start, phrase))
+            or (phrase in _FREEZES and _freeze_of_a_price(norm, start, phrase))
+            or _said_of_a_person(norm, start, phrase)
         )
         if len(_SENSE_MEMO) >= _SENSE_MEMO_MAX:
             _SENSE_MEMO.clear()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from earful.analyze.cues import default_scanner
-from earful.analyze.outage import analyze_outage
+from earful.analyze.outage import analyze_outage, is_other_sense
 from earful.events import OutageAnalysis
 
 
@@ -757,9 +757,8 @@ def test_canonical_set_e_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
 
 
-# -- Canonical phrasings, set F: 40 posts written in one go after the last rule change
-# and scored once; no rule was changed after reading them (36 right: docs/scoring.md).
-# The four errors are expected failures, so that a later fix shows up.
+# -- Canonical phrasings, set F: 40 posts written in one go after set E's rules and
+# scored once before any rule was written for them (36 right: docs/scoring.md).
 
 CANONICAL_F_REPORTS = [
     "acme site just says something went wrong, try again later",
@@ -814,12 +813,12 @@ def test_canonical_set_f_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
 
 
-@pytest.mark.xfail(strict=True, reason="set F's missed report: a weak 'failed' alone")
+# Set F's four errors, handled after set F was scored (so set G is the check):
+# a failure again and again, a year back, a washed device, a price freeze.
 def test_canonical_set_f_missed_report() -> None:
     assert outage("acme cloud backup failed three nights in a row").is_report
 
 
-@pytest.mark.xfail(strict=True, reason="set F's false alarms, known and not yet handled")
 @pytest.mark.parametrize(
     "text",
     [
@@ -830,3 +829,83 @@ def test_canonical_set_f_missed_report() -> None:
 )
 def test_canonical_set_f_false_alarms(text: str) -> None:
     assert not outage(text).is_report, text
+
+
+# -- Canonical phrasings, set G: 40 more posts written in one go after set F's rules,
+# scored once before any rule was written for them (33 right then).
+
+CANONICAL_G_REPORTS = [
+    "acme checkout page won't load past the basket",
+    "acme's app has been down for an hour, can't order food",
+    "getting a 503 from acme every time I try to log in",
+    "acme servers are having a moment, nothing works",
+    "no power on our side of Ashford since 4pm",
+    "acme text messages taking hours to come through",
+    "acme direct debit failed even though I had the money",
+    "acme wifi keeps disconnecting every few minutes",
+    "acme's website is super slow, pages take ages",
+    "the acme bus app shows no buses at all, live times broken",
+    "acme is down for me, anyone else?",
+    "acme won't let me reset my password, the link is broken",
+    "acme photos won't upload, stuck at 0%",
+    "acme's outage is still going, day two",
+    "acme voice assistant not responding to anything",
+    "my acme debit card keeps getting declined online",
+    "the acme smart lock app crashes when I open the door screen",
+    "no mobile signal in Truro, acme network issue?",
+    "acme's sync broke again, files missing on my laptop",
+    "power just went out across half of Exeter",
+]
+
+CANONICAL_G_NOT_REPORTS = [
+    "acme's profits are down again",
+    "honestly feeling down this week",
+    "the path goes down Hill Street to the harbour",
+    "acme smashed the record for sales this month",
+    "acme will be down for scheduled maintenance Sunday 2-4am",
+    "storms could knock out power across the region tomorrow",
+    "acme is back, panic over",
+    "my internet was down for an hour but it's working again",
+    "if acme went down on Black Friday it would be a disaster",
+    "my old laptop finally died, time for a new one",
+    "I crashed on the couch after work",
+    "acme's founder stepped down last week",
+    "there's a bug in my homework code",
+    "remember when acme crashed for the whole of Christmas in 2016?",
+    "my earbuds stopped working after I dropped them in the sink",
+    "acme froze fares for the rest of the year",
+    "this diet is a complete failure",
+    "acme suspended my account for a late payment",
+    "power outage safety tips: keep the freezer closed",
+    "my brain is down today, need coffee",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_G_REPORTS)
+def test_canonical_set_g_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_G_NOT_REPORTS)
+def test_canonical_set_g_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme froze my card after a login from abroad",
+        "the acme app froze again on the payment screen",
+    ],
+)
+def test_a_freeze_without_a_price_is_still_read_as_a_freeze(text: str) -> None:
+    # no price follows "froze": the freezing sense rule does not apply
+    cues = default_scanner().scan(text)
+    froze = next(c for c in cues.scored if c.entry.phrase.startswith("froze"))
+    assert not is_other_sense(cues.normalised, froze.start, froze.entry.phrase)
+
+
+def test_a_price_freeze_is_another_sense() -> None:
+    cues = default_scanner().scan("acme froze its subscription price for 2025")
+    froze = next(c for c in cues.scored if c.entry.phrase == "froze")
+    assert is_other_sense(cues.normalised, froze.start, froze.entry.phrase)
