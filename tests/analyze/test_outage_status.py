@@ -909,3 +909,74 @@ def test_a_price_freeze_is_another_sense() -> None:
     cues = default_scanner().scan("acme froze its subscription price for 2025")
     froze = next(c for c in cues.scored if c.entry.phrase == "froze")
     assert is_other_sense(cues.normalised, froze.start, froze.entry.phrase)
+
+
+# -- Canonical phrasings, set H: 40 posts written in one go after the last rule change
+# and scored once; no rule was changed after reading them (36 right: docs/scoring.md).
+# Its four missed reports are expected failures, so that a later fix shows up.
+
+CANONICAL_H_REPORTS = [
+    "acme app stuck on the loading screen again",
+    "is acme down? can't get past the login page",
+    "acme returning 504 gateway timeout for everyone in the office",
+    "no broadband since the engineer visit, @acmehelp please help",
+    "acme contactless payments declined at every shop today",
+    "our street's water has been cut off since this morning, no notice from acme water",
+    "acme messenger not delivering messages to android users",
+    "the acme website keeps crashing my browser tab",
+    "acme train to Leeds cancelled, driver shortage again",
+    "acme app logs me out every time I switch apps",
+    "acme keeps buffering on every show tonight",
+    "acme phone lines are down, can't reach anyone",
+    "acme game crashed three times in one match",
+    "power cut again in Llandudno, second one this week",
+    "acme bank app won't open after the update",
+    "can't stream anything on acme, says playback error",
+]
+
+CANONICAL_H_NOT_REPORTS = [
+    "acme shares tumbled 5% today",
+    "I feel really down lately",
+    "we walked down Market Street to the pier",
+    "acme broke its own record for downloads",
+    "acme will be offline tonight for planned upgrades",
+    "power cuts are expected if the storm hits",
+    "acme is up and running again, thanks for the patience",
+    "internet was out for ten minutes but all good now",
+    "what would I do if acme crashed before my deadline",
+    "my washing machine broke down mid cycle",
+    "we crashed out of the quiz in round two",
+    "acme's head of sales is stepping down",
+    "I found a bug crawling on my desk",
+    "back in 2018 acme had a terrible outage",
+    "cracked my phone screen, so annoying",
+    "acme froze rent for tenants this year",
+    "the movie was a box office failure",
+    "acme closed my account because I moved abroad",
+    "prepare for power cuts: charge your devices tonight",
+    "my legs stopped working after that run",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_H_REPORTS)
+def test_canonical_set_h_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_H_NOT_REPORTS)
+def test_canonical_set_h_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+@pytest.mark.xfail(strict=True, reason="set H's missed reports, known and not yet handled")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme card machine offline at the market",
+        "acme emails arriving hours late today",
+        "acme's API has been erroring all morning, 500s on every request",
+        "nothing on acme is loading, just a white page",
+    ],
+)
+def test_canonical_set_h_missed_reports(text: str) -> None:
+    assert outage(text).is_report, text
