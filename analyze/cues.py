@@ -284,18 +284,20 @@ def _complaints_yield(
     failure. A complaint keeps a failure's words only when it holds the whole
     failure phrase (it was written as the longer, more precise reading).
     """
-    failures = [(s, e) for _, s, e, entry in candidates if entry.kind == "failure"]
-    if not failures or len(failures) == len(candidates):
+    complaints = [c for c in candidates if c[3].kind == "complaint"]
+    if not complaints:
         return candidates
-    kept = []
-    for candidate in candidates:
-        _, start, end, entry = candidate
-        if entry.kind == "complaint" and any(
-            start < e - 1 and s + 1 < end and not (start <= s and e <= end) for s, e in failures
-        ):
-            continue
-        kept.append(candidate)
-    return kept
+    failures = [(c[1], c[2]) for c in candidates if c[3].kind == "failure"]
+    if not failures:
+        return candidates
+    dropped = [
+        c
+        for c in complaints
+        if any(c[1] < e - 1 and s + 1 < c[2] and not (c[1] <= s and e <= c[2]) for s, e in failures)
+    ]
+    if not dropped:
+        return candidates
+    return [c for c in candidates if c not in dropped]
 
 
 _START = itemgetter(1)
