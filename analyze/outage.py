@@ -777,7 +777,7 @@ def _vain_attempt(norm: str) -> int:
 def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> OutageAnalysis:
     """The outage analysis of one post (any language the lexicon covers)."""
     norm = cues.normalised
-    attempt = _vain_attempt(norm) if " get " in norm else -1
+    attempt = _vain_attempt(norm) if " get " in norm and " to " in norm else -1
     if not cues.scored and not cues.tags and attempt < 0 and "_" not in text and "0x" not in text:
         # Most posts: no phrase and nothing that could be an error code.
         return NOT_A_REPORT
