@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
 
 from earful.analyze.cues import TextCues
 from earful.analyze.gazetteer import Gazetteer
@@ -746,18 +745,21 @@ def _names_a_supply(cues: TextCues) -> bool:
 
 
 #: "back in 2012", "in 2015": a story of a past year ("back in" is as strong as
-#: "back when"). Years from this one on are not the past.
+#: "back when").
 _IN_YEAR = re.compile(r" (back )?in ((?:19|20)\d\d) ")
 _PAST_YEAR_CONTEXT = -0.8
 _BACK_IN_YEAR_CONTEXT = -1.0
+#: Years before this one are the past whenever a post is read. Later years are
+#: left alone rather than compared with today's date: a score must not depend
+#: on the clock (a replay, the repost cache and the golden tests would drift).
+PAST_YEARS_BEFORE = 2026
 
 
 def _past_year(norm: str) -> float:
     """Counter-evidence of a past year named in the post (0.0 if none)."""
-    this_year = datetime.now(UTC).year
     against = 0.0
     for match in _IN_YEAR.finditer(norm):
-        if int(match.group(2)) < this_year:
+        if int(match.group(2)) < PAST_YEARS_BEFORE:
             weight = _BACK_IN_YEAR_CONTEXT if match.group(1) else _PAST_YEAR_CONTEXT
             against = min(against, weight)
     return against

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from earful.analyze.cues import default_scanner
-from earful.analyze.outage import analyze_outage, is_other_sense
+from earful.analyze.outage import PAST_YEARS_BEFORE, analyze_outage, is_other_sense
 from earful.events import OutageAnalysis
 
 
@@ -695,6 +695,15 @@ def test_a_supply_that_is_out_is_a_report(text: str) -> None:
 )
 def test_releases_checklists_past_years_and_clefts_are_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
+
+
+def test_a_named_year_is_judged_without_the_clock() -> None:
+    # Years before PAST_YEARS_BEFORE are the past; later ones are not guessed at
+    # from today's date, so the same text always gets the same score.
+    past = f"in {PAST_YEARS_BEFORE - 1} the acme site was down for a whole weekend"
+    later = f"in {PAST_YEARS_BEFORE + 3} the acme site was down for a whole weekend"
+    assert not outage(past).is_report
+    assert outage(later).is_report
 
 
 # -- Canonical phrasings, set E: 40 more posts written in one go after set D's rules,
