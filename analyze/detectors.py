@@ -28,7 +28,7 @@ largest whole burst of the last four weeks; persistence is waived once the
 evidence reaches twice what an opening needs (``lone_window_factor``: one
 window far beyond the bar opens alone); and a refractory period follows each
 signal (for 24 h a new one needs twice the evidence the last one opened on,
-so a flapping series pages once). The day-scale test of
+so a flapping series pages less and less often). The day-scale test of
 :mod:`earful.analyze.sustained` is available as a second way to open its
 signal, for a rise that lasts all day but shows in no single window (off).
 Measurements (:func:`measure_config`) share all of it but the long memory.
@@ -199,10 +199,11 @@ class DetectorConfig:
     #: Refractory period: for this long after a signal resolves, a new one
     #: opens only on ``refractory_factor`` times the evidence the last one
     #: opened on (None: no refractory period). A series that flaps (the same
-    #: problem back every few hours) pages once, not every time it returns: a
-    #: run that would have paged but for the rule restarts the period (it is
-    #: still flapping), and a page inside the period doubles the evidence the
-    #: next one needs (an exponential backoff, as alert re-notification does).
+    #: problem back every few hours) pages less and less often, not every time
+    #: it returns: a run that would have paged but for the rule restarts the
+    #: period (it is still flapping), and a page inside the period doubles the
+    #: evidence the next one needs (an exponential backoff, as alert
+    #: re-notification does).
     refractory: timedelta | None = None
     refractory_factor: float = 2.0
     #: The long memory learns each whole run's peak even when the decaying bar

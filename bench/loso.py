@@ -213,7 +213,9 @@ GRID: tuple[Knobs, ...] = tuple(
         memory_of_peaks=b == "opening",
         refractory_hours=r,
     )
-    for o, m, b, r in itertools.product((3.5, 5.0), (0.0, 0.3), ("peak", "opening"), (0.0, 24.0))
+    for o, m, b, r in itertools.product(
+        (3.5, 5.0), (0.0, 0.3), ("peak", "opening"), (0.0, 12.0, 24.0, 48.0)
+    )
 )
 
 

@@ -351,3 +351,23 @@ def test_the_long_memory_can_learn_whole_runs_while_the_bar_learns_openings() ->
     # The memory holds the whole run's 50: half of it is 25, so only evidence above 25 opens.
     peaks = replace(config, memory_of_peaks=True)
     assert _gate_opens(peaks, long_run | later, 260) == [1, 210]
+
+
+def test_a_flapping_count_series_backs_off() -> None:
+    """The volume defaults: a burst back every three hours pages less and less often."""
+
+    def opened(config: DetectorConfig) -> list[int]:
+        rng = np.random.default_rng(21)
+        values = [float(rng.poisson(30)) for _ in range(288 * 3)]
+        for start in range(288 + 36, 288 * 2, 36):  # day two, every three hours
+            values[start : start + 4] = [float(rng.poisson(150)) for _ in range(4)]
+        return [
+            i for i, a in enumerate(run(CountDetector(config), values)) if a.transition == "open"
+        ]
+
+    every_time = opened(replace(volume_config(), refractory=None))
+    assert len(every_time) == 7  # each of the seven bursts
+    backing_off = opened(volume_config())
+    # The first burst pages as before; the next ones need twice the evidence, then four times.
+    assert len(backing_off) == 3 and backing_off[0] == every_time[0]
+    assert backing_off[2] - backing_off[1] > backing_off[1] - backing_off[0]
