@@ -31,6 +31,7 @@ __all__ = [
     "Entry",
     "TextCues",
     "default_scanner",
+    "expand_phrase",
     "lexicon_entries",
     "normalise",
     "scanner_for",
@@ -417,20 +418,55 @@ class CueScanner:
         return tuple(cues)
 
 
-def lexicon_entries() -> list[Entry]:
-    """The shipped incident lexicon (``lexicon/incident.tsv``), one Entry a line."""
+_ALTERNATIVES = re.compile(r"\(([^()]*)\)")
+
+
+def expand_phrase(phrase: str) -> list[str]:
+    """Every phrase a template line stands for: "(won't|isn't) (load|loading)" gives four.
+
+    A class of phrasings (verbs of failing by service, words of a status page)
+    is one line that says what it covers, not a list that misses a member. An
+    empty alternative drops the group ("(the )?" is written "(the|)").
+    """
+    match = _ALTERNATIVES.search(phrase)
+    if match is None:
+        return [" ".join(phrase.split())]
+    head, tail = phrase[: match.start()], phrase[match.end() :]
     return [
-        Entry(
-            lang=row[0],
-            phrase=row[1],
-            kind=row[2],
-            valence=float(row[3]),
-            report=float(row[4]),
-            tag=row[5] if len(row) > 5 else "",
-            not_after=frozenset(row[6].split()) if len(row) > 6 else frozenset(),
-        )
-        for row in _read("incident.tsv")
+        expanded
+        for alternative in match.group(1).split("|")
+        for expanded in expand_phrase(f"{head}{alternative}{tail}")
     ]
+
+
+def lexicon_entries() -> list[Entry]:
+    """The shipped incident lexicon (``lexicon/incident.tsv``), one Entry a phrase.
+
+    A template line ("(won't|isn't) (load|loading)") gives an Entry for each
+    phrase it stands for, unless a line of its own lists that phrase with the
+    same kind (the phrase's own line, more precise, wins).
+    """
+    rows = _read("incident.tsv")
+    listed = {(row[0], row[1], row[2]) for row in rows if "(" not in row[1]}
+    entries: list[Entry] = []
+    for row in rows:
+        phrases = [row[1]]
+        if "(" in row[1]:
+            phrases = [p for p in expand_phrase(row[1]) if (row[0], p, row[2]) not in listed]
+            listed.update((row[0], p, row[2]) for p in phrases)
+        entries.extend(
+            Entry(
+                lang=row[0],
+                phrase=phrase,
+                kind=row[2],
+                valence=float(row[3]),
+                report=float(row[4]),
+                tag=row[5] if len(row) > 5 else "",
+                not_after=frozenset(row[6].split()) if len(row) > 6 else frozenset(),
+            )
+            for phrase in phrases
+        )
+    return entries
 
 
 def scanner_for(entries: list[Entry]) -> CueScanner:

@@ -332,8 +332,36 @@ _STATE_HEADS = frozenset(
         "fail",
         "fails",
         "failing",
+        # "the kids are crashing after the party": a person tired out
+        "crashing",
+        # a person refusing or not doing it ("I won't send it", "he doesn't respond",
+        # "she refuses to update"), not a service failing to
+        "won't",
+        "wont",
+        "will",
+        "doesn't",
+        "doesnt",
+        "does",
+        "didn't",
+        "didnt",
+        "did",
+        "wouldn't",
+        "wouldnt",
+        "would",
+        "refuses",
+        "refused",
+        "refusing",
+        # "I haven't synced my phone in ages": the person has not done it
+        "haven't",
+        "havent",
+        "hasn't",
+        "hasnt",
     ]
 )
+#: Words of receiving: a person is the subject of a failure to receive ("I'm not
+#: getting any texts", "I have not received my code"), so such a phrase is no state
+#: of the person.
+_RECEIVING = frozenset(["received", "receiving", "receive", "getting", "get", "got"])
 #: Auxiliaries and adverbs that may stand between a subject and its state.
 _BETWEEN_SUBJECT_AND_STATE = frozenset(
     [
@@ -643,6 +671,8 @@ def _said_of_a_person(norm: str, start: int, phrase: str) -> bool:
     head = phrase.split(" ", 1)[0]
     if head not in _STATE_HEADS:
         return False
+    if " " in phrase and not _RECEIVING.isdisjoint(phrase.split()):
+        return False
     previous = norm[max(0, start - 60) : start].rsplit(None, 3)[-3:]
     for word in reversed(previous):
         if word in _PERSONS:
@@ -677,6 +707,30 @@ def _freeze_of_a_price(norm: str, start: int, phrase: str) -> bool:
     return not _PRICES.isdisjoint(following)
 
 
+#: Difficulty phrases: followed by a verb in -ing they say what the author finds hard.
+_DIFFICULTIES = frozenset(
+    ["having trouble", "having problems", "having issues", "having a problem", "having an issue"]
+)
+#: What a service is for: trouble doing one of these is the service failing ("having
+#: trouble logging in"); trouble doing anything else is the author's ("having trouble
+#: deciding", "having trouble sleeping").
+_SERVICE_ACTIONS = frozenset(
+    """logging signing connecting loading accessing getting sending receiving paying
+    streaming playing watching opening downloading uploading updating syncing using viewing
+    reaching calling making placing checking booking ordering posting refreshing installing
+    launching buying purchasing seeing hearing transferring withdrawing topping browsing
+    searching saving running joining entering starting tweeting texting messaging emailing
+    redeeming activating verifying authenticating resetting changing adding linking
+    listening printing scanning casting submitting""".split()  # noqa: SIM905
+)
+
+
+def _difficulty_of_the_author(norm: str, start: int, phrase: str) -> bool:
+    """ "having trouble deciding": a verb in -ing that is no service's action follows."""
+    following = norm[start + len(phrase) + 2 : start + len(phrase) + 30].split(None, 1)
+    return bool(following) and following[0].endswith("ing") and following[0] not in _SERVICE_ACTIONS
+
+
 #: The last post's answers of is_other_sense: the outage analysis and the
 #: sentiment ask the same questions of the same post, one after the other.
 _SENSE_MEMO: dict[tuple[str, int, str], bool] = {}
@@ -688,7 +742,8 @@ def is_other_sense(norm: str, start: int, phrase: str) -> bool:
 
     "down" as a direction, an amount or a mood ("goes down Main Street",
     "stock is down 3%", "I'm so down"), a freeze of prices ("froze its
-    subscription price"), or a state said of a person ("he's not working").
+    subscription price"), a difficulty of the author's ("having trouble
+    deciding"), or a state said of a person ("he's not working").
     Sentiment skips such phrases too.
     """
     key = (norm, start, phrase)
@@ -697,6 +752,7 @@ def is_other_sense(norm: str, start: int, phrase: str) -> bool:
         answer = (
             ("down" in phrase and _other_sense_of_down(norm, start, phrase))
             or (phrase in _FREEZES and _freeze_of_a_price(norm, start, phrase))
+            or (phrase in _DIFFICULTIES and _difficulty_of_the_author(norm, start, phrase))
             or _said_of_a_person(norm, start, phrase)
         )
         if len(_SENSE_MEMO) >= _SENSE_MEMO_MAX:
@@ -765,6 +821,52 @@ def _past_year(norm: str) -> float:
     return against
 
 
+#: "none of my emails are sending", "nothing on acme is loading": no part of the
+#: service does its job, whatever the words between name.
+_NONE_DOES = re.compile(
+    r" (?:none of|nothing (?:on|in)) ((?:\S+ ){0,5}?)"
+    r"(?:is |are |will |seems to |seem to |wants to |want to )?"
+    r"(?:loads?|loading|works?|working|opens?|opening|sends?|sending|syncs?|syncing|plays?|"
+    r"playing|connects?|connecting|streams?|streaming|refresh(?:es|ing)?|uploads?|uploading|"
+    r"downloads?|downloading|(?:go|goes|going|come|comes|coming) through|arrives?|arriving) "
+)
+#: Objects that make "none of ... work" about people ("none of my friends work weekends").
+_PEOPLE_NOUNS = frozenset(
+    ["friends", "colleagues", "coworkers", "family", "staff", "people", "us", "them", "you"]
+)
+#: Evidence of "none of X loads": like "nothing is loading".
+NONE_DOES_EVIDENCE = 0.9
+
+
+def _none_does(norm: str) -> int:
+    """Where "none of X loads" starts in the post, or -1."""
+    match = _NONE_DOES.search(norm)
+    if match is None:
+        return -1
+    objects = match.group(1).split()
+    if not _PEOPLE_NOUNS.isdisjoint(objects) or not _PERSONS.isdisjoint(objects):
+        return -1
+    return match.start()
+
+
+#: Topics of messages, whose lateness is the service's failure ("texts arriving a day
+#: late"); a parcel or a train arriving late is no service outage (nor, alone, a report).
+_MESSAGE_TAGS = frozenset(["email", "messaging", "notifications", "login"])
+#: Evidence of a lateness phrase ("arriving hours late") in a post about messages.
+LATE_MESSAGE_EVIDENCE = 0.8
+
+
+def _late_messages(cues: TextCues) -> bool:
+    """Does the post name messages (e-mail, texts, codes) and no parcel?"""
+    messages = False
+    for entry in cues.tags:
+        if entry.kind == "topic":
+            if entry.tag == "delivery":
+                return False
+            messages = messages or entry.tag in _MESSAGE_TAGS
+    return messages
+
+
 def _vain_attempt(norm: str) -> int:
     """Where "can't get X to work" starts in the post, or -1."""
     match = _CANT_GET_TO.search(norm)
@@ -780,7 +882,15 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
     """The outage analysis of one post (any language the lexicon covers)."""
     norm = cues.normalised
     attempt = _vain_attempt(norm) if " get " in norm and " to " in norm else -1
-    if not cues.scored and not cues.tags and attempt < 0 and "_" not in text and "0x" not in text:
+    none_does = _none_does(norm) if " none of " in norm or " nothing " in norm else -1
+    if (
+        not cues.scored
+        and not cues.tags
+        and attempt < 0
+        and none_does < 0
+        and "_" not in text
+        and "0x" not in text
+    ):
         # Most posts: no phrase and nothing that could be an error code.
         return NOT_A_REPORT
     failure = complaint = recovery = 0.0
@@ -790,6 +900,7 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
     real = False
     may_be_unreal: bool | None = None
     unreal_phrases: dict[str, bool] = {}
+    late_messages: bool | None = None
     for cue in cues.scored:
         entry = cue.entry
         kind = entry.kind
@@ -804,6 +915,13 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
             if is_other_sense(norm, cue.start, phrase):
                 continue
             weight = entry.report
+            if phrase.endswith(" late"):
+                # lateness: the service's failure only for messages ("emails arriving
+                # hours late"), not for a parcel or a train
+                if late_messages is None:
+                    late_messages = _late_messages(cues)
+                if late_messages:
+                    weight = max(weight, LATE_MESSAGE_EVIDENCE)
             end = cue.start + len(phrase) + 1
             if may_be_unreal is None:
                 may_be_unreal = _may_be_unreal(norm)
@@ -857,6 +975,12 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
             failures.append(CANT_GET_TO_WORK_EVIDENCE * UNREAL_WEIGHT)
         else:
             failures.append(CANT_GET_TO_WORK_EVIDENCE)
+            real = True
+    if none_does >= 0:
+        if _may_be_unreal(norm) and _is_unreal(_sentence_before(norm, none_does), []):
+            failures.append(NONE_DOES_EVIDENCE * UNREAL_WEIGHT)
+        else:
+            failures.append(NONE_DOES_EVIDENCE)
             real = True
     if failures:
         failures.sort(reverse=True)

@@ -1,11 +1,12 @@
-"""The byte-table fast paths of ``normalise`` give exactly what the regular expressions give."""
+"""The byte-table fast paths of ``normalise`` give exactly what the regular expressions give;
+template lines of the lexicon stand for each of their phrases."""
 
 from __future__ import annotations
 
 import random
 
 from earful.analyze import cues
-from earful.analyze.cues import normalise
+from earful.analyze.cues import expand_phrase, lexicon_entries, normalise
 
 
 def reference_normalise(text: str) -> str:
@@ -59,3 +60,24 @@ def test_random_mixes() -> None:
     for _ in range(20_000):
         text = "".join(rng.choice(POOL) for _ in range(rng.randrange(1, 25)))
         assert normalise(text) == reference_normalise(text), repr(text)
+
+
+def test_a_template_line_stands_for_each_of_its_phrases() -> None:
+    assert expand_phrase("(won't|isn't) (load|loading)") == [
+        "won't load",
+        "won't loading",
+        "isn't load",
+        "isn't loading",
+    ]
+    # an empty alternative drops the group, and its space with it
+    assert expand_phrase("nothing (is|) loading") == ["nothing is loading", "nothing loading"]
+    assert expand_phrase("is down") == ["is down"]
+
+
+def test_template_phrases_are_in_the_lexicon_and_a_listed_phrase_keeps_its_own_line() -> None:
+    entries = lexicon_entries()
+    phrases = {e.phrase for e in entries}
+    assert "hasn't synced" in phrases and "nothing will load" in phrases
+    assert not any("(" in p or "|" in p for p in phrases)
+    # "won't load" has its own line (weight 1.0) besides the template's (0.9)
+    assert [e.report for e in entries if e.phrase == "won't load" and e.kind == "failure"] == [1.0]

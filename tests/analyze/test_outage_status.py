@@ -910,7 +910,7 @@ def test_canonical_set_g_not_reports(text: str) -> None:
 def test_a_freeze_without_a_price_is_still_read_as_a_freeze(text: str) -> None:
     # no price follows "froze": the freezing sense rule does not apply
     cues = default_scanner().scan(text)
-    froze = next(c for c in cues.scored if c.entry.phrase.startswith("froze"))
+    froze = next(c for c in cues.scored if "froze" in c.entry.phrase.split())
     assert not is_other_sense(cues.normalised, froze.start, froze.entry.phrase)
 
 
@@ -977,7 +977,8 @@ def test_canonical_set_h_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
 
 
-@pytest.mark.xfail(strict=True, reason="set H's missed reports, known and not yet handled")
+# Set H's four missed reports, handled by the classes of set I's round (messages
+# arriving late, "none of/nothing on X loads", erroring, a white page, "market" as a place).
 @pytest.mark.parametrize(
     "text",
     [
@@ -989,3 +990,199 @@ def test_canonical_set_h_not_reports(text: str) -> None:
 )
 def test_canonical_set_h_missed_reports(text: str) -> None:
     assert outage(text).is_report, text
+
+
+# -- Canonical phrasings, set I: 40 posts written in one go after set H, scored once
+# before any rule was written for them (30 right: 12 of 20 reports, 18 of 20
+# non-reports). The rules below (classes of failing by a service's verb, status-page
+# words, messages arriving late, a difficulty of the author's) were written after.
+
+CANONICAL_I_REPORTS = [
+    "acme pay keeps failing at checkout, tried two different cards",
+    "none of my acme emails are sending this morning",
+    "acme app is erroring every time I open my basket",
+    "anyone else having trouble logging into acme?",
+    "acme status page says degraded performance but it's basically unusable",
+    "acme calls keep dropping after ten seconds",
+    "my acme texts are arriving a day late",
+    "acme music won't stream, it just skips every track",
+    "is it just me or is acme super laggy tonight",
+    "acme drive hasn't synced since Monday",
+    "acme tv keeps showing content unavailable on every channel",
+    "acme api requests timing out since 10am",
+    "can't pay with acme wallet, it says the transaction could not be completed",
+    "acme chat messages stuck on sending",
+    "acme video calls freezing every few seconds today",
+    "partial outage on acme cloud, all our builds are failing",
+    "intermittent drops on acme fibre all evening",
+    "acme website just gives me a blank page in every browser",
+    "acme trains suspended between Bath and Bristol after a power failure on the line",
+    "the acme 2fa text never comes so I can't get into my account",
+]
+
+CANONICAL_I_NOT_REPORTS = [
+    "acme's profits keep failing to keep pace with its rivals",
+    "just me and the dog tonight, acme on the telly",
+    "anyone else having trouble deciding what to watch on acme?",
+    "the new acme router loads pages so fast",
+    "sending emails late at night is a bad habit of mine",
+    "acme shares dropped 4% after the earnings call",
+    "fans were streaming out of the stadium after the match",
+    "loading the dishwasher while acme music plays",
+    "acme delivered my parcel a day late, again",
+    "my cake was a total failure, nothing worked",
+    "acme will migrate accounts on Saturday, logins may be unavailable for an hour",
+    "update: the degraded performance on acme this morning is resolved",
+    "the acme outage last month cost us a day of sales",
+    "I kept dropping the ball at work today",
+    "my signal to my sister was lost on her, she never gets my hints",
+    "acme is hiring engineers to work on payments reliability",
+    "if the acme servers go down during the sale I'm done",
+    "my toddler is crashing after a big day out",
+    "my laptop fan died so I'm on my phone for now",
+    "syncing my calendar with acme now, such a good app",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_I_REPORTS)
+def test_canonical_set_i_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_I_NOT_REPORTS)
+def test_canonical_set_i_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+# -- The rules of set I's round, each with hard negatives written for it.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme photos won't sync to my laptop",
+        "the acme feed isn't refreshing",
+        "acme cloud hasn't synced since the weekend",
+        "acme mail failed to send twice this morning",
+        "the acme app refuses to load past the logo",
+        "acme tv doesn't stream anything in HD tonight",
+    ],
+)
+def test_a_service_not_doing_its_job_is_a_report(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a person not doing it, or refusing to
+        "I haven't synced my phone in ages",
+        "he hasn't updated his profile in years",
+        "she refuses to update her phone",
+        "my dad won't send me the photos",
+        "I failed to send the form in time",
+    ],
+)
+def test_a_person_not_doing_it_is_no_report(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+def test_a_person_who_does_not_receive_is_the_one_affected() -> None:
+    # a phrase of receiving has the author as its subject, not as the failing thing
+    assert outage("I'm not receiving any emails from acme").is_report
+    assert outage("I'm not getting any texts from acme since the update").is_report
+
+
+@pytest.mark.parametrize(
+    ("text", "is_report"),
+    [
+        ("none of the acme pages will load", True),
+        ("nothing on acme is loading for me", True),
+        ("none of my texts are going through on acme", True),
+        ("none of my friends are working this weekend", False),
+        ("nothing on tv is worth watching", False),
+        ("none of the acme shows appeal to me", False),
+    ],
+)
+def test_none_of_the_service_does_its_job(text: str, is_report: bool) -> None:
+    assert outage(text).is_report is is_report, text
+
+
+@pytest.mark.parametrize(
+    ("text", "is_report"),
+    [
+        ("my acme verification codes are arriving hours late", True),
+        ("acme emails delayed by hours today", True),
+        ("texts from acme coming through a day late", True),
+        ("my parcel is arriving a day late", False),
+        ("the train is arriving 10 minutes late", False),
+        ("my sister's card arrived a day late, as usual", False),
+    ],
+)
+def test_lateness_is_a_failure_only_for_messages(text: str, is_report: bool) -> None:
+    assert outage(text).is_report is is_report, text
+
+
+@pytest.mark.parametrize(
+    ("text", "is_report"),
+    [
+        ("acme is having intermittent connection drops", True),
+        ("acme status: elevated error rates on the api", True),
+        ("acme search is partially unavailable", True),
+        ("intermittent fasting is working for me", False),
+        ("acme had high latency yesterday, all fine now", False),
+    ],
+)
+def test_words_of_a_status_page(text: str, is_report: bool) -> None:
+    assert outage(text).is_report is is_report, text
+
+
+@pytest.mark.parametrize(
+    ("text", "is_report"),
+    [
+        ("acme video keeps freezing on every call", True),
+        ("my acme screen froze mid transfer", True),
+        ("the acme page just goes white after login", True),
+        ("acme app showing me a blank screen again", True),
+        ("it's freezing outside, wear a coat", False),
+        ("staring at a blank page, writer's block again", False),
+        ("my voice keeps breaking up, too much singing", False),
+    ],
+)
+def test_screens_calls_and_pages_that_fail(text: str, is_report: bool) -> None:
+    assert outage(text).is_report is is_report, text
+
+
+@pytest.mark.parametrize(
+    ("text", "is_report"),
+    [
+        ("having trouble logging in to acme", True),
+        ("anyone else having problems connecting to acme?", True),
+        ("having trouble sleeping again", False),
+        ("having trouble deciding between the two acme plans", False),
+    ],
+)
+def test_a_difficulty_of_the_author_is_no_report(text: str, is_report: bool) -> None:
+    assert outage(text).is_report is is_report, text
+
+
+@pytest.mark.parametrize(
+    ("text", "is_report"),
+    [
+        ("acme card reader is down at the farmers market", True),
+        ("the stock market is down 2% on acme news", False),
+        ("acme's market cap crashed overnight", False),
+    ],
+)
+def test_market_is_a_price_word_only_with_prices(text: str, is_report: bool) -> None:
+    assert outage(text).is_report is is_report, text
+
+
+def test_wrong_password_as_the_service_says_it_does_not_cancel_a_report() -> None:
+    assert outage("acme keeps saying wrong password but the login is broken").is_report
+    assert not outage("I typed the wrong password three times and got locked out").is_report
+
+
+def test_an_analysis_of_an_outage_is_no_report() -> None:
+    assert not outage("the effects of the outage on small shops, a thread").is_report
+    assert outage("acme outage hitting small shops in Leeds right now").is_report
