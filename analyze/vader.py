@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import string
 from importlib import metadata
+from itertools import pairwise
 
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
@@ -59,6 +60,8 @@ _MARK = "\x00"
 _NEGATION_WORDS = _NEGATE | {"so", "this"}
 #: The special idioms and multi-word boosters, framed by spaces.
 _IDIOMS = tuple(f" {key} " for key in (*SPECIAL_CASES, *BOOSTER_DICT) if " " in key)
+#: The first two words of each idiom (an idiom is in a post only if they are neighbours there).
+_IDIOM_PAIRS = frozenset(tuple(idiom.split()[:2]) for idiom in _IDIOMS)
 #: Every word VADER's rules react to but ALL CAPS: negators (and any word with
 #: "n't"), "no", "never so", "this", "without doubt", "least", "but", boosters,
 #: and the words of the special idioms. A post with none of them scores each
@@ -141,8 +144,11 @@ class ExactVader:
                     # (or a word with "n't"), "so" or "this"; the idiom check an idiom
                     # or a multi-word booster, word for word.
                     negations = "n't" in joined or not _NEGATION_WORDS.isdisjoint(lowers)
-                    padded = f" {joined} "
-                    idioms = any(idiom in padded for idiom in _IDIOMS)
+                    # Every idiom starts with one of a few word pairs: a set test on
+                    # the post's neighbouring words settles most posts without a search.
+                    idioms = not _IDIOM_PAIRS.isdisjoint(pairwise(lowers)) and any(
+                        idiom in f" {joined} " for idiom in _IDIOMS
+                    )
             if plain:
                 # sentiment_valence with no rule to apply: the lexicon valence, ALL CAPS
                 # aside (the boosters' 0.0 added to a non-zero valence changes nothing).
