@@ -849,6 +849,20 @@ def _none_does(norm: str) -> int:
     return match.start()
 
 
+#: Slowness told with a time: "pages taking a full minute to open", "took 20 minutes
+#: to load". The time and the service's verb must both be there ("it took ten minutes
+#: to walk there" is no service).
+_SLOW_BY_TIME = re.compile(
+    r" (?:taking|takes|take|took|taken) (?:(?:a|an|over|nearly|almost|about|like|full|whole|"
+    r"good|few|couple|of|several|\d+|two|three|five|ten|twenty|thirty) ){0,3}"
+    r"(?:seconds|minutes?|mins?|hours?) to (?:load|open|send|connect|respond|refresh|"
+    r"log in|login|sign in|come through|go through|sync|upload|download|update|play|"
+    r"stream|buffer|check out) "
+)
+#: Evidence of slowness told with a time: like "taking ages".
+SLOW_BY_TIME_EVIDENCE = 0.6
+
+
 #: Topics of messages, whose lateness is the service's failure ("texts arriving a day
 #: late"); a parcel or a train arriving late is no service outage (nor, alone, a report).
 _MESSAGE_TAGS = frozenset(["email", "messaging", "notifications", "login"])
@@ -883,11 +897,17 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
     norm = cues.normalised
     attempt = _vain_attempt(norm) if " get " in norm and " to " in norm else -1
     none_does = _none_does(norm) if " none of " in norm or " nothing " in norm else -1
+    slow = (
+        _SLOW_BY_TIME.search(norm)
+        if " to " in norm and (" tak" in norm or " took " in norm)
+        else None
+    )
     if (
         not cues.scored
         and not cues.tags
         and attempt < 0
         and none_does < 0
+        and slow is None
         and "_" not in text
         and "0x" not in text
     ):
@@ -976,6 +996,13 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
         else:
             failures.append(CANT_GET_TO_WORK_EVIDENCE)
             real = True
+    if slow is not None:
+        if _may_be_unreal(norm) and _is_unreal(_sentence_before(norm, slow.start()), []):
+            failures.append(SLOW_BY_TIME_EVIDENCE * UNREAL_WEIGHT)
+        else:
+            failures.append(SLOW_BY_TIME_EVIDENCE)
+            real = True
+        symptoms.append("performance")
     if none_does >= 0:
         if _may_be_unreal(norm) and _is_unreal(_sentence_before(norm, none_does), []):
             failures.append(NONE_DOES_EVIDENCE * UNREAL_WEIGHT)

@@ -1186,3 +1186,122 @@ def test_wrong_password_as_the_service_says_it_does_not_cancel_a_report() -> Non
 def test_an_analysis_of_an_outage_is_no_report() -> None:
     assert not outage("the effects of the outage on small shops, a thread").is_report
     assert outage("acme outage hitting small shops in Leeds right now").is_report
+
+
+# -- Canonical phrasings, set J: 40 posts written in one go after set I's rules, scored
+# once before any rule was written for them (25 right: 7 of 20 reports, 18 of 20
+# non-reports). The rules after it: stuck at a screen or stuck syncing, tasks of a
+# service that cannot be done, closing by itself, cutting in and out, empty or broken
+# results, requests failing, a supply gone, a machine keeping the money, a card refused,
+# transport that never came, a status page green while nothing works, slowness told with
+# a time; against: documents about an outage, having broken something else.
+
+CANONICAL_J_REPORTS = [
+    "acme checkout keeps bouncing me back to the cart",
+    "been on the acme loading screen for ten minutes now",
+    "acme keeps logging me out every five minutes on android",
+    "my acme balance is showing zero and I can't transfer anything",
+    "acme pages taking a full minute to open",
+    "anybody else's acme app just closing itself?",
+    "can't hear anyone on acme calls, the audio cuts in and out",
+    "acme notifications stopped coming through after the update",
+    "our whole office lost internet, acme fibre",
+    "acme search returns nothing for any query today",
+    "acme keeps saying unable to process your request",
+    "acme's api is returning garbage, half our requests fail",
+    "water pressure gone on Elm Road, acme water any news?",
+    "the acme ticket machine took my money and gave no ticket",
+    "acme streaming keeps dropping to 240p and stalling",
+    "acme smart plug app says device offline for every plug",
+    "acme email stuck syncing, no new mail since 8am",
+    "acme wallet rejected my card three times in a row",
+    "acme status page is green but nothing works for us",
+]
+
+CANONICAL_J_NOT_REPORTS = [
+    "acme app is so smooth since the update, no lag at all",
+    "the acme outage report for Q3 is out, a good read",
+    "acme's new phone keeps selling out",
+    "my acme order was late but the support was lovely",
+    "I keep logging off twitter to get work done",
+    "acme down 2% in early trading",
+    "power nap time, wake me at 3",
+    "stuck in traffic on the A1 listening to acme radio",
+    "acme launched a status page for developers today",
+    "the team went down 3-0, gutted",
+    "the group chat went silent after I told the joke",
+    "acme fixed the bug that kept logging people out, works great now",
+    "planned works: acme water supply off Tuesday 9-5 on Elm Road",
+    "can't stop watching acme's new series",
+    "acme's servers will be upgraded tonight, expect brief downtime",
+    "my dog refuses to walk in the rain",
+    "my old router died years ago, acme sent a new one",
+    "not a fan of acme's new logo, it's broken the brand",
+    "the bread didn't rise, baking fail",
+    "no phones at dinner, family rule",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_J_REPORTS)
+def test_canonical_set_j_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_J_NOT_REPORTS)
+def test_canonical_set_j_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+# Set J's one miss left: the brand stands between "no" and the transport, so neither the
+# phrase "no replacement buses turned up" nor a negation of "turned up" is found.
+@pytest.mark.xfail(strict=True, reason="set J's missed report, known and not yet handled")
+def test_canonical_set_j_missed_report() -> None:
+    assert outage("no acme replacement buses turned up, stood here 40 minutes").is_report
+
+
+@pytest.mark.parametrize(
+    ("text", "is_report"),
+    [
+        ("the acme page took 20 minutes to load", True),
+        ("acme transfers taking over an hour to go through", True),
+        ("it took ten minutes to walk there", False),
+        ("it takes a few minutes to start the car", False),
+    ],
+)
+def test_slowness_told_with_a_time(text: str, is_report: bool) -> None:
+    assert outage(text).is_report is is_report, text
+
+
+@pytest.mark.parametrize(
+    ("text", "is_report"),
+    [
+        ("the acme app keeps closing itself", True),
+        ("acme calls keep cutting in and out", True),
+        ("the signal's gone again on acme", True),
+        ("acme atm swallowed my card", True),
+        ("the bus never came, 40 minutes at the stop", True),
+        ("the singer's voice fades in and out beautifully", False),
+        ("the bath water has gone cold", False),
+        ("my date never showed up", False),
+        ("the driver never showed up", False),
+    ],
+)
+def test_classes_of_set_j(text: str, is_report: bool) -> None:
+    assert outage(text).is_report is is_report, text
+
+
+@pytest.mark.parametrize(
+    ("text", "is_report"),
+    [
+        ("acme search returns nothing for any query", True),
+        ("the search returns nothing but cat videos lol", False),
+        ("the update has broken the acme app", True),
+        ("it's broken the internet, what a photo", False),
+        ("acme refused my card again, it's valid", True),
+        ("the shop refused my card because it was expired", False),
+        ("I can't call you today, busy all day", False),
+        ("the incident review for the March outage is published", False),
+    ],
+)
+def test_set_j_rules_and_their_other_senses(text: str, is_report: bool) -> None:
+    assert outage(text).is_report is is_report, text
