@@ -1305,3 +1305,15 @@ def test_classes_of_set_j(text: str, is_report: bool) -> None:
 )
 def test_set_j_rules_and_their_other_senses(text: str, is_report: bool) -> None:
     assert outage(text).is_report is is_report, text
+
+
+@pytest.mark.parametrize(
+    ("text", "is_report"),
+    [
+        ("this sword is broken, needs a nerf", False),
+        ("that character is way too broken in ranked", False),
+        ("the acme app is so broken, it crashes every time", True),
+    ],
+)
+def test_broken_in_a_game_is_overpowered(text: str, is_report: bool) -> None:
+    assert outage(text).is_report is is_report, text
