@@ -457,6 +457,29 @@ _PERSONS = frozenset(
         "price",
         "sales",
         "value",
+        # stories, shows and days are slow or dead without any service failing:
+        # "the first episode is slow", "business was slow today"
+        "episode",
+        "episodes",
+        "book",
+        "film",
+        "movie",
+        "show",
+        "season",
+        "series",
+        "story",
+        "plot",
+        "pace",
+        "chapter",
+        "match",
+        "day",
+        "week",
+        "weekend",
+        "morning",
+        "afternoon",
+        "shift",
+        "business",
+        "queue",
     ]
 )
 
@@ -701,10 +724,15 @@ _PRICES = frozenset(
 )
 
 
+#: What a bank or a service freezes on purpose ("froze my acme card after a login from
+#: abroad"): a block or a feature, not a frozen app.
+_FROZEN_ON_PURPOSE = frozenset(["card", "account", "cards", "accounts", "funds", "assets"])
+
+
 def _freeze_of_a_price(norm: str, start: int, phrase: str) -> bool:
-    """A price, a rate or wages within the three words after a freezing word."""
+    """A price, a rate, wages, a card or an account within three words after a freezing word."""
     following = norm[start + len(phrase) + 2 : start + len(phrase) + 60].split()[:3]
-    return not _PRICES.isdisjoint(following)
+    return not (_PRICES.isdisjoint(following) and _FROZEN_ON_PURPOSE.isdisjoint(following))
 
 
 #: Difficulty phrases: followed by a verb in -ing they say what the author finds hard.
@@ -741,8 +769,8 @@ def is_other_sense(norm: str, start: int, phrase: str) -> bool:
     """Is this failure phrase, at ``start`` in the normalised post, about something else?
 
     "down" as a direction, an amount or a mood ("goes down Main Street",
-    "stock is down 3%", "I'm so down"), a freeze of prices ("froze its
-    subscription price"), a difficulty of the author's ("having trouble
+    "stock is down 3%", "I'm so down"), a freeze of prices or of a card ("froze
+    its subscription price", "froze my card"), a difficulty of the author's ("having trouble
     deciding"), or a state said of a person ("he's not working").
     Sentiment skips such phrases too.
     """
