@@ -36,6 +36,7 @@ __all__ = [
     "SeriesResult",
     "backtest_series",
     "infer_interval",
+    "off_grid_share",
     "prepare_series",
     "read_series",
     "replay_mentions",
@@ -176,8 +177,36 @@ def steadier_than_counts(values: Sequence[float]) -> bool:
     return n > 1 and successive_variance_ratio(values) < 1.0 - 3.0 * math.sqrt(3.0 / n)
 
 
+#: How far from a whole multiple of the interval a gap may be and still be on the grid
+#: (clock jitter: 3 s of a one-minute interval).
+_GRID_TOLERANCE = 0.05
+#: The share of gaps off the grid above which rows are readings taken at their own times.
+_OFF_GRID_READINGS = 0.01
+
+
+def off_grid_share(times: Sequence[datetime]) -> float:
+    """The share of gaps between distinct sorted ``times`` that are not a whole number of intervals.
+
+    A count is a tally over a fixed window, so a series of counts has its rows
+    on a grid of the window's width: every gap is one window, or a few when
+    windows are missing. Rows that come at their own times (14, then 10, then
+    15 minutes apart) are readings of a quantity at the moment they were
+    taken, whatever their values look like.
+    """
+    if len(times) < 3:
+        return 0.0
+    interval = infer_interval(times).total_seconds()
+    gaps = [(b - a).total_seconds() / interval for a, b in itertools.pairwise(times)]
+    off = sum(1 for g in gaps if abs(g - round(g)) > _GRID_TOLERANCE)
+    return off / len(gaps)
+
+
 def prepare_series(
-    points: Sequence[SeriesPoint], kind: SeriesKind | None = None, *, poisson_test: bool = True
+    points: Sequence[SeriesPoint],
+    kind: SeriesKind | None = None,
+    *,
+    poisson_test: bool = True,
+    grid_test: bool = True,
 ) -> PreparedSeries:
     """Sort, merge duplicate timestamps and classify the series; say what was done.
 
@@ -189,7 +218,10 @@ def prepare_series(
     speed, a temperature in whole degrees: :func:`steadier_than_counts`) are a
     measurement too. Duplicate timestamps are summed for counts
     (two partial counts of one interval) and averaged for a measurement (two
-    readings of one moment).
+    readings of one moment). With ``grid_test``, whole numbers whose rows
+    are not on a regular grid (more than 1% of the gaps are not a whole
+    number of intervals: :func:`off_grid_share`) are readings taken at their
+    own times, not tallies over windows: a measurement as well.
     """
     if len({p.timestamp for p in points}) < 2:
         raise InputError("a series needs at least two rows with different timestamps")
@@ -207,7 +239,16 @@ def prepare_series(
                     " of the mean, a count's is at least 1): judged as a measurement;"
                     " pass --kind counts to judge them as counts"
                 )
-        elif kind == "measure":
+        if kind == "counts" and grid_test:
+            off_grid = off_grid_share(sorted({p.timestamp for p in points}))
+            if off_grid > _OFF_GRID_READINGS:
+                kind = "measure"
+                notes.append(
+                    f"whole numbers at irregular times ({off_grid:.0%} of the gaps are not a whole"
+                    " number of intervals, as a count's are): readings, judged as a measurement;"
+                    " pass --kind counts to judge them as counts"
+                )
+        if not whole:
             why = []
             if any(p.value < 0 for p in points):
                 why.append("negative values")

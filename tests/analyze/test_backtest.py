@@ -13,7 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from earful.analyze.backtest import replay_mentions, successive_variance_ratio
+from earful.analyze.backtest import (
+    SeriesPoint,
+    off_grid_share,
+    prepare_series,
+    replay_mentions,
+    successive_variance_ratio,
+)
 from earful.cli import main
 from earful.events import ScoredMention
 from tests.analyze.detect_fixtures import T0, scored
@@ -208,6 +214,44 @@ def test_whole_numbers_steadier_than_counts_are_judged_as_a_measurement(
         main(["backtest", str(src), "--kind", "counts", "--output", str(tmp_path / "c.csv")]) == 0
     )
     assert "judged as a measurement" not in capsys.readouterr().err
+
+
+def test_off_grid_share_counts_gaps_that_are_not_whole_intervals() -> None:
+    minutes = [0, 10, 20, 24, 40, 50, 60]  # gaps 10, 10, 4, 16, 10, 10: median 10
+    times = [T0 + timedelta(minutes=m) for m in minutes]
+    assert off_grid_share(times) == pytest.approx(2 / 6)
+    # Missing windows are gaps of whole intervals (on the grid); 2 s of jitter is too.
+    on_grid = [T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=4, seconds=2)]
+    on_grid += [T0 + timedelta(minutes=5), T0 + timedelta(minutes=6)]
+    assert off_grid_share(on_grid) == 0.0
+    assert off_grid_share(times[:2]) == 0.0  # too short to tell
+
+
+def test_whole_numbers_at_irregular_times_are_readings() -> None:
+    rng = np.random.default_rng(9)
+    # A travel time in whole seconds, read when a probe passes: 10 minutes apart
+    # mostly, but every fifth reading 14 minutes after the last.
+    values = [float(v) for v in rng.poisson(200, size=400) * rng.gamma(2.0, 0.5, size=400)]
+    values = [float(round(v)) for v in values]
+    t, times = T0, []
+    for i in range(400):
+        times.append(t)
+        t += timedelta(minutes=14 if i % 5 == 4 else 10)
+    pairs = enumerate(zip(times, values, strict=True))
+    points = [SeriesPoint(ts, str(i), v) for i, (ts, v) in pairs]
+    prepared = prepare_series(points)
+    assert prepared.kind == "measure"
+    assert prepared.notes == (
+        "whole numbers at irregular times (20% of the gaps are not a whole number of intervals,"
+        " as a count's are): readings, judged as a measurement; pass --kind counts to judge them"
+        " as counts",
+    )
+    assert prepare_series(points, grid_test=False).kind == "counts"
+    assert prepare_series(points, "counts").kind == "counts"
+    # The same values on a regular grid are counts: the test reads the times, not the values.
+    regular = [SeriesPoint(T0 + i * timedelta(minutes=10), str(i), v) for i, v in enumerate(values)]
+    assert prepare_series(regular).kind == "counts"
+    assert prepare_series(regular).notes == ()
 
 
 def test_the_successive_variance_ratio_reads_poisson_noise_as_one_despite_rhythm() -> None:

@@ -107,7 +107,8 @@ def synthetic(name: str, spike_at: int | None, seed: int) -> Series:
         name,
         points,
         prepare_series(points),
-        prepare_series(points, poisson_test=False),
+        prepare_series(points, poisson_test=False, grid_test=False),
+        prepare_series(points, grid_test=False),
         windows,
     )
 
