@@ -22,7 +22,10 @@ exactly VADER's. The rules on top:
   often they tried is a complaint ("@acme on the phone for 2 hours", "called 4
   times"), and so is a why-question ("@acmeair why is my bag in Denver?"): a
   customer asking a company why is challenging it, not curious. Elsewhere
-  "for several days" is as often a plan as a wait, so it counts for nothing.
+  "for several days" is as often a plan as a wait, so it counts for nothing;
+- in a post put to an account, a customer-journey fact that is bad news
+  whatever the tone is a complaint ("we weren't rebooked", "no announcement",
+  "nobody told us", "charged me twice", "arrived smashed", "3 days late").
 """
 
 from __future__ import annotations
@@ -109,6 +112,118 @@ _HELP_GIVEN = re.compile(
 )
 
 
+#: Customer-journey facts that are bad news whatever the tone, in a post put to
+#: an account: a customer tells a company what went wrong, often with no
+#: feeling word ("@acme my bag never arrived", "charged me twice", "nobody told
+#: us anything"). Each class has the substrings every one of its matches holds,
+#: tested before its expression (most posts have none).
+_NUMBER = (
+    r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|several|a few|a couple of)"
+)
+_SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    # Something that should have happened and did not.
+    (
+        ("n't ", " not ", " never "),
+        re.compile(
+            r" (?:didn't|did not|never|haven't|have not|hasn't|has not|wasn't|was not|weren't"
+            r"|were not|still not|not yet|isn't|is not|aren't|are not|still haven't|still hasn't)"
+            r"(?: yet| even| been| ever| actually| once)? (?:received?|got|gotten|get(?! a chance)"
+            r"|arrived?|delivered|come|came|shown up|showed up|turned up|refunded|credited"
+            r"|processed|rebooked|contacted|informed|notified|told|called back|replied|responded"
+            r"|reimbursed|compensated|honou?red|sent|dispatched|shipped|ready|back) "
+        ),
+    ),
+    # A service that is missing: no refund, no announcement, no heating, no ticket.
+    (
+        (" no ", " zero ", " without ", " not a single ", " not one "),
+        re.compile(
+            r" (?:no|zero|without any|without an?|not a single|not one) (?:refund|reply|response"
+            r"|answer|update|updates|announcement|announcements|explanation|information|info"
+            r"|apology|compensation|voucher|heating|heat|air con|aircon|wifi|wi fi|food|water"
+            r"|drinks|ticket|receipt|confirmation|callback|call back|notice|warning|staff"
+            r"|help|assistance|contact|follow up) "
+        ),
+    ),
+    # Nobody did their part: told us, called back, came.
+    (
+        ("nobody", " no one ", " noone "),
+        re.compile(
+            r" (?:no one|nobody|noone) (?:has |had |ever |even |actually )?(?:told|tells|informed"
+            r"|called|calls|came|comes|answered|answers|helped|explained|bothered|replied"
+            r"|responded|contacted|knows|knew|showed up|picked up|gave|offered|apologi[sz]ed) "
+        ),
+    ),
+    # Charged or billed wrongly or more.
+    (
+        (" charged ", " billed ", " fee", " charge", " bill ", " price", " premium ", " tariff "),
+        re.compile(
+            r" (?:charged|billed) (?:me |us )?(?:twice|double|two times|again|extra|more"
+            r"|the wrong)"
+            r"|(?:still|keep|keeps) (?:being |getting )?(?:charged|billed) "
+            r"| (?:extra|hidden|surprise|unexpected|late|admin|cancellation|change) (?:fee|fees"
+            r"|charge|charges) | \d+ (?:fee|charge) | (?:fee|charge) (?:i|we) never "
+            r"| (?:bill|price|prices|premium|tariff) (?:went up|has gone up|have gone up"
+            r"|increased|has increased|doubled|has doubled|jumped) "
+        ),
+    ),
+    # Goods and luggage lost, broken or wrong; a stop or a connection gone without us.
+    (
+        (
+            " lost ",
+            " missing ",
+            " damaged ",
+            " broken ",
+            " crushed ",
+            " wrong ",
+            " arrived ",
+            " came ",
+            " delivered ",
+            " turned up ",
+            " left without ",
+            " stuck ",
+            " sat ",
+            " downgraded ",
+            " my money",
+            " our money",
+        ),
+        re.compile(
+            r" (?:lost|missing|damaged|broken|crushed|wrong) (?:bag|bags|suitcase|luggage"
+            r"|baggage|parcel|package|order|item|items|box|delivery|seat|size|colou?r|address"
+            r"|product) | (?:arrived|came|delivered|turned up) (?:damaged|broken|crushed|in pieces"
+            r"|smashed|opened|open|empty) | left without (?:us|me|my|our) "
+            r"| (?:stuck|sat) (?:on|at|in) the (?:tarmac|runway|plane|aircraft|gate|train) "
+            r"| downgraded | (?:took|kept|taken|keeping|kept) (?:my|our) money "
+        ),
+    ),
+    # An agent ending the contact before the problem is solved.
+    (
+        (" closed ", " ended "),
+        re.compile(
+            r" (?:closed|ended) (?:the|my|our) (?:chat|conversation|ticket|case|complaint|call)"
+            r" (?:on me|on us|without|halfway|half way|mid|before) "
+        ),
+    ),
+    # Late by a counted time: "four hours late", "3 days overdue".
+    (
+        (" late ", " overdue ", " behind "),
+        re.compile(
+            rf" {_NUMBER} (?:more )?(?:minutes?|mins?|hours?|hrs?|days?|weeks?) "
+            r"(?:late|overdue|behind) "
+        ),
+    ),
+)
+#: Added once for a customer-journey fact (a complaint phrase of its own, as
+#: "never received" and "no refund" are in the lexicon).
+SERVICE_FACT_VALENCE = -1.2
+
+
+def _tells_a_service_fact(norm: str) -> bool:
+    for keys, pattern in _SERVICE_FACTS:
+        if any(k in norm for k in keys) and pattern.search(norm) is not None:
+            return True
+    return False
+
+
 def squash(total: float) -> float:
     return max(-1.0, min(1.0, total / math.sqrt(total * total + ALPHA)))
 
@@ -179,6 +294,7 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     failure = complaint = recovery = False
     complaint_starts: list[int] = []
     complaint_added = 0.0
+    service_fact = False
     if to_account:
         # Said to an account: how long one waited, and why-questions, are complaints.
         if _may_tell_a_wait(norm) and _WAITED.search(norm) is not None:
@@ -187,6 +303,11 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
         if ("?" in text and any(c in norm for c in _CHALLENGES)) or norm.startswith(_OPENS_WHY):
             added += CHALLENGE_VALENCE
             complaint = True
+        if _tells_a_service_fact(norm):
+            added += SERVICE_FACT_VALENCE
+            complaint = True
+            complaint_added += SERVICE_FACT_VALENCE
+            service_fact = True
     for cue in scored:
         entry = cue.entry
         valence = entry.valence
@@ -196,6 +317,10 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
             added += valence
             continue
         if cue.negated:
+            if service_fact and kind == "complaint":
+                # "we weren't rebooked", "didn't get a refund": the negator belongs
+                # to the service not given, which the fact already counts.
+                continue
             added += NEGATION_SCALAR * valence if valence > 0 else NEGATED_FAILURE
             continue
         if kind == "failure":

@@ -293,3 +293,42 @@ def test_a_post_to_an_account_opening_with_why_is_a_challenge(scorer: Scorer) ->
     assert challenge is not None and curious is not None
     assert challenge.label == "negative", challenge.compound
     assert curious.compound == curious.vader.compound
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # Customer-journey facts told with no feeling word are complaints.
+        ("@acmeair we weren't rebooked", "negative"),
+        ("@acmeair I didn't get a refund", "negative"),
+        ("@acme my order never arrived", "negative"),
+        ("@acmeair no one told us the gate had changed", "negative"),
+        ("@acmeair there was no announcement about the gate change", "negative"),
+        ("@acmebank you charged me twice for the same thing", "negative"),
+        ("@acmetel my premium went up by 20%", "negative"),
+        ("@acmeshop the vase arrived smashed", "negative"),
+        ("@acmeair the connecting flight left without us", "negative"),
+        ("@acmepost my parcel is 3 days late", "negative"),
+        ("@acmetel the agent closed the chat on me halfway through", "negative"),
+        # Praise and plain questions keep their label.
+        ("@acmeair no problem at all, great crew", "positive"),
+        ("@acmeair nobody does it better, thank you", "positive"),
+        ("@acmeair didn't get a chance to thank the crew, they were great", "positive"),
+        ("@acmetel thanks, the agent closed my ticket once it was fixed", "positive"),
+        ("@acmebank is there a fee for international transfers?", "neutral"),
+        ("@acmeair is there wifi on the flight to Oslo?", "neutral"),
+    ],
+)
+def test_service_failures_told_as_facts(scorer: Scorer, text: str, label: str) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+def test_service_facts_count_only_when_put_to_an_account(scorer: Scorer) -> None:
+    # A story not told to a company keeps VADER's compound.
+    story = scorer.score("in the last scene the tour bus left without us").sentiment
+    addressed = scorer.score("@acmetours the tour bus left without us").sentiment
+    assert story is not None and addressed is not None
+    assert story.compound == story.vader.compound
+    assert addressed.label == "negative", addressed.compound
