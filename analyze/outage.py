@@ -694,12 +694,11 @@ def _said_of_a_person(norm: str, start: int, phrase: str) -> bool:
     head = phrase.split(" ", 1)[0]
     if head not in _STATE_HEADS:
         return False
-    if " " in phrase and not _RECEIVING.isdisjoint(phrase.split()):
-        return False
     previous = norm[max(0, start - 60) : start].rsplit(None, 3)[-3:]
     for word in reversed(previous):
         if word in _PERSONS:
-            return True
+            # "I'm not getting any texts": the person is the one not receiving
+            return _RECEIVING.isdisjoint(phrase.split())
         if word not in _BETWEEN_SUBJECT_AND_STATE:
             return False
     return False
@@ -927,7 +926,7 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
     none_does = _none_does(norm) if " none of " in norm or " nothing " in norm else -1
     slow = (
         _SLOW_BY_TIME.search(norm)
-        if " to " in norm and (" tak" in norm or " took " in norm)
+        if (" tak" in norm or " took " in norm) and " to " in norm
         else None
     )
     if (
