@@ -203,6 +203,46 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
             r" (?:on me|on us|without|halfway|half way|mid|before) "
         ),
     ),
+    # Being passed around: sent back and forth, told to ask someone else.
+    (
+        (" me ", " us ", " circles ", " forth "),
+        re.compile(
+            r" (?:loops?|looped|looping|sends?|sent|sending|transferred|passed|bounced|bouncing"
+            r"|redirected|keeps? sending) (?:me|us) (?:back|around|from|between|in circles"
+            r"|round in circles) | back and forth | (?:going|went|go) (?:round |around )?in circles"
+            r"| (?:told|asked) (?:me|us) to (?:call|ring|tweet|email|contact|dm|message|try) "
+            r"(?:you|back|again|another|the|a different|someone) "
+        ),
+    ),
+    # A trip broken off or left behind: diverted, oversold, left at the gate.
+    (
+        (" diverted ", " oversold ", " left "),
+        re.compile(
+            r" (?:diverted|oversold) | left (?:me |us )?(?:behind|stranded|at the (?:gate"
+            r"|airport|station|platform|terminal)) "
+        ),
+    ),
+    # A status that does not move, or says what did not happen: "still shows as
+    # in review", "tracking says delivered".
+    (
+        (" still ", " says ", " said ", " shows ", " showed "),
+        re.compile(
+            r" still (?:says|shows|showing|saying|listed as|marked as|processing|in review"
+            r"|under review|in progress|on its way|out for delivery|being (?:charged|billed)) "
+            r"| (?:tracking|app|status|website|site|system) (?:says|said|shows|showed)"
+            r" (?:it was |it's been |it has been |as |it )?"
+            r"(?:delivered|dispatched|shipped|refunded|arrived) "
+        ),
+    ),
+    # A plan told in the past to a company is a plan broken: "was due on
+    # friday", "we were told the bus would wait".
+    (
+        (" was ", " were ", " been "),
+        re.compile(
+            r" (?:was|were) (?:due|meant to|expected|scheduled|booked for|supposed to) "
+            r"| (?:was|were|been|got) told "
+        ),
+    ),
     # Late by a counted time: "four hours late", "3 days overdue".
     (
         (" late ", " overdue ", " behind "),

@@ -332,3 +332,29 @@ def test_service_facts_count_only_when_put_to_an_account(scorer: Scorer) -> None
     assert story is not None and addressed is not None
     assert story.compound == story.vader.compound
     assert addressed.label == "negative", addressed.compound
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # Passed around, a trip broken off, a status that does not move, a plan broken.
+        ("@acmetel your support bot just loops me back to the FAQ", "negative"),
+        ("@acmetel I've been passed back and forth between three departments", "negative"),
+        ("@acmeair our flight was diverted to Leeds", "negative"),
+        ("@acmeair they left us at the gate", "negative"),
+        ("@acmebank my application still says pending review", "negative"),
+        ("@acmepost tracking says delivered but there's nothing here", "negative"),
+        ("@acmepost my parcel was due on Monday", "negative"),
+        # Praise keeps its label.
+        ("@acmeair still the best airline out there", "positive"),
+        ("@acmeshop the app says my order shipped, thanks!", "positive"),
+        ("@acmetel the engineer was due at 9 and arrived at 8:55, brilliant", "positive"),
+        ("@acmeair the captain told us to sit back and enjoy the view, lovely flight", "positive"),
+    ],
+)
+def test_passed_around_diverted_stuck_statuses_and_broken_plans(
+    scorer: Scorer, text: str, label: str
+) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
