@@ -108,7 +108,11 @@ def _strength(entry: Entry) -> float:
 #: recovery. Checked only in a post with a complaint, a failure or a request.
 _HELP_GIVEN = re.compile(
     r" (?:for (?:getting|finding|helping|taking care|sorting)|found my|got me on|helped me"
-    r"|took care of|above and beyond|made it right|sorted (?:me|it|out)) "
+    r"|took care of|above and beyond|made it right|sorted (?:me|it|out)"
+    # Praise of how a problem was handled: "handled the delay really well".
+    r"|handled (?:\w+ ){0,4}(?:well|brilliantly|perfectly|professionally|so well)"
+    r"|how (?:fast|quickly|well) you|made (?:\w+ ){0,3}(?:much |so |a lot )?(?:easier|better"
+    r"|bearable)) "
 )
 
 
@@ -123,10 +127,11 @@ _NUMBER = (
 _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     # Something that should have happened and did not.
     (
-        ("n't ", " not ", " never "),
+        ("n't ", "nt ", " not ", " never "),
         re.compile(
-            r" (?:didn't|did not|never|haven't|have not|hasn't|has not|wasn't|was not|weren't"
-            r"|were not|still not|not yet|isn't|is not|aren't|are not|still haven't|still hasn't)"
+            r" (?:didn'?t|did not|never|haven'?t|have not|hasn'?t|has not|wasn'?t|was not|weren'?t"
+            r"|were not|still not|not yet|isn'?t|is not|aren'?t|are not|still haven'?t"
+            r"|still hasn'?t)"
             r"(?: yet| even| been| ever| actually| once)? (?:received?|got|gotten|get(?! a chance)"
             r"|arrived?|delivered|come|came|shown up|showed up|turned up|refunded|credited"
             r"|processed|rebooked|contacted|informed|notified|told|called back|replied|responded"
@@ -241,6 +246,48 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
         re.compile(
             r" (?:was|were) (?:due|meant to|expected|scheduled|booked for|supposed to) "
             r"| (?:was|were|been|got) told "
+        ),
+    ),
+    # Food and places in a poor state: "the food was cold", "carriage was packed".
+    (
+        (" was ", " is ", " were ", " are ", " arrived ", " came "),
+        re.compile(
+            r" (?:food|meal|meals|coffee|tea|soup|pizza|burger|fries|breakfast|lunch|dinner"
+            r"|sandwich)"
+            r" (?:was|is|were|are|arrived|came) (?:stone |completely |totally |still )?(?:cold"
+            r"|stale|soggy|raw|undercooked|burnt|burned|lukewarm|inedible) "
+            r"| (?:seat|seats|room|rooms|cabin|plane|train|carriage|coach|bus|toilet|toilets"
+            r"|bathroom|shower|bed|sheets) (?:was|is|were|are) (?:so |very |really |way too |too )?"
+            r"(?:cold|freezing|boiling|filthy|tiny|cramped|packed|overcrowded|rammed|wet"
+            r"|leaking|stuffy|broken) "
+        ),
+    ),
+    # Too few staff and long queues: "one cashier and a line out the door".
+    (
+        (" one ", " out the door", " 1 ", " two "),
+        re.compile(
+            r" (?:only |just )?(?:one|1|two|2) (?:cashier|cashiers|till|tills|agent|agents|desk"
+            r"|desks|counter|counters|member of staff|person|checkout|checkouts) (?:open|working"
+            r"|serving|on duty) | (?:line|queue|lines|queues) (?:out|outside) the door "
+        ),
+    ),
+    # Staff giving up on the customer: "the driver just left", "agents just shrug".
+    (
+        (" left ", " off ", " away ", " shrug", " up ", " find "),
+        re.compile(
+            r" (?:just|then|simply) (?:left|drove off|drove away|walked off|walked away|gave up"
+            r"|shrug|shrugged|shrugs) | (?:could not|couldn'?t) find (?:my|our|the) (?:house"
+            r"|address|flat|building|booking|reservation|bag|bags|parcel|order|record|payment) "
+        ),
+    ),
+    # A customer leaving: "won't be flying with you again", "probably the last".
+    (
+        ("won't be", "wont be", "will not be", " elsewhere ", " the last "),
+        re.compile(
+            r" (?:won'?t|will not) be (?:flying|using|ordering|shopping|booking|staying|banking"
+            r"|travelling|traveling|coming back|back|renewing)(?! with (?:anyone|anybody) else)"
+            r" | my (?:business|money|custom)"
+            r" elsewhere | (?:and|but) (?:probably|possibly|definitely|certainly|likely) the last "
         ),
     ),
     # Late by a counted time: "four hours late", "3 days overdue".

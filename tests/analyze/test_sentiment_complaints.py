@@ -358,3 +358,30 @@ def test_passed_around_diverted_stuck_statuses_and_broken_plans(
     sentiment = scorer.score(text).sentiment
     assert sentiment is not None
     assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # Poor state, too few staff, staff giving up, a customer leaving; no apostrophe too.
+        ("@acmeair the food was cold and the seats are tiny", "negative"),
+        ("@acmeshop only one till open on a saturday", "negative"),
+        ("@acmepizza the driver couldnt find my house", "negative"),
+        ("@acmetel the engineer just gave up", "negative"),
+        ("@acmeair I won't be flying with you again", "negative"),
+        ("@acmeair we werent rebooked", "negative"),
+        # Praise of how a problem was handled, and praise near the same words.
+        ("@acmeair you handled the storm delay really well, appreciate the updates", "positive"),
+        ("@acmeair really appreciate how fast you rebooked me after the storm", "positive"),
+        ("@acmeair the pilot's updates made the delay much easier, thank you", "positive"),
+        ("@acmeair two agents and both were lovely", "positive"),
+        ("@acmeair I won't be flying with anyone else, you're the best", "positive"),
+        ("@acmeshop is there only one store open on sundays?", "neutral"),
+    ],
+)
+def test_poor_state_short_staff_giving_up_and_leaving(
+    scorer: Scorer, text: str, label: str
+) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
