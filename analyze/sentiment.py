@@ -311,6 +311,17 @@ def _tells_a_service_fact(norm: str) -> bool:
     return False
 
 
+#: VADER's valence below which a positive word is no praise by itself ("allow"
+#: 0.9, "okay" 0.9, "fine" 0.8, "want" 0.3; "sure" 1.3, "good" 1.9 are).
+WEAK_PRAISE = 1.0
+
+
+def _only_weak_praise(norm: str) -> bool:
+    """Whether no word of the post is praise by itself (VADER valence >= WEAK_PRAISE)."""
+    lexicon = _vader_lexicon()
+    return all(lexicon.get(word, 0.0) < WEAK_PRAISE for word in norm.split())
+
+
 def squash(total: float) -> float:
     return max(-1.0, min(1.0, total / math.sqrt(total * total + ALPHA)))
 
@@ -429,6 +440,7 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     # One pass over the tags: requests, politeness, laughs and sarcasm.
     request = to_account and "?" in text
     polite: list[float] = []
+    polite_added = 0.0
     mocking = bool(cues.laugh_emoji)
     for tag in tags:
         kind = tag.kind
@@ -449,8 +461,8 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
             # Politeness inside a complaint or a request is not praise: "please help,
             # still waiting" and "can you help me change my flight?" lose VADER's
             # valence for "please", "help" and "thanks".
-            for valence in polite:
-                added += valence
+            polite_added = sum(polite)
+            added += polite_added
     base = None
     if not recovery and (
         (failure and mocking)
@@ -458,6 +470,19 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     ):
         base = min(unsquash(vader_compound), 0.0)
         added += MOCKERY_PENALTY
+    if (
+        base is None
+        and not recovery
+        and vader_compound >= 0.05
+        and to_account
+        and "?" in text
+        and _only_weak_praise(norm)
+    ):
+        # "@acme do you allow pets in the cabin?": the weak positive words of a
+        # question put to a company name what it asks about; they are not praise.
+        # VADER's whole positive sum goes, so the politeness offsets go too.
+        base = 0.0
+        added -= polite_added
     if base is None:
         if added == 0.0:
             return vader_compound

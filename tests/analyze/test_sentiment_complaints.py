@@ -385,3 +385,32 @@ def test_poor_state_short_staff_giving_up_and_leaving(
     sentiment = scorer.score(text).sentiment
     assert sentiment is not None
     assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # Weak positive words in a question to a company name what it asks about.
+        ("@acmeair do you allow pets in the cabin on international routes?", "neutral"),
+        ("@acmeair is it okay to bring a guitar on board?", "neutral"),
+        ("@acmeair is it fine to check in at the airport?", "neutral"),
+        # Praise words in a question keep their valence.
+        ("@acmeair is the lounge any good?", "positive"),
+        ("@acmeair loved the flight, is the same crew on my return?", "positive"),
+    ],
+)
+def test_weak_positive_words_in_a_question_to_an_account_are_no_praise(
+    scorer: Scorer, text: str, label: str
+) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+def test_weak_positive_words_keep_their_valence_outside_a_question_to_an_account(
+    scorer: Scorer,
+) -> None:
+    for text in ("do you allow pets in the cabin?", "@sam the new flat is okay"):
+        sentiment = scorer.score(text).sentiment
+        assert sentiment is not None
+        assert sentiment.compound == sentiment.vader.compound > 0, text
