@@ -412,6 +412,11 @@ class CueScanner:
             taken.append((start, end))
             # "nothing but errors": "but" right before the phrase ends the negation.
             negated = before[-1:] != ["but"] and not NEGATORS.isdisjoint(before[-NEGATION_WINDOW:])
+            if negated and entry.phrase.startswith("no "):
+                # "no calls no data": a list of lacks, the first "no" is another noun's
+                negated = not NEGATORS.isdisjoint(
+                    [word for word in before[-NEGATION_WINDOW:] if word != "no"]
+                )
             cues.append(_tuple_new(Cue, (entry, start, negated)))
         if len(cues) > 1:
             cues.sort(key=_START)

@@ -351,6 +351,13 @@ _STATE_HEADS = frozenset(
         "refuses",
         "refused",
         "refusing",
+        # "my brother kicked me out": a person throwing one out, not an app
+        "kicks",
+        "kicked",
+        "kicking",
+        "boots",
+        "booted",
+        "booting",
         # "I haven't synced my phone in ages": the person has not done it
         "haven't",
         "havent",
@@ -480,6 +487,17 @@ _PERSONS = frozenset(
         "shift",
         "business",
         "queue",
+        # more people: "my flatmate keeps crashing on our sofa"
+        "flatmate",
+        "roommate",
+        "housemate",
+        "mate",
+        "cousin",
+        "uncle",
+        "aunt",
+        "nan",
+        "grandad",
+        "partner",
     ]
 )
 
@@ -827,9 +845,9 @@ def _names_a_supply(cues: TextCues) -> bool:
     return any(entry.tag in _SUPPLY_TAGS for entry in cues.tags if entry.kind == "topic")
 
 
-#: "back in 2012", "in 2015": a story of a past year ("back in" is as strong as
-#: "back when").
-_IN_YEAR = re.compile(r" (back )?in ((?:19|20)\d\d) ")
+#: "back in 2012", "in 2015", "the outage of 2019": a story of a past year ("back in"
+#: is as strong as "back when").
+_IN_YEAR = re.compile(r" (back )?(?:in|of) ((?:19|20)\d\d) ")
 _PAST_YEAR_CONTEXT = -0.8
 _BACK_IN_YEAR_CONTEXT = -1.0
 #: Years before this one are the past whenever a post is read. Later years are
@@ -1079,7 +1097,9 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
         evidence += context_for
     if "$" in text and _CASHTAG.search(text) is not None:
         context_against = min(context_against, CASHTAG_CONTEXT)
-    if (" in 19" in norm or " in 20" in norm) and context_against > _BACK_IN_YEAR_CONTEXT:
+    if (
+        " in 19" in norm or " in 20" in norm or " of 19" in norm or " of 20" in norm
+    ) and context_against > _BACK_IN_YEAR_CONTEXT:
         context_against = min(context_against, _past_year(norm))
     evidence += context_against - recovery
     places = gazetteer.find(cues.normalised, text) if gazetteer is not None else ()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from earful.analyze import cues
-from earful.analyze.cues import expand_phrase, lexicon_entries, normalise
+from earful.analyze.cues import default_scanner, expand_phrase, lexicon_entries, normalise
 
 
 def reference_normalise(text: str) -> str:
@@ -81,3 +81,11 @@ def test_template_phrases_are_in_the_lexicon_and_a_listed_phrase_keeps_its_own_l
     assert not any("(" in p or "|" in p for p in phrases)
     # "won't load" has its own line (weight 1.0) besides the template's (0.9)
     assert [e.report for e in entries if e.phrase == "won't load" and e.kind == "failure"] == [1.0]
+
+
+def test_a_list_of_lacks_is_no_negation() -> None:
+    listed = default_scanner().scan("no calls no data since the storm")
+    assert [(c.entry.phrase, c.negated) for c in listed.scored] == [("no data", False)]
+    # a real negator before a lack still negates it
+    negated = default_scanner().scan("there is not no data, just slow")
+    assert any(c.entry.phrase == "no data" and c.negated for c in negated.scored)

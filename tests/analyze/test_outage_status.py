@@ -1409,3 +1409,96 @@ def test_canonical_set_k_false_alarm() -> None:
 )
 def test_classes_of_set_k(text: str, is_report: bool) -> None:
     assert outage(text).is_report is is_report, text
+
+
+# -- Canonical phrasings, set L: 40 posts written in one go after set K's rules, scored
+# once before any rule was written for them (25 right: 9 of 20 reports, 16 of 20
+# non-reports). The rules after it: never getting past a screen, work in progress that
+# lasts ("processing since Friday"), a control that does nothing, a function gone ("no
+# picture"), being booted out, alarms that do not fire, a supply lost or absent with its
+# determiner ("lost all signal", "without water"), a burst pipe, messages not coming
+# through, speeds collapsing, a list of lacks ("no calls no data" is no negation);
+# against: plans put off, a past year after "of", crashing on a sofa, slow to reply
+# (staff), a device's own batteries.
+
+CANONICAL_L_REPORTS = [
+    "acme's app just shows a spinning logo and never gets past it",
+    "my acme bank transfer has been processing since Friday",
+    "@acmecare the checkout button does nothing when I tap it",
+    "acme outage? can't load my inbox in Sheffield",
+    "acme tv has no picture on half the channels tonight",
+    "acme keeps booting me out of the meeting, third time today",
+    "anyone else's acme alarm app not going off this morning?",
+    "acme's website is throwing a wobbly, every page errors",
+    "lost all signal on acme since the storm, no calls no data",
+    "acme store says my card is invalid but it works everywhere else",
+    "acme sync is broken again, my notes are missing on the laptop",
+    "whole village without water, acme water's pipe burst",
+    "the acme train's broken down outside Crewe, we've been sat here an hour",
+    "acme chat shows everyone offline even though they're online",
+    "acme password reset emails aren't coming through at all",
+    "acme game won't launch after today's patch, black screen then back to desktop",
+    "acme speeds have dropped to almost nothing tonight, 0.5mbps",
+    "acme pay declined at the petrol station, had to leave the car there",
+    "acme servers down for anyone in Australia?",
+]
+
+CANONICAL_L_NOT_REPORTS = [
+    "acme stock slid again after the results",
+    "I'm down for pizza tonight if anyone's up for it",
+    "acme's latest ad broke the internet",
+    "acme power station opening delayed to 2027",
+    "our acme broadband upgrade is scheduled for Thursday morning, expect an hour without internet",
+    "acme fixed my login issue in five minutes, great support",
+    "my toddler broke the tv remote again",
+    "acme's signal strength is amazing in the new flat",
+    "if acme pay ever goes down I'll have to carry cash",
+    "remember the great acme outage of 2019? good times",
+    "the wifi at the cafe is free but you need a code from the counter",
+    "I forgot my acme pin and locked myself out, my own fault",
+    "the gym's lights went off at closing time",
+    "my flatmate keeps crashing on our sofa",
+    "acme is slow to reply to emails but they always do",
+    "loading up the car for the trip, acme playlist ready",
+    "this heat is killing my phone battery",
+    "the acme error in the article was corrected within the hour",
+    "no power cuts so far this winter, touch wood",
+    "acme's new app is a mess design-wise but it works",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_L_REPORTS)
+def test_canonical_set_l_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_L_NOT_REPORTS)
+def test_canonical_set_l_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+# Set L's one miss left: a phone line that rings out names no failure word, and "can't
+# get through to" a company is as often staff not answering (a complaint) as a line down.
+@pytest.mark.xfail(strict=True, reason="set L's missed report, known and not yet handled")
+def test_canonical_set_l_missed_report() -> None:
+    assert outage("can't get through to acme's 0800 number, the line just rings out").is_report
+
+
+@pytest.mark.parametrize(
+    ("text", "is_report"),
+    [
+        ("no heat, no power since 6pm on our road", True),
+        ("no calls no texts please, I'm on holiday", False),
+        ("my brother kicked me out of the house", False),
+        ("the bouncer threw us out at 2am", False),
+        ("the acme button does nothing when I tap it", True),
+        ("the remote does nothing when I press it, new batteries needed", False),
+        ("the acme launch is delayed to 2027", False),
+        ("the great acme outage of 2019 was wild", False),
+        ("my roommate crashed on the couch again", False),
+        ("acme support is slow to reply but friendly", False),
+        ("acme payment processing since yesterday, money gone", True),
+    ],
+)
+def test_classes_of_set_l(text: str, is_report: bool) -> None:
+    assert outage(text).is_report is is_report, text
