@@ -1502,3 +1502,91 @@ def test_canonical_set_l_missed_report() -> None:
 )
 def test_classes_of_set_l(text: str, is_report: bool) -> None:
     assert outage(text).is_report is is_report, text
+
+
+# -- Canonical phrasings, set M: 40 posts written in one go after the last rule change
+# and scored once; no rule was changed after reading them (28 right: 11 of 20 reports,
+# 17 of 20 non-reports; docs/scoring.md). Its errors are expected failures, so that a
+# later fix shows up.
+
+CANONICAL_M_REPORTS = [
+    "acme app logged everyone out and now the login page is blank",
+    "the acme parcel tracking site won't load for me, just a timeout",
+    "acme's call centre phone system is down so they can't take payments",
+    "acme voicemail not working, it says the mailbox is unavailable",
+    "acme fibre down across Leeds, our router's been red since 7",
+    "acme video keeps going pixelated then freezes",
+    "acme's gas supply cut in our area, no hot water or heating",
+    "trains delayed due to a signalling failure at acme junction",
+    "acme's online banking has been unavailable all evening",
+    "acme keeps charging me for a plan I cancelled and the app won't let me see my bills",
+    "why does acme keep disconnecting my smart tv every evening?",
+]
+
+CANONICAL_M_NOT_REPORTS = [
+    "acme's sales are down this quarter but profit is up",
+    "feeling a bit down after the match tbh",
+    "scheduled maintenance on acme mail this Sunday 1am to 3am",
+    "acme's backup generator test is planned for next week",
+    "my acme signal is back, thanks for the quick fix",
+    "dropped my acme phone in the bath, screen's dead",
+    "in 2018 acme had a week-long outage, never forget",
+    "acme's customer service line is closed on bank holidays",
+    "my account got locked because I typed the wrong pin three times",
+    "loving the new acme update, so much faster",
+    "the river's so low you can see the old pipes",
+    "acme's new office is down the road from us",
+    "the acme conference wifi password is on the badge",
+    "is acme down to earth enough to admit the mistake?",
+    "acme stopped selling the old router model",
+    "that exam broke me, I'm done for the week",
+    "acme ran out of the blue colour so I got the red one",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_M_REPORTS)
+def test_canonical_set_m_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_M_NOT_REPORTS)
+def test_canonical_set_m_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+# Missed: money or data that does not show up, a page with nothing opening, skipping,
+# a redirect loop said as "redirects forever", a dashboard of zeros, messages vanishing,
+# stuck at a percentage, an expired session, kiosks "dead" (phrasings no rule covers).
+@pytest.mark.xfail(strict=True, reason="set M's missed reports, known and not yet handled")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@acmebank my salary hasn't shown up and the app says no transactions today",
+        "acme hotspot connects but no websites open",
+        "acme music skipping every few seconds on my phone and laptop",
+        "can't log into acme with google sign in, it just redirects forever",
+        "the acme dashboard is showing all zeros since midnight",
+        "acme direct messages vanishing after I send them",
+        "acme photo backup stuck at 99% for two days",
+        "acme app throws session expired every time I open it",
+        "the acme self-service kiosks at the station are all dead",
+    ],
+)
+def test_canonical_set_m_missed_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+# False alarms: "crashed the party" (another sense), a failure after a condition in
+# another clause ("if the power goes out, the app still works offline"), a limit on
+# purpose ("cut off at 8pm, parental controls").
+@pytest.mark.xfail(strict=True, reason="set M's false alarms, known and not yet handled")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme crashed the party with a surprise product launch",
+        "if the power goes out, the acme app still works offline",
+        "my kid's tablet time is cut off at 8pm, parental controls on acme",
+    ],
+)
+def test_canonical_set_m_false_alarms(text: str) -> None:
+    assert not outage(text).is_report, text
