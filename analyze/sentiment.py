@@ -63,6 +63,9 @@ _WAITED = re.compile(
     rf" (?:for|been|after|took|takes|taking|waited|waiting|wait) {_AMOUNT} "
     r"(?:more )?(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?) "
     rf"|(?<= )(?:\d+|two|three|four|five|six|seven|eight|nine|ten|multiple) times "
+    # A post that opens with a time spent: "45 minutes for bags at the carousel".
+    rf"|^ {_AMOUNT} (?:more )?(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?) "
+    r"(?:for|on|waiting|now|later|and still|and counting|in a queue|in line) "
 )
 #: Added for a duration of waiting (as a complaint phrase, about VADER's "delay").
 WAITED_VALENCE = -1.0
@@ -138,6 +141,11 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
             r"|reimbursed|compensated|honou?red|sent|dispatched|shipped|ready|back) "
         ),
     ),
+    # Silence from the company: "heard nothing", "nothing back".
+    (
+        (" nothing ",),
+        re.compile(r" (?:heard|had|got|received) nothing | nothing back "),
+    ),
     # A service that is missing: no refund, no announcement, no heating, no ticket.
     (
         (" no ", " zero ", " without ", " not a single ", " not one "),
@@ -206,6 +214,7 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
         re.compile(
             r" (?:closed|ended) (?:the|my|our) (?:chat|conversation|ticket|case|complaint|call)"
             r" (?:on me|on us|without|halfway|half way|mid|before) "
+            r"| closed (?:my|our) (?:account|accounts|card) "
         ),
     ),
     # Being passed around: sent back and forth, told to ask someone else.
@@ -288,6 +297,56 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
             r"|travelling|traveling|coming back|back|renewing)(?! with (?:anyone|anybody) else)"
             r" | my (?:business|money|custom)"
             r" elsewhere | (?:and|but) (?:probably|possibly|definitely|certainly|likely) the last "
+        ),
+    ),
+    # Refusals and burdens put on the customer: "not his job", "had to collect it
+    # from a depot", "closed my account without warning".
+    (
+        (" not ", " nothing ", " do anything", " had to ", " without "),
+        re.compile(
+            r" not (?:his|her|their|my|our|your) (?:job|problem|department|responsibility) "
+            r"| nothing (?:they|he|she|we|you|anyone) (?:can|could) do "
+            r"| (?:can'?t|couldn'?t|cannot|won'?t|wouldn'?t) do anything "
+            r"| had to (?:collect|pick up|drive|travel|walk|pay|call|ring|chase|buy|wait|stand"
+            r"|sleep|queue|go back|take a taxi|get a taxi|rebook|cancel|borrow) "
+            r"| without (?:any |a |an |prior )?(?:warning|notice|explanation|reason|asking|telling"
+            r"|consent|permission) "
+        ),
+    ),
+    # Goods mishandled or not what was bought: "sent me a used item", "threw my
+    # parcel over the fence", "delivered to someone else", "booked a sea view and
+    # got a car park view", "gave away my seat", "slower than dial up".
+    (
+        (
+            " sent ",
+            " delivered ",
+            " received ",
+            " got ",
+            " gave ",
+            " given ",
+            " threw ",
+            " thrown ",
+            " dumped ",
+            " left ",
+            " slower than ",
+            " terminated ",
+            " short formed ",
+        ),
+        re.compile(
+            r" (?:sent|delivered|received|got) (?:me |us )?(?:a |an )?(?:used|second hand|opened"
+            r"|returned|fake|counterfeit|expired|defective|faulty|empty) "
+            r"| (?:delivered|sent|given|went) to (?:(?:someone|somebody) else(?:'s)?"
+            r"|another (?:address"
+            r"|house|customer|person)) "
+            r"| (?:left|threw|thrown|dumped|chucked|tossed) (?:my|our|the) (?:parcel|package|box"
+            r"|delivery|order|shopping)(?: \w+){0,2} (?:in the rain|in a puddle|over the fence"
+            r"|over the gate|in the bin|in a bin|in a bush|in the hedge|in the street"
+            r"|on the pavement) "
+            r"| (?:booked|ordered|paid for|asked for|requested) (?:a |an |the )?(?:\w+ ){0,4}"
+            r"(?:and|but) (?:got|received|were given|was given|they gave|you gave)"
+            r"(?! (?:upgraded|an upgrade|a free|extra|it|them|everything)) "
+            r"| (?:gave|given|giving|sold) away (?:my|our) "
+            r"| slower than | terminated (?:early|at|short) | short formed "
         ),
     ),
     # Late by a counted time: "four hours late", "3 days overdue".

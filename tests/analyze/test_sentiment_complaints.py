@@ -414,3 +414,34 @@ def test_weak_positive_words_keep_their_valence_outside_a_question_to_an_account
         sentiment = scorer.score(text).sentiment
         assert sentiment is not None
         assert sentiment.compound == sentiment.vader.compound > 0, text
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # Time spent, silence, refusals, burdens, goods mishandled or not what was booked.
+        ("@acmeair 45 minutes for bags at the carousel", "negative"),
+        ("@acmeair I've sent 3 DMs and heard nothing", "negative"),
+        ("@acmeair they gave away my seat", "negative"),
+        ("@acmetel my internet is slower than dial up", "negative"),
+        ("@acmetel your engineer came, looked, and said it's not his job", "negative"),
+        ("@acmeshop my order was marked as delivered to someone else's address", "negative"),
+        ("@acmeshop they sent me a used item", "negative"),
+        ("@acmepost your driver threw my parcel over the fence", "negative"),
+        ("@acmepost I had to collect my parcel from a depot 20 miles away", "negative"),
+        ("@acmerail the train terminated early and we all had to get off", "negative"),
+        ("@acmehotel we booked a sea view and got a car park view", "negative"),
+        # Praise keeps its label.
+        ("@acmeair booked economy and got upgraded, thank you!", "positive"),
+        ("@acmeair 20 minutes to landing, can't wait to see Rome", "positive"),
+        ("@acmeair it's not your fault, the crew were lovely", "positive"),
+        ("@acmeair I had to tell you how great the crew were today", "positive"),
+        ("@acmetel I ordered fibre and got it installed the next day, brilliant", "positive"),
+    ],
+)
+def test_time_spent_silence_refusals_burdens_and_mishandled_goods(
+    scorer: Scorer, text: str, label: str
+) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
