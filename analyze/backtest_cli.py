@@ -30,8 +30,8 @@ def register(groups: dict[str, Any]) -> None:
         help="run the default detectors over a count CSV or a scored-mentions JSONL file",
         description=(
             "INPUT.csv (timestamp,value) through the default detector for its kind (counts: the "
-            "volume detector; fractions, negatives or whole numbers steadier than counts: the "
-            "measurement detector); unsorted rows, "
+            "volume detector; fractions, negatives, or whole numbers steadier than counts or at "
+            "irregular times: the measurement detector); unsorted rows, "
             "duplicate timestamps and gaps are handled with one warning. Writes "
             "timestamp,value,expected,anomaly_score,alert. --mentions FILE.jsonl: "
             "scored mentions through windows and every detector; lists the signals."
@@ -47,7 +47,8 @@ def register(groups: dict[str, Any]) -> None:
         default="auto",
         help=(
             "counts (non-negative, per interval: the volume detector) or measure (a percentage, "
-            "latency, rate, speed: rises and drops); auto decides from the values (default)"
+            "latency, rate, speed: rises and drops); auto decides from the values and their "
+            "times (default)"
         ),
     )
     p.set_defaults(func=cmd_backtest)
