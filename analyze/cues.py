@@ -444,14 +444,15 @@ def expand_phrase(phrase: str) -> list[str]:
     ]
 
 
-def lexicon_entries() -> list[Entry]:
+def lexicon_entries(templates: bool = True) -> list[Entry]:
     """The shipped incident lexicon (``lexicon/incident.tsv``), one Entry a phrase.
 
     A template line ("(won't|isn't) (load|loading)") gives an Entry for each
     phrase it stands for, unless a line of its own lists that phrase with the
-    same kind (the phrase's own line, more precise, wins).
+    same kind (the phrase's own line, more precise, wins). ``templates=False``
+    leaves the template lines out (to measure what they bring).
     """
-    rows = _read("incident.tsv")
+    rows = [row for row in _read("incident.tsv") if templates or "(" not in row[1]]
     listed = {(row[0], row[1], row[2]) for row in rows if "(" not in row[1]}
     entries: list[Entry] = []
     for row in rows:

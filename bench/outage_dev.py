@@ -257,6 +257,11 @@ ABLATIONS: dict[str, Callable[[], contextlib.AbstractContextManager[Any]]] = {
 LEXICON_ABLATIONS: dict[str, Callable[[list[Entry]], list[Entry]]] = {
     "other-sense phrases (kind 'sense')": lambda es: [e for e in es if e.kind != "sense"],
     "context words (plans, prices, parcels; now-words)": _without_context,
+    # the lexicon's template lines: classes of failing by a service's verb, status-page
+    # words, lateness of messages ... (the entries given as argument are not used)
+    "classes of failing (the lexicon's template lines)": lambda es: lexicon_entries(
+        templates=False
+    ),
 }
 
 
