@@ -62,12 +62,17 @@ _AMOUNT = (
     r"|a couple of|a couple|the past|the last|multiple)"
 )
 _WAITED = re.compile(
-    rf" (?:for|been|after|took|takes|taking|waited|waiting|wait) {_AMOUNT} "
+    rf" (?:for|been|after|took|takes|taking|taken|waited|waiting|wait) {_AMOUNT} "
     r"(?:more )?(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?) "
     rf"|(?<= )(?:\d+|two|three|four|five|six|seven|eight|nine|ten|multiple) times "
     # A post that opens with a time spent: "45 minutes for bags at the carousel".
     rf"|^ {_AMOUNT} (?:more )?(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?) "
     r"(?:for|on|waiting|now|later|and still|and counting|in a queue|in line) "
+)
+#: A wait named by its length ("there's a 2 hour wait", "a 40 minute queue"); in a
+#: question ("is it a 2 hour wait?") it is asked about, not complained of.
+_NAMED_WAIT = re.compile(
+    rf" {_AMOUNT} (?:minute|min|hour|hr|day|week|month)s? (?:wait|queue|delay|hold|line) "
 )
 #: Added for a duration of waiting (as a complaint phrase, about VADER's "delay").
 WAITED_VALENCE = -1.0
@@ -138,9 +143,10 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
             r"|were not|still not|not yet|isn'?t|is not|aren'?t|are not|still haven'?t"
             r"|still hasn'?t)"
             r"(?: yet| even| been| ever| actually| once)? (?:received?|got|gotten|get(?! a chance)"
-            r"|arrived?|delivered|come|came|shown up|showed up|turned up|refunded|credited"
-            r"|processed|rebooked|contacted|informed|notified|told|called back|replied|responded"
-            r"|reimbursed|compensated|honou?red|sent|dispatched|shipped|ready|back) "
+            r"|apply|applied|arrived?|delivered|come|came|shown up|showed up|turned up|refunded"
+            r"|credited|processed|rebooked|contacted|informed|notified|told|called back"
+            r"|replied|responded|reimbursed|compensated|honou?red|sent|dispatched"
+            r"|shipped|ready|back) "
         ),
     ),
     # Silence from the company: "heard nothing", "nothing back".
@@ -170,7 +176,19 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     ),
     # Charged or billed wrongly or more.
     (
-        (" charged ", " billed ", " fee", " charge", " bill ", " price", " premium ", " tariff "),
+        (
+            " charged ",
+            " billed ",
+            " fee",
+            " charge",
+            " bill ",
+            " price",
+            " premium ",
+            " tariff ",
+            " rent ",
+            " subscription ",
+            " rates ",
+        ),
         re.compile(
             r" (?:charged|billed) (?:me |us )?(?:twice|double|two times|again|extra|more"
             r"|the wrong)"
@@ -179,6 +197,10 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
             r"|charge|charges) | \d+ (?:fee|charge) | (?:fee|charge) (?:i|we) never "
             r"| (?:bill|price|prices|premium|tariff) (?:went up|has gone up|have gone up"
             r"|increased|has increased|doubled|has doubled|jumped) "
+            r"| (?:put|putting|puts|pushed|pushing) (?:the |my |our |your )?(?:price|prices|bill"
+            r"|fees|rent|premium|subscription|rates|tariff) up "
+            r"| (?:raised|hiked|increased) (?:the |my |our |your )?(?:price|prices|bill|fees"
+            r"|premium|subscription|rates|tariff) "
         ),
     ),
     # Goods and luggage lost, broken or wrong; a stop or a connection gone without us.
@@ -321,6 +343,17 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     (
         (
             " sent ",
+            " came ",
+            " arrived ",
+            " turned ",
+            " refused ",
+            " denied ",
+            " address ",
+            " moved ",
+            " changed ",
+            " budged ",
+            " progressed ",
+            " updated ",
             " delivered ",
             " received ",
             " got ",
@@ -348,6 +381,12 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
             r"(?:and|but) (?:got|received|were given|was given|they gave|you gave)"
             r"(?! (?:upgraded|an upgrade|a free|extra|it|them|everything)) "
             r"| (?:gave|given|giving|sold) away (?:my|our) "
+            r"| (?:came|arrived|delivered|turned up) without (?:the|my|our|any) "
+            r"| (?:got|received|sent me|sent us|given) (?:someone|somebody) else'?s? "
+            r"| to (?:my|our|an|the) (?:old|previous|former) address "
+            r"| turned (?:me|us) away | (?:refused|denied) (?:me|us) (?:entry|boarding|access) "
+            r"| (?:hasn'?t|has not|haven'?t|have not) (?:moved|changed|budged|progressed"
+            r"|updated) (?:since|in|for) "
             r"| slower than | terminated (?:early|at|short) | short formed "
         ),
     ),
@@ -478,7 +517,10 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     service_fact = False
     if to_account:
         # Said to an account: how long one waited, and why-questions, are complaints.
-        if _may_tell_a_wait(norm) and _WAITED.search(norm) is not None:
+        if _may_tell_a_wait(norm) and (
+            _WAITED.search(norm) is not None
+            or ("?" not in text and _NAMED_WAIT.search(norm) is not None)
+        ):
             added += WAITED_VALENCE
             complaint = True
         if ("?" in text and any(c in norm for c in _CHALLENGES)) or norm.startswith(_OPENS_WHY):

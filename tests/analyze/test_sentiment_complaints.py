@@ -445,3 +445,30 @@ def test_time_spent_silence_refusals_burdens_and_mishandled_goods(
     sentiment = scorer.score(text).sentiment
     assert sentiment is not None
     assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # Missing items, orders mixed up, prices put up, waits named by length, statuses stuck.
+        ("@acmefood my order came without the drinks", "negative"),
+        ("@acmefood I got someone else's order", "negative"),
+        ("@acmestream you put the price up again", "negative"),
+        ("@acmetel porting my number has taken 3 weeks", "negative"),
+        ("@acmebank you sent my new card to my old address", "negative"),
+        ("@acmeair the lounge turned us away", "negative"),
+        ("@acmeshop the discount code didn't apply at checkout", "negative"),
+        ("@acmeshop the tracking hasn't moved since Tuesday", "negative"),
+        ("@acmeshop there's a 2 hour wait for the returns desk", "negative"),
+        # Asked about, or praise.
+        ("@acmeair is it a 2 hour wait for a transfer at Heathrow?", "neutral"),
+        ("@acmeair the 2 hour flight was smooth and the crew were lovely", "positive"),
+        ("@acmeair we're back up again after the storm, thanks for the updates", "positive"),
+    ],
+)
+def test_missing_items_mixups_price_rises_named_waits_and_stuck_tracking(
+    scorer: Scorer, text: str, label: str
+) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
