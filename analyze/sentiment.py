@@ -390,6 +390,11 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
             r"| slower than | terminated (?:early|at|short) | short formed "
         ),
     ),
+    # Urgency told to a company: "it's urgent", "need this urgently".
+    (
+        (" urgent",),
+        re.compile(r" (?:it's|it is|this is|its) (?:very |really |quite )?urgent | urgently "),
+    ),
     # Late by a counted time: "four hours late", "3 days overdue".
     (
         (" late ", " overdue ", " behind "),
@@ -431,6 +436,28 @@ def _tells_a_service_fact(norm: str) -> bool:
     return bool(candidates) and any(
         _FACT_PATTERNS[index].search(norm) is not None for index in candidates
     )
+
+
+#: Praise only wished for is no praise: "would be nice to get a reply", "it would
+#: be great if someone answered", "I'd love to know where my bag is".
+_HYPOTHETICAL_PRAISE = re.compile(
+    r"(?:would|'d) be (?:so |really )?(?:nice|great|good|lovely|helpful|wonderful|amazing"
+    r"|awesome|brilliant) (?:if|to (?:get|have|hear|receive|know|speak|talk|be told)) "
+    r"| (?:i'd|i would|we'd|we would) (?:love|like) to (?:know|hear|understand) (?:where|why"
+    r"|when|how|what|who) "
+)
+#: Thanks and praise for the harm itself are sarcasm: "thank you for ruining our
+#: holiday", "nice of you to cancel my flight by text".
+_SARCASTIC_THANKS = re.compile(
+    r" (?:thanks|thank you|thx|cheers) (?:so much |a lot |again )?for (?:ruining|wrecking"
+    r"|losing|ignoring|cancell?ing|delaying|stranding|wasting|overcharging|charging me"
+    r"|leaving (?:me|us)|making (?:me|us) wait|keeping (?:me|us) waiting) "
+    r"| (?:nice|good|kind|great|lovely|sweet) of you to (?:cancel|delay|lose|ignore|charge"
+    r"|leave|strand|change|move|bump|hang up|cut) "
+)
+#: Substrings that every match of each expression above holds.
+_HYPOTHETICAL_KEYS = (" be ", " love to ", " like to ")
+_SARCASTIC_KEYS = (" thank", " thx ", " cheers ", " of you to ")
 
 
 #: VADER's valence below which a positive word is no praise by itself ("allow"
@@ -514,7 +541,7 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     failure = complaint = recovery = False
     complaint_starts: list[int] = []
     complaint_added = 0.0
-    service_fact = False
+    service_fact = sarcastic = wished = False
     if to_account:
         # Said to an account: how long one waited, and why-questions, are complaints.
         if _may_tell_a_wait(norm) and (
@@ -531,6 +558,14 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
             complaint = True
             complaint_added += SERVICE_FACT_VALENCE
             service_fact = True
+        if any(k in norm for k in _SARCASTIC_KEYS) and _SARCASTIC_THANKS.search(norm):
+            sarcastic = complaint = True
+        elif any(k in norm for k in _HYPOTHETICAL_KEYS) and _HYPOTHETICAL_PRAISE.search(norm):
+            wished = complaint = True
+            added += SERVICE_FACT_VALENCE
+        if norm.endswith((" . not . ", " . not . . ")):
+            # "glad my complaint is taken seriously. not.": the last word takes it back.
+            sarcastic = True
     for cue in scored:
         entry = cue.entry
         valence = entry.valence
@@ -590,11 +625,15 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
             added += polite_added
     base = None
     if not recovery and (
-        (failure and mocking)
+        sarcastic
+        or (failure and mocking)
         or (to_account and complaint_starts and _sarcasm_beside(norm, tags, complaint_starts))
     ):
         base = min(unsquash(vader_compound), 0.0)
         added += MOCKERY_PENALTY
+    elif wished and not recovery:
+        # Praise only wished for: VADER's positive part goes, the wish counts.
+        base = min(unsquash(vader_compound), 0.0)
     if (
         base is None
         and not recovery

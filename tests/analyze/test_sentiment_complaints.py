@@ -472,3 +472,29 @@ def test_missing_items_mixups_price_rises_named_waits_and_stuck_tracking(
     sentiment = scorer.score(text).sentiment
     assert sentiment is not None
     assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # Praise only wished for, thanks for the harm itself, a closing "not", urgency.
+        ("@acmeair would be nice to get a reply to my email", "negative"),
+        ("@acmeair it would be great if someone actually answered the phone", "negative"),
+        ("@acmeair I'd love to know where my bag is", "negative"),
+        ("@acmeair thank you for ruining our holiday", "negative"),
+        ("@acmeair nice of you to cancel my flight by text at 2am", "negative"),
+        ("@acmeair best service ever. NOT", "negative"),
+        ("@acmeair please can someone call me back, it's urgent", "negative"),
+        # Wishes, thanks and gladness that are praise.
+        ("@acmeair it would be great to fly with you again next summer", "positive"),
+        ("@acmeair I'd love to hear more about your new routes", "positive"),
+        ("@acmeair thanks for making our honeymoon so special", "positive"),
+        ("@acmeair so glad we booked with you, what a flight!", "positive"),
+    ],
+)
+def test_wished_praise_sarcastic_thanks_and_a_closing_not(
+    scorer: Scorer, text: str, label: str
+) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
