@@ -390,6 +390,35 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
             r"| slower than | terminated (?:early|at|short) | short formed "
         ),
     ),
+    # Escalation: a supervisor, a formal complaint, a lawyer, a regulator.
+    (
+        (
+            " supervisor",
+            " manager",
+            " complaint ",
+            " lawyer",
+            " ombudsman",
+            " chargeback",
+            " small claims",
+            " trading standards",
+        ),
+        re.compile(
+            r" (?:speak|talk|speaking|talking) to (?:a|your|the|someone|somebody) ?(?:supervisor"
+            r"|manager|senior) | (?:file|filing|make|making|lodge|lodging|raise|raising|put in"
+            r"|submit|submitting) a (?:formal |official )?complaint | my (?:lawyer|solicitor"
+            r"|attorney) | (?:ombudsman|chargeback|small claims|trading standards) "
+        ),
+    ),
+    # A booking the company has lost: "no record of my booking", "says my
+    # reservation doesn't exist"; waiting told by its start ("been here since 6").
+    (
+        (" record", " exist", " since "),
+        re.compile(
+            r" (?:no|any) record of | (?:doesn'?t|does not|didn'?t|did not) exist "
+            r"| been (?:here|there|waiting|sat|sitting|stuck|standing|queuing|queueing|on hold"
+            r"|on the phone) since "
+        ),
+    ),
     # Urgency told to a company: "it's urgent", "need this urgently".
     (
         (" urgent",),
@@ -454,6 +483,12 @@ _SARCASTIC_THANKS = re.compile(
     r"|leaving (?:me|us)|making (?:me|us) wait|keeping (?:me|us) waiting) "
     r"| (?:nice|good|kind|great|lovely|sweet) of you to (?:cancel|delay|lose|ignore|charge"
     r"|leave|strand|change|move|bump|hang up|cut) "
+)
+#: A dismissal of the service ("your customer service is a joke"): VADER reads
+#: "joke" as positive.
+_DISMISSAL = re.compile(
+    r" (?:is|are|was|were|it's|that's|its|thats) (?:an? |such an? |a complete |a total "
+    r"|an absolute |a bloody |a fucking )?(?:joke|farce|shambles|circus|clown show) \. "
 )
 #: Substrings that every match of each expression above holds.
 _HYPOTHETICAL_KEYS = (" be ", " love to ", " like to ")
@@ -563,6 +598,14 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
         elif any(k in norm for k in _HYPOTHETICAL_KEYS) and _HYPOTHETICAL_PRAISE.search(norm):
             wished = complaint = True
             added += SERVICE_FACT_VALENCE
+        if (
+            " joke " in norm
+            or " farce " in norm
+            or " shambles " in norm
+            or " circus " in norm
+            or " clown show " in norm
+        ) and _DISMISSAL.search(norm):
+            sarcastic = complaint = True
         if norm.endswith((" . not . ", " . not . . ")):
             # "glad my complaint is taken seriously. not.": the last word takes it back.
             sarcastic = True

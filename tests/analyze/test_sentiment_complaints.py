@@ -498,3 +498,24 @@ def test_wished_praise_sarcastic_thanks_and_a_closing_not(
     sentiment = scorer.score(text).sentiment
     assert sentiment is not None
     assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # Dismissals, escalation, a booking the company lost, waiting told by its start.
+        ("@acmeair your customer service is a joke", "negative"),
+        ("@acmeair your refund process is an absolute farce!", "negative"),
+        ("@acmeair I want to speak to a supervisor", "negative"),
+        ("@acmeair your app says my reservation doesn't exist", "negative"),
+        ("@acmeair when is flight 221 expected to depart? we've been here since 6", "negative"),
+        # Praise near the same words.
+        ("@acmeair the manager at the Leeds desk was brilliant, thank you", "positive"),
+        ("@acmeair I've been a member since 2010 and love you", "positive"),
+        ("@acmeair the comedian on the in flight channel is a joke a minute, loved it", "positive"),
+    ],
+)
+def test_dismissals_escalation_and_lost_bookings(scorer: Scorer, text: str, label: str) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
