@@ -243,7 +243,21 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     ),
     # Being passed around: sent back and forth, told to ask someone else.
     (
-        (" me ", " us ", " circles ", " forth "),
+        (
+            " loop",
+            " send",
+            " sent ",
+            " transferred ",
+            " passed ",
+            " bounc",
+            " redirected ",
+            " forth ",
+            " circles ",
+            " told me to ",
+            " told us to ",
+            " asked me to ",
+            " asked us to ",
+        ),
         re.compile(
             r" (?:loops?|looped|looping|sends?|sent|sending|transferred|passed|bounced|bouncing"
             r"|redirected|keeps? sending) (?:me|us) (?:back|around|from|between|in circles"
@@ -275,7 +289,15 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     # A plan told in the past to a company is a plan broken: "was due on
     # friday", "we were told the bus would wait".
     (
-        (" was ", " were ", " been "),
+        (
+            " due ",
+            " meant to ",
+            " expected ",
+            " scheduled ",
+            " booked for ",
+            " supposed to ",
+            " told ",
+        ),
         re.compile(
             r" (?:was|were) (?:due|meant to|expected|scheduled|booked for|supposed to) "
             r"| (?:was|were|been|got) told "
@@ -283,7 +305,33 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     ),
     # Food and places in a poor state: "the food was cold", "carriage was packed".
     (
-        (" was ", " is ", " were ", " are ", " arrived ", " came "),
+        (
+            " food ",
+            " meal",
+            " coffee ",
+            " tea ",
+            " soup ",
+            " pizza ",
+            " burger ",
+            " fries ",
+            " breakfast ",
+            " lunch ",
+            " dinner ",
+            " sandwich ",
+            " seat",
+            " room",
+            " cabin ",
+            " plane ",
+            " train ",
+            " carriage ",
+            " coach ",
+            " bus ",
+            " toilet",
+            " bathroom ",
+            " shower ",
+            " bed ",
+            " sheets ",
+        ),
         re.compile(
             r" (?:food|meal|meals|coffee|tea|soup|pizza|burger|fries|breakfast|lunch|dinner"
             r"|sandwich)"
@@ -297,7 +345,18 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     ),
     # Too few staff and long queues: "one cashier and a line out the door".
     (
-        (" one ", " out the door", " 1 ", " two "),
+        (
+            " cashier",
+            " till",
+            " agent",
+            " desk",
+            " counter",
+            " member of staff",
+            " person ",
+            " checkout",
+            " out the door",
+            " outside the door",
+        ),
         re.compile(
             r" (?:only |just )?(?:one|1|two|2) (?:cashier|cashiers|till|tills|agent|agents|desk"
             r"|desks|counter|counters|member of staff|person|checkout|checkouts) (?:open|working"
@@ -306,7 +365,7 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     ),
     # Staff giving up on the customer: "the driver just left", "agents just shrug".
     (
-        (" left ", " off ", " away ", " shrug", " up ", " find "),
+        (" left ", " drove ", " walked ", " gave up ", " shrug", " find "),
         re.compile(
             r" (?:just|then|simply) (?:left|drove off|drove away|walked off|walked away|gave up"
             r"|shrug|shrugged|shrugs) | (?:could not|couldn'?t) find (?:my|our|the) (?:house"
@@ -326,7 +385,18 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     # Refusals and burdens put on the customer: "not his job", "had to collect it
     # from a depot", "closed my account without warning".
     (
-        (" not ", " nothing ", " do anything", " had to ", " without "),
+        (
+            " not his ",
+            " not her ",
+            " not their ",
+            " not my ",
+            " not our ",
+            " not your ",
+            " nothing ",
+            " do anything",
+            " had to ",
+            " without ",
+        ),
         re.compile(
             r" not (?:his|her|their|my|our|your) (?:job|problem|department|responsibility) "
             r"| nothing (?:they|he|she|we|you|anyone) (?:can|could) do "
@@ -438,35 +508,6 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
 SERVICE_FACT_VALENCE = -1.2
 
 
-def _fact_keys() -> ahocorasick.Automaton:
-    """Every class's substrings in one automaton: key -> the classes (indices) holding it."""
-    classes: dict[str, set[int]] = {}
-    for index, (keys, _) in enumerate(_SERVICE_FACTS):
-        for key in keys:
-            classes.setdefault(key, set()).add(index)
-    automaton = ahocorasick.Automaton()
-    for key, indices in classes.items():
-        automaton.add_word(key, frozenset(indices))
-    automaton.make_automaton()
-    return automaton
-
-
-#: One C pass finds which classes' substrings a post holds (testing each of some 70
-#: substrings in turn cost ten times the expressions it spared); only those
-#: classes' expressions run. The same answers: a class runs exactly when one of its
-#: substrings is in the post, as before.
-_FACT_KEYS = _fact_keys()
-_FACT_PATTERNS = tuple(pattern for _, pattern in _SERVICE_FACTS)
-_SECOND = itemgetter(1)
-
-
-def _tells_a_service_fact(norm: str) -> bool:
-    candidates: frozenset[int] = frozenset().union(*map(_SECOND, _FACT_KEYS.iter(norm)))
-    return bool(candidates) and any(
-        _FACT_PATTERNS[index].search(norm) is not None for index in candidates
-    )
-
-
 #: Praise only wished for is no praise: "would be nice to get a reply", "it would
 #: be great if someone answered", "I'd love to know where my bag is".
 _HYPOTHETICAL_PRAISE = re.compile(
@@ -490,9 +531,52 @@ _DISMISSAL = re.compile(
     r" (?:is|are|was|were|it's|that's|its|thats) (?:an? |such an? |a complete |a total "
     r"|an absolute |a bloody |a fucking )?(?:joke|farce|shambles|circus|clown show) \. "
 )
-#: Substrings that every match of each expression above holds.
-_HYPOTHETICAL_KEYS = (" be ", " love to ", " like to ")
-_SARCASTIC_KEYS = (" thank", " thx ", " cheers ", " of you to ")
+
+
+def _fact_keys() -> ahocorasick.Automaton:
+    """Every check's substrings in one automaton: key -> the checks (indices) holding it."""
+    classes: dict[str, set[int]] = {}
+    for index, (keys, _) in enumerate(_CHECKS):
+        for key in keys:
+            classes.setdefault(key, set()).add(index)
+    automaton = ahocorasick.Automaton()
+    for key, indices in classes.items():
+        automaton.add_word(key, frozenset(indices))
+    automaton.make_automaton()
+    return automaton
+
+
+#: The customer-journey facts, then the three checks below them, with the
+#: substrings that every match of each holds.
+_CHECKS = (
+    *_SERVICE_FACTS,
+    ((" thank", " thx ", " cheers ", " of you to "), _SARCASTIC_THANKS),
+    ((" be ", " love to ", " like to "), _HYPOTHETICAL_PRAISE),
+    ((" joke ", " farce ", " shambles ", " circus ", " clown show "), _DISMISSAL),
+)
+_FACTS = len(_SERVICE_FACTS)
+_SARCASTIC_CHECK, _HYPOTHETICAL_CHECK, _DISMISSAL_CHECK = _FACTS, _FACTS + 1, _FACTS + 2
+#: One C pass finds which checks' substrings a post holds (testing each of some 70
+#: substrings in turn cost ten times the expressions it spared); only those
+#: checks' expressions run. The same answers: a check runs exactly when one of its
+#: substrings is in the post, as before.
+_FACT_KEYS = _fact_keys()
+_FACT_PATTERNS = tuple(pattern for _, pattern in _CHECKS)
+_SECOND = itemgetter(1)
+
+
+def _checks_to_run(norm: str) -> frozenset[int]:
+    """The checks (indices into ``_CHECKS``) whose substrings the post holds."""
+    candidates: frozenset[int] = frozenset().union(*map(_SECOND, _FACT_KEYS.iter(norm)))
+    return candidates
+
+
+def _tells_a_service_fact(norm: str, candidates: frozenset[int] | None = None) -> bool:
+    if candidates is None:
+        candidates = _checks_to_run(norm)
+    return any(
+        _FACT_PATTERNS[index].search(norm) is not None for index in candidates if index < _FACTS
+    )
 
 
 #: VADER's valence below which a positive word is no praise by itself ("allow"
@@ -588,23 +672,18 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
         if ("?" in text and any(c in norm for c in _CHALLENGES)) or norm.startswith(_OPENS_WHY):
             added += CHALLENGE_VALENCE
             complaint = True
-        if _tells_a_service_fact(norm):
+        checks = _checks_to_run(norm)
+        if checks and _tells_a_service_fact(norm, checks):
             added += SERVICE_FACT_VALENCE
             complaint = True
             complaint_added += SERVICE_FACT_VALENCE
             service_fact = True
-        if any(k in norm for k in _SARCASTIC_KEYS) and _SARCASTIC_THANKS.search(norm):
+        if _SARCASTIC_CHECK in checks and _SARCASTIC_THANKS.search(norm):
             sarcastic = complaint = True
-        elif any(k in norm for k in _HYPOTHETICAL_KEYS) and _HYPOTHETICAL_PRAISE.search(norm):
+        elif _HYPOTHETICAL_CHECK in checks and _HYPOTHETICAL_PRAISE.search(norm):
             wished = complaint = True
             added += SERVICE_FACT_VALENCE
-        if (
-            " joke " in norm
-            or " farce " in norm
-            or " shambles " in norm
-            or " circus " in norm
-            or " clown show " in norm
-        ) and _DISMISSAL.search(norm):
+        if _DISMISSAL_CHECK in checks and _DISMISSAL.search(norm):
             sarcastic = complaint = True
         if norm.endswith((" . not . ", " . not . . ")):
             # "glad my complaint is taken seriously. not.": the last word takes it back.
