@@ -498,6 +498,8 @@ _PERSONS = frozenset(
         "nan",
         "grandad",
         "partner",
+        "buyer",
+        "seller",
     ]
 )
 
@@ -587,6 +589,9 @@ def confidence_for(evidence: float) -> float:
 _AnalysisKey = tuple[float, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 _ANALYSES: dict[_AnalysisKey, OutageAnalysis] = {}
 _ANALYSES_MAX = 4_096
+#: Pydantic's validator for the model, called on a dict (the same validation as
+#: ``OutageAnalysis(...)``, without building the dict from keywords first).
+_validate_analysis = OutageAnalysis.__pydantic_validator__.validate_python
 
 
 def _analysis(
@@ -599,13 +604,15 @@ def _analysis(
     key = (confidence, symptoms, platforms, places, codes)
     analysis = _ANALYSES.get(key)
     if analysis is None:
-        analysis = OutageAnalysis(
-            is_report=confidence >= REPORT_THRESHOLD,
-            confidence=confidence,
-            symptoms=symptoms,
-            platforms=platforms,
-            places=places,
-            error_codes=codes,
+        analysis = _validate_analysis(
+            {
+                "is_report": confidence >= REPORT_THRESHOLD,
+                "confidence": confidence,
+                "symptoms": symptoms,
+                "platforms": platforms,
+                "places": places,
+                "error_codes": codes,
+            }
         )
         if len(_ANALYSES) >= _ANALYSES_MAX:
             _ANALYSES.clear()

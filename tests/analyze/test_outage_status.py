@@ -1504,10 +1504,14 @@ def test_classes_of_set_l(text: str, is_report: bool) -> None:
     assert outage(text).is_report is is_report, text
 
 
-# -- Canonical phrasings, set M: 40 posts written in one go after the last rule change
-# and scored once; no rule was changed after reading them (28 right: 11 of 20 reports,
-# 17 of 20 non-reports; docs/scoring.md). Its errors are expected failures, so that a
-# later fix shows up.
+# -- Canonical phrasings, set M: 40 posts written in one go after set L's rules and
+# scored once before any rule was written for them (28 right: 11 of 20 reports, 17 of
+# 20 non-reports). Written as the final check, it became a development set when time was
+# left for one more round; set N below is the check. The rules after it: money that has
+# not come in, "no websites open", failing counted ("skipping every few seconds"),
+# forever ("redirects forever"), showing all zeros, things vanishing, stuck at a
+# percentage, quoted error messages, points of sale named; against: gatecrashing,
+# offline as a feature, parental controls.
 
 CANONICAL_M_REPORTS = [
     "acme app logged everyone out and now the login page is blank",
@@ -1554,10 +1558,7 @@ def test_canonical_set_m_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
 
 
-# Missed: money or data that does not show up, a page with nothing opening, skipping,
-# a redirect loop said as "redirects forever", a dashboard of zeros, messages vanishing,
-# stuck at a percentage, an expired session, kiosks "dead" (phrasings no rule covers).
-@pytest.mark.xfail(strict=True, reason="set M's missed reports, known and not yet handled")
+# Set M's missed reports, found by the rules written after it.
 @pytest.mark.parametrize(
     "text",
     [
@@ -1576,10 +1577,8 @@ def test_canonical_set_m_missed_reports(text: str) -> None:
     assert outage(text).is_report, text
 
 
-# False alarms: "crashed the party" (another sense), a failure after a condition in
-# another clause ("if the power goes out, the app still works offline"), a limit on
-# purpose ("cut off at 8pm, parental controls").
-@pytest.mark.xfail(strict=True, reason="set M's false alarms, known and not yet handled")
+# Set M's false alarms: "crashed the party" (another sense), offline as a feature ("the
+# app still works offline"), a limit on purpose ("cut off at 8pm, parental controls").
 @pytest.mark.parametrize(
     "text",
     [
@@ -1590,3 +1589,24 @@ def test_canonical_set_m_missed_reports(text: str) -> None:
 )
 def test_canonical_set_m_false_alarms(text: str) -> None:
     assert not outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    ("text", "is_report"),
+    [
+        ("the money hasn't come in from the sale yet", False),
+        ("stuck at 3 in the morning thinking about life", False),
+        ("the magician's rabbit vanished", False),
+        ("my plants are all dead", False),
+        ("we crashed the wedding lol", False),
+        ("the acme app works offline which is great", False),
+        ("bedtime for the kids, screen time over", False),
+        ("my refund hasn't shown up yet", False),
+        ("acme wifi dropping every few minutes tonight", True),
+        ("access denied on acme for every account in the office", True),
+        ("acme upload stuck at 0% again", True),
+        ("acme ticket machines at the station are all dead", True),
+    ],
+)
+def test_classes_of_set_m(text: str, is_report: bool) -> None:
+    assert outage(text).is_report is is_report, text
