@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 import ahocorasick  # type: ignore[import-not-found]  # C extension without type stubs
@@ -107,8 +107,23 @@ _NON_WORD = re.compile(r"[^\w'.]+")
 _HASHTAG_SUFFIXES = ("down", "outage", "outages", "fail", "crash", "broken", "storing", "panne")
 
 
+#: The words of each hashtag seen (an incident repeats a few hashtags); bounded:
+#: past _TAG_WORDS_MAX hashtags, new ones are worked out each time.
+_TAG_WORDS: dict[str, str] = {}
+_TAG_WORDS_MAX = 20_000
+
+
 def _hashtag_words(match: re.Match[str]) -> str:
     tag = match.group(1)
+    words = _TAG_WORDS.get(tag)
+    if words is None:
+        words = _tag_words(tag)
+        if len(_TAG_WORDS) < _TAG_WORDS_MAX:
+            _TAG_WORDS[tag] = words
+    return words
+
+
+def _tag_words(tag: str) -> str:
     # All lower-case letters: nothing for _CAMEL to split (most hashtags).
     words = tag if tag.isalpha() and tag.islower() else _CAMEL.sub(" ", tag)
     if words == tag:
@@ -269,10 +284,12 @@ class TextCues(NamedTuple):
     def has(self, kind: str) -> bool:
         if kind in SCORED_KINDS:
             return any(c.entry.kind == kind and not c.negated for c in self.scored)
-        return any(e.kind == kind for e in self.tags)
+        # In C (no generator, which costs more than the few tags a post has).
+        return kind in map(_KIND, self.tags)
 
 
 _LONGEST_THEN_LEFTMOST = itemgetter(0, 1)
+_KIND = attrgetter("kind")
 
 
 def _complaints_yield(
