@@ -1610,3 +1610,94 @@ def test_canonical_set_m_false_alarms(text: str) -> None:
 )
 def test_classes_of_set_m(text: str, is_report: bool) -> None:
     assert outage(text).is_report is is_report, text
+
+
+# -- Canonical phrasings, set N: 40 posts written in one go after the last rule change
+# and scored once; no rule was changed after reading them (27 right: 9 of 20 reports,
+# 18 of 20 non-reports; docs/scoring.md). Its errors are expected failures, so that a
+# later fix shows up.
+
+CANONICAL_N_REPORTS = [
+    "acme checkin page broken, can't get my boarding pass",
+    "the acme meter app hasn't updated my usage in a week",
+    "@acmeisp third outage this week, paying for nothing",
+    "acme streaming app crashes the second I hit play on anything",
+    "no hot water or heating since the acme engineer left",
+    "I can't top up my acme card, the payment keeps failing",
+    "all acme services offline in the EU region according to our monitoring",
+    "acme 2fa codes coming through an hour late, useless",
+    "acme cloud is timing out on every upload this morning",
+]
+
+CANONICAL_N_NOT_REPORTS = [
+    "acme shares down 1.2% at the open",
+    "my mood has been down all week",
+    "acme's new campaign crashed into the charts at number one",
+    "acme will switch off the old 3G network next March",
+    "maintenance window for acme payments tonight 11pm-1am",
+    "acme was down earlier but it's all working again now",
+    "my phone slipped into the toilet, it's completely dead",
+    "would be a nightmare if acme went down on launch day",
+    "acme's customer service is so slow to answer, 40 minutes on hold",
+    "can't decide which acme plan to pick, help",
+    "the acme store near me closed down last year",
+    "lost my acme card on the bus, had to cancel it",
+    "our water bill from acme doubled this month",
+    "signal boosters from acme are on sale this week",
+    "the acme website is so well designed, loads instantly",
+    "acme cancelled my contract as I asked, smooth process",
+    "the kids froze in the snow waiting for the acme bus",
+    "blackout curtains from acme arrived today, great sleep",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_N_REPORTS)
+def test_canonical_set_n_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_N_NOT_REPORTS)
+def test_canonical_set_n_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+# Missed: "dead" said of a service in a question, messages "eaten", trains "at a
+# standstill" with a line problem, a mailbox "full" when empty, phone lines "dead" (the
+# phrase is "lines are dead"), a location not found, "logged out ... every few minutes"
+# (the class has "logging me out"), stuck on the payment screen (0.33: "stuck on" alone
+# is weak), a guide blank since an update, phones that won't ring out, a connection not
+# held: failure words and forms no rule covers.
+@pytest.mark.xfail(strict=True, reason="set N's missed reports, known and not yet handled")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yo is acme dead for everyone or just me",
+        "acme has eaten my last three messages, they just never send",
+        "acme trains at a standstill outside Reading, overhead line problem",
+        "acme email says my mailbox is full when it's empty",
+        "acme's phone lines dead, internet too, whole street affected",
+        "acme maps won't find my location at all today",
+        "anyone else getting logged out of acme every few minutes?",
+        "acme shop app stuck on the payment screen, charged but no order",
+        "acme tv guide has been blank since the update",
+        "our acme office phones won't ring out, callers get silence",
+        "acme vpn won't hold a connection for more than a minute",
+    ],
+)
+def test_canonical_set_n_missed_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+# False alarms: a year written before the outage ("the 2015 acme outage"; only "in 2015"
+# and "of 2015" are read as a past year), and a brain "buffering" (a person's state said
+# with a service's word, the subject a body part two words back).
+@pytest.mark.xfail(strict=True, reason="set N's false alarms, known and not yet handled")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the 2015 acme outage was the worst week of my job",
+        "I'm so tired my brain is buffering",
+    ],
+)
+def test_canonical_set_n_false_alarms(text: str) -> None:
+    assert not outage(text).is_report, text
