@@ -471,10 +471,8 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
                 )
         dev = quality.get("outage_posts_dev")
         if dev:
-            for part, label in (
-                ("held-out", "held-out sources"),
-                ("all", "all (in-sample)"),
-            ):
+            # Every source's errors have been read while writing rules: in-sample.
+            for part, label in (("all", "all, in sample"),):
                 figures = []
                 for detector in ("earful", "vader", "keyword"):
                     d = dev[detector][part]
@@ -486,7 +484,7 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
                     (
                         f"outage reports, real dev posts, {label} ({dev['earful'][part]['n']})",
                         "; ".join(figures),
-                        "F1 >= 0.78, P >= 0.75" if part == "held-out" else "",
+                        "held-out bar: F1 >= 0.78, P >= 0.75",
                     )
                 )
     return rows

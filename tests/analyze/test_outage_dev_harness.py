@@ -51,4 +51,4 @@ def test_the_keyword_baseline_and_the_source_split() -> None:
     assert keyword_detector("the site is down").is_report
     assert not keyword_detector("lovely morning").is_report
     assert part_of(Post("a", "x", True, None, next(iter(DEV_SOURCES)))) == "development"
-    assert part_of(Post("a", "x", True, None, "s140")) == "held-out"
+    assert part_of(Post("a", "x", True, None, "s140")) == "later"
