@@ -23,8 +23,9 @@ opens, updates or resolves. They share three pieces:
   surprising one, ``warning`` otherwise.
 
 The volume detector (:func:`volume_config`) adds more: a paged run teaches
-the bar the evidence it opened on, while a long memory keeps 30% of the
-largest whole burst of the last four weeks; persistence is waived once the
+the bar the evidence it had to beat (not how far its opening window
+overshot it), while a long memory keeps 30% of the largest whole burst of
+the last four weeks; persistence is waived once the
 evidence reaches twice what an opening needs (``lone_window_factor``: one
 window far beyond the bar opens alone); and a refractory period follows each
 signal (for 24 h a new one needs twice the evidence the last one opened on,
@@ -191,7 +192,13 @@ class DetectorConfig:
     #: over a day), so "peak" measures the episode's length as much as its
     #: size and can hold the series mute for weeks; "opening" compares like
     #: with like, since the bar is tested against a run at its opening.
-    bar_source: Literal["peak", "opening"] = "peak"
+    #: "need": the evidence it had to beat to page (the bar, the opening bar
+    #: or the refractory need), not how far its opening window overshot it.
+    #: A run that pages is taken for an incident, not for one of the series'
+    #: ordinary bursts, so its size does not raise the standard further than
+    #: the level it was held to; a page that was an ordinary burst comes back,
+    #: and the refractory period answers that.
+    bar_source: Literal["peak", "opening", "need"] = "peak"
     #: Persistence is waived when the evidence (the CUSUM, in practice the one
     #: window that just arrived) reaches this many times what an opening needs
     #: (None: never; one extreme window never pages by itself).
@@ -207,7 +214,7 @@ class DetectorConfig:
     refractory: timedelta | None = None
     refractory_factor: float = 2.0
     #: The long memory learns each whole run's peak even when the decaying bar
-    #: learns only the opening evidence (``bar_source="opening"``): the memory
+    #: learns only the opening (``bar_source`` "opening" or "need"): the memory
     #: is there to keep the size of a subject's big bursts, the bar to compare
     #: like with like.
     memory_of_peaks: bool = False
@@ -286,7 +293,7 @@ class EpisodeGate:
             elif self.burst_peak > 0.0:
                 self._remember_peak(now, self.burst_peak)
                 self.burst_peak = 0.0
-        if self.is_open and cfg.bar_source == "opening":
+        if self.is_open and cfg.bar_source != "peak":
             # An open signal's run was remembered when it paged.
             surprise = 0.0
         self.evidence = max(0.0, self.evidence + surprise - cfg.hold_surprise)
@@ -372,12 +379,13 @@ class EpisodeGate:
             )
             ready = warmed_up and persisted and observed >= cfg.min_count
             if ready and self.cusum >= cfg.open_surprise and self.cusum > bar:
-                if cfg.bar_source == "opening":
-                    # The run is spent: it teaches the bar what it needed to
-                    # page, and evidence gathered while open counts for nothing.
+                if cfg.bar_source != "peak":
+                    # The run is spent: it teaches the bar what it had (or
+                    # needed) to page, and evidence gathered while open counts
+                    # for nothing.
                     now = end.timestamp()
                     keep = _decay_s(now - self.bar_at, cfg.bar_half_life) if self.bar_at else 1.0
-                    self.run_peak = self.cusum
+                    self.run_peak = need if cfg.bar_source == "need" else self.cusum
                     self._remember_run(now, keep)
                     self.evidence = 0.0
                 self.is_open, self.by_day = True, False
@@ -685,9 +693,9 @@ def volume_config() -> DetectorConfig:
     """The volume detector's defaults.
 
     The opening bar (``open_surprise`` 5, ``hold_surprise`` 1.5), the bar
-    learned from the evidence a paged run opened on and the 24-hour
+    learned from the evidence a paged run had to beat and the 24-hour
     refractory period are what nested leave-one-series-out over 53 labelled
-    series chose, one configuration per fold, in 51 of 53 folds (the refractory
+    series chose, one configuration per fold, in 52 of 53 folds (the refractory
     period and the bar's source in all 53; ``bench/loso.py``,
     ``docs/detection.md``); the lone-window rule (persistence is waived once
     the evidence reaches twice what an opening needs) was chosen in every fold
@@ -705,7 +713,7 @@ def volume_config() -> DetectorConfig:
         hold_surprise=1.5,
         bar_memory_share=0.3,
         lone_window_factor=2.0,
-        bar_source="opening",
+        bar_source="need",
         memory_of_peaks=True,
         refractory=timedelta(hours=24),
     )

@@ -353,6 +353,33 @@ def test_the_long_memory_can_learn_whole_runs_while_the_bar_learns_openings() ->
     assert _gate_opens(peaks, long_run | later, 260) == [1, 210]
 
 
+def test_a_page_teaches_the_bar_what_it_needed_not_how_far_it_overshot() -> None:
+    """bar_source="need": one window at p = 1e-100 does not hold the series to 98.5 for days."""
+    opening = replace(
+        _PLAIN, bar_half_life=timedelta(days=2), lone_window_factor=2.0, bar_source="opening"
+    )
+    need = replace(opening, bar_source="need")
+    # A lone window of 100 opens on 98.5 (twice the 3.5 needed is enough); eight hours later
+    # (100 five-minute windows) a run of two windows at 4 gathers 2.5 + 2.5 = 5.
+    spike_then_run = {0: 100.0, 100: 4.0, 101: 4.0}
+    # Learned from the opening evidence, the bar is 98.5 decayed over about 8 hours (a sixth
+    # of its two-day half-life): about 87, and 5 does not open.
+    assert _gate_opens(opening, spike_then_run, 120) == [0]
+    # Learned from the need, it is 3.5 decayed alike, about 3.1: 5 opens.
+    assert _gate_opens(need, spike_then_run, 120) == [0, 101]
+    gate = EpisodeGate(need)
+    for i in range(6):
+        gate.step(
+            T0 + i * STEP,
+            T0 + (i + 1) * STEP,
+            100.0 if i == 0 else 0.0,
+            100.0,
+            10.0,
+            warmed_up=True,
+        )
+    assert gate.bar_value == 3.5 and gate.opened_on == 98.5
+
+
 def test_a_flapping_count_series_backs_off() -> None:
     """The volume defaults: a burst back every three hours pages less and less often."""
 
