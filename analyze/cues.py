@@ -420,7 +420,13 @@ class CueScanner:
         taken: list[tuple[int, int]] = []
         cues: list[Cue] = []
         for _, start, end, entry in candidates:
-            if taken and any(start < e - 1 and s + 1 < end for s, e in taken):
+            overlaps = False
+            # A loop, not any() over a generator: a post has one or two cues taken.
+            for s, e in taken:
+                if start < e - 1 and s + 1 < end:
+                    overlaps = True
+                    break
+            if overlaps:
                 continue
             # The last words before the phrase (rsplit: only the last two are needed).
             before = norm[max(0, start - 60) : start].rsplit(None, NEGATION_WINDOW)
