@@ -510,11 +510,18 @@ _HTTP_WORDS = (
 # "error 503", "HTTP 502", "status code: 500", "got a 504", "503 Service Unavailable".
 # The look-ahead (the first letters of the alternatives) lets most positions fail
 # at once; it is part of every match, so the matches are the same: 40% faster.
+# It is written with both cases, outside (?i:), because a case-blind class is
+# tested more slowly: _HTTP_FIRST is every character that (?i:[hescgrt45])
+# matches, "ſ" (long s) included. The words are grouped by first letter (in
+# their order within each group; words with different first letters cannot
+# match at the same place), so a position tries one group, not every word.
+_HTTP_FIRST = "45CEGHRSTceghrst\u017f"
 _HTTP = re.compile(
-    rf"(?i:(?=[hescgrt45])(?:"
-    rf"\b(?:http|error|err|status|code|got\s+an?|getting\s+an?|returns?|returning|"
-    rf"throwing(?:\s+an?)?|giv(?:es|ing)(?:\s+me)?\s+an?|seeing\s+an?|shows?\s+an?)"
-    rf"\s*(?:code)?\s*[:#]?\s*([45]\d\d)s?\b|\b([45]\d\d)s?\s*[-:]?\s*(?:{_HTTP_WORDS})\b))"
+    rf"(?=[{_HTTP_FIRST}])(?i:"
+    rf"\b(?:http|e(?:rror|rr)|s(?:tatus|eeing\s+an?|hows?\s+an?)|code|"
+    rf"g(?:ot\s+an?|etting\s+an?|iv(?:es|ing)(?:\s+me)?\s+an?)|return(?:s?|ing)|"
+    rf"throwing(?:\s+an?)?)"
+    rf"\s*(?:code)?\s*[:#]?\s*([45]\d\d)s?\b|\b([45]\d\d)s?\s*[-:]?\s*(?:{_HTTP_WORDS})\b)"
 )
 # E-4012, AUTH-401, ERR-77; ERR_CONNECTION_RESET, DNS_PROBE_FINISHED_NXDOMAIN; 0x80070005;
 # "error code 1234", "code: 12-345".

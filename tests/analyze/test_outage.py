@@ -159,3 +159,19 @@ def test_everyday_words_are_not_places(text: str) -> None:
 )
 def test_places(text: str, places: tuple[str, ...]) -> None:
     assert default_gazetteer().find(default_scanner().scan(text).normalised, text) == places
+
+
+def test_http_look_ahead_holds_every_case_of_the_first_letters() -> None:
+    # The HTTP pattern's look-ahead is written out in both cases; it must hold every
+    # character that the case-blind class would, or some codes would be missed.
+    import re
+
+    from earful.analyze import outage
+
+    case_blind = {
+        chr(code)
+        for code in range(0x110000)
+        if re.fullmatch(r"(?i:[hescgrt45])", chr(code)) is not None
+    }
+    assert set(outage._HTTP_FIRST) == case_blind
+    assert find_error_codes("\u017ftatus 503 on login", True) == ("HTTP 503",)
