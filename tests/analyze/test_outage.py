@@ -175,3 +175,23 @@ def test_http_look_ahead_holds_every_case_of_the_first_letters() -> None:
     }
     assert set(outage._HTTP_FIRST) == case_blind
     assert find_error_codes("\u017ftatus 503 on login", True) == ("HTTP 503",)
+
+
+def test_code_look_aheads_hold_every_case_of_the_first_letters() -> None:
+    # "e" and "c", "e", "f" are the only letters the case-blind words start with; the
+    # look-aheads are written out, so they must hold every character (?i:) would match.
+    import re
+
+    from earful.analyze import outage
+
+    def case_blind(letters: str) -> set[str]:
+        return {
+            chr(code)
+            for code in range(0x110000)
+            if re.fullmatch(rf"(?i:[{letters}])", chr(code)) is not None
+        }
+
+    assert case_blind("e") == {"e", "E"}
+    assert case_blind("cef") == set("CEFcef")
+    assert outage._ERROR_CONTEXT.pattern.startswith("(?=[CEFcef])")
+    assert find_error_codes("Error Code: ab-1234", False) == ("AB-1234",)
