@@ -733,6 +733,11 @@ def _said_of_a_person(norm: str, start: int, phrase: str) -> bool:
     head = phrase.split(" ", 1)[0]
     if head not in _STATE_HEADS:
         return False
+    return _person_right_before(norm, start, phrase)
+
+
+def _person_right_before(norm: str, start: int, phrase: str) -> bool:
+    """_said_of_a_person for a phrase whose head is a state word."""
     previous = norm[max(0, start - 60) : start].rsplit(None, 3)[-3:]
     for word in reversed(previous):
         if word in _PERSONS:
@@ -803,6 +808,21 @@ _SENSE_MEMO: dict[tuple[str, int, str], bool] = {}
 _SENSE_MEMO_MAX = 256
 
 
+#: Which of is_other_sense's checks can apply to a phrase ("down" in it, a freezing
+#: word, a difficulty, a state word at its head), found once per lexicon phrase
+#: instead of once per post.
+_SENSE_CHECKS: dict[str, tuple[bool, bool, bool, bool]] = {}
+
+
+def _sense_checks(phrase: str) -> tuple[bool, bool, bool, bool]:
+    return (
+        "down" in phrase,
+        phrase in _FREEZES,
+        phrase in _DIFFICULTIES,
+        phrase.split(" ", 1)[0] in _STATE_HEADS,
+    )
+
+
 def is_other_sense(norm: str, start: int, phrase: str) -> bool:
     """Is this failure phrase, at ``start`` in the normalised post, about something else?
 
@@ -815,11 +835,15 @@ def is_other_sense(norm: str, start: int, phrase: str) -> bool:
     key = (norm, start, phrase)
     answer = _SENSE_MEMO.get(key)
     if answer is None:
+        checks = _SENSE_CHECKS.get(phrase)
+        if checks is None:
+            checks = _SENSE_CHECKS[phrase] = _sense_checks(phrase)
+        down, freeze, difficulty, state = checks
         answer = (
-            ("down" in phrase and _other_sense_of_down(norm, start, phrase))
-            or (phrase in _FREEZES and _freeze_of_a_price(norm, start, phrase))
-            or (phrase in _DIFFICULTIES and _difficulty_of_the_author(norm, start, phrase))
-            or _said_of_a_person(norm, start, phrase)
+            (down and _other_sense_of_down(norm, start, phrase))
+            or (freeze and _freeze_of_a_price(norm, start, phrase))
+            or (difficulty and _difficulty_of_the_author(norm, start, phrase))
+            or (state and _person_right_before(norm, start, phrase))
         )
         if len(_SENSE_MEMO) >= _SENSE_MEMO_MAX:
             _SENSE_MEMO.clear()
