@@ -430,11 +430,16 @@ class CueScanner:
                 continue
             # The last words before the phrase (rsplit: only the last two are needed).
             before = norm[max(0, start - 60) : start].rsplit(None, NEGATION_WINDOW)
-            if before and before[-1] in entry.not_after:
+            if not before:
+                taken.append((start, end))
+                cues.append(_tuple_new(Cue, (entry, start, False)))
+                continue
+            last = before[-1]
+            if last in entry.not_after:
                 continue
             taken.append((start, end))
             # "nothing but errors": "but" right before the phrase ends the negation.
-            negated = before[-1:] != ["but"] and not NEGATORS.isdisjoint(before[-NEGATION_WINDOW:])
+            negated = last != "but" and not NEGATORS.isdisjoint(before[-NEGATION_WINDOW:])
             if negated and entry.phrase.startswith("no "):
                 # "no calls no data": a list of lacks, the first "no" is another noun's
                 negated = not NEGATORS.isdisjoint(
