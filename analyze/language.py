@@ -107,6 +107,13 @@ def detect_language(text: str, declared: str | None, function_words: dict[str, i
         if lang is not None:
             return lang
     english = function_words.get("en", 0)
+    if english and len(function_words) == 1:
+        # English function words only (most posts): the checks below, with no others.
+        if english >= 2 or text.isascii():
+            return "en"
+        return _by_script(text)
+    if not function_words:
+        return _by_script(text)
     others = sum(function_words.values()) - english
     if english >= 2 and english >= 3 * others:
         return "en"
@@ -119,6 +126,11 @@ def detect_language(text: str, declared: str | None, function_words: dict[str, i
         and all(n < function_words[best] for code, n in function_words.items() if code != best)
     ):
         return best
+    return _by_script(text)
+
+
+def _by_script(text: str) -> str | None:
+    """CLD2's reliable answer, else English for Latin script, "und" otherwise."""
     has_letters, latin = _latin_letters_only(text)
     if not has_letters:
         return None
@@ -148,7 +160,8 @@ _C0_TO_SPACE = bytes.maketrans(_C0_CONTROLS, b" " * len(_C0_CONTROLS))
 def _cld2(text: str) -> str | None:
     # CLD2 wants valid UTF-8 without C0 controls; lone surrogates become "?".
     data = text.encode("utf-8", "replace")
-    if _C0_CONTROL.search(data) is not None:
+    # A printable text has no controls at all (most posts): no search needed.
+    if not text.isprintable() and _C0_CONTROL.search(data) is not None:
         data = data.translate(_C0_TO_SPACE)
     try:
         reliable, _, details = pycld2.detect(data)
