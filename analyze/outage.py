@@ -928,13 +928,17 @@ _PEOPLE_NOUNS = frozenset(
 NONE_DOES_EVIDENCE = 0.9
 
 
-def _none_does(norm: str) -> int:
-    """Where "none of X loads" starts in the post, or -1."""
-    match = _NONE_DOES.search(norm)
+def _start_unless_people(pattern: re.Pattern[str], people: frozenset[str], norm: str) -> int:
+    """Where ``pattern`` starts in the post, or -1 if absent or its object is people.
+
+    The pattern's first group is the object ("can't get *the app* to load", "none of
+    *my apps* load"); a person there ("can't get him to work on") makes it no report.
+    """
+    match = pattern.search(norm)
     if match is None:
         return -1
     objects = match.group(1).split()
-    if not _PEOPLE_NOUNS.isdisjoint(objects) or not _PERSONS.isdisjoint(objects):
+    if not people.isdisjoint(objects) or not _PERSONS.isdisjoint(objects):
         return -1
     return match.start()
 
@@ -971,22 +975,19 @@ def _late_messages(cues: TextCues) -> bool:
     return messages
 
 
-def _vain_attempt(norm: str) -> int:
-    """Where "can't get X to work" starts in the post, or -1."""
-    match = _CANT_GET_TO.search(norm)
-    if match is None:
-        return -1
-    objects = match.group(1).split()
-    if not _PEOPLE_OBJECTS.isdisjoint(objects) or not _PERSONS.isdisjoint(objects):
-        return -1
-    return match.start()
-
-
 def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> OutageAnalysis:
     """The outage analysis of one post (any language the lexicon covers)."""
     norm = cues.normalised
-    attempt = _vain_attempt(norm) if " get " in norm and " to " in norm else -1
-    none_does = _none_does(norm) if " none of " in norm or " nothing " in norm else -1
+    attempt = (
+        _start_unless_people(_CANT_GET_TO, _PEOPLE_OBJECTS, norm)
+        if " get " in norm and " to " in norm
+        else -1
+    )
+    none_does = (
+        _start_unless_people(_NONE_DOES, _PEOPLE_NOUNS, norm)
+        if " none of " in norm or " nothing " in norm
+        else -1
+    )
     slow = (
         _SLOW_BY_TIME.search(norm)
         if (" tak" in norm or " took " in norm) and " to " in norm
