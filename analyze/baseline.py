@@ -425,8 +425,6 @@ class LevelBaseline:
     tod_weight: list[float] = field(default_factory=lambda: [0.0] * _HOURS)
     var_sum: float = 0.0
     var_weight: float = 0.0
-    #: Sum of the squared weights of the residuals behind the scale (for its effective size).
-    var_weight_sq: float = 0.0
     magnitude_sum: float = 0.0
     magnitude_weight: float = 0.0
     value_sum: float = 0.0
@@ -459,20 +457,6 @@ class LevelBaseline:
         # The floor scales with the series' own spread, so a change of units changes nothing.
         floor = max(cfg.scale_floor_share * math.sqrt(prior), 1e-12 * (1.0 + abs(mean)))
         return max(math.sqrt(var), floor)
-
-    def scale_dof(self) -> float:
-        """Degrees of freedom of the scale: the effective number of windows behind it.
-
-        The scale is a weighted mean of squared residuals (decayed windows plus
-        the prior, worth ``scale_prior_windows`` windows of weight one). Its
-        variance is ``2 sigma^4 sum(w^2) / sum(w)^2``, that of a chi-square
-        estimate on ``sum(w)^2 / sum(w^2)`` degrees of freedom (Kish's
-        effective sample size; Satterthwaite's match of moments). With a
-        half-life of h windows that is about ``2 h / ln 2``.
-        """
-        prior = self.config.scale_prior_windows
-        total = self.var_weight + prior
-        return total * total / (self.var_weight_sq + prior)
 
     def expect(self, start: datetime) -> tuple[float, float]:
         """(mean, scale) expected of the window starting at ``start``."""
@@ -514,7 +498,6 @@ class LevelBaseline:
                 resid2 = resid * resid
             self.var_sum = keep_m * self.var_sum + resid2
             self.var_weight = keep_m * self.var_weight + 1.0
-            self.var_weight_sq = keep_m * keep_m * self.var_weight_sq + 1.0
         self.windows += 1
         self.age_s += dt
         self.last_end = end

@@ -582,15 +582,6 @@ def _laplace_surprise(z: float) -> float:
     return min(_MAX_SURPRISE, abs(z) * math.sqrt(2.0) / _LN10)
 
 
-def _t_surprise(z: float, dof: float) -> float:
-    """-log10 of the two-sided Student-t tail P(|T| >= |z|) on ``dof`` degrees of freedom.
-
-    ``P(|T| >= t) = I_x(dof / 2, 1 / 2)`` with ``x = dof / (dof + t^2)`` (the
-    regularised incomplete beta function).
-    """
-    return surprise_of(float(betainc(0.5 * dof, 0.5, dof / (dof + z * z))))
-
-
 def measure_config() -> DetectorConfig:
     """The measurement detector's defaults: the volume detector's bar, without a count floor."""
     return replace(volume_config(), bar_memory_share=0.0, min_count=-math.inf)
@@ -602,17 +593,10 @@ class MeasureDetector:
     The counterpart of :class:`CountDetector` for series that are not counts:
     the surprise is the two-sided normal tail of the window's deviation in
     units of the learned robust scale (a drop is as news-worthy as a rise for
-    a measurement), and the same :class:`EpisodeGate` decides when to open, with
+    a measurement; a heavier Laplace tail is available, and did worse out of
+    sample), and the same :class:`EpisodeGate` decides when to open, with
     the same calibrated score. Only ``earful backtest`` uses it: the streaming
     pipeline counts mentions.
-
-    Two heavier tails are available and did worse out of sample
-    (``docs/detection.md``): Laplace, and Student's t on the scale's effective
-    number of windows (the Bayesian predictive of a value whose scale is
-    itself an estimate). With a two-day half-life the scale rests on about
-    1,600 five-minute windows, so the t tail bounds only the largest
-    deviations, the ordinary bursts that set a series' bar and the anomalies
-    alike.
     """
 
     def __init__(
@@ -620,18 +604,12 @@ class MeasureDetector:
         config: DetectorConfig | None = None,
         level: LevelConfig | None = None,
         *,
-        tail: Literal["laplace", "normal", "t"] = "normal",
+        tail: Literal["laplace", "normal"] = "normal",
     ) -> None:
         self.config = config or measure_config()
         self.baseline = LevelBaseline(level or LevelConfig())
         self.gate = EpisodeGate(self.config)
-        self.tail = tail
-
-    def tail_surprise(self, z: float, dof: float) -> float:
-        """Surprise of a deviation of ``z`` scales, the scale resting on ``dof`` windows."""
-        if self.tail == "t":
-            return _t_surprise(z, dof)
-        return _laplace_surprise(z) if self.tail == "laplace" else _normal_surprise(z)
+        self.tail_surprise = _laplace_surprise if tail == "laplace" else _normal_surprise
 
     def step(self, start: datetime, end: datetime, observed: float) -> Assessment:
         cfg = self.config
@@ -647,12 +625,9 @@ class MeasureDetector:
         hold = (
             gate.is_open and gate.opened_at is not None and end - gate.opened_at < cfg.relearn_after
         )
-        # For the t tail: the scale is an estimate worth a finite number of
-        # windows, so the next value's predictive tail is t on that many degrees of freedom.
-        dof = baseline.scale_dof()
         mean, scale = baseline.update(start, end, observed, hold=hold)
         z = (observed - mean) / scale
-        surprise = self.tail_surprise(z, dof) if self.baseline.windows > 1 else 0.0
+        surprise = self.tail_surprise(z) if self.baseline.windows > 1 else 0.0
         transition = gate.step(start, end, surprise, 1.0 + abs(z), 1.0, warmed_up=warmed_up)
         return Assessment(
             window_start=start,

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any
 
 from earful.analyze.backtest import (
     PreparedSeries,
@@ -132,8 +132,7 @@ class Knobs:
     persistence: int = 2
     #: The baseline level's half-life (hours): how fast "normal" follows drift.
     level_half_life_hours: float = 8.0
-    #: The measurement detector's tail: "normal", "t" (Student's t on the scale's
-    #: effective number of windows) or "laplace".
+    #: The measurement detector's tail: "laplace" or "normal".
     measure_tail: str = "normal"
     #: The volume detector's day-scale test.
     day_test: bool = False
@@ -190,17 +189,10 @@ class Knobs:
                 )
             )
         return MeasureDetector(
-            tail=_TAILS[self.measure_tail],
+            tail="normal" if self.measure_tail == "normal" else "laplace",
             level=LevelConfig(level_half_life=level),
             config=replace(measure_config(), **self.gate()),
         )
-
-
-_TAILS: dict[str, Literal["laplace", "normal", "t"]] = {
-    "laplace": "laplace",
-    "normal": "normal",
-    "t": "t",
-}
 
 
 #: The values each fold may choose from: the opening bar, the volume bar's

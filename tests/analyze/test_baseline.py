@@ -7,13 +7,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from earful.analyze.baseline import (
-    BaselineConfig,
-    LevelBaseline,
-    LevelConfig,
-    SeasonalBaseline,
-    ShareBaseline,
-)
+from earful.analyze.baseline import BaselineConfig, SeasonalBaseline, ShareBaseline
 from tests.analyze.detect_fixtures import T0
 
 STEP = timedelta(minutes=5)
@@ -128,21 +122,3 @@ def test_a_snapshot_from_before_the_weekly_level_restores() -> None:
     after = restored.update(start, start + timedelta(minutes=5), 11.0)
     assert after == baseline.expect(start)
     assert restored.slow_weight == 1.0  # it starts learning again
-
-
-def test_the_scale_rests_on_kishs_effective_number_of_windows() -> None:
-    config = LevelConfig(scale_half_life=timedelta(minutes=50))  # ten 5-minute windows
-    baseline = LevelBaseline(config)
-    assert baseline.scale_dof() == config.scale_prior_windows  # the prior alone
-    step = timedelta(minutes=5)
-    for i in range(60):
-        baseline.update(T0 + i * step, T0 + (i + 1) * step, float(i % 3))
-    keep = 0.5**0.1
-    updates = 59  # the first window teaches no residual
-    weight = (1 - keep**updates) / (1 - keep)
-    weight_sq = (1 - keep ** (2 * updates)) / (1 - keep**2)
-    prior = config.scale_prior_windows
-    assert math.isclose(baseline.var_weight, weight, rel_tol=1e-12)
-    assert math.isclose(baseline.var_weight_sq, weight_sq, rel_tol=1e-12)
-    expected = (weight + prior) ** 2 / (weight_sq + prior)
-    assert math.isclose(baseline.scale_dof(), expected, rel_tol=1e-12)

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import numpy as np
 from scipy.stats import binom, nbinom, poisson
-from scipy.stats import t as student_t
 
 from earful.analyze.baseline import Expectation
 from earful.analyze.detectors import (
@@ -18,8 +17,6 @@ from earful.analyze.detectors import (
     MeasureDetector,
     NegativeSurgeDetector,
     OutageBurstDetector,
-    _normal_surprise,
-    _t_surprise,
     build_signal,
     count_tail,
     share_tail,
@@ -266,28 +263,6 @@ def test_a_measurement_window_carries_at_most_the_count_detectors_largest_surpri
     jump = detector.step(T0 + 400 * STEP, T0 + 401 * STEP, 1e12)
     assert max(a.surprise for a in steps[300:]) < 20.0  # once the day profile is in use
     assert jump.surprise == 300.0
-
-
-def test_the_t_tail_is_students_two_sided_tail() -> None:
-    for z, dof in ((0.5, 3.0), (-2.0, 10.0), (4.0, 30.0), (12.0, 200.0), (-25.0, 1600.0)):
-        expected = -math.log10(2.0 * float(student_t.sf(abs(z), dof)))
-        assert math.isclose(_t_surprise(z, dof), expected, rel_tol=1e-9)
-    assert _t_surprise(0.0, 50.0) == 0.0
-    # Heavier than the normal tail, and the more so the fewer windows the scale rests on.
-    assert _t_surprise(6.0, 30.0) < _t_surprise(6.0, 1000.0) < _normal_surprise(6.0)
-
-
-def test_a_measurement_with_the_t_tail_judges_on_the_scales_degrees_of_freedom() -> None:
-    detector = MeasureDetector(tail="t")
-    rng = np.random.default_rng(3)
-    for i, v in enumerate(rng.normal(5.0, 0.1, size=400)):
-        detector.step(T0 + i * STEP, T0 + (i + 1) * STEP, float(v))
-    dof = detector.baseline.scale_dof()
-    mean, scale = detector.baseline.expect(T0 + 400 * STEP)
-    jump = detector.step(T0 + 400 * STEP, T0 + 401 * STEP, mean + 8.0 * scale)
-    assert math.isclose(
-        jump.surprise, -math.log10(2.0 * float(student_t.sf(8.0, dof))), rel_tol=1e-6
-    )
 
 
 def _gate_opens(config: DetectorConfig, surprises: dict[int, float], windows: int) -> list[int]:
