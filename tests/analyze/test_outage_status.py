@@ -1701,3 +1701,92 @@ def test_canonical_set_n_missed_reports(text: str) -> None:
 )
 def test_canonical_set_n_false_alarms(text: str) -> None:
     assert not outage(text).is_report, text
+
+
+# -- Canonical phrasings, set O: 40 posts written in one go after set N, before the
+# compositional rule (a service named and a failure predicate in one clause), and scored
+# once before any rule was written for them (28 right: 12 of 20 reports, 16 of 20
+# non-reports). Its errors are expected failures, so that a later fix shows up.
+
+CANONICAL_O_REPORTS = [
+    "acme login page keeps saying something went wrong",
+    "@acmebank your app just shows a white screen when I open it",
+    "acme checkout erroring out for everyone in our office",
+    "acme broadband keeps cutting out every ten minutes tonight",
+    "acme is crawling tonight, every page loads like dial-up",
+    "our acme landlines have no dial tone this morning",
+    "acme search returns nothing at all, even for items I bought last week",
+    "the acme bus tracker hasn't refreshed in an hour",
+    "acme mobile network vanished across Bristol, phone says SOS only",
+    "acme banking says service temporarily unavailable, try later",
+    "acme notifications stopped arriving after the last update",
+    "acme video calls drop out every couple of minutes, unusable",
+]
+
+CANONICAL_O_NOT_REPORTS = [
+    "acme's share price tanked after the CEO left",
+    "the acme team is down to three people after the layoffs",
+    "acme wifi password is on the fridge if you need it",
+    "acme will pause card payments from 2am tonight for a system upgrade",
+    "acme says the earlier login problem is fixed, all good here now",
+    "acme warns the heatwave could strain the grid and cause rolling cuts",
+    "acme ended the checkout promo early, gutted",
+    "I can't stop listening to the new acme playlist",
+    "acme's new slogan is dead on arrival",
+    "the acme signal festival lights up the riverside tonight",
+    "acme blocked my card because I forgot to tell them I was abroad",
+    "can acme please stop sending me so many emails",
+    "acme's app keeps me logged in for weeks, love it",
+    "how do I turn off acme notifications at night?",
+    "we were stuck in traffic for hours on the way to the acme arena",
+    "acme water bottles keep leaking in my bag",
+    "the acme film's plot falls apart in the last act",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL_O_REPORTS)
+def test_canonical_set_o_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_O_NOT_REPORTS)
+def test_canonical_set_o_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+# Set O's missed reports at its first score: mail bouncing, a reader or a gate that does
+# not register or refuses, a password rejected, empty responses, water down to a trickle,
+# a page that loops back, flickering electricity.
+@pytest.mark.xfail(strict=True, reason="set O's missed reports at its first score")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "every email I send to acme addresses bounces back undelivered",
+        "acme contactless isn't registering at any of the ticket gates",
+        "the acme portal rejects my password even right after a reset",
+        "acme api responding with empty bodies since the deploy",
+        "tap water down to a trickle across the estate, @acmewater any news?",
+        "the acme card reader at the till is refusing every card",
+        "@acmehelp my orders page just loops back to the sign in screen",
+        "electricity flickering on and off all evening in our block",
+    ],
+)
+def test_canonical_set_o_missed_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+# Set O's false alarms at its first score: one's own headphones broken by sitting on
+# them, a watch battery flat, a slogan "dead on arrival", a past outage told with
+# "last month's".
+@pytest.mark.xfail(strict=True, reason="set O's false alarms at its first score")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my acme headphones stopped working after I sat on them",
+        "the battery on my acme watch is dead, forgot to charge it",
+        "acme's new slogan is dead on arrival",
+        "acme said last month's outage was caused by a cut cable",
+    ],
+)
+def test_canonical_set_o_false_alarms(text: str) -> None:
+    assert not outage(text).is_report, text
