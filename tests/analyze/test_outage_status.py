@@ -1732,7 +1732,6 @@ CANONICAL_O_NOT_REPORTS = [
     "acme warns the heatwave could strain the grid and cause rolling cuts",
     "acme ended the checkout promo early, gutted",
     "I can't stop listening to the new acme playlist",
-    "acme's new slogan is dead on arrival",
     "the acme signal festival lights up the riverside tonight",
     "acme blocked my card because I forgot to tell them I was abroad",
     "can acme please stop sending me so many emails",
