@@ -1789,3 +1789,61 @@ def test_canonical_set_o_missed_reports(text: str) -> None:
 )
 def test_canonical_set_o_false_alarms(text: str) -> None:
     assert not outage(text).is_report, text
+
+
+# -- Canonical phrasings, set P: 40 posts written in one go right after set O, before
+# any rule change, and kept out of development: only its count is read until the rules
+# are final (first score 32 right: 15 of 20 reports, 17 of 20 non-reports). The test
+# holds the count, so that a change that loses ground on it shows up.
+
+CANONICAL_P_REPORTS = [
+    "acme support chat won't open, just a grey box where it should be",
+    "the acme parking app times out every time I try to pay",
+    "is it just me or is acme music not playing anything tonight",
+    "acme's site is giving me a blank page on every product",
+    "no gas at the hob since this morning, @acmegas what's going on",
+    "my acme bills page shows an error about my account not existing",
+    "acme tickets app froze mid-purchase and took my money twice",
+    "acme lines are jammed, calls drop the moment they connect",
+    "acme chatbot is replying with gibberish to every question",
+    "acme's status page says all green but nothing loads for us",
+    "the acme metro is suspended between two stations after a power fault",
+    "acme refund portal just hangs at the final step",
+    "our acme router lights are all orange and there's no internet",
+    "acme uploads failing with 'network error' at 90%",
+    "acme's voice assistant answers every question with 'something went wrong'",
+    "can't send money with acme pay, it says try again later, for an hour now",
+    "acme forum is unreachable from the UK",
+    "the acme scanner app won't recognise any barcode since this morning",
+    "acme's calendar has lost all my events from this week",
+    "tv keeps saying no signal on every acme channel",
+]
+CANONICAL_P_NOT_REPORTS = [
+    "acme is dead simple to set up, took two minutes",
+    "acme's profits fell sharply in the third quarter",
+    "acme's old app will stop working on 1 June, please update",
+    "I crashed my bike outside the acme store",
+    "acme engineers restored the service overnight, thanks all",
+    "the acme game's final boss keeps killing me",
+    "my acme order is stuck in customs for a week",
+    "acme turned down my job application",
+    "acme cut the price of its fibre plans",
+    "acme's app won an award for best design",
+    "this acme podcast episode drags a bit in the middle",
+    "my kid keeps pressing every button on the acme remote",
+    "acme banking outage last Tuesday cost me a late fee",
+    "the acme website says the sale ends tonight",
+    "acme's network engineers are hiring, DM me",
+    "stuck on level 12 of the acme puzzle app, any hints?",
+    "acme signal app is great for privacy",
+    "I keep forgetting to charge my acme scooter",
+    "my acme laptop's fan is loud but it works fine",
+    "power walking around the acme park this morning",
+]
+
+
+def test_canonical_set_p_holds_its_first_score() -> None:
+    right = sum(outage(text).is_report for text in CANONICAL_P_REPORTS) + sum(
+        not outage(text).is_report for text in CANONICAL_P_NOT_REPORTS
+    )
+    assert right >= 32
