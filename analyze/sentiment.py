@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import math
 import re
+import string
 from functools import lru_cache
 from operator import itemgetter
+from typing import NamedTuple
 
 import ahocorasick  # type: ignore[import-not-found]  # C extension without type stubs
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentimentIntensityAnalyzer
 
 from earful.analyze.cues import Entry, TextCues
 from earful.analyze.outage import is_other_sense, is_pending_recovery
@@ -98,8 +100,12 @@ _STRENGTH: dict[str, float] = {}
 
 
 @lru_cache(maxsize=1)
+def _vader() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()
+
+
 def _vader_lexicon() -> dict[str, float]:
-    lexicon: dict[str, float] = SentimentIntensityAnalyzer().lexicon
+    lexicon: dict[str, float] = _vader().lexicon
     return lexicon
 
 
@@ -590,6 +596,89 @@ def _only_weak_praise(norm: str) -> bool:
     return all(lexicon.get(word, 0.0) < WEAK_PRAISE for word in norm.split())
 
 
+#: VADER strips these from a token's ends before looking it up ("@united," -> "united").
+_PUNCTUATION = string.punctuation
+#: A name after "@" (the start of a handle VADER may read as a word).
+_HANDLE_NAME = re.compile(r"@(\w+)")
+#: VADER's emphasis per "!" (at most four) and per "?" (two or three; 0.96 for more).
+_EXCLAMATION = 0.292
+_QUESTION = 0.18
+
+
+def _handle_names_valence(text: str) -> float:
+    """What VADER added for @handles that are lexicon words: "@united" is +1.8 to it.
+
+    A handle names an account; it says nothing about the author's feeling. VADER
+    strips the "@" and reads "united", "amazon", "nice" as words, so every post to
+    an account with such a name leans positive by its name alone. Returns the
+    handles' part of VADER's sum, each weighed by VADER's own rules for a word
+    (ALL CAPS, boosters and negators before it, "but").
+    """
+    lexicon = _vader_lexicon()
+    if not any(name.lower() in lexicon for name in _HANDLE_NAME.findall(text)):
+        return 0.0
+    tokens = text.split()
+    words = [
+        token if len(stripped := token.strip(_PUNCTUATION)) <= 2 else stripped for token in tokens
+    ]
+    lowers = [word.lower() for word in words]
+    caps = sum(map(str.isupper, words))
+    context = _VaderWords(words, 0 < len(words) - caps < len(words))
+    but_at = lowers.index("but") if "but" in lowers else -1
+    vader = _vader()
+    total = 0.0
+    for i, token in enumerate(tokens):
+        word = words[i]
+        if word is token or "@" not in token[: len(token) - len(token.lstrip(_PUNCTUATION))]:
+            # Not a handle: no "@" among the punctuation VADER stripped before the word.
+            continue
+        if lowers[i] not in lexicon or lowers[i] in BOOSTER_DICT:
+            continue
+        valence: float = vader.sentiment_valence(0, context, word, i, [])[0]
+        if but_at >= 0:
+            valence *= 0.5 if i < but_at else 1.5 if i > but_at else 1.0
+        total += valence
+    return total
+
+
+class _VaderWords(NamedTuple):
+    """What VADER's ``sentiment_valence`` reads of a post (its ``SentiText``)."""
+
+    words_and_emoticons: list[str]
+    is_cap_diff: bool
+
+
+def _without_handle_names(vader_compound: float, named: float, text: str) -> float:
+    """VADER's compound with the handles' valence ``named`` taken out of its sum.
+
+    VADER adds its punctuation emphasis to the sum in the sum's direction, so it
+    is taken off, the handles' valence removed, and put back in the new sum's
+    direction.
+    """
+    emphasis = min(text.count("!"), 4) * _EXCLAMATION
+    questions = text.count("?")
+    if questions > 1:
+        emphasis += questions * _QUESTION if questions <= 3 else 0.96
+    total = unsquash(vader_compound)
+    if total > 0:
+        total -= emphasis
+    elif total < 0:
+        total += emphasis
+    total -= named
+    # VADER's compound is rounded to 4 decimals, so the sum unsquashed from it is
+    # known only to within this; a sum no larger than that is no sum at all (the
+    # handle was the post's only lexicon word).
+    c = min(abs(vader_compound), _LIMIT)
+    if abs(total) <= 5e-5 * math.sqrt(ALPHA) / (1.0 - c * c) ** 1.5:
+        total = 0.0
+    if total > 0:
+        total += emphasis
+    elif total < 0:
+        total -= emphasis
+    # Rounded as VADER rounds its compound; + 0.0 turns a -0.0 into 0.0.
+    return round(squash(total), 4) + 0.0
+
+
 def squash(total: float) -> float:
     return max(-1.0, min(1.0, total / math.sqrt(total * total + ALPHA)))
 
@@ -648,6 +737,11 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     scored = cues.scored
     tags = cues.tags
     to_account = "@" in text
+    if to_account:
+        named = _handle_names_valence(text)
+        if named:
+            # "@united my bag is lost": the account's name is no praise.
+            vader_compound = _without_handle_names(vader_compound, named, text)
     added = cues.emoji_valence
     norm = cues.normalised
     if " wait " in norm and any(e in norm for e in _EAGER):

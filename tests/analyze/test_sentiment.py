@@ -169,3 +169,45 @@ def test_labels_use_vaders_thresholds() -> None:
         "neutral",
         "positive",
     ]
+
+
+# Posts to accounts whose handle VADER reads as a word ("united" +1.8, "nice" +1.8,
+# "amazon" +0.7), with no incident or complaint cue: Earful's compound is VADER's on
+# the post without the handle.
+HANDLE_NAMED = [
+    "@united the flight was fine!!",
+    "@united thank you, great crew today",
+    "@Amazon my order looks lovely",
+    "@nice to see you at the match, but the pitch was awful",
+    "@UNITED the seats are GOOD",
+    "so sad to hear that @united",
+    "@united @amazon what a week!!! loved it",
+    ".@united what a view from the window seat!!",
+]
+
+
+@pytest.mark.parametrize("text", HANDLE_NAMED)
+def test_a_handle_is_a_name_not_a_word(
+    scorer: Scorer, vader: SentimentIntensityAnalyzer, text: str
+) -> None:
+    without = " ".join(w for w in text.split() if "@" not in w)
+    assert vader.polarity_scores(text)["compound"] != vader.polarity_scores(without)["compound"]
+    result = scorer.score(text)
+    assert result.sentiment is not None
+    assert result.sentiment.compound == pytest.approx(
+        vader.polarity_scores(without)["compound"], abs=2e-4
+    )
+
+
+def test_a_handle_that_is_a_word_does_not_make_a_complaint_positive(
+    scorer: Scorer, vader: SentimentIntensityAnalyzer
+) -> None:
+    text = "@united my bag is lost"
+    assert vader.polarity_scores(text)["compound"] > 0.05
+    result = scorer.score(text)
+    assert result.sentiment is not None and result.sentiment.label == "negative"
+    # A handle that is no word, and a word that is no handle, change nothing.
+    for plain in ("@acme the flight was fine", "we united the two teams"):
+        result = scorer.score(plain)
+        assert result.sentiment is not None
+        assert result.sentiment.compound == vader.polarity_scores(plain)["compound"]
