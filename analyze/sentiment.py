@@ -140,6 +140,8 @@ _HELP_GIVEN = re.compile(
 _NUMBER = (
     r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|several|a few|a couple of)"
 )
+_NUMBER_WORDS = "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_ORDINAL_WORDS = "second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
 _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     # Something that should have happened and did not.
     (
@@ -508,7 +510,148 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
             r"(?:late|overdue|behind) "
         ),
     ),
+    # An ordeal counted: "day 6 of", "the third time", "second day in a row",
+    # "14 days and". Said to a company, a count of days, tries or times is a
+    # count of how long a problem has lasted.
+    (
+        (
+            " day ",
+            " week ",
+            " month ",
+            " night ",
+            " in a row ",
+            "second ",
+            "third ",
+            "fourth ",
+            "fifth ",
+            "sixth ",
+            "seventh ",
+            "eighth ",
+            "ninth ",
+            "tenth ",
+            *(f"{digit}{suffix} " for digit in "0123456789" for suffix in ("nd", "rd", "th")),
+            " days ",
+            " weeks ",
+            " months ",
+            " calls ",
+            " emails ",
+            " messages ",
+            " attempts ",
+            " tries ",
+        ),
+        re.compile(
+            rf" (?:day|week|month|night) (?:\d+|{_ORDINAL_WORDS}) of "
+            rf"| (?:{_ORDINAL_WORDS}|\d+(?:nd|rd|th)) (?:time|attempt|call|email|message"
+            r"|request|delay|complaint|chat) "
+            r"| in a row "
+            rf"| (?:\d+|{_NUMBER_WORDS}|several) (?:days|weeks|months|calls|emails|messages"
+            r"|attempts|tries) (?:now|and|later|on|since|without) "
+        ),
+    ),
+    # A reference quoted to a company is a case being pursued: "order 55102",
+    # "booking code qx7tr2", "ref den48213" (a value holding a digit).
+    (
+        (
+            " order ",
+            " booking ",
+            " ref ",
+            " reference ",
+            " case ",
+            " ticket ",
+            " claim ",
+            " confirmation ",
+            " file ",
+            " tracking ",
+            " complaint ",
+            " reservation ",
+            " parcel ",
+            " invoice ",
+            " policy ",
+        ),
+        re.compile(
+            r" (?:order|booking|ref|reference|case|ticket|claim|confirmation|file|tracking"
+            r"|complaint|reservation|parcel|invoice|policy) (?:number |no |num |code |ref |id "
+            r"|reference )?(?:is )?[a-z]{0,4}\d[a-z0-9]{3,} "
+        ),
+    ),
+    # Being ignored: "is anyone monitoring this", "can someone actually answer",
+    # "respond to my email", "not a word from".
+    (
+        (
+            " anyone ",
+            " anybody ",
+            " someone ",
+            " somebody ",
+            " actually ",
+            " finally ",
+            " ever ",
+            " even ",
+            " at least ",
+            " bother",
+            " answer ",
+            " reply ",
+            " respond ",
+            " acknowledge ",
+            " word ",
+            " peep ",
+        ),
+        re.compile(
+            r" (?:is|are) (?:there )?(?:anyone|anybody|someone|somebody) (?:there|home|monitoring"
+            r"|reading|listening|awake|alive|available|working) "
+            r"| (?:actually|finally|ever|even|at least|bother to|bothered to) (?:answer|reply"
+            r"|respond|get back|call (?:me|us) back|pick up|acknowledge) "
+            r"| (?:answer|reply to|respond to|acknowledge) (?:my|our) (?:dm|dms|email|emails"
+            r"|message|messages|calls?|complaint|letter) "
+            r"| (?:no|not a|not one) (?:word|peep) from "
+        ),
+    ),
 )
+#: What a company provides, and the ways to reach it: a post to an account that
+#: names one of these and negates a plain verb tells a problem with it.
+_SERVICE_OBJECT = re.compile(
+    r" (?:flights?|bags?|luggage|suitcases?|baggage|orders?|refunds?|bookings?|reservations?"
+    r"|accounts?|cards?|bills?|deliver(?:y|ies)|parcels?|packages?|payments?|transfers?"
+    r"|tickets?|seats?|rooms?|subscriptions?|contracts?|plans?|signal|service|app|website"
+    r"|site|agents?|staff|drivers?|crew|gate|calls?|chat|emails?|dms?|messages?|phone|money"
+    r"|claims?|case|complaints?|replacements?|engineers?|technicians?|trains?|bus|buses|plane"
+    r"|wifi|internet|broadband|connection|boarding pass|check in|meals?|food|items?|products?"
+    r"|parts?|repairs?|installation|appointments?|credit|deposit|receipt|invoice) "
+)
+#: A negator before a plain verb or state: "hasn't reached my landlord", "didn't
+#: order", "won't let me", "can't rebook". A word VADER gives a valence after the
+#: negator ("never disappointed", "not happy") is VADER's to score.
+_NEGATED_PLAIN = re.compile(
+    r" (?:hasn'?t|haven'?t|hadn'?t|has not|have not|had not|didn'?t|did not|never|wasn'?t"
+    r"|weren'?t|was not|were not|isn'?t|is not|aren'?t|are not|won'?t|will not|can'?t"
+    r"|cannot|couldn'?t|could not|doesn'?t|does not|don'?t|do not|still not|not yet)"
+    r" (?:(?:even|ever|yet|really|actually|once|been|be|always|still|even been) )?([a-z']+) "
+)
+#: Negated words that are no problem told: "can't wait", "can't thank you enough",
+#: "don't hesitate", "don't worry", the author's own mind ("I never knew you flew
+#: there"); and words that are no verb or state, as in a
+#: tag question ("isn't it?") or before a place ("can't be on twitter").
+_NO_PROBLEM = frozenset(
+    {"wait", "thank", "hesitate", "worry", "mind", "forget", "know", "knew", "think"}
+    | {"thought", "realise", "realised", "realize", "realized", "mean", "meant", "expect"}
+    | {"it", "they", "you", "we", "i", "he", "she", "that", "this", "there", "a", "an", "the"}
+    | {"on", "in", "at", "for", "with", "to", "of", "from", "about", "as", "like", "so", "too"}
+)
+
+
+def _negated_expectation(norm: str) -> bool:
+    """Whether a post negates a plain verb and names a service: a problem told as a fact."""
+    if _SERVICE_OBJECT.search(norm) is None:
+        return False
+    lexicon = _vader_lexicon()
+    for match in _NEGATED_PLAIN.finditer(norm):
+        word = match.group(1)
+        if word not in _NO_PROBLEM and word not in lexicon:
+            return True
+    return False
+
+
+#: VADER's threshold for a positive compound.
+POSITIVE = 0.05
 #: Added once for a customer-journey fact (a complaint phrase of its own, as
 #: "never received" and "no refund" are in the lexicon).
 SERVICE_FACT_VALENCE = -1.2
@@ -559,9 +702,11 @@ _CHECKS = (
     ((" thank", " thx ", " cheers ", " of you to "), _SARCASTIC_THANKS),
     ((" be ", " love to ", " like to "), _HYPOTHETICAL_PRAISE),
     ((" joke ", " farce ", " shambles ", " circus ", " clown show "), _DISMISSAL),
+    (("n't ", "nt ", " not ", " never ", " cannot "), _NEGATED_PLAIN),
 )
 _FACTS = len(_SERVICE_FACTS)
 _SARCASTIC_CHECK, _HYPOTHETICAL_CHECK, _DISMISSAL_CHECK = _FACTS, _FACTS + 1, _FACTS + 2
+_NEGATED_CHECK = _FACTS + 3
 #: One C pass finds which checks' substrings a post holds (testing each of some 70
 #: substrings in turn cost ten times the expressions it spared); only those
 #: checks' expressions run. The same answers: a check runs exactly when one of its
@@ -754,7 +899,7 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     failure = complaint = recovery = False
     complaint_starts: list[int] = []
     complaint_added = 0.0
-    service_fact = sarcastic = wished = False
+    service_fact = sarcastic = wished = inferred = False
     if to_account:
         # Said to an account: how long one waited, and why-questions, are complaints.
         if _may_tell_a_wait(norm) and (
@@ -772,6 +917,10 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
             complaint = True
             complaint_added += SERVICE_FACT_VALENCE
             service_fact = True
+        elif _NEGATED_CHECK in checks and _negated_expectation(norm):
+            # A problem inferred from the form of the post: its politeness is no
+            # praise, but it counts only if the post does not praise (below).
+            inferred = service_fact = complaint = True
         if _SARCASTIC_CHECK in checks and _SARCASTIC_THANKS.search(norm):
             sarcastic = complaint = True
         elif _HYPOTHETICAL_CHECK in checks and _HYPOTHETICAL_PRAISE.search(norm):
@@ -864,8 +1013,13 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
         base = 0.0
         added -= polite_added
     if base is None:
-        if added == 0.0:
+        if added == 0.0 and not inferred:
             return vader_compound
         base = unsquash(vader_compound)
+    if inferred and not recovery and squash(base + added) < POSITIVE:
+        # A problem told with no praise: a post to an account that is not positive
+        # and names a service it did not get is a complaint. Praise keeps its label
+        # ("didn't get a chance to thank the crew, they were great").
+        added += SERVICE_FACT_VALENCE
     # + 0.0 turns a -0.0 into 0.0.
     return round(squash(base + added), 4) + 0.0

@@ -519,3 +519,60 @@ def test_dismissals_escalation_and_lost_bookings(scorer: Scorer, text: str, labe
     sentiment = scorer.score(text).sentiment
     assert sentiment is not None
     assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # A negated plain verb in a post that names a service: a problem told as a fact.
+        ("@acmebank the money I moved on Monday still hasn't reached my account", "negative"),
+        ("@acmeshop my order didn't include the charger", "negative"),
+        ("@acmeair the app won't let me pick a seat", "negative"),
+        ("@acmetel the engineer couldn't connect the broadband", "negative"),
+        # Negated feeling words are VADER's to score; the author's own mind is no problem.
+        ("@acmeair never disappointed by your crew", "positive"),
+        ("@acmeair I never knew you had flights to Oslo", "neutral"),
+        ("@acmeshop my order came today, didn't expect it so soon", "neutral"),
+        # No service named: a chat between friends.
+        ("@sam I haven't watched it yet", "neutral"),
+    ],
+)
+def test_a_negated_plain_verb_about_a_service_is_a_problem_told(
+    scorer: Scorer, text: str, label: str
+) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # Counted ordeals, a reference quoted, being ignored.
+        ("@acmepost week 3 of the tracking page saying in transit", "negative"),
+        ("@acmemobile fourth call about my router", "negative"),
+        ("@acmerail the 8:05 has been late five days in a row", "negative"),
+        ("@acmeshop 9 emails and counting about my return", "negative"),
+        ("@acmeshop order 774120, who can look at this", "negative"),
+        ("@acmeair is anyone monitoring this inbox", "negative"),
+        ("@acmebank can someone finally respond to me", "negative"),
+        # Counts, numbers and requests that tell no problem.
+        ("@acmeair is the lounge open on the second day of the show?", "neutral"),
+        ("@acmeshop do you sell the 4000 series?", "neutral"),
+        ("@acmebank can someone help me set up a savings account?", "neutral"),
+        ("@acmeair second time flying with you and loved it", "positive"),
+    ],
+)
+def test_counted_ordeals_references_and_being_ignored(
+    scorer: Scorer, text: str, label: str
+) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+def test_told_problems_count_only_when_put_to_an_account(scorer: Scorer) -> None:
+    for text in ("my order didn't include the charger", "week 3 of the tracking page"):
+        sentiment = scorer.score(text).sentiment
+        assert sentiment is not None
+        assert sentiment.compound == sentiment.vader.compound, text
