@@ -109,6 +109,11 @@ def _vader_lexicon() -> dict[str, float]:
     return lexicon
 
 
+@lru_cache(maxsize=1)
+def _lexicon_words() -> frozenset[str]:
+    return frozenset(_vader_lexicon())
+
+
 def _strength(entry: Entry) -> float:
     """How negative a complaint phrase reads: its valence plus VADER's for its words."""
     strength = _STRENGTH.get(entry.phrase)
@@ -608,14 +613,76 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
 )
 #: What a company provides, and the ways to reach it: a post to an account that
 #: names one of these and negates a plain verb tells a problem with it.
-_SERVICE_OBJECT = re.compile(
-    r" (?:flights?|bags?|luggage|suitcases?|baggage|orders?|refunds?|bookings?|reservations?"
-    r"|accounts?|cards?|bills?|deliver(?:y|ies)|parcels?|packages?|payments?|transfers?"
-    r"|tickets?|seats?|rooms?|subscriptions?|contracts?|plans?|signal|service|app|website"
-    r"|site|agents?|staff|drivers?|crew|gate|calls?|chat|emails?|dms?|messages?|phone|money"
-    r"|claims?|case|complaints?|replacements?|engineers?|technicians?|trains?|bus|buses|plane"
-    r"|wifi|internet|broadband|connection|boarding pass|check in|meals?|food|items?|products?"
-    r"|parts?|repairs?|installation|appointments?|credit|deposit|receipt|invoice) "
+_SERVICE_NOUNS = (
+    "flight",
+    "bag",
+    "luggage",
+    "suitcase",
+    "baggage",
+    "order",
+    "refund",
+    "booking",
+    "reservation",
+    "account",
+    "card",
+    "bill",
+    "delivery",
+    "parcel",
+    "package",
+    "payment",
+    "transfer",
+    "ticket",
+    "seat",
+    "room",
+    "subscription",
+    "contract",
+    "plan",
+    "signal",
+    "service",
+    "app",
+    "website",
+    "site",
+    "agent",
+    "staff",
+    "driver",
+    "crew",
+    "gate",
+    "call",
+    "chat",
+    "email",
+    "dm",
+    "message",
+    "phone",
+    "money",
+    "claim",
+    "case",
+    "complaint",
+    "replacement",
+    "engineer",
+    "technician",
+    "train",
+    "bus",
+    "plane",
+    "wifi",
+    "internet",
+    "broadband",
+    "connection",
+    "boarding",
+    "meal",
+    "food",
+    "item",
+    "product",
+    "part",
+    "repair",
+    "installation",
+    "appointment",
+    "credit",
+    "deposit",
+    "receipt",
+    "invoice",
+)
+_SERVICE_OBJECTS = frozenset(
+    [*_SERVICE_NOUNS, *(f"{noun}s" for noun in _SERVICE_NOUNS), "deliveries", "buses"]
 )
 #: A negator before a plain verb or state: "hasn't reached my landlord", "didn't
 #: order", "won't let me", "can't rebook". A word VADER gives a valence after the
@@ -640,16 +707,22 @@ _NO_PROBLEM = frozenset(
 
 def _negated_expectation(norm: str) -> bool:
     """Whether a post negates a plain verb and names a service: a problem told as a fact."""
-    if _SERVICE_OBJECT.search(norm) is None:
-        return False
     lexicon = _vader_lexicon()
     for match in _NEGATED_PLAIN.finditer(norm):
         word = match.group(1)
         if word not in _NO_PROBLEM and word not in lexicon:
-            return True
+            return not _SERVICE_OBJECTS.isdisjoint(norm.split())
     return False
 
 
+#: An amount of money charged or paid, on the post as written (normalising drops
+#: the currency sign): "charged me $75", "paid £40 for", "a €30 fee", "$75 for a
+#: carry on". Said to a company, money named with a charge is a dispute over it.
+_AMOUNT_CHARGED = re.compile(
+    r"(?i:paid|pay|charged?|fee|cost|costs|owe|billed)\W+(?:\w+\W+){0,3}[$£€]\s?\d"
+    r"|[$£€]\s?\d[\d.,]*k?\s+(?i:fee|charge|for (?:a|the|my|our|checked|carry|bags?|seats?"
+    r"|wifi|change))"
+)
 #: VADER's threshold for a positive compound.
 POSITIVE = 0.05
 #: Added once for a customer-journey fact (a complaint phrase of its own, as
@@ -759,9 +832,9 @@ def _handle_names_valence(text: str) -> float:
     handles' part of VADER's sum, each weighed by VADER's own rules for a word
     (ALL CAPS, boosters and negators before it, "but").
     """
-    lexicon = _vader_lexicon()
-    if not any(name.lower() in lexicon for name in _HANDLE_NAME.findall(text)):
+    if _lexicon_words().isdisjoint(map(str.lower, _HANDLE_NAME.findall(text))):
         return 0.0
+    lexicon = _vader_lexicon()
     tokens = text.split()
     words = [
         token if len(stripped := token.strip(_PUNCTUATION)) <= 2 else stripped for token in tokens
@@ -917,6 +990,10 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
             complaint = True
             complaint_added += SERVICE_FACT_VALENCE
             service_fact = True
+        elif ("$" in text or "£" in text or "€" in text) and _AMOUNT_CHARGED.search(text):
+            added += SERVICE_FACT_VALENCE
+            complaint = service_fact = True
+            complaint_added += SERVICE_FACT_VALENCE
         elif _NEGATED_CHECK in checks and _negated_expectation(norm):
             # A problem inferred from the form of the post: its politeness is no
             # praise, but it counts only if the post does not praise (below).

@@ -576,3 +576,21 @@ def test_told_problems_count_only_when_put_to_an_account(scorer: Scorer) -> None
         sentiment = scorer.score(text).sentiment
         assert sentiment is not None
         assert sentiment.compound == sentiment.vader.compound, text
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # An amount charged or paid, as written (the currency sign is in the post).
+        ("@acmeair they charged me $60 to sit with my own kid", "negative"),
+        ("@acmetel a £25 fee for a paper bill", "negative"),
+        ("@acmeshop paid €40 for next day delivery", "negative"),
+        # Money named without a charge, and money in praise.
+        ("@acmeair flights to Rome from $99 this week", "neutral"),
+        ("@acmeshop got a $20 voucher for my birthday, lovely surprise", "positive"),
+    ],
+)
+def test_an_amount_charged(scorer: Scorer, text: str, label: str) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
