@@ -26,8 +26,12 @@ from __future__ import annotations
 
 import math
 import re
+from operator import itemgetter
+from typing import Any
 
-from earful.analyze.cues import TextCues
+import ahocorasick  # type: ignore[import-not-found]  # C extension without type stubs
+
+from earful.analyze.cues import NEGATORS, TextCues
 from earful.analyze.gazetteer import Gazetteer
 from earful.events import OutageAnalysis
 
@@ -656,8 +660,8 @@ def _sentence_after(norm: str, end: int) -> list[str]:
 _UNREAL_WORDS = _UNREAL_BEFORE | _FUTURE | _UNREAL_AFTER | _WEEKDAYS | {"during", "can"}
 
 
-def _may_be_unreal(norm: str) -> bool:
-    return "'ll " in norm or not _UNREAL_WORDS.isdisjoint(norm.split())
+def _may_be_unreal(norm: str, words: list[str] | None = None) -> bool:
+    return "'ll " in norm or not _UNREAL_WORDS.isdisjoint(norm.split() if words is None else words)
 
 
 def _counterfactual_of_fact(before: list[str], i: int) -> bool:
@@ -975,6 +979,344 @@ def _late_messages(cues: TextCues) -> bool:
     return messages
 
 
+# -- A service and a failure predicate in one clause -------------------------------------
+#
+# Phrase lists do not reach phrasings nobody wrote down ("the transfer page just
+# loops", "the card reader is refusing every card"). The rule below composes: a
+# service, product or feature noun (a small open class) and a failure predicate (a
+# broad class of failure words and forms) in the same clause, in either order, within
+# _COMPOSED_REACH words. The guards of the lexicon's phrases apply to it too: a negated
+# predicate, a person as its subject, "down" as a direction or a mood, a forecast, a
+# plan or a hypothesis; context words (prices, plans, one's own belongings) and
+# recovery phrases count against it as against any failure.
+
+#: Services, products and features whose failing is an outage (one word each).
+_SERVICE_NOUNS = frozenset(
+    """app apps site sites website websites webpage page pages portal login logins
+    payment payments transfer transfers transaction transactions checkout card cards
+    contactless email emails mail inbox texts messages dms calls call api apis server
+    servers service services network internet wifi broadband signal connection data
+    fibre fiber water electricity power gas heating trains train buses bus tube metro
+    tram trams line lines landline landlines voicemail tv channels stream streaming video
+    videos music search feed timeline notifications tracker banking dashboard cloud
+    upload uploads download downloads sync backup vpn router modem reader readers terminal
+    terminals atm atms kiosk kiosks gates machines system systems platform chat chatbot
+    assistant calendar maps account accounts password checkin booking bookings
+    ticketing tickets""".split()  # noqa: SIM905
+)
+#: Supplies: water, power and gas fail by being cut, not by freezing or buffering.
+_SUPPLIES = frozenset(["water", "electricity", "power", "gas", "heating"])
+_DIGITAL_NOUNS = _SERVICE_NOUNS - _SUPPLIES
+#: Failure words said only of software and devices.
+_SOFTWARE_FAILURES = frozenset(
+    """erroring errored crashing crashed crashes frozen froze freezing hanging hangs
+    hung glitching glitched bugged glitchy spinning spins blank lagging laggy buffering
+    looping loops""".split()  # noqa: SIM905
+)
+#: Failure words said of a service, by strength. Strong ones report with a service
+#: named; medium ones too, with less confidence; weak ones need other evidence.
+_STRONG_PREDICATES = frozenset(
+    """unavailable unreachable unresponsive offline erroring errored crashing crashed
+    crashes frozen froze freezing hanging hangs hung failing fails failed glitching
+    glitched bugged broken broke dead down""".split()  # noqa: SIM905
+)
+_MEDIUM_PREDICATES = frozenset(
+    """stuck spinning spins blank lagging laggy buffering crawling jammed flickering
+    dropping drops declined declining rejected rejects rejecting refusing refuses
+    refused bouncing bounces bounced looping loops trickle vanished disappeared
+    disappearing glitchy timing""".split()  # noqa: SIM905
+)
+_WEAK_PREDICATES = frozenset(["empty", "missing", "slow", "gone"])
+#: Words before a service verb that say it cannot or does not happen ("won't load",
+#: "isn't registering", "stopped arriving"). "don't" and "never" are left out: they
+#: give orders and habits ("don't update the app yet", "I never open the app").
+_CANNOT = frozenset(
+    """won't wont can't cant cannot couldn't couldnt isn't isnt aren't arent not
+    doesn't doesnt didn't didnt hasn't hasnt haven't havent stopped unable""".split()  # noqa: SIM905
+)
+#: Of those, the ones that a person refusing or not doing something says ("I won't
+#: pay", "he doesn't work here"); after a person they are no failure. Ability ("I
+#: can't log in") is the service's failure whoever the subject is.
+_REFUSING = frozenset(
+    """won't wont isn't isnt aren't arent not doesn't doesnt didn't didnt hasn't hasnt
+    haven't havent stopped""".split()  # noqa: SIM905
+)
+#: Words that may stand between _CANNOT and the verb ("can't even", "unable to",
+#: "won't let me", "isn't being").
+_CANNOT_FILLER = frozenset(["even", "to", "be", "being", "get", "seem", "seems", "always"])
+#: What a service does, in the forms that follow "won't", "isn't", "stopped": its core
+#: work (a service that will not load has failed) ...
+_SERVICE_VERBS = frozenset(
+    """load loads loading loaded open opening opened work working worked connect
+    connecting connected send sending sent arrive arriving arrived sync syncing synced
+    refresh refreshing refreshed respond responding responded log logging sign signing
+    stream streaming start starting launch launching boot booting authenticate
+    authenticating go going come coming""".split()  # noqa: SIM905
+)
+#: ... and what it may not do by design ("the app doesn't show prices in euros",
+#: "doesn't accept cash"): weaker, and weak after "doesn't".
+_FEATURE_VERBS = frozenset(
+    """play playing played update updating updated show showing register registering
+    registered recognise recognising recognize recognizing pay paying download
+    downloading upload uploading accept accepting process processing ring ringing
+    dial dialling dialing find finding save saving post posting search searching display
+    displaying render rendering verify verifying scan scanning read reading""".split()  # noqa: SIM905
+)
+_HABITUAL = frozenset(["doesn't", "doesnt"])
+#: "go" and "come" are a service's only with "through" or "in" ("won't go through").
+_NEEDS_THROUGH = frozenset(["go", "going", "come", "coming"])
+#: "keeps ...ing" with one of these is a service failing again and again.
+_KEEPS = frozenset(["keeps", "kept", "keep", "constantly", "randomly"])
+_FAILING_GERUNDS = frozenset(
+    """crashing freezing dropping failing disconnecting buffering erroring timing
+    cutting restarting rebooting closing quitting hanging lagging glitching spinning
+    looping logging kicking booting throwing signing declining rejecting refusing bouncing stalling
+    pausing skipping flickering resetting reloading""".split()  # noqa: SIM905
+)
+#: "keeps saying ..." counts when an error word follows within _SAYING_REACH words.
+_SAYING = frozenset(["saying", "telling", "showing", "giving", "says", "shows", "gives"])
+_ERROR_WORDS = frozenset(
+    """error errors wrong unavailable failed invalid expired denied offline problem
+    unable can't cant cannot not no try""".split()  # noqa: SIM905
+)
+_SAYING_REACH = 6
+#: How far apart (in words) a service and its predicate may be.
+_COMPOSED_REACH = 6
+#: Words that end a clause: a service on the other side is not the predicate's.
+_CLAUSE_ENDS = frozenset([".", "but", "however", "although", "though", "whereas"])
+#: "dead" and "down" after these are another sense ("dead simple", "down to earth").
+_DEAD_NOT_BEFORE = frozenset(
+    """simple easy on set serious right good cheap quiet tired end centre center
+    weight ringer last""".split()  # noqa: SIM905
+)
+_HANGS = frozenset(["hung", "hangs", "hanging"])
+_DROPPING = frozenset(["dropping", "drops", "dropped"])
+_DROPPED_WHAT = frozenset(["its", "their", "the", "support", "to", "by", "in", "prices"])
+_REJECTING = frozenset(
+    "declined declining rejected rejects rejecting refusing refuses refused".split()  # noqa: SIM905
+)
+#: Things that are turned down on purpose: an application, a claim, an appeal.
+_ELIGIBILITY = frozenset(
+    """application applications claim claims appeal appeals request requests refund
+    refunds offer proposal bid loan mortgage overdraft""".split()  # noqa: SIM905
+)
+#: Gerunds of putting one out: failures only with "out" or "off" ("logging me out").
+_PUTTING_OUT = frozenset(["logging", "kicking", "booting", "throwing", "signing"])
+_HANG_OUT = frozenset(["up", "out", "around", "about"])
+#: Determiners before an adjective that stands before its noun ("a blank page").
+_DETERMINERS = frozenset(["a", "an", "the", "this", "that", "my", "your", "our", "their", "its"])
+#: Evidence by strength of the predicate.
+COMPOSED_STRONG = 0.8
+COMPOSED_MEDIUM = 0.45
+COMPOSED_WEAK = 0.1
+#: The rule runs only where the lexicon found no failure this strong: it is for the
+#: posts the phrases do not read (and it costs time on every post it runs on).
+COMPOSED_GATE = 0.5
+#: Every word that may start a predicate: a post with none skips the rule.
+_PREDICATE_STARTS = _STRONG_PREDICATES | _MEDIUM_PREDICATES | _WEAK_PREDICATES | _CANNOT | _KEEPS
+
+
+def _composed_words() -> Any:
+    """One automaton that finds the service nouns and predicate words of a post in C.
+
+    Its values are 1 (a service noun) and 2 (a predicate word): the set of values a
+    post yields, built in C, says whether it has both. Most posts have neither and
+    pay for one pass over the text, not for splitting it into words.
+    """
+    automaton = ahocorasick.Automaton()
+    for word in _SERVICE_NOUNS:
+        automaton.add_word(f" {word} ", 1)
+    for word in _PREDICATE_STARTS:
+        automaton.add_word(f" {word} ", 2)
+    automaton.make_automaton()
+    return automaton
+
+
+_COMPOSED_WORDS = _composed_words()
+_SECOND = itemgetter(1)
+
+
+def _predicate_at(words: list[str], i: int) -> tuple[float, int]:
+    """The evidence of a predicate starting at ``words[i]`` and the index of its last word."""
+    word = words[i]
+    following = words[i + 1 : i + 4]
+    if word in _CANNOT:
+        j = i + 1
+        if word == "unable" and following[:1] != ["to"]:
+            return 0.0, i
+        while j < len(words) and j <= i + 3 and words[j] in _CANNOT_FILLER:
+            j += 1
+        if j < len(words) and words[j] in ("let", "allow") and words[j + 1 : j + 2] == ["me"]:
+            return COMPOSED_STRONG, j + 1
+        if j >= len(words):
+            return 0.0, i
+        verb = words[j]
+        if verb in _SERVICE_VERBS:
+            weight = COMPOSED_STRONG
+        elif verb in _FEATURE_VERBS:
+            weight = COMPOSED_WEAK if word in _HABITUAL else COMPOSED_MEDIUM
+        else:
+            return 0.0, i
+        after = words[j + 1 : j + 2]
+        if verb in _NEEDS_THROUGH and after not in (["through"], ["in"]):
+            return 0.0, i
+        if after in (["out"], ["hard"], ["together"], ["for"]) and verb.startswith("work"):
+            # "can't work out", "not working hard", "not working for a living"
+            return 0.0, i
+        return weight, j
+    if word in _KEEPS:
+        if not following:
+            return 0.0, i
+        gerund = following[0]
+        if gerund in _PUTTING_OUT and "out" not in following and "off" not in following:
+            # "keeps logging me out", not "keeps logging my steps"
+            return 0.0, i
+        if gerund in _FAILING_GERUNDS:
+            return COMPOSED_MEDIUM, i + 1
+        if gerund in _SAYING and not _ERROR_WORDS.isdisjoint(words[i + 2 : i + 2 + _SAYING_REACH]):
+            return COMPOSED_MEDIUM, i + 1
+        return 0.0, i
+    if word in _HANGS and following[:1] and following[0] in _HANG_OUT:
+        # "hung up on me": a call ended by a person; "hanging out": company kept
+        return 0.0, i
+    if word == "timing":
+        return (COMPOSED_STRONG, i + 1) if following[:1] == ["out"] else (0.0, i)
+    if word == "dead" or word == "down":
+        if following and (
+            following[0] in _DEAD_NOT_BEFORE
+            or following[0] in _DOWN_NOT_BEFORE
+            or following[0][0].isdigit()
+        ):
+            return 0.0, i
+        if i > 0 and words[i - 1] in _DOWN_NOT_AFTER:
+            return 0.0, i
+    if i > 0 and words[i - 1] in _DETERMINERS and following[:1] and following[0] in _SERVICE_NOUNS:
+        # "a blank page", "the broken link": naming a thing, not saying it fails
+        return 0.0, i
+    if word in _DROPPING and following[:1] and following[0] in _DROPPED_WHAT:
+        # "dropping its free channels", "dropped to £10": ending a product, a price
+        return 0.0, i
+    if word in _REJECTING and not _ELIGIBILITY.isdisjoint(
+        words[max(0, i - _COMPOSED_REACH) : i + _COMPOSED_REACH]
+    ):
+        # "card application rejected": eligibility, not a failure
+        return 0.0, i
+    if word in _STRONG_PREDICATES:
+        return COMPOSED_STRONG, i
+    if word in _MEDIUM_PREDICATES:
+        return COMPOSED_MEDIUM, i
+    if word in _WEAK_PREDICATES:
+        return COMPOSED_WEAK, i
+    return 0.0, i
+
+
+def _service_near(words: list[str], services: list[int], first: int, last: int) -> bool:
+    """A service noun in the clause of words[first..last], within _COMPOSED_REACH words.
+
+    ``services`` are the positions of the post's service nouns. A software failure
+    ("freezing", "buffering") is a supply's only in another sense ("the water is
+    freezing"): it needs a service that is not a supply.
+    """
+    software = words[first] in _SOFTWARE_FAILURES
+    for j in services:
+        if j < first:
+            if first - j > _COMPOSED_REACH or not _CLAUSE_ENDS.isdisjoint(words[j + 1 : first]):
+                continue
+        elif j > last:
+            if j - last > _COMPOSED_REACH:
+                break
+            if not _CLAUSE_ENDS.isdisjoint(words[last + 1 : j]):
+                break
+        else:
+            continue
+        if not software or words[j] not in _SUPPLIES:
+            return True
+    return False
+
+
+def _positions(words: list[str], found: frozenset[str]) -> list[int]:
+    """Where the words of ``found`` are in ``words``, in order."""
+    if len(found) == 1:
+        (word,) = found
+        if words.count(word) == 1:
+            # most posts: one such word, once
+            return [words.index(word)]
+    return [i for i, word in enumerate(words) if word in found]
+
+
+def _person_subject(words: list[str], i: int) -> bool:
+    """A person right before words[i], auxiliaries and adverbs skipped."""
+    for j in range(i - 1, max(-1, i - 4), -1):
+        word = words[j]
+        if word in _PERSONS:
+            return True
+        if word not in _BETWEEN_SUBJECT_AND_STATE and word not in ("so", "really", "very"):
+            return False
+    return False
+
+
+def composed_failure(
+    norm: str,
+    words: list[str],
+    predicates: frozenset[str],
+    services: frozenset[str],
+    taken: list[tuple[int, int]],
+    may_be_unreal: bool,
+) -> tuple[float, bool]:
+    """The strongest service-and-failure composition in the post, and whether it is real.
+
+    ``predicates`` and ``services`` are the post's words that may start a predicate and
+    its service nouns. ``taken`` are the character spans of the lexicon's failure,
+    negated and other-sense phrases (a predicate inside one is judged there). Returns
+    (0.0, False) if there is none.
+    """
+    best = 0.0
+    best_real = False
+    after = -1
+    n = len(words)
+    service_positions = _positions(words, services)
+    for i in _positions(words, predicates):
+        if i <= after:
+            continue
+        word = words[i]
+        weight, last = _predicate_at(words, i)
+        if weight <= best or not _service_near(words, service_positions, i, last):
+            continue
+        if word not in _CANNOT and not NEGATORS.isdisjoint(words[max(0, i - 2) : i]):
+            # "isn't down", "no longer stuck"
+            continue
+        if (word in _REFUSING or word not in _CANNOT) and _person_subject(words, i):
+            # "I'm stuck", "he doesn't work", "I won't pay"
+            continue
+        start = _offset(norm, words, i)
+        if any(s <= start < e for s, e in taken):
+            continue
+        real = not (
+            may_be_unreal
+            and _is_unreal(
+                _sentence_before(norm, start),
+                _sentence_after(norm, _offset(norm, words, last) + len(words[last]) + 1),
+            )
+        )
+        if not real:
+            weight *= UNREAL_WEIGHT
+        if weight > best:
+            best, best_real = weight, real
+        after = last if last < n else n
+    return best, best_real
+
+
+def _offset(norm: str, words: list[str], i: int) -> int:
+    """The position in ``norm`` of the space before ``words[i]`` (as cue starts are)."""
+    if "  " not in norm:
+        # single spaces: each word before it and its space
+        return sum(map(len, words[:i])) + i
+    position = 0
+    for word in words[: i + 1]:
+        position = norm.index(word, position) + len(word)
+    return position - len(words[i]) - 1
+
+
 def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> OutageAnalysis:
     """The outage analysis of one post (any language the lexicon covers)."""
     norm = cues.normalised
@@ -1100,6 +1442,24 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
         else:
             failures.append(NONE_DOES_EVIDENCE)
             real = True
+    strongest = max(failures) if failures else 0.0
+    if strongest < COMPOSED_GATE and len(set(map(_SECOND, _COMPOSED_WORDS.iter(norm)))) == 2:
+        # A service noun and a predicate word: the composed rule. Words inside a
+        # lexicon phrase are judged by the phrase ("is down", "broke the record").
+        words = norm.split()
+        if may_be_unreal is None:
+            may_be_unreal = _may_be_unreal(norm)
+        composed, composed_real = composed_failure(
+            norm,
+            words,
+            _PREDICATE_STARTS.intersection(words),
+            _SERVICE_NOUNS.intersection(words),
+            [(cue.start, cue.start + len(cue.entry.phrase) + 1) for cue in cues.scored],
+            may_be_unreal,
+        )
+        if composed > strongest:
+            failures.append(composed)
+            real = real or composed_real
     if failures:
         failures.sort(reverse=True)
         # The strongest failure phrase, plus a little for each further one.

@@ -1675,8 +1675,6 @@ def test_canonical_set_n_not_reports(text: str) -> None:
         "acme has eaten my last three messages, they just never send",
         "acme trains at a standstill outside Reading, overhead line problem",
         "acme email says my mailbox is full when it's empty",
-        "acme's phone lines dead, internet too, whole street affected",
-        "acme maps won't find my location at all today",
         "anyone else getting logged out of acme every few minutes?",
         "acme shop app stuck on the payment screen, charged but no order",
         "acme tv guide has been blank since the update",
@@ -1685,6 +1683,19 @@ def test_canonical_set_n_not_reports(text: str) -> None:
     ],
 )
 def test_canonical_set_n_missed_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+# Set N's missed reports that the rule of a service and a failure predicate in one
+# clause finds: "dead" said of phone lines, a maps app that "won't find" a location.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme's phone lines dead, internet too, whole street affected",
+        "acme maps won't find my location at all today",
+    ],
+)
+def test_canonical_set_n_reports_found_by_the_composed_rule(text: str) -> None:
     assert outage(text).is_report, text
 
 
@@ -1753,37 +1764,60 @@ def test_canonical_set_o_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
 
 
-# Set O's missed reports at its first score: mail bouncing, a reader or a gate that does
-# not register or refuses, a password rejected, empty responses, water down to a trickle,
-# a page that loops back, flickering electricity.
-@pytest.mark.xfail(strict=True, reason="set O's missed reports at its first score")
+# Set O's missed reports at its first score, found by the rule of a service and a failure
+# predicate in one clause: mail bouncing, a reader or a gate that does not register or
+# refuses, a password rejected, water down to a trickle, a page that loops back,
+# flickering electricity.
 @pytest.mark.parametrize(
     "text",
     [
         "every email I send to acme addresses bounces back undelivered",
         "acme contactless isn't registering at any of the ticket gates",
         "the acme portal rejects my password even right after a reset",
-        "acme api responding with empty bodies since the deploy",
         "tap water down to a trickle across the estate, @acmewater any news?",
         "the acme card reader at the till is refusing every card",
         "@acmehelp my orders page just loops back to the sign in screen",
         "electricity flickering on and off all evening in our block",
     ],
 )
+def test_canonical_set_o_reports_found_by_the_composed_rule(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+# Set O's missed report left: empty responses ("empty" is a weak predicate: "my inbox is
+# empty" is good news).
+@pytest.mark.xfail(strict=True, reason="set O's missed reports at its first score")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme api responding with empty bodies since the deploy",
+    ],
+)
 def test_canonical_set_o_missed_reports(text: str) -> None:
     assert outage(text).is_report, text
 
 
-# Set O's false alarms at its first score: one's own headphones broken by sitting on
-# them, a watch battery flat, a slogan "dead on arrival", a past outage told with
-# "last month's".
-@pytest.mark.xfail(strict=True, reason="set O's false alarms at its first score")
+# Set O's false alarms at its first score that counter-evidence now answers: one's own
+# headphones broken by sitting on them (own damage), a slogan "dead on arrival" (another
+# sense).
 @pytest.mark.parametrize(
     "text",
     [
         "my acme headphones stopped working after I sat on them",
-        "the battery on my acme watch is dead, forgot to charge it",
         "acme's new slogan is dead on arrival",
+    ],
+)
+def test_canonical_set_o_false_alarms_answered(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+# Set O's false alarms left: a watch battery flat (the battery three words from "dead"),
+# a past outage told with "last month's" (counts against, not enough against a named outage).
+@pytest.mark.xfail(strict=True, reason="set O's false alarms at its first score")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the battery on my acme watch is dead, forgot to charge it",
         "acme said last month's outage was caused by a cut cable",
     ],
 )
@@ -1847,3 +1881,62 @@ def test_canonical_set_p_holds_its_first_score() -> None:
         not outage(text).is_report for text in CANONICAL_P_NOT_REPORTS
     )
     assert right >= 32
+
+
+# -- A service and a failure predicate in one clause (the composed rule): phrasings no
+# lexicon phrase lists, and the guards that keep it from other senses.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is the acme website down too?",
+        "acme transfers bouncing back to my account",
+        "the acme voicemail is jammed, can't leave a message",
+        "acme portal hangs after I press submit",
+        "acme payments rejecting every card since lunch",
+        "acme metro card gates refusing every ticket this morning",
+        "acme booking page looping back to the start",
+        "acme contactless not registering on the bus",
+    ],
+)
+def test_a_service_and_a_failure_predicate_in_one_clause(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a number, a direction, a mood after "down"; a person as the subject
+        "the acme team is down two players tonight",
+        "I'm stuck on the acme app's last puzzle",
+        # ending a product, eligibility, a count of steps, a call ended by a person
+        "acme is dropping its free tv channels next year",
+        "acme card application rejected again",
+        "my fitness app keeps logging my steps",
+        "customer service hung up on me twice @acme",
+        "hanging out on the acme stream tonight",
+        # a supply does not freeze as software does; an adjective naming a thing
+        "the water is freezing today",
+        "staring at a blank page, the acme app open beside me",
+        # negated, hypothetical
+        "acme checkout isn't unresponsive anymore, fixed",
+        "if the acme portal is unresponsive tomorrow, call us",
+        # another sense of "dead"
+        "acme's app is dead simple to use",
+    ],
+)
+def test_the_composed_rule_keeps_the_guards(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+def test_a_predicate_in_another_clause_than_the_service_is_not_composed() -> None:
+    assert not outage("the acme website is lovely. the old lift is jammed again").is_report
+    assert outage("the acme website is jammed again").is_report
+
+
+def test_a_composed_failure_told_as_now_ranks_above_the_same_as_a_plan() -> None:
+    assert (
+        outage("acme portal unresponsive, can't submit").confidence
+        > outage("acme portal may be unresponsive tomorrow night").confidence
+    )
