@@ -109,11 +109,6 @@ def _vader_lexicon() -> dict[str, float]:
     return lexicon
 
 
-@lru_cache(maxsize=1)
-def _lexicon_words() -> frozenset[str]:
-    return frozenset(_vader_lexicon())
-
-
 def _strength(entry: Entry) -> float:
     """How negative a complaint phrase reads: its valence plus VADER's for its words."""
     strength = _STRENGTH.get(entry.phrase)
@@ -545,7 +540,7 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
             " tries ",
         ),
         re.compile(
-            rf" (?:day|week|month|night) (?:\d+|{_ORDINAL_WORDS}) of "
+            rf" (?:day|week|month|night) (?:\d+|{_NUMBER_WORDS}) of "
             rf"| (?:{_ORDINAL_WORDS}|\d+(?:nd|rd|th)) (?:time|attempt|call|email|message"
             r"|request|delay|complaint|chat) "
             r"| in a row "
@@ -587,18 +582,16 @@ _SERVICE_FACTS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
             " anybody ",
             " someone ",
             " somebody ",
-            " actually ",
-            " finally ",
-            " ever ",
-            " even ",
-            " at least ",
-            " bother",
             " answer ",
             " reply ",
             " respond ",
+            " get back ",
+            " call me back ",
+            " call us back ",
+            " pick up ",
             " acknowledge ",
-            " word ",
-            " peep ",
+            " word from ",
+            " peep from ",
         ),
         re.compile(
             r" (?:is|are) (?:there )?(?:anyone|anybody|someone|somebody) (?:there|home|monitoring"
@@ -707,12 +700,13 @@ _NO_PROBLEM = frozenset(
 
 def _negated_expectation(norm: str) -> bool:
     """Whether a post negates a plain verb and names a service: a problem told as a fact."""
+    if _SERVICE_OBJECTS.isdisjoint(norm.split()):
+        return False
     lexicon = _vader_lexicon()
-    for match in _NEGATED_PLAIN.finditer(norm):
-        word = match.group(1)
-        if word not in _NO_PROBLEM and word not in lexicon:
-            return not _SERVICE_OBJECTS.isdisjoint(norm.split())
-    return False
+    return any(
+        match.group(1) not in _NO_PROBLEM and match.group(1) not in lexicon
+        for match in _NEGATED_PLAIN.finditer(norm)
+    )
 
 
 #: An amount of money charged or paid, on the post as written (normalising drops
@@ -832,8 +826,6 @@ def _handle_names_valence(text: str) -> float:
     handles' part of VADER's sum, each weighed by VADER's own rules for a word
     (ALL CAPS, boosters and negators before it, "but").
     """
-    if _lexicon_words().isdisjoint(map(str.lower, _HANDLE_NAME.findall(text))):
-        return 0.0
     lexicon = _vader_lexicon()
     tokens = text.split()
     words = [
@@ -956,10 +948,14 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     tags = cues.tags
     to_account = "@" in text
     if to_account:
-        named = _handle_names_valence(text)
-        if named:
-            # "@united my bag is lost": the account's name is no praise.
-            vader_compound = _without_handle_names(vader_compound, named, text)
+        lexicon = _vader_lexicon()
+        for name in _HANDLE_NAME.findall(text):
+            if name.lower() in lexicon:
+                # "@united my bag is lost": the account's name is no praise.
+                named = _handle_names_valence(text)
+                if named:
+                    vader_compound = _without_handle_names(vader_compound, named, text)
+                break
     added = cues.emoji_valence
     norm = cues.normalised
     if " wait " in norm and any(e in norm for e in _EAGER):

@@ -5,9 +5,13 @@ Every post here was written for this test (none is taken from a data set).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from earful.analyze.cues import default_scanner
 from earful.analyze.scoring import Scorer
+from earful.analyze.sentiment import _CHECKS
 
 
 @pytest.fixture(scope="module")
@@ -594,3 +598,29 @@ def test_an_amount_charged(scorer: Scorer, text: str, label: str) -> None:
     sentiment = scorer.score(text).sentiment
     assert sentiment is not None
     assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
+def test_every_check_holds_one_of_its_substrings_where_it_matches() -> None:
+    # The checks run only when one of their substrings is in the post (one
+    # Aho-Corasick pass): a match without one would be a complaint missed.
+    posts = Path(__file__).resolve().parents[2] / "bench" / "data" / "complaint_posts.tsv"
+    with posts.open(encoding="utf-8") as fh:
+        texts = [line.split("\t", 2)[2] for line in fh if line.strip() and line[0] != "#"]
+    texts += [
+        "@acme is anyone there",
+        "@acme can someone finally call me back",
+        "@acme not a word from you",
+        "@acme day 5 of waiting",
+        "@acme the 22nd call",
+        "@acme 3 weeks and nothing",
+        "@acme order 55102",
+    ]
+    scanner = default_scanner()
+    matched = 0
+    for text in texts:
+        norm = scanner.scan(text).normalised
+        for keys, pattern in _CHECKS:
+            if pattern.search(norm) is not None:
+                matched += 1
+                assert any(key in norm for key in keys), (text, pattern.pattern[:40])
+    assert matched > 100
