@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from earful.analyze import outage as o
 from earful.analyze.cues import default_scanner
 from earful.analyze.gazetteer import default_gazetteer
 from earful.analyze.outage import REPORT_THRESHOLD, analyze_outage, find_error_codes
@@ -195,3 +198,31 @@ def test_code_look_aheads_hold_every_case_of_the_first_letters() -> None:
     assert case_blind("cef") == set("CEFcef")
     assert outage._ERROR_CONTEXT.pattern.startswith("(?=[CEFcef])")
     assert find_error_codes("Error Code: ab-1234", False) == ("AB-1234",)
+
+
+def test_the_code_prechecks_agree_with_their_patterns() -> None:
+    texts = [
+        "",
+        "no digits here",
+        "ERR_X",
+        "error 7",
+        "Error  Code 12",
+        "ERROR\tcode",
+        "eRrOr CoDe 9",
+        "errorcode 5",
+        "\u0130 error code",
+        "\u212a code 404",
+        "\u0663\u0664",
+        "x_y",
+    ]
+    for text in texts:
+        assert o._may_hold_code(text) == (o._MAY_HOLD_CODE.search(text) is not None), text
+        assert ("error" in text.lower() and o._MAY_HOLD_AFTER_ERROR.search(text) is not None) == (
+            o._MAY_HOLD_AFTER_ERROR.search(text) is not None
+        ), text
+    for letter in "ercod":
+        pattern = re.compile(f"(?i:{letter})")
+        assert {chr(c) for c in range(0x110000) if pattern.fullmatch(chr(c))} == {
+            letter,
+            letter.upper(),
+        }
