@@ -1826,9 +1826,10 @@ def test_canonical_set_o_false_alarms(text: str) -> None:
 
 
 # -- Canonical phrasings, set P: 40 posts written in one go right after set O, before
-# any rule change, and kept out of development: only its count is read until the rules
-# are final (first score 32 right: 15 of 20 reports, 17 of 20 non-reports). The test
-# holds the count, so that a change that loses ground on it shows up.
+# any rule change, and kept out of development: only its count was read until the rules
+# were final (first score 32 right: 15 of 20 reports, 17 of 20 non-reports). Scored once
+# with the composed rule, its out-of-sample check: 35 right (17 of 20 reports, 18 of 20
+# non-reports). Its errors are expected failures.
 
 CANONICAL_P_REPORTS = [
     "acme support chat won't open, just a grey box where it should be",
@@ -1838,8 +1839,6 @@ CANONICAL_P_REPORTS = [
     "no gas at the hob since this morning, @acmegas what's going on",
     "my acme bills page shows an error about my account not existing",
     "acme tickets app froze mid-purchase and took my money twice",
-    "acme lines are jammed, calls drop the moment they connect",
-    "acme chatbot is replying with gibberish to every question",
     "acme's status page says all green but nothing loads for us",
     "the acme metro is suspended between two stations after a power fault",
     "acme refund portal just hangs at the final step",
@@ -1849,7 +1848,6 @@ CANONICAL_P_REPORTS = [
     "can't send money with acme pay, it says try again later, for an hour now",
     "acme forum is unreachable from the UK",
     "the acme scanner app won't recognise any barcode since this morning",
-    "acme's calendar has lost all my events from this week",
     "tv keeps saying no signal on every acme channel",
 ]
 CANONICAL_P_NOT_REPORTS = [
@@ -1865,10 +1863,8 @@ CANONICAL_P_NOT_REPORTS = [
     "acme's app won an award for best design",
     "this acme podcast episode drags a bit in the middle",
     "my kid keeps pressing every button on the acme remote",
-    "acme banking outage last Tuesday cost me a late fee",
     "the acme website says the sale ends tonight",
     "acme's network engineers are hiring, DM me",
-    "stuck on level 12 of the acme puzzle app, any hints?",
     "acme signal app is great for privacy",
     "I keep forgetting to charge my acme scooter",
     "my acme laptop's fan is loud but it works fine",
@@ -1876,11 +1872,44 @@ CANONICAL_P_NOT_REPORTS = [
 ]
 
 
-def test_canonical_set_p_holds_its_first_score() -> None:
-    right = sum(outage(text).is_report for text in CANONICAL_P_REPORTS) + sum(
-        not outage(text).is_report for text in CANONICAL_P_NOT_REPORTS
-    )
-    assert right >= 32
+@pytest.mark.parametrize("text", CANONICAL_P_REPORTS)
+def test_canonical_set_p_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_P_NOT_REPORTS)
+def test_canonical_set_p_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+# Set P's missed reports with the composed rule: posts with no lexicon word at all (the
+# analysis skips them before the rule), and "gibberish" and "lost all my events", which
+# no class holds.
+@pytest.mark.xfail(strict=True, reason="set P's missed reports, out of sample")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme lines are jammed, calls drop the moment they connect",
+        "acme chatbot is replying with gibberish to every question",
+        "acme's calendar has lost all my events from this week",
+    ],
+)
+def test_canonical_set_p_missed_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+# Set P's false alarms: an outage "last Tuesday" (a past day not read as such), being stuck
+# on a level of a game (stuck said of the player).
+@pytest.mark.xfail(strict=True, reason="set P's false alarms, out of sample")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme banking outage last Tuesday cost me a late fee",
+        "stuck on level 12 of the acme puzzle app, any hints?",
+    ],
+)
+def test_canonical_set_p_false_alarms(text: str) -> None:
+    assert not outage(text).is_report, text
 
 
 # -- A service and a failure predicate in one clause (the composed rule): phrasings no
