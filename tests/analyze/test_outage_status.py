@@ -1969,3 +1969,61 @@ def test_a_composed_failure_told_as_now_ranks_above_the_same_as_a_plan() -> None
         outage("acme portal unresponsive, can't submit").confidence
         > outage("acme portal may be unresponsive tomorrow night").confidence
     )
+
+
+# -- Canonical phrasings, set Q: 40 posts written in one go after set P was scored, before
+# any later rule change, and kept out of development: only its count is read until the
+# rules are final (first score 29 right: 11 of 20 reports, 18 of 20 non-reports). The
+# test holds the count.
+
+CANONICAL_Q_REPORTS = [
+    "acme's parcel lockers won't open, screen says system offline",
+    "every acme cash machine in town is out of service",
+    "acme app stuck in a restart loop since the update",
+    "cannot get through to any acme number, calls just cut",
+    "acme wifi on the trains keeps disconnecting",
+    "acme's self checkout tills froze, queue out the door",
+    "acme gas supply dropped off at 5pm, hob won't light",
+    "acme's login button just greys out and does nothing",
+    "acme sms codes arriving hours after they expire",
+    "acme sat nav lost GPS across the whole region this morning",
+    "acme keeps erroring when I try to add a payee",
+    "@acmebank app says 'unable to connect to server' on wifi and 4g",
+    "traffic lights on the high street all dark after the acme power blip",
+    "acme podcast app plays silence, every episode",
+    "our acme alarm panel lost connection to the monitoring centre",
+    "acme's online shop basket empties itself every time I check out",
+    "acme radio stream cuts to dead air every ten minutes",
+    "acme video doorbells offline for the whole street",
+    "acme train ticket app shows a blank barcode at the gate",
+    "acme tills down at the supermarket, cash only",
+]
+CANONICAL_Q_NOT_REPORTS = [
+    "acme shares dropped after the earnings call",
+    "the acme marathon goes down the seafront this year",
+    "acme announced the old app will shut down in March",
+    "acme's router is slow to set up but rock solid since",
+    "power nap before the acme game tonight",
+    "acme fixed the login bug from last week, works perfectly now",
+    "my acme phone fell in the sea, dead as a doornail",
+    "acme gas prices are going up again",
+    "acme's server team is hiring engineers",
+    "I froze when the acme presenter asked me a question",
+    "acme's new tv ad is killing it",
+    "engineers will upgrade the acme network overnight, expect short drops",
+    "acme banned my account for spam, fair enough",
+    "the acme water tower is being repainted next month",
+    "our acme broadband is down to £20 a month in the sale",
+    "my acme smart bulb blinks when I tell it to, cute",
+    "is acme down to sponsor the event again this year?",
+    "acme's signal tower was struck by lightning in 2012",
+    "acme texts me too much, can they stop",
+    "dead tired after the acme hackathon",
+]
+
+
+def test_canonical_set_q_holds_its_first_score() -> None:
+    right = sum(outage(text).is_report for text in CANONICAL_Q_REPORTS) + sum(
+        not outage(text).is_report for text in CANONICAL_Q_NOT_REPORTS
+    )
+    assert right >= 29
