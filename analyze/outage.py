@@ -1014,7 +1014,7 @@ _SERVICE_NOUNS = frozenset(
     contactless email emails mail inbox texts messages dms calls call api apis server
     servers service services network internet wifi broadband signal connection data
     fibre fiber water electricity power gas heating trains train buses bus tube metro
-    tram trams line lines landline landlines voicemail tv channels stream streaming video
+    tram trams lines landline landlines voicemail tv channels stream streaming video
     videos music search feed timeline notifications tracker banking dashboard cloud
     upload uploads download downloads sync backup vpn router modem reader readers terminal
     terminals atm atms kiosk kiosks gates machines system systems platform chat chatbot
@@ -1028,7 +1028,7 @@ _DIGITAL_NOUNS = _SERVICE_NOUNS - _SUPPLIES
 _SOFTWARE_FAILURES = frozenset(
     """erroring errored crashing crashed crashes frozen froze freezing hanging hangs
     hung glitching glitched bugged glitchy spinning spins blank lagging laggy buffering
-    looping loops""".split()  # noqa: SIM905
+    looping loops gibberish garbled corrupted scrambled nonsense""".split()  # noqa: SIM905
 )
 #: Failure words said of a service, by strength. Strong ones report with a service
 #: named; medium ones too, with less confidence; weak ones need other evidence.
@@ -1044,6 +1044,15 @@ _MEDIUM_PREDICATES = frozenset(
     disappearing glitchy timing""".split()  # noqa: SIM905
 )
 _WEAK_PREDICATES = frozenset(["empty", "missing", "slow", "gone"])
+#: Output that makes no sense: a service's failure whatever it is said of.
+_GARBLED = frozenset(["gibberish", "garbled", "corrupted", "scrambled", "nonsense"])
+#: Verbs of losing or destroying what one entrusted to a service: a failure only with
+#: the service as their subject, before them ("the calendar has lost my events"; "lost
+#: my card on the bus" is the author's loss).
+_SUBJECT_ONLY = frozenset(
+    """lost losing loses deleted deleting deletes wiped wiping wipes ate eaten eating
+    eats forgot forgotten forgetting forgets""".split()  # noqa: SIM905
+)
 #: Words before a service verb that say it cannot or does not happen ("won't load",
 #: "isn't registering", "stopped arriving"). "don't" and "never" are left out: they
 #: give orders and habits ("don't update the app yet", "I never open the app").
@@ -1106,6 +1115,8 @@ _DEAD_NOT_BEFORE = frozenset(
     """simple easy on set serious right good cheap quiet tired end centre center
     weight ringer last""".split()  # noqa: SIM905
 )
+#: "shut down", "closed down": closed on purpose (a business, a product), not failing.
+_CLOSED_ON_PURPOSE = frozenset(["shut", "shuts", "shutting", "closed", "close", "closing"])
 _HANGS = frozenset(["hung", "hangs", "hanging"])
 _DROPPING = frozenset(["dropping", "drops", "dropped"])
 _DROPPED_WHAT = frozenset(["its", "their", "the", "support", "to", "by", "in", "prices"])
@@ -1130,7 +1141,15 @@ COMPOSED_WEAK = 0.1
 #: posts the phrases do not read (and it costs time on every post it runs on).
 COMPOSED_GATE = 0.5
 #: Every word that may start a predicate: a post with none skips the rule.
-_PREDICATE_STARTS = _STRONG_PREDICATES | _MEDIUM_PREDICATES | _WEAK_PREDICATES | _CANNOT | _KEEPS
+_PREDICATE_STARTS = (
+    _STRONG_PREDICATES
+    | _MEDIUM_PREDICATES
+    | _WEAK_PREDICATES
+    | _GARBLED
+    | _SUBJECT_ONLY
+    | _CANNOT
+    | _KEEPS
+)
 
 
 def _predicate_at(words: list[str], i: int) -> tuple[float, int]:
@@ -1185,7 +1204,7 @@ def _predicate_at(words: list[str], i: int) -> tuple[float, int]:
             or following[0][0].isdigit()
         ):
             return 0.0, i
-        if i > 0 and words[i - 1] in _DOWN_NOT_AFTER:
+        if i > 0 and (words[i - 1] in _DOWN_NOT_AFTER or words[i - 1] in _CLOSED_ON_PURPOSE):
             return 0.0, i
     if i > 0 and words[i - 1] in _DETERMINERS and following[:1] and following[0] in _SERVICE_NOUNS:
         # "a blank page", "the broken link": naming a thing, not saying it fails
@@ -1200,7 +1219,7 @@ def _predicate_at(words: list[str], i: int) -> tuple[float, int]:
         return 0.0, i
     if word in _STRONG_PREDICATES:
         return COMPOSED_STRONG, i
-    if word in _MEDIUM_PREDICATES:
+    if word in _MEDIUM_PREDICATES or word in _GARBLED or word in _SUBJECT_ONLY:
         return COMPOSED_MEDIUM, i
     if word in _WEAK_PREDICATES:
         return COMPOSED_WEAK, i
@@ -1212,15 +1231,17 @@ def _service_near(words: list[str], services: list[int], first: int, last: int) 
 
     ``services`` are the positions of the post's service nouns. A software failure
     ("freezing", "buffering") is a supply's only in another sense ("the water is
-    freezing"): it needs a service that is not a supply.
+    freezing"): it needs a service that is not a supply. A verb of losing needs the
+    service before it, as its subject.
     """
     software = words[first] in _SOFTWARE_FAILURES
+    subject_only = words[first] in _SUBJECT_ONLY
     for j in services:
         if j < first:
             if first - j > _COMPOSED_REACH or not _CLAUSE_ENDS.isdisjoint(words[j + 1 : first]):
                 continue
         elif j > last:
-            if j - last > _COMPOSED_REACH:
+            if subject_only or j - last > _COMPOSED_REACH:
                 break
             if not _CLAUSE_ENDS.isdisjoint(words[last + 1 : j]):
                 break
@@ -1327,6 +1348,8 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
         if (" tak" in norm or " took " in norm) and " to " in norm
         else None
     )
+    # The post's words, split once when first needed.
+    words: list[str] | None = None
     if (
         not cues.scored
         and not cues.tags
@@ -1336,16 +1359,17 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
         and "_" not in text
         and "0x" not in text
     ):
-        # Most posts: no phrase and nothing that could be an error code.
-        return NOT_A_REPORT
+        # Most posts: no phrase and nothing that could be an error code, and no service
+        # noun with a predicate word for the composed rule.
+        words = norm.split()
+        if _SERVICE_NOUNS.isdisjoint(words) or _PREDICATE_STARTS.isdisjoint(words):
+            return NOT_A_REPORT
     failure = complaint = recovery = 0.0
     failures: list[float] = []
     symptoms: list[str] = []
     # A failure said to be happening (not forecast, planned or imagined).
     real = False
     may_be_unreal: bool | None = None
-    # The post's words, split once when first needed (most posts never need them).
-    words: list[str] | None = None
     unreal_phrases: dict[str, bool] = {}
     late_messages: bool | None = None
     for cue in cues.scored:

@@ -1677,7 +1677,6 @@ def test_canonical_set_n_not_reports(text: str) -> None:
         "acme email says my mailbox is full when it's empty",
         "anyone else getting logged out of acme every few minutes?",
         "acme shop app stuck on the payment screen, charged but no order",
-        "acme tv guide has been blank since the update",
         "our acme office phones won't ring out, callers get silence",
         "acme vpn won't hold a connection for more than a minute",
     ],
@@ -1693,6 +1692,7 @@ def test_canonical_set_n_missed_reports(text: str) -> None:
     [
         "acme's phone lines dead, internet too, whole street affected",
         "acme maps won't find my location at all today",
+        "acme tv guide has been blank since the update",
     ],
 )
 def test_canonical_set_n_reports_found_by_the_composed_rule(text: str) -> None:
@@ -1882,10 +1882,9 @@ def test_canonical_set_p_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
 
 
-# Set P's missed reports with the composed rule: posts with no lexicon word at all (the
-# analysis skips them before the rule), and "gibberish" and "lost all my events", which
-# no class holds.
-@pytest.mark.xfail(strict=True, reason="set P's missed reports, out of sample")
+# Set P's missed reports with the composed rule, found after it was scored (so in sample
+# now): posts with no lexicon word at all now reach the rule, output that makes no sense
+# ("gibberish") is a failure, and a service that loses what it holds.
 @pytest.mark.parametrize(
     "text",
     [
@@ -1894,18 +1893,21 @@ def test_canonical_set_p_not_reports(text: str) -> None:
         "acme's calendar has lost all my events from this week",
     ],
 )
-def test_canonical_set_p_missed_reports(text: str) -> None:
+def test_canonical_set_p_missed_reports_found_later(text: str) -> None:
     assert outage(text).is_report, text
 
 
-# Set P's false alarms: an outage "last Tuesday" (a past day not read as such), being stuck
-# on a level of a game (stuck said of the player).
+# Set P's false alarm left: an outage "last Tuesday" (a past day not read as such). Being
+# stuck on a level of a game is now another sense of "stuck" (in sample).
+def test_canonical_set_p_false_alarm_answered_later() -> None:
+    assert not outage("stuck on level 12 of the acme puzzle app, any hints?").is_report
+
+
 @pytest.mark.xfail(strict=True, reason="set P's false alarms, out of sample")
 @pytest.mark.parametrize(
     "text",
     [
         "acme banking outage last Tuesday cost me a late fee",
-        "stuck on level 12 of the acme puzzle app, any hints?",
     ],
 )
 def test_canonical_set_p_false_alarms(text: str) -> None:
@@ -1927,6 +1929,10 @@ def test_canonical_set_p_false_alarms(text: str) -> None:
         "acme metro card gates refusing every ticket this morning",
         "acme booking page looping back to the start",
         "acme contactless not registering on the bus",
+        # no lexicon word at all; output that makes no sense; a service losing what it holds
+        "acme voicemail jammed tonight",
+        "acme's search is returning nonsense results today",
+        "the acme app has eaten my saved drafts again",
     ],
 )
 def test_a_service_and_a_failure_predicate_in_one_clause(text: str) -> None:
@@ -1953,6 +1959,14 @@ def test_a_service_and_a_failure_predicate_in_one_clause(text: str) -> None:
         "if the acme portal is unresponsive tomorrow, call us",
         # another sense of "dead"
         "acme's app is dead simple to use",
+        # losing is a service's failure only with the service as its subject
+        "I lost my acme card on the bus",
+        "acme lost the match 3-1",
+        "the dog ate my acme card lol",
+        # closed on purpose; a supply is not garbled
+        "the acme helplines shut down for the holidays",
+        "the acme water is garbled? what",
+        "that was the best shut-down line of the acme lines ever",
     ],
 )
 def test_the_composed_rule_keeps_the_guards(text: str) -> None:
