@@ -253,6 +253,9 @@ ABLATIONS: dict[str, Callable[[], contextlib.AbstractContextManager[Any]]] = {
     "a recovery only wished for does not count": lambda: mock.patch.object(
         outage, "is_pending_recovery", lambda norm, start: False
     ),
+    "a service and a failure predicate in one clause (composed rule)": lambda: mock.patch.object(
+        outage, "composed_failure", lambda norm, words, taken, may_be_unreal: (0.0, False)
+    ),
 }
 #: Mechanisms that live in the lexicon: the entries without them.
 LEXICON_ABLATIONS: dict[str, Callable[[list[Entry]], list[Entry]]] = {

@@ -1986,37 +1986,28 @@ def test_a_composed_failure_told_as_now_ranks_above_the_same_as_a_plan() -> None
 
 
 # -- Canonical phrasings, set Q: 40 posts written in one go after set P was scored, before
-# any later rule change, and kept out of development: only its count is read until the
-# rules are final (first score 29 right: 11 of 20 reports, 18 of 20 non-reports). The
-# test holds the count.
+# any later rule change, and kept out of development: only its count was read until the
+# rules were final (first score 29 right: 11 of 20 reports, 18 of 20 non-reports). Scored
+# once with the rules as they stand, its out-of-sample check: 30 right (11 of 20 reports,
+# 19 of 20 non-reports). Its errors are expected failures.
 
 CANONICAL_Q_REPORTS = [
     "acme's parcel lockers won't open, screen says system offline",
     "every acme cash machine in town is out of service",
     "acme app stuck in a restart loop since the update",
-    "cannot get through to any acme number, calls just cut",
     "acme wifi on the trains keeps disconnecting",
     "acme's self checkout tills froze, queue out the door",
-    "acme gas supply dropped off at 5pm, hob won't light",
-    "acme's login button just greys out and does nothing",
-    "acme sms codes arriving hours after they expire",
-    "acme sat nav lost GPS across the whole region this morning",
     "acme keeps erroring when I try to add a payee",
     "@acmebank app says 'unable to connect to server' on wifi and 4g",
-    "traffic lights on the high street all dark after the acme power blip",
-    "acme podcast app plays silence, every episode",
     "our acme alarm panel lost connection to the monitoring centre",
-    "acme's online shop basket empties itself every time I check out",
     "acme radio stream cuts to dead air every ten minutes",
     "acme video doorbells offline for the whole street",
     "acme train ticket app shows a blank barcode at the gate",
-    "acme tills down at the supermarket, cash only",
 ]
 CANONICAL_Q_NOT_REPORTS = [
     "acme shares dropped after the earnings call",
     "the acme marathon goes down the seafront this year",
     "acme announced the old app will shut down in March",
-    "acme's router is slow to set up but rock solid since",
     "power nap before the acme game tonight",
     "acme fixed the login bug from last week, works perfectly now",
     "my acme phone fell in the sea, dead as a doornail",
@@ -2036,8 +2027,40 @@ CANONICAL_Q_NOT_REPORTS = [
 ]
 
 
-def test_canonical_set_q_holds_its_first_score() -> None:
-    right = sum(outage(text).is_report for text in CANONICAL_Q_REPORTS) + sum(
-        not outage(text).is_report for text in CANONICAL_Q_NOT_REPORTS
-    )
-    assert right >= 29
+@pytest.mark.parametrize("text", CANONICAL_Q_REPORTS)
+def test_canonical_set_q_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_Q_NOT_REPORTS)
+def test_canonical_set_q_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+# Set Q's missed reports: calls that "cut", a supply that "dropped off", a button that
+# greys out, codes arriving after they expire, a sat nav that lost GPS, lights dark after a
+# power blip, an app that plays silence, a basket that empties itself, tills down: failure
+# words and services the classes do not hold.
+@pytest.mark.xfail(strict=True, reason="set Q's missed reports, out of sample")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cannot get through to any acme number, calls just cut",
+        "acme gas supply dropped off at 5pm, hob won't light",
+        "acme's login button just greys out and does nothing",
+        "acme sms codes arriving hours after they expire",
+        "acme sat nav lost GPS across the whole region this morning",
+        "traffic lights on the high street all dark after the acme power blip",
+        "acme podcast app plays silence, every episode",
+        "acme's online shop basket empties itself every time I check out",
+        "acme tills down at the supermarket, cash only",
+    ],
+)
+def test_canonical_set_q_missed_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+# Set Q's false alarm: a router "slow to set up" (slowness of setting up, not of service).
+@pytest.mark.xfail(strict=True, reason="set Q's false alarm, out of sample")
+def test_canonical_set_q_false_alarm() -> None:
+    assert not outage("acme's router is slow to set up but rock solid since").is_report
