@@ -810,11 +810,24 @@ def _only_weak_praise(norm: str) -> bool:
 
 #: VADER strips these from a token's ends before looking it up ("@united," -> "united").
 _PUNCTUATION = string.punctuation
-#: A name after "@" (the start of a handle VADER may read as a word).
-_HANDLE_NAME = re.compile(r"@(\w+)")
+#: What follows an "@" up to a space.
+_AFTER_AT = re.compile(r"@(\S+)")
 #: VADER's emphasis per "!" (at most four) and per "?" (two or three; 0.96 for more).
 _EXCLAMATION = 0.292
 _QUESTION = 0.18
+
+
+def _may_name_a_word(text: str) -> bool:
+    """Whether a handle in the post may be a word VADER reads (``_handle_names_valence``
+    is the exact test): the text after an "@" up to a space, its punctuation
+    stripped as VADER strips it, is in VADER's lexicon ("@united!!", "@nice_")."""
+    lexicon = _vader_lexicon()
+    # A loop, not any() over a generator: most posts have one or two handles, and
+    # the generator's set-up costs more than the loop.
+    for token in _AFTER_AT.findall(text):  # noqa: SIM110
+        if token.strip(_PUNCTUATION).lower() in lexicon:
+            return True
+    return False
 
 
 def _handle_names_valence(text: str) -> float:
@@ -947,15 +960,11 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     scored = cues.scored
     tags = cues.tags
     to_account = "@" in text
-    if to_account:
-        lexicon = _vader_lexicon()
-        for name in _HANDLE_NAME.findall(text):
-            if name.lower() in lexicon:
-                # "@united my bag is lost": the account's name is no praise.
-                named = _handle_names_valence(text)
-                if named:
-                    vader_compound = _without_handle_names(vader_compound, named, text)
-                break
+    if to_account and _may_name_a_word(text):
+        # "@united my bag is lost": the account's name is no praise.
+        named = _handle_names_valence(text)
+        if named:
+            vader_compound = _without_handle_names(vader_compound, named, text)
     added = cues.emoji_valence
     norm = cues.normalised
     if " wait " in norm and any(e in norm for e in _EAGER):
