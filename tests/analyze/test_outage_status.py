@@ -2064,3 +2064,61 @@ def test_canonical_set_q_missed_reports(text: str) -> None:
 @pytest.mark.xfail(strict=True, reason="set Q's false alarm, out of sample")
 def test_canonical_set_q_false_alarm() -> None:
     assert not outage("acme's router is slow to set up but rock solid since").is_report
+
+
+# -- Canonical phrasings, set R: 40 posts written in one go after set Q was scored, before
+# any later rule change, and kept out of development: only its count is read until the
+# rules are final (first score 32 right: 14 of 20 reports, 18 of 20 non-reports). The
+# test holds the count.
+
+CANONICAL_R_REPORTS = [
+    "acme charging points at the services all showing fault, can't charge the car",
+    "acme's patient portal throws me back to the home page whenever I book",
+    "acme thermostat app says device unreachable since last night",
+    "the acme parking meters won't take cards or coins this morning",
+    "acme game servers kicking everyone mid-match",
+    "school's acme homework site is down again and the kids are panicking",
+    "acme smart plugs all went offline at once",
+    "acme payroll portal errors when I try to download my payslip",
+    "acme bus contactless readers beeping red at every tap",
+    "the acme music app forgets my login every morning",
+    "acme's delivery tracking page shows a 500 error",
+    "acme tv box rebooting itself every half hour",
+    "acme email search returns nothing for anything older than a day",
+    "no dial tone on any of our acme phones at the office",
+    "acme food app won't let me pay, spins then crashes",
+    "acme's weather app shows the same forecast since Tuesday, not updating",
+    "acme cloud drive stuck on 'preparing' for every file",
+    "acme bank transfer bounced back twice today with no reason",
+    "acme hotspot showing connected but no data at all",
+    "acme ev app can't find my car, says vehicle offline",
+]
+CANONICAL_R_NOT_REPORTS = [
+    "acme's new charger is so fast, love it",
+    "my acme game character keeps dying on the last level",
+    "acme will retire the old patient portal in June",
+    "the acme parking app is a rip-off, £3 an hour",
+    "acme servers are in Dublin, aren't they?",
+    "I keep forgetting my acme password, my fault",
+    "acme homework site has too many ads",
+    "acme's smart plugs went on sale again",
+    "the acme tv box arrived today, setting it up tonight",
+    "acme's bank app finally got dark mode",
+    "dial down the acme hype, it's just a phone",
+    "acme music crashed the charts with its new signing",
+    "the acme cloud conference was dead boring",
+    "acme fixed the transfer bug, all transfers going through now",
+    "acme hotspot maps are handy when travelling",
+    "engineers restored acme phone service to the village overnight",
+    "my acme ev broke down on the motorway, flat tyre",
+    "acme's email newsletter is spam at this point",
+    "the acme team stopped working at 5, see you Monday",
+    "acme payroll runs on Friday, don't panic",
+]
+
+
+def test_canonical_set_r_holds_its_first_score() -> None:
+    right = sum(outage(text).is_report for text in CANONICAL_R_REPORTS) + sum(
+        not outage(text).is_report for text in CANONICAL_R_NOT_REPORTS
+    )
+    assert right >= 32
