@@ -1019,7 +1019,8 @@ _SERVICE_NOUNS = frozenset(
     upload uploads download downloads sync backup vpn router modem reader readers terminal
     terminals atm atms kiosk kiosks gates machines system systems platform chat chatbot
     assistant calendar maps account accounts password checkin booking bookings
-    ticketing tickets""".split()  # noqa: SIM905
+    ticketing tickets
+    button buttons basket cart gps nav satnav till tills""".split()  # noqa: SIM905
 )
 #: Supplies: water, power and gas fail by being cut, not by freezing or buffering.
 _SUPPLIES = frozenset(["water", "electricity", "power", "gas", "heating"])
@@ -1039,11 +1040,20 @@ _STRONG_PREDICATES = frozenset(
 )
 _MEDIUM_PREDICATES = frozenset(
     """stuck spinning spins blank lagging laggy buffering crawling jammed flickering
-    dropping drops declined declining rejected rejects rejecting refusing refuses
+    dropping drops dropped declined declining rejected rejects rejecting refusing refuses
     refused bouncing bounces bounced looping loops trickle vanished disappeared
-    disappearing glitchy timing""".split()  # noqa: SIM905
+    disappearing glitchy timing
+    blip blips""".split()  # noqa: SIM905
 )
 _WEAK_PREDICATES = frozenset(["empty", "missing", "slow", "gone"])
+#: "does nothing", "shows nothing", "returns nothing": a control or a page without effect.
+_NOTHING_VERBS = frozenset(
+    """does did shows showed returns returned loads loaded plays played displays
+    displayed brings""".split()  # noqa: SIM905
+)
+#: "reboots itself", "turns itself off", "empties itself": a thing acting on its own;
+#: "speaks for itself" and "pays for itself" are praise.
+_ON_ITS_OWN = frozenset(["itself", "themselves"])
 #: Output that makes no sense: a service's failure whatever it is said of.
 _GARBLED = frozenset(["gibberish", "garbled", "corrupted", "scrambled", "nonsense"])
 #: Verbs of losing or destroying what one entrusted to a service: a failure only with
@@ -1051,7 +1061,7 @@ _GARBLED = frozenset(["gibberish", "garbled", "corrupted", "scrambled", "nonsens
 #: my card on the bus" is the author's loss).
 _SUBJECT_ONLY = frozenset(
     """lost losing loses deleted deleting deletes wiped wiping wipes ate eaten eating
-    eats forgot forgotten forgetting forgets""".split()  # noqa: SIM905
+    eats forgot forgotten forgetting forgets cut cuts""".split()  # noqa: SIM905
 )
 #: Words before a service verb that say it cannot or does not happen ("won't load",
 #: "isn't registering", "stopped arriving"). "don't" and "never" are left out: they
@@ -1142,7 +1152,9 @@ COMPOSED_WEAK = 0.1
 COMPOSED_GATE = 0.5
 #: Every word that may start a predicate: a post with none skips the rule.
 _PREDICATE_STARTS = (
-    _STRONG_PREDICATES
+    _ON_ITS_OWN
+    | frozenset(["nothing"])
+    | _STRONG_PREDICATES
     | _MEDIUM_PREDICATES
     | _WEAK_PREDICATES
     | _GARBLED
@@ -1180,6 +1192,14 @@ def _predicate_at(words: list[str], i: int) -> tuple[float, int]:
             # "can't work out", "not working hard", "not working for a living"
             return 0.0, i
         return weight, j
+    if word == "nothing":
+        if i > 0 and words[i - 1] in _NOTHING_VERBS:
+            return COMPOSED_MEDIUM, i
+        return 0.0, i
+    if word in _ON_ITS_OWN:
+        if i > 0 and words[i - 1] != "for":
+            return COMPOSED_MEDIUM, i
+        return 0.0, i
     if word in _KEEPS:
         if not following:
             return 0.0, i
@@ -1301,7 +1321,9 @@ def composed_failure(
         if word not in _CANNOT and not NEGATORS.isdisjoint(words[max(0, i - 2) : i]):
             # "isn't down", "no longer stuck"
             continue
-        if (word in _REFUSING or word not in _CANNOT) and _person_subject(words, i):
+        if (word in _REFUSING or word not in _CANNOT) and _person_subject(
+            words, i - 1 if word == "nothing" or word in _ON_ITS_OWN else i
+        ):
             # "I'm stuck", "he doesn't work", "I won't pay"
             continue
         real = not (

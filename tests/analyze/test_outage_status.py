@@ -1933,6 +1933,7 @@ def test_canonical_set_p_false_alarms(text: str) -> None:
         "acme voicemail jammed tonight",
         "acme's search is returning nonsense results today",
         "the acme app has eaten my saved drafts again",
+        "the acme router reboots itself every night",
     ],
 )
 def test_a_service_and_a_failure_predicate_in_one_clause(text: str) -> None:
@@ -1967,6 +1968,13 @@ def test_a_service_and_a_failure_predicate_in_one_clause(text: str) -> None:
         "the acme helplines shut down for the holidays",
         "the acme water is garbled? what",
         "that was the best shut-down line of the acme lines ever",
+        # praise, a person acting, a company cutting prices or jobs, a person dropping a card
+        "the acme app speaks for itself, five stars",
+        "my cat keeps cleaning itself next to the acme router",
+        "acme does nothing for its loyal customers",
+        "acme cut the price of its broadband again",
+        "acme cuts jobs at the call centre",
+        "I dropped my acme card down the drain",
     ],
 )
 def test_the_composed_rule_keeps_the_guards(text: str) -> None:
@@ -2037,23 +2045,34 @@ def test_canonical_set_q_not_reports(text: str) -> None:
     assert not outage(text).is_report, text
 
 
-# Set Q's missed reports: calls that "cut", a supply that "dropped off", a button that
-# greys out, codes arriving after they expire, a sat nav that lost GPS, lights dark after a
-# power blip, an app that plays silence, a basket that empties itself, tills down: failure
-# words and services the classes do not hold.
-@pytest.mark.xfail(strict=True, reason="set Q's missed reports, out of sample")
+# Set Q's missed reports found after it was scored (so in sample now): calls that "cut"
+# and a service losing its signal (verbs said with the service as subject), a supply that
+# "dropped off", a control that "does nothing", a power "blip", a thing that "empties
+# itself" (acting on its own), and buttons, baskets, sat navs and tills as services.
 @pytest.mark.parametrize(
     "text",
     [
         "cannot get through to any acme number, calls just cut",
         "acme gas supply dropped off at 5pm, hob won't light",
         "acme's login button just greys out and does nothing",
-        "acme sms codes arriving hours after they expire",
         "acme sat nav lost GPS across the whole region this morning",
         "traffic lights on the high street all dark after the acme power blip",
-        "acme podcast app plays silence, every episode",
         "acme's online shop basket empties itself every time I check out",
         "acme tills down at the supermarket, cash only",
+    ],
+)
+def test_canonical_set_q_missed_reports_found_later(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+# Set Q's missed reports left: codes arriving after they expire, an app that plays
+# silence.
+@pytest.mark.xfail(strict=True, reason="set Q's missed reports, out of sample")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme sms codes arriving hours after they expire",
+        "acme podcast app plays silence, every episode",
     ],
 )
 def test_canonical_set_q_missed_reports(text: str) -> None:
