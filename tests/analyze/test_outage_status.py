@@ -2086,27 +2086,22 @@ def test_canonical_set_q_false_alarm() -> None:
 
 
 # -- Canonical phrasings, set R: 40 posts written in one go after set Q was scored, before
-# any later rule change, and kept out of development: only its count is read until the
-# rules are final (first score 32 right: 14 of 20 reports, 18 of 20 non-reports). The
-# test holds the count.
+# any later rule change, and kept out of development: only its count was read until the
+# rules were final (first score 32 right: 14 of 20 reports, 18 of 20 non-reports). Scored
+# once after the rules written from set Q's errors, its out-of-sample check: 32 right
+# again (14 of 20 reports, 18 of 20 non-reports). Its errors are expected failures.
 
 CANONICAL_R_REPORTS = [
-    "acme charging points at the services all showing fault, can't charge the car",
-    "acme's patient portal throws me back to the home page whenever I book",
     "acme thermostat app says device unreachable since last night",
-    "the acme parking meters won't take cards or coins this morning",
-    "acme game servers kicking everyone mid-match",
     "school's acme homework site is down again and the kids are panicking",
     "acme smart plugs all went offline at once",
     "acme payroll portal errors when I try to download my payslip",
-    "acme bus contactless readers beeping red at every tap",
     "the acme music app forgets my login every morning",
     "acme's delivery tracking page shows a 500 error",
     "acme tv box rebooting itself every half hour",
     "acme email search returns nothing for anything older than a day",
     "no dial tone on any of our acme phones at the office",
     "acme food app won't let me pay, spins then crashes",
-    "acme's weather app shows the same forecast since Tuesday, not updating",
     "acme cloud drive stuck on 'preparing' for every file",
     "acme bank transfer bounced back twice today with no reason",
     "acme hotspot showing connected but no data at all",
@@ -2124,8 +2119,6 @@ CANONICAL_R_NOT_REPORTS = [
     "the acme tv box arrived today, setting it up tonight",
     "acme's bank app finally got dark mode",
     "dial down the acme hype, it's just a phone",
-    "acme music crashed the charts with its new signing",
-    "the acme cloud conference was dead boring",
     "acme fixed the transfer bug, all transfers going through now",
     "acme hotspot maps are handy when travelling",
     "engineers restored acme phone service to the village overnight",
@@ -2136,8 +2129,44 @@ CANONICAL_R_NOT_REPORTS = [
 ]
 
 
-def test_canonical_set_r_holds_its_first_score() -> None:
-    right = sum(outage(text).is_report for text in CANONICAL_R_REPORTS) + sum(
-        not outage(text).is_report for text in CANONICAL_R_NOT_REPORTS
-    )
-    assert right >= 32
+@pytest.mark.parametrize("text", CANONICAL_R_REPORTS)
+def test_canonical_set_r_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+@pytest.mark.parametrize("text", CANONICAL_R_NOT_REPORTS)
+def test_canonical_set_r_not_reports(text: str) -> None:
+    assert not outage(text).is_report, text
+
+
+# Set R's missed reports: charging points "showing fault", a portal that "throws me back",
+# meters that "won't take cards" (take is no verb of the class), servers "kicking
+# everyone", readers "beeping red", a forecast "not updating" (read as a forecast).
+@pytest.mark.xfail(strict=True, reason="set R's missed reports, out of sample")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme charging points at the services all showing fault, can't charge the car",
+        "acme's patient portal throws me back to the home page whenever I book",
+        "the acme parking meters won't take cards or coins this morning",
+        "acme game servers kicking everyone mid-match",
+        "acme bus contactless readers beeping red at every tap",
+        "acme's weather app shows the same forecast since Tuesday, not updating",
+    ],
+)
+def test_canonical_set_r_missed_reports(text: str) -> None:
+    assert outage(text).is_report, text
+
+
+# Set R's false alarms: "crashed the charts" and "dead boring" (other senses the lexicon's
+# phrases do not hold).
+@pytest.mark.xfail(strict=True, reason="set R's false alarms, out of sample")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme music crashed the charts with its new signing",
+        "the acme cloud conference was dead boring",
+    ],
+)
+def test_canonical_set_r_false_alarms(text: str) -> None:
+    assert not outage(text).is_report, text
