@@ -25,7 +25,14 @@ exactly VADER's. The rules on top:
   "for several days" is as often a plan as a wait, so it counts for nothing;
 - in a post put to an account, a customer-journey fact that is bad news
   whatever the tone is a complaint ("we weren't rebooked", "no announcement",
-  "nobody told us", "charged me twice", "arrived smashed", "3 days late").
+  "nobody told us", "charged me twice", "arrived smashed", "3 days late");
+- in a post put to an account, a problem told by its form: a negated plain
+  verb in a post naming a service ("my order didn't include the charger"; only
+  if the post does not praise), an ordeal counted ("day 6 of", "the fourth
+  call"), a reference quoted ("order 774120"), being ignored ("is anyone
+  monitoring this"), an amount charged ("charged me $60");
+- an @handle is a name, not a word: VADER reads "@united" as +1.8, so the
+  handle's valence comes out of VADER's sum.
 """
 
 from __future__ import annotations
