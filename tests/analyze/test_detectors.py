@@ -19,6 +19,7 @@ from earful.analyze.detectors import (
     OutageBurstDetector,
     build_signal,
     count_tail,
+    measure_config,
     share_tail,
     volume_config,
 )
@@ -398,3 +399,16 @@ def test_a_flapping_count_series_backs_off() -> None:
     # The first burst pages as before; the next ones need twice the evidence, then four times.
     assert len(backing_off) == 3 and backing_off[0] == every_time[0]
     assert backing_off[2] - backing_off[1] > backing_off[1] - backing_off[0]
+
+
+def test_counts_and_measurements_each_open_on_their_own_bar() -> None:
+    # Two windows at 3.5 each gather 2 + 2 = 4 of evidence: a count's bar is 3.5, a
+    # measurement's 5, since a negative binomial's surprise and a normal tail's on a learned
+    # scale are not the same currency (each chosen in every fold of its own series).
+    two = {10: 3.5, 11: 3.5}
+    assert _gate_opens(volume_config(), two, 20) == [11]
+    assert _gate_opens(measure_config(), two, 20) == []
+    # A third such window brings the evidence to 6: the measurement opens there.
+    assert _gate_opens(measure_config(), two | {12: 3.5}, 20) == [12]
+    # 1.5 + 1.5 = 3 is below either bar.
+    assert _gate_opens(volume_config(), {10: 3.0, 11: 3.0}, 20) == []

@@ -11,8 +11,10 @@ from bench.loso import (
     ALL_PROFILES,
     PROFILES,
     Knobs,
+    Pool,
     Raw,
     Series,
+    evaluate,
     load_scorer,
     nested_loso,
     normalise,
@@ -151,3 +153,49 @@ def test_one_default_is_chosen_on_the_three_profiles_together() -> None:
     assert combined[(1, 0.5)]["a"][ALL_PROFILES][0] == pytest.approx(1.4)
     held = nested_loso(combined, list("abc"), ALL_PROFILES)
     assert {n: o for n, (o, _) in held.items()} == dict.fromkeys("abc", (1, 0.5))
+
+
+def test_each_detector_chooses_its_own_values_and_is_scored_on_its_own_series() -> None:
+    # Counts (a, b) prefer option 0, measurements (c, d, e) option 1; over all five
+    # together option 1 wins (totals 0.4 against 1.1), so one choice would cost a and b.
+    def per(raw: float) -> dict[str, Raw]:
+        return {p: (raw, -1.0, 1) for p in PROFILES}
+
+    table: dict[tuple[int, float], dict[str, dict[str, Raw]]] = {
+        (0, 0.5): {"a": per(0.9), "b": per(0.8), "c": per(-0.4), "d": per(-0.5), "e": per(-0.4)},
+        (1, 0.5): {"a": per(-0.9), "b": per(-0.8), "c": per(0.9), "d": per(0.9), "e": per(1.0)},
+    }
+    grid = (Knobs(open_surprise=3.5), Knobs())
+    kinds = {"a": "counts", "b": "counts", "c": "measure", "d": "measure", "e": "measure"}
+    series = [
+        Series("corpus", n, (), _Prepared(k), _Prepared(k), _Prepared(k), ())  # type: ignore[arg-type]
+        for n, k in kinds.items()
+    ]
+    tables = {"alert": table, "anomaly_score": table}
+    pools = [
+        Pool(kind, grid, tables, tuple(n for n, k in kinds.items() if k == kind))
+        for kind in ("counts", "measure")
+    ]
+    report = evaluate(pools, series, {"counts": grid[0], "measure": grid[1]})
+    picks = report["one_default"]["folds_picked"]
+    assert picks == {"counts": {grid[0].label: 2}, "measure": {grid[1].label: 3}}
+    standard = report["profiles"]["standard"]
+    # Every series is scored under its own detector's choice, in sample and held out alike:
+    # (0.9 + 0.8 + 0.9 + 0.9 + 1.0 + 5) / (5 + 5).
+    for key in ("nested_loso_one_default", "in_sample_best", "default"):
+        assert standard[key]["all 53"] == pytest.approx(100 * 9.5 / 10), key
+    one = [Pool("all", grid, tables, tuple(kinds))]
+    together = evaluate(one, series, {"all": grid[1]})["profiles"]["standard"]
+    # One choice for all five: in sample option 1 (a and b score their misses)...
+    assert together["in_sample_best"]["all 53"] == pytest.approx(100 * 6.1 / 10)
+    # ... and held out every fold turns against its series: without a count series the
+    # measurements' option wins, without a measurement the counts' one (totals 1.2 and 3.3
+    # over the three profiles): (-0.9 - 0.8 - 0.4 - 0.5 - 0.4 + 5) / 10.
+    assert together["nested_loso_one_default"]["all 53"] == pytest.approx(100 * 2.0 / 10)
+
+
+class _Prepared:
+    """The part of a PreparedSeries ``Series.groups`` and the pools read."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
