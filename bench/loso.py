@@ -555,7 +555,7 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("nested_loso_alert", "nested LOSO, a configuration per profile, `alert`"),
         ("nested_loso_anomaly_score", "nested LOSO, threshold on `anomaly_score`"),
         ("default", "shipped default, `alert`"),
-        ("in_sample_best", "in sample: knobs best on all 53"),
+        ("in_sample_best", "in sample: knobs best on all 53, per detector"),
     ]
     for group in order:
         if group not in report["groups"]:
