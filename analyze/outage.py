@@ -1374,15 +1374,20 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
     words: list[str] | None = None
     if (
         not cues.scored
-        and not cues.tags
         and attempt < 0
         and none_does < 0
         and slow is None
         and "_" not in text
         and "0x" not in text
+        and (
+            not cues.tags
+            or (not cues.has("codehint") and (" out " not in norm or not _names_a_supply(cues)))
+        )
     ):
-        # Most posts: no phrase and nothing that could be an error code, and no service
-        # noun with a predicate word for the composed rule.
+        # Most posts: no phrase, no supply said to be out, nothing that could be an
+        # error code (no code hint among the tags either), and no service noun with a
+        # predicate word for the composed rule: no evidence at all. (Tags alone, topics,
+        # platforms and context words, add to evidence only where there is some.)
         words = norm.split()
         if _SERVICE_NOUNS.isdisjoint(words) or _PREDICATE_STARTS.isdisjoint(words):
             return NOT_A_REPORT
