@@ -111,9 +111,15 @@ def _vader() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
+#: VADER's lexicon, once loaded (``_vader_lexicon``): read from here on the hot paths,
+#: which spares a call through the cache of ``_vader`` per post.
+_LEXICON: dict[str, float] = {}
+
+
 def _vader_lexicon() -> dict[str, float]:
-    lexicon: dict[str, float] = _vader().lexicon
-    return lexicon
+    if not _LEXICON:
+        _LEXICON.update(_vader().lexicon)
+    return _LEXICON
 
 
 def _strength(entry: Entry) -> float:
@@ -824,15 +830,27 @@ _EXCLAMATION = 0.292
 _QUESTION = 0.18
 
 
+#: Whether each handle seen (the text after an "@" up to a space) is a lexicon word
+#: once VADER strips its punctuation: posts to a company name the same few accounts.
+#: Bounded: cleared when full.
+_HANDLE_WORDS: dict[str, bool] = {}
+_HANDLE_WORDS_MAX = 4_096
+
+
 def _may_name_a_word(text: str) -> bool:
     """Whether a handle in the post may be a word VADER reads (``_handle_names_valence``
     is the exact test): the text after an "@" up to a space, its punctuation
     stripped as VADER strips it, is in VADER's lexicon ("@united!!", "@nice_")."""
-    lexicon = _vader_lexicon()
     # A loop, not any() over a generator: most posts have one or two handles, and
     # the generator's set-up costs more than the loop.
-    for token in _AFTER_AT.findall(text):  # noqa: SIM110
-        if token.strip(_PUNCTUATION).lower() in lexicon:
+    for token in _AFTER_AT.findall(text):
+        word = _HANDLE_WORDS.get(token)
+        if word is None:
+            word = token.strip(_PUNCTUATION).lower() in (_LEXICON or _vader_lexicon())
+            if len(_HANDLE_WORDS) >= _HANDLE_WORDS_MAX:
+                _HANDLE_WORDS.clear()
+            _HANDLE_WORDS[token] = word
+        if word:
             return True
     return False
 
