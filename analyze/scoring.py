@@ -70,16 +70,25 @@ def label_for(compound: float) -> SentimentLabel:
     return "neutral"
 
 
-#: What a TextScore is made of, as plain values: (lang, unscored_reason, the
-#: outage analysis or None for NOT_A_REPORT, and for a scored text Earful's
-#: compound with VADER's neg, neu, pos and compound, else None). Only strings,
-#: numbers and None (and the outage analysis of a post with outage evidence):
-#: the garbage collector stops tracking such tuples at its first pass, so the
-#: tens of thousands of remembered texts cost no collection work (a tuple
-#: holding a dict or a model is traversed at every full collection, and each
-#: one remembered brings the next full collection closer).
-_Values = tuple[float, float, float, float, float]
-_Remembered = tuple[str | None, str | None, OutageAnalysis | None, _Values | None]
+#: What a TextScore is made of, as plain values in one flat tuple: lang,
+#: unscored_reason, the outage analysis (None for NOT_A_REPORT), then Earful's
+#: compound and VADER's neg, neu, pos and compound (five Nones for a text not
+#: scored). Only strings, numbers and None (and the outage analysis of a post
+#: with outage evidence): the garbage collector stops tracking such a tuple at
+#: its first pass, so the tens of thousands of remembered texts cost no
+#: collection work (a tuple holding a dict or a model is traversed at every full
+#: collection, and each one remembered brings the next full collection closer).
+_Remembered = tuple[
+    str | None,
+    str | None,
+    OutageAnalysis | None,
+    float | None,
+    float | None,
+    float | None,
+    float | None,
+    float | None,
+]
+_NOT_SCORED = (None, None, None, None, None)
 _tuple_new = tuple.__new__
 
 
@@ -149,10 +158,9 @@ class Scorer:
 
     @staticmethod
     def _recall(hit: _Remembered) -> TextScore:
-        lang, reason, outage, values = hit
+        lang, reason, outage, compound, neg, neu, pos, vader_compound = hit
         sentiment = None
-        if values is not None:
-            compound, neg, neu, pos, vader_compound = values
+        if compound is not None:
             raw = {"neg": neg, "neu": neu, "pos": pos, "compound": vader_compound}
             sentiment = _validate_sentiment(
                 {"label": label_for(compound), "compound": compound, "vader": raw}
@@ -182,12 +190,21 @@ class Scorer:
             {"label": label_for(compound), "compound": compound, "vader": raw}
         )
         result = _tuple_new(TextScore, (lang, sentiment, None, outage))
-        values = (compound, raw["neg"], raw["neu"], raw["pos"], raw["compound"])
-        return result, (lang, None, None if outage is NOT_A_REPORT else outage, values)
+        remembered = (
+            lang,
+            None,
+            None if outage is NOT_A_REPORT else outage,
+            compound,
+            raw["neg"],
+            raw["neu"],
+            raw["pos"],
+            raw["compound"],
+        )
+        return result, remembered
 
 
 def _unscored(
     lang: str | None, reason: str, outage: OutageAnalysis
 ) -> tuple[TextScore, _Remembered]:
-    remembered = (lang, reason, None if outage is NOT_A_REPORT else outage, None)
+    remembered = (lang, reason, None if outage is NOT_A_REPORT else outage, *_NOT_SCORED)
     return _tuple_new(TextScore, (lang, None, reason, outage)), remembered
