@@ -319,11 +319,37 @@ def _score_valence(sentiments: list[float], text: str, hits: list[int]) -> dict[
         neg_sum -= punct_emph_amplifier
     total = pos_sum + math.fabs(neg_sum) + neu_count
     return {
-        "neg": round(math.fabs(neg_sum / total), 3),
-        "neu": round(math.fabs(neu_count / total), 3),
-        "pos": round(math.fabs(pos_sum / total), 3),
-        "compound": round(compound, 4),
+        "neg": _round(math.fabs(neg_sum / total), 1000.0, 3),
+        "neu": _round(math.fabs(neu_count / total), 1000.0, 3),
+        "pos": _round(math.fabs(pos_sum / total), 1000.0, 3),
+        "compound": _round(compound, 10000.0, 4),
     }
+
+
+#: How close to a half the scaled value must be for round() to settle it.
+_NEAR_HALF = 1e-9
+
+
+def _round(x: float, scale: float, ndigits: int) -> float:
+    """``round(x, ndigits)`` for ``scale == 10.0 ** ndigits`` and ``abs(x) <= 1``.
+
+    round() finds the decimal nearest the exact value of ``x`` through a decimal
+    string (dtoa, then snprintf and strtod); here it takes a few float operations.
+    ``x * scale`` is within 1e-12 of the exact product, so unless it is within
+    _NEAR_HALF of a half the rounding direction is certain, and the decimal
+    ``k / 10 ** ndigits`` becomes the same float by one correctly rounded
+    division. Near halves are left to round(); a zero keeps the sign of ``x``.
+    """
+    scaled = x * scale
+    whole = math.floor(scaled)
+    part = scaled - whole
+    if -_NEAR_HALF < part - 0.5 < _NEAR_HALF:
+        return round(x, ndigits)
+    if part > 0.5:
+        whole += 1
+    if whole == 0:
+        return math.copysign(0.0, x)
+    return whole / scale
 
 
 def _negation_check(valence: float, lowers: list[str], start_i: int, i: int) -> float:
