@@ -157,7 +157,7 @@ def _non_ascii_path_table() -> bytes:
     """What the non-ASCII expressions do to ASCII characters, one byte each.
 
     Lower case; ` is an apostrophe; sentence ends become "." (runs of them
-    are then one " . ", by _DOTS); anything else but letters, digits, ' and
+    are then one " . "); anything else but letters, digits, ' and
     "." becomes a space (the underscore too).
     """
     table = bytearray(range(256))
@@ -175,7 +175,6 @@ def _non_ascii_path_table() -> bytes:
 
 
 _NON_ASCII_PATH_TABLE = _non_ascii_path_table()
-_DOTS = re.compile(r"\.+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _APOSTROPHE_CHARS = frozenset("\u2019\u2018\u02bc\u00b4")
 _SENTENCE_END_CHARS = frozenset("\u2026\u3002\uff01\uff1f")
@@ -232,7 +231,11 @@ def normalise(text: str) -> str:
             # as the three expressions below, by a byte table.
             text = ascii_text.encode("ascii").translate(_NON_ASCII_PATH_TABLE).decode("ascii")
             if "." in text:
-                text = _DOTS.sub(" . ", text)
+                # Each run of dots becomes one " . " (as r"\.+" replaced would, for
+                # a fifth of the cost: most posts have no run to shorten).
+                while ".." in text:
+                    text = text.replace("..", ".")
+                text = text.replace(".", " . ")
         else:
             text = _APOSTROPHES.sub("'", text.lower())
             text = _SENTENCE_END.sub(" . ", text)
@@ -320,6 +323,20 @@ def _complaints_yield(
 
 _START = itemgetter(1)
 _tuple_new = tuple.__new__
+_COMPLAINT_BIT = 1
+_FAILURE_BIT = 2
+#: A post with both a complaint and a failure phrase among its candidates.
+_BOTH_BITS = _COMPLAINT_BIT | _FAILURE_BIT
+
+
+def _kind_bits(entries: tuple[Entry, ...]) -> int:
+    bits = 0
+    for entry in entries:
+        if entry.kind == "complaint":
+            bits |= _COMPLAINT_BIT
+        elif entry.kind == "failure":
+            bits |= _FAILURE_BIT
+    return bits
 
 
 def _read(name: str) -> list[list[str]]:
@@ -366,11 +383,14 @@ class CueScanner:
                 # language alone (the scan counts it without unpacking a tuple).
                 self._automaton.add_word(key, langs[0])
                 continue
+            scored_entries = tuple(scored.get(key, ()))
             value = (
                 len(key),
                 langs,
-                tuple(scored.get(key, ())),
+                scored_entries,
                 tuple(tagged.get(key, ())),
+                # Which of the kinds _complaints_yield weighs the phrase's entries have.
+                _kind_bits(scored_entries),
             )
             self._automaton.add_word(key, value)
         self._automaton.make_automaton()
@@ -387,20 +407,22 @@ class CueScanner:
         candidates: list[tuple[int, int, int, Entry]] = []
         tags: list[Entry] = []
         function_words: dict[str, int] = {}
+        kinds = 0
         for end, value in self._automaton.iter(norm):
             if value.__class__ is str:
                 function_words[value] = function_words.get(value, 0) + 1
                 continue
-            length, langs, scored_entries, tagged_entries = value
+            length, langs, scored_entries, tagged_entries, bits = value
             for lang in langs:
                 function_words[lang] = function_words.get(lang, 0) + 1
             if scored_entries:
+                kinds |= bits
                 start = end - length + 1
                 for entry in scored_entries:
                     candidates.append((start - end, start, end, entry))
             if tagged_entries:
                 tags.extend(tagged_entries)
-        scored = self._resolve(norm, candidates) if candidates else ()
+        scored = self._resolve(norm, candidates, kinds == _BOTH_BITS) if candidates else ()
         laughs = 0
         valence = 0.0
         if self._emoji_re is not None and not text.isascii():
@@ -419,24 +441,32 @@ class CueScanner:
         return _tuple_new(TextCues, (norm, scored, tuple(tags), function_words, laughs, valence))
 
     @staticmethod
-    def _resolve(norm: str, candidates: list[tuple[int, int, int, Entry]]) -> tuple[Cue, ...]:
-        """Non-overlapping cues from (start - end, start, end, entry) candidates."""
+    def _resolve(
+        norm: str, candidates: list[tuple[int, int, int, Entry]], complaints_and_failures: bool
+    ) -> tuple[Cue, ...]:
+        """Non-overlapping cues from (start - end, start, end, entry) candidates.
+
+        ``complaints_and_failures``: both kinds are among the candidates (else no
+        complaint has to yield to a failure).
+        """
         # Longest phrase first, then leftmost: "not working again" is one failure,
         # not a failure and a recovery. Neighbours share their framing space.
         if len(candidates) > 1:
-            candidates = _complaints_yield(candidates)
+            if complaints_and_failures:
+                candidates = _complaints_yield(candidates)
             candidates.sort(key=_LONGEST_THEN_LEFTMOST)
         taken: list[tuple[int, int]] = []
         cues: list[Cue] = []
         for _, start, end, entry in candidates:
-            overlaps = False
-            # A loop, not any() over a generator: a post has one or two cues taken.
-            for s, e in taken:
-                if start < e - 1 and s + 1 < end:
-                    overlaps = True
-                    break
-            if overlaps:
-                continue
+            if taken:
+                overlaps = False
+                # A loop, not any() over a generator: a post has one or two cues taken.
+                for s, e in taken:
+                    if start < e - 1 and s + 1 < end:
+                        overlaps = True
+                        break
+                if overlaps:
+                    continue
             # The last words before the phrase (rsplit: only the last two are needed).
             before = norm[max(0, start - 60) : start].rsplit(None, NEGATION_WINDOW)
             if not before:

@@ -20,7 +20,7 @@ cached (at least the last ``cache_size``), so reposts are not scored twice.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from earful.analyze.cues import CueScanner, default_scanner
 from earful.analyze.gazetteer import Gazetteer, default_gazetteer
@@ -70,16 +70,26 @@ def label_for(compound: float) -> SentimentLabel:
     return "neutral"
 
 
-#: What a TextScore is made of, as plain values: (lang, unscored_reason,
-#: outage, the dict the sentiment model was validated from, or None).
-_Remembered = tuple[str | None, str | None, OutageAnalysis | None, dict[str, Any] | None]
+#: What a TextScore is made of, as plain values in one flat tuple: lang,
+#: unscored_reason, the outage analysis (None for NOT_A_REPORT), then Earful's
+#: compound and VADER's neg, neu, pos and compound (five Nones for a text not
+#: scored). Only strings, numbers and None (and the outage analysis of a post
+#: with outage evidence): the garbage collector stops tracking such a tuple at
+#: its first pass, so the tens of thousands of remembered texts cost no
+#: collection work (a tuple holding a dict or a model is traversed at every full
+#: collection, and each one remembered brings the next full collection closer).
+_Remembered = tuple[
+    str | None,
+    str | None,
+    OutageAnalysis | None,
+    float | None,
+    float | None,
+    float | None,
+    float | None,
+    float | None,
+]
+_NOT_SCORED = (None, None, None, None, None)
 _tuple_new = tuple.__new__
-
-
-def _recall(hit: _Remembered) -> TextScore:
-    lang, reason, outage, sentiment_fields = hit
-    sentiment = None if sentiment_fields is None else _validate_sentiment(sentiment_fields)
-    return _tuple_new(TextScore, (lang, sentiment, reason, outage))
 
 
 class Scorer:
@@ -134,7 +144,7 @@ class Scorer:
                 self._remember(key, hit)
         if hit is not None:
             self.cache_hits += 1
-            return _recall(hit)
+            return self._recall(hit)
         result, remembered = self._score(text[: self._max_chars], declared_lang)
         if self._cache_size:
             self._remember(key, remembered)
@@ -145,6 +155,19 @@ class Scorer:
         if len(self._recent) >= self._cache_size:
             self._older = self._recent
             self._recent = {}
+
+    @staticmethod
+    def _recall(hit: _Remembered) -> TextScore:
+        lang, reason, outage, compound, neg, neu, pos, vader_compound = hit
+        sentiment = None
+        if compound is not None:
+            raw = {"neg": neg, "neu": neu, "pos": pos, "compound": vader_compound}
+            sentiment = _validate_sentiment(
+                {"label": label_for(compound), "compound": compound, "vader": raw}
+            )
+        if outage is None:
+            outage = NOT_A_REPORT
+        return _tuple_new(TextScore, (lang, sentiment, reason, outage))
 
     def _score(self, text: str, declared_lang: str | None) -> tuple[TextScore, _Remembered]:
         """The text's score, and the same as plain values for the cache."""
@@ -162,13 +185,26 @@ class Scorer:
         compound = incident_compound(raw["compound"], cues, text)
         # VADER's own dict ({neg, neu, pos, compound}) is validated as VaderScores
         # in the same call as the rest: one validation, straight from a dict
-        # (pydantic copies the values; the cache keeps the dict, not the model).
-        fields = {"label": label_for(compound), "compound": compound, "vader": raw}
-        result = _tuple_new(TextScore, (lang, _validate_sentiment(fields), None, outage))
-        return result, (lang, None, outage, fields)
+        # (pydantic copies the values; the cache keeps the values, not the model).
+        sentiment: SentimentScore = _validate_sentiment(
+            {"label": label_for(compound), "compound": compound, "vader": raw}
+        )
+        result = _tuple_new(TextScore, (lang, sentiment, None, outage))
+        remembered = (
+            lang,
+            None,
+            None if outage is NOT_A_REPORT else outage,
+            compound,
+            raw["neg"],
+            raw["neu"],
+            raw["pos"],
+            raw["compound"],
+        )
+        return result, remembered
 
 
 def _unscored(
     lang: str | None, reason: str, outage: OutageAnalysis
 ) -> tuple[TextScore, _Remembered]:
-    return _tuple_new(TextScore, (lang, None, reason, outage)), (lang, reason, outage, None)
+    remembered = (lang, reason, None if outage is NOT_A_REPORT else outage, *_NOT_SCORED)
+    return _tuple_new(TextScore, (lang, None, reason, outage)), remembered

@@ -32,6 +32,7 @@ other installed version :class:`ExactVader` hands every post to the package.
 from __future__ import annotations
 
 import math
+import re
 import string
 from importlib import metadata
 from itertools import pairwise
@@ -52,6 +53,7 @@ VADER_VERSION = "3.3.2"
 
 _PUNCTUATION = string.punctuation
 _NEGATE = frozenset(NEGATE)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _OR_NOR = ("or", "nor")
 #: Marks where an emoji's description starts while emoji are described.
 _MARK = "\x00"
@@ -98,14 +100,23 @@ class ExactVader:
             _MARK in self._emojis[key] or self._emojis[key].endswith(" ")
             for key in self._emoji_chars
         )
+        # No emoji is an ASCII character (the package's lexicon has none): then a
+        # post's emoji are found among its non-ASCII characters.
+        self._emoji_beyond_ascii = not any(key.isascii() for key in self._emoji_chars)
         self.exact = metadata.version("vaderSentiment") == VADER_VERSION
 
     def polarity_scores(self, text: str) -> dict[str, float]:
         if not self.exact:
             result: dict[str, float] = self.analyzer.polarity_scores(text)
             return result
-        if not text.isascii() and not self._emoji_chars.isdisjoint(text):
-            text = self._describe_emoji(text)
+        if not text.isascii():
+            # Emoji are among the post's few non-ASCII characters (found by one
+            # expression in C): cheaper than testing every character of the post.
+            emoji = self._emoji_chars.intersection(
+                _NON_ASCII.findall(text) if self._emoji_beyond_ascii else text
+            )
+            if emoji:
+                text = self._describe_emoji(text, emoji)
         text = text.strip()
         words = [
             token if len(stripped := token.strip(_PUNCTUATION)) <= 2 else stripped
@@ -164,7 +175,7 @@ class ExactVader:
             sentiments = SentimentIntensityAnalyzer._but_check(words, sentiments)
         return _score_valence(sentiments, text, hits)
 
-    def _describe_emoji(self, text: str) -> str:
+    def _describe_emoji(self, text: str, emoji: frozenset[str]) -> str:
         """Each emoji becomes its description, as the package's loop does.
 
         The package writes a space before a description unless it starts the
@@ -177,7 +188,7 @@ class ExactVader:
         """
         emojis = self._emojis
         if self._marks_exact and _MARK not in text:
-            for ch in self._emoji_chars.intersection(text):
+            for ch in emoji:
                 text = text.replace(ch, _MARK + emojis[ch])
             if text.startswith(_MARK):
                 text = text[1:]
@@ -308,11 +319,37 @@ def _score_valence(sentiments: list[float], text: str, hits: list[int]) -> dict[
         neg_sum -= punct_emph_amplifier
     total = pos_sum + math.fabs(neg_sum) + neu_count
     return {
-        "neg": round(math.fabs(neg_sum / total), 3),
-        "neu": round(math.fabs(neu_count / total), 3),
-        "pos": round(math.fabs(pos_sum / total), 3),
-        "compound": round(compound, 4),
+        "neg": _round(math.fabs(neg_sum / total), 1000.0, 3),
+        "neu": _round(math.fabs(neu_count / total), 1000.0, 3),
+        "pos": _round(math.fabs(pos_sum / total), 1000.0, 3),
+        "compound": _round(compound, 10000.0, 4),
     }
+
+
+#: How close to a half the scaled value must be for round() to settle it.
+_NEAR_HALF = 1e-9
+
+
+def _round(x: float, scale: float, ndigits: int) -> float:
+    """``round(x, ndigits)`` for ``scale == 10.0 ** ndigits`` and ``abs(x) <= 1``.
+
+    round() finds the decimal nearest the exact value of ``x`` through a decimal
+    string (dtoa, then snprintf and strtod); here it takes a few float operations.
+    ``x * scale`` is within 1e-12 of the exact product, so unless it is within
+    _NEAR_HALF of a half the rounding direction is certain, and the decimal
+    ``k / 10 ** ndigits`` becomes the same float by one correctly rounded
+    division. Near halves are left to round(); a zero keeps the sign of ``x``.
+    """
+    scaled = x * scale
+    whole = math.floor(scaled)
+    part = scaled - whole
+    if -_NEAR_HALF < part - 0.5 < _NEAR_HALF:
+        return round(x, ndigits)
+    if part > 0.5:
+        whole += 1
+    if whole == 0:
+        return math.copysign(0.0, x)
+    return whole / scale
 
 
 def _negation_check(valence: float, lowers: list[str], start_i: int, i: int) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from earful.analyze.scoring import Scorer
@@ -71,3 +72,20 @@ def test_no_cache_scores_every_time() -> None:
     scorer.score("acme outage")
     assert scorer.scored == ["acme outage", "acme outage"]
     assert scorer.cache_hits == 0
+
+
+def test_remembered_texts_cost_the_garbage_collector_nothing() -> None:
+    # The cache keeps strings, numbers and None (and the outage analysis of a
+    # post with outage evidence): after one collection the collector no longer
+    # tracks those entries, so a full cache does not make collections slower.
+    scorer = Scorer(cache_size=100, gazetteer=None)
+    texts = ["what a lovely morning", "meh", "bonjour à tous, quelle belle journée", "", "😂😂"]
+    for text in texts:
+        scorer.score(text)
+    gc.collect()
+    entries = list(scorer._recent.values())
+    assert len(entries) == len(texts)
+    assert not any(gc.is_tracked(entry) for entry in entries)
+    # And a remembered text gives the same result as scoring it afresh.
+    fresh = Scorer(cache_size=0, gazetteer=None)
+    assert all(scorer.score(t) == fresh.score(t) for t in texts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, SPECIAL_CASES, SentimentIntensityAnalyzer
 
 from earful.analyze.scoring import Scorer
-from earful.analyze.vader import ExactVader
+from earful.analyze.vader import ExactVader, _round
 from tests.analyze.fixtures.make_scoring_golden import GOLDEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,3 +245,26 @@ def test_the_scorer_keeps_the_packages_raw_scores() -> None:
         result = scorer.score(text, "en")
         assert result.sentiment is not None
         assert result.sentiment.vader.model_dump() == PACKAGE.polarity_scores(text)
+
+
+def _same_float(a: float, b: float) -> bool:
+    return repr(a) == repr(b) and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.floats(min_value=-1.0, max_value=1.0))
+def test_the_fast_rounding_equals_round(x: float) -> None:
+    assert _same_float(_round(x, 1000.0, 3), round(x, 3))
+    assert _same_float(_round(x, 10000.0, 4), round(x, 4))
+
+
+def test_the_fast_rounding_on_halves_zeros_and_ratios() -> None:
+    values = [0.0, -0.0, 1.0, -1.0, 0.0004, -0.00004]
+    # Decimal halves, the floats either side of them, and ratios as VADER forms them.
+    for n in range(-20_000, 20_001):
+        half = (n + 0.5) / 10_000
+        values += [half, math.nextafter(half, 2.0), math.nextafter(half, -2.0)]
+    values += [a / (a + b) for a in range(0, 60) for b in range(1, 60)]
+    for x in values:
+        assert _same_float(_round(x, 1000.0, 3), round(x, 3)), x
+        assert _same_float(_round(x, 10000.0, 4), round(x, 4)), x
