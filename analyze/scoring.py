@@ -39,7 +39,7 @@ __all__ = [
     "label_for",
 ]
 
-MODEL_NAME = "earful-incident/5 vader-3.3.2 cld2-0.42"
+MODEL_NAME = "earful-incident/6 vader-3.3.2 cld2-0.42"
 #: Longest text analysed in full; the rest of a longer text is ignored.
 DEFAULT_MAX_CHARS = 10_000
 #: Pydantic's validator for the model, called directly on a dict (faster than

@@ -23,8 +23,16 @@ def test_the_written_complaint_posts_are_scored_by_part() -> None:
     result = complaint_scores()
     assert result is not None
     check, development = result["check"], result["development"]
-    assert check["posts"] == 210 and development["posts"] == 200
-    assert [result[f"check_set_{n}"]["posts"] for n in (5, 6, 7, 8)] == [44, 63, 40, 63]
+    assert check["posts"] == 390 and development["posts"] == 200
+    assert [result[f"check_set_{n}"]["posts"] for n in (5, 6, 7, 8, 9, 10, 11)] == [
+        44,
+        63,
+        40,
+        63,
+        60,
+        60,
+        60,
+    ]
     for part in (check, development):
         # Complaint-aware sentiment reads more of the complaints as negative than VADER.
         assert part["earful"]["macro_f1"] > part["vader"]["macro_f1"]
