@@ -11,7 +11,7 @@ import pytest
 
 from earful.analyze.cues import default_scanner
 from earful.analyze.scoring import Scorer
-from earful.analyze.sentiment import _CHECKS
+from earful.analyze.sentiment import _CHECKS, _WAITED, _checks_to_run, _tells_a_wait
 
 
 @pytest.fixture(scope="module")
@@ -624,3 +624,49 @@ def test_every_check_holds_one_of_its_substrings_where_it_matches() -> None:
                 matched += 1
                 assert any(key in norm for key in keys), (text, pattern.pattern[:40])
     assert matched > 100
+
+
+def _written_posts() -> list[str]:
+    posts = Path(__file__).resolve().parents[2] / "bench" / "data" / "complaint_posts.tsv"
+    with posts.open(encoding="utf-8") as fh:
+        texts = [line.split("\t", 2)[2] for line in fh if line.strip() and line[0] != "#"]
+    return [
+        *texts,
+        "@acme waited for 3 hours at the desk",
+        "@acme rang 5 times today",
+        "@acme I rang you multiple times",
+        "@acme 40 minutes and counting",
+        "@acme  two hours on hold",
+        "@acme it wasn't delivered and nobody told me, day 6 of this",
+        "@acme charged me twice and the seat was broken",
+        "@acme thanks for ruining my weekend, what a joke",
+        "@acme would be nice to hear back. won't be flying with you again",
+        "@acme the 3rd time i ask, no refund, order 55102",
+    ]
+
+
+def test_the_checks_mask_holds_exactly_the_checks_with_a_substring_in_the_post() -> None:
+    # The bit mask of one Aho-Corasick pass: bit i set exactly when one of check i's
+    # substrings is in the post (the checks that run, as testing each substring would).
+    scanner = default_scanner()
+    seen = 0
+    for text in _written_posts():
+        norm = scanner.scan(text).normalised
+        mask = _checks_to_run(norm)
+        expected = sum(
+            1 << index for index, (keys, _) in enumerate(_CHECKS) if any(k in norm for k in keys)
+        )
+        assert mask == expected, text
+        seen += bin(mask).count("1")
+    assert seen > 500
+
+
+def test_a_wait_is_told_by_its_parts_as_by_the_whole_expression() -> None:
+    scanner = default_scanner()
+    told = 0
+    for text in _written_posts():
+        norm = scanner.scan(text).normalised
+        whole = _WAITED.search(norm) is not None
+        assert _tells_a_wait(norm) == whole, text
+        told += whole
+    assert told > 20
