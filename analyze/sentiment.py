@@ -768,6 +768,15 @@ _HYPOTHETICAL_PRAISE = re.compile(
     r"| (?:i'd|i would|we'd|we would) (?:love|like) to (?:know|hear|understand) (?:where|why"
     r"|when|how|what|who) "
 )
+
+
+def _may_wish_praise(norm: str) -> bool:
+    # Every match of _HYPOTHETICAL_PRAISE holds one of these ("would be" and "'d be"
+    # both end in "d be "): its first alternative has no first character to look for,
+    # so the expression is tried at every position of the post.
+    return "d be " in norm or " love to " in norm or " like to " in norm
+
+
 #: Thanks and praise for the harm itself are sarcasm: "thank you for ruining our
 #: holiday", "nice of you to cancel my flight by text".
 _SARCASTIC_THANKS = re.compile(
@@ -969,6 +978,45 @@ def unsquash(compound: float) -> float:
     return c * math.sqrt(ALPHA / (1.0 - c * c))
 
 
+def _may_name_a_wait(norm: str) -> bool:
+    # Every match of _NAMED_WAIT ends with one of these words between spaces: five
+    # substring searches cost a tenth of the expression, tried at every space.
+    return (
+        " wait " in norm
+        or " queue " in norm
+        or " delay " in norm
+        or " hold " in norm
+        or " line " in norm
+    )
+
+
+def _may_tell_help_given(norm: str) -> bool:
+    # Every match of _HELP_GIVEN holds one of these (its alternatives' first words,
+    # " made " for both of its "made" forms): the substring searches cost about a
+    # fifth of the expression, which tries each alternative at every space.
+    return (
+        " made " in norm
+        or " how " in norm
+        or " found my" in norm
+        or " helped me" in norm
+        or " sorted " in norm
+        or " handled " in norm
+        or " got me on" in norm
+        or " took care of" in norm
+        or " above and beyond" in norm
+        or (
+            " for " in norm
+            and (
+                " for getting" in norm
+                or " for finding" in norm
+                or " for helping" in norm
+                or " for taking care" in norm
+                or " for sorting" in norm
+            )
+        )
+    )
+
+
 def _may_tell_a_wait(norm: str) -> bool:
     # Every match of _WAITED holds one of these: a few substring searches are a
     # quarter of the pattern's cost and settle most posts.
@@ -1039,7 +1087,8 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     if to_account:
         # Said to an account: how long one waited, and why-questions, are complaints.
         if _may_tell_a_wait(norm) and (
-            _tells_a_wait(norm) or ("?" not in text and _NAMED_WAIT.search(norm) is not None)
+            _tells_a_wait(norm)
+            or ("?" not in text and _may_name_a_wait(norm) and _NAMED_WAIT.search(norm) is not None)
         ):
             added += WAITED_VALENCE
             complaint = True
@@ -1062,7 +1111,11 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
             inferred = service_fact = complaint = True
         if checks >> _SARCASTIC_CHECK & 1 and _SARCASTIC_THANKS.search(norm):
             sarcastic = complaint = True
-        elif checks >> _HYPOTHETICAL_CHECK & 1 and _HYPOTHETICAL_PRAISE.search(norm):
+        elif (
+            checks >> _HYPOTHETICAL_CHECK & 1
+            and _may_wish_praise(norm)
+            and _HYPOTHETICAL_PRAISE.search(norm)
+        ):
             wished = complaint = True
             added += SERVICE_FACT_VALENCE
         if checks >> _DISMISSAL_CHECK & 1 and _DISMISSAL.search(norm):
@@ -1118,7 +1171,7 @@ def incident_compound(vader_compound: float, cues: TextCues, text: str = "") -> 
     if (failure or complaint or request) and not recovery:
         # Thanks for a problem solved are praise, as after a recovery; the
         # complaint phrases tell the problem that was solved ("for finding my bag").
-        recovery = _HELP_GIVEN.search(norm) is not None
+        recovery = _may_tell_help_given(norm) and _HELP_GIVEN.search(norm) is not None
         if recovery:
             added -= complaint_added
         else:

@@ -11,7 +11,18 @@ import pytest
 
 from earful.analyze.cues import default_scanner
 from earful.analyze.scoring import Scorer
-from earful.analyze.sentiment import _CHECKS, _WAITED, _checks_to_run, _tells_a_wait
+from earful.analyze.sentiment import (
+    _CHECKS,
+    _HELP_GIVEN,
+    _HYPOTHETICAL_PRAISE,
+    _NAMED_WAIT,
+    _WAITED,
+    _checks_to_run,
+    _may_name_a_wait,
+    _may_tell_help_given,
+    _may_wish_praise,
+    _tells_a_wait,
+)
 
 
 @pytest.fixture(scope="module")
@@ -670,3 +681,34 @@ def test_a_wait_is_told_by_its_parts_as_by_the_whole_expression() -> None:
         assert _tells_a_wait(norm) == whole, text
         told += whole
     assert told > 20
+
+
+def test_the_pre_checks_hold_wherever_their_expressions_match() -> None:
+    scanner = default_scanner()
+    texts = [
+        *_written_posts(),
+        "@acme thanks for finding my bag so fast",
+        "@acme you handled the whole mess really well",
+        "@acme you made the trip so much easier",
+        "@acme the crew went above and beyond",
+        "@acme how quickly you sorted it out, thank you",
+        "@acme there's a 2 hour queue at security",
+        "@acme a 40 min delay and no update",
+        "@acme about an hour hold on the phone",
+        "@acme it'd be great to get a reply",
+        "@acme would be really helpful if someone answered",
+        "@acme we would love to know where our cases are",
+    ]
+    help_given = named_wait = wished = 0
+    for text in texts:
+        norm = scanner.scan(text).normalised
+        if _HELP_GIVEN.search(norm) is not None:
+            help_given += 1
+            assert _may_tell_help_given(norm), text
+        if _NAMED_WAIT.search(norm) is not None:
+            named_wait += 1
+            assert _may_name_a_wait(norm), text
+        if _HYPOTHETICAL_PRAISE.search(norm) is not None:
+            wished += 1
+            assert _may_wish_praise(norm), text
+    assert help_given >= 5 and named_wait >= 3 and wished >= 3
