@@ -543,6 +543,22 @@ _CODE_WORDS = re.compile(
     r"UNREACHABLE|ABORTED|CLOSED|EXPIRED|FORBIDDEN|REJECTED|EXCEPTION"
 )
 _UNDERSCORED_CODE = re.compile(r"[A-Z0-9]_[A-Z0-9]")
+#: The characters on either side of an underscore in _UNDERSCORED_CODE.
+_CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _has_underscored_code(text: str) -> bool:
+    """_UNDERSCORED_CODE's question, asked at each underscore (most posts with one
+    have one or two, in a handle): the expression, with no first character to look
+    for, is tried at every position of the post."""
+    at = text.find("_", 1)
+    while 0 < at < len(text) - 1:
+        if text[at - 1] in _CODE_CHARS and text[at + 1] in _CODE_CHARS:
+            return True
+        at = text.find("_", at + 1)
+    return False
+
+
 # Every code pattern above needs an ASCII digit or an underscore: most posts
 # have neither and skip the two long patterns. Each pattern also has a short
 # necessary part that a quick search finds (or not) far faster than the pattern.
@@ -1522,7 +1538,7 @@ def analyze_outage(text: str, cues: TextCues, gazetteer: Gazetteer | None) -> Ou
         failures
         or complaint
         or cues.has("codehint")
-        or ("_" in text and _UNDERSCORED_CODE.search(text) is not None)
+        or ("_" in text and _has_underscored_code(text))
         or "0x" in text
     )
     codes = find_error_codes(text, bool(failures)) if maybe_codes else ()

@@ -226,3 +226,33 @@ def test_the_code_prechecks_agree_with_their_patterns() -> None:
             letter,
             letter.upper(),
         }
+
+
+def test_the_underscore_check_agrees_with_its_pattern() -> None:
+    texts = [
+        "",
+        "_",
+        "__",
+        "_A",
+        "A_",
+        "A_B",
+        "a_B",
+        "A_b",
+        "A__B",
+        "9_9",
+        "@acme_help is down",
+        "@ACME_HELP is down",
+        "ERR_CONNECTION_RESET on every page",
+        "x_y_Z_1",
+        "\u00c9_\u00c9",
+        "A_\u0661",
+        "\uff21_\uff22",
+        "trailing A_",
+        "_leading B",
+    ]
+    found = 0
+    for text in texts:
+        expected = o._UNDERSCORED_CODE.search(text) is not None
+        assert o._has_underscored_code(text) == expected, text
+        found += expected
+    assert found == 5
