@@ -599,11 +599,13 @@ def find_error_codes(text: str, with_failure: bool) -> tuple[str, ...]:
     if not _may_hold_code(text):
         return ()
     codes: list[str] = []
-    if _MAY_HOLD_HTTP.search(text) is not None:
+    if ("4" in text or "5" in text) and _MAY_HOLD_HTTP.search(text) is not None:
         for match in _HTTP.finditer(text):
             codes.append(f"HTTP {match.group(1) or match.group(2)}")
     if (
-        "_" not in text
+        # every match of _CODE with an underscore has a capital or a digit on both
+        # sides of it (a handle's "_" in "@acme_help" is none)
+        ("_" not in text or not _has_underscored_code(text))
         and "0x" not in text
         and _MAY_HOLD_DASHED.search(text) is None
         # "error" in the lower-cased text is necessary for the case-blind pattern (the

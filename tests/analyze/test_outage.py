@@ -256,3 +256,29 @@ def test_the_underscore_check_agrees_with_its_pattern() -> None:
         assert o._has_underscored_code(text) == expected, text
         found += expected
     assert found == 5
+
+
+def test_every_code_with_an_underscore_passes_the_underscore_check() -> None:
+    # find_error_codes skips _CODE when no underscore has a capital or a digit on
+    # both sides (and no other pre-check holds): every match holding "_" needs one.
+    texts = [
+        "ERR_NAME_NOT_RESOLVED again",
+        "DNS_PROBE_FINISHED_NXDOMAIN",
+        "AUTH_401 on login",
+        "Q_1234 error",
+        "X_12 and Y-1234",
+        "@acme_help E_500",
+        "@acme_help is down",
+        "snake_case_name",
+        "_LEADING and TRAILING_",
+        "A_\u0661\u0662\u0663",
+    ]
+    with_underscore = 0
+    for text in texts:
+        for match in o._CODE.finditer(text):
+            if "_" in match.group():
+                with_underscore += 1
+                assert o._has_underscored_code(text), text
+        if not o._has_underscored_code(text):
+            assert all("_" not in m.group() for m in o._CODE.finditer(text)), text
+    assert with_underscore >= 5
