@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,7 +203,47 @@ def outage(broker: LocalKafka, kind: str, seconds: float) -> None:
 def test_an_outage_loses_and_repeats_nothing_and_restarts_no_worker(
     private_broker: LocalKafka, tmp_path: Path, kind: str, seconds: float, env: dict[str, str]
 ) -> None:
-    broker = private_broker
+    try:
+        _outage_scenario(private_broker, tmp_path / "first", kind, seconds, env)
+        return
+    except _Stalled as stall:
+        first = stall
+    # After a kill -9 the restarted single-node broker can leave a transaction's offset
+    # commit pending for ever (docs/reliability.md), and every reader of those partitions
+    # waits for it. The scenario runs once more on a fresh broker: a second stall fails, and
+    # a loss or a duplicate fails at once, whichever run it is in.
+    warnings.warn(
+        f"the first run stalled and was run again on a fresh broker: {first.summary}", stacklevel=1
+    )
+    private_broker.freeze(False)
+    private_broker.down()
+    second = LocalKafka(
+        port=free_port(), controller_port=free_port(), state_dir=tmp_path / "second-kafka"
+    )
+    second.up(timeout_s=180)
+    try:
+        _outage_scenario(second, tmp_path / "second", kind, seconds, env)
+    except _Stalled as again:
+        raise AssertionError(
+            f"stalled twice\n--- first run\n{first}\n--- second run\n{again}"
+        ) from None
+    finally:
+        second.freeze(False)
+        second.down()
+
+
+class _Stalled(Exception):
+    """Scoring did not resume, or did not finish, after the outage (with the analyzers' logs)."""
+
+    def __init__(self, summary: str, logs: str) -> None:
+        super().__init__(f"{summary}\n{logs}")
+        self.summary = summary
+
+
+def _outage_scenario(
+    broker: LocalKafka, tmp_path: Path, kind: str, seconds: float, env: dict[str, str]
+) -> None:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     token = uuid.uuid4().hex[:8]
     settings = AnalyzerSettings(
         kafka_bootstrap=broker.bootstrap,
@@ -234,7 +275,7 @@ def test_an_outage_loses_and_repeats_nothing_and_restarts_no_worker(
             time.sleep(2)
             logs = "\n".join(f"--- {a.log.name}\n{a.log.read_text()[-12000:]}" for a in analyzers)
             _skip_if_the_broker_lost_a_completion(broker, f"{exc}")
-            raise AssertionError(f"{exc}\n{logs}") from None
+            raise _Stalled(f"{exc}", logs) from None
         watch.stop.set()
         watcher.join(5)
         for a in analyzers:
