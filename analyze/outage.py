@@ -562,7 +562,6 @@ def _has_underscored_code(text: str) -> bool:
 # Every code pattern above needs an ASCII digit or an underscore: most posts
 # have neither and skip the two long patterns. Each pattern also has a short
 # necessary part that a quick search finds (or not) far faster than the pattern.
-_MAY_HOLD_CODE = re.compile(r"[0-9_]")
 _MAY_HOLD_HTTP = re.compile(r"[45]\d\d")
 _MAY_HOLD_DASHED = re.compile(r"-[0-9]{3}")
 _MAY_HOLD_AFTER_ERROR = re.compile(r"(?i:error\s+code)")
@@ -574,7 +573,8 @@ _ERROR_CONTEXT = re.compile(
 
 
 def _may_hold_code(text: str) -> bool:
-    """_MAY_HOLD_CODE's question, by eleven substring tests (three times faster)."""
+    """Whether the text holds a digit or an underscore, by eleven substring tests (three times
+    faster than the class ``[0-9_]``)."""
     return (
         "0" in text
         or "1" in text

@@ -25,10 +25,9 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from bench.bench_scoring import COMPLAINT_POSTS, load_dev_posts, load_texts
-from earful.analyze.scoring import Scorer, TextScore
+from earful.analyze.scoring import Scorer
 
 __all__ = ["identity_texts", "main", "records"]
 
@@ -82,17 +81,11 @@ def identity_texts() -> list[tuple[str, str | None]]:
     return out
 
 
-def _record(result: TextScore) -> dict[str, Any]:
-    return {
-        "lang": result.lang,
-        "sentiment": result.sentiment.model_dump(mode="json") if result.sentiment else None,
-        "unscored_reason": result.unscored_reason,
-        "outage": result.outage.model_dump(mode="json") if result.outage else None,
-    }
-
-
 def records() -> list[str]:
     """One JSON line per input: the input and its full result record."""
+    # The record the scoring golden test pins, so both check the same fields.
+    from tests.analyze.fixtures.make_scoring_golden import result_record as _record
+
     pairs = identity_texts()
     fresh = Scorer(cache_size=0)
     lines = []

@@ -216,7 +216,7 @@ def test_the_code_prechecks_agree_with_their_patterns() -> None:
         "x_y",
     ]
     for text in texts:
-        assert o._may_hold_code(text) == (o._MAY_HOLD_CODE.search(text) is not None), text
+        assert o._may_hold_code(text) == (re.search(r"[0-9_]", text) is not None), text
         assert ("error" in text.lower() and o._MAY_HOLD_AFTER_ERROR.search(text) is not None) == (
             o._MAY_HOLD_AFTER_ERROR.search(text) is not None
         ), text
