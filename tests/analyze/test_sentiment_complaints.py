@@ -30,6 +30,12 @@ def scorer() -> Scorer:
     return Scorer(cache_size=0, gazetteer=None)
 
 
+def assert_label(scorer: Scorer, text: str, label: str) -> None:
+    sentiment = scorer.score(text).sentiment
+    assert sentiment is not None
+    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+
+
 COMPLAINTS = [
     "@acmeair please help, my flight was cancelled and I have been on hold for 2 hours",
     "thanks for nothing @acme",
@@ -81,9 +87,7 @@ def test_complaints_are_negative(scorer: Scorer, text: str) -> None:
 
 @pytest.mark.parametrize(("text", "label"), NOT_COMPLAINTS)
 def test_questions_and_praise_keep_their_label(scorer: Scorer, text: str, label: str) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 def test_politeness_counts_only_inside_a_complaint(scorer: Scorer) -> None:
@@ -166,9 +170,7 @@ def test_durations_and_why_questions_count_only_when_put_to_an_account(
     ],
 )
 def test_pleas_for_help(scorer: Scorer, text: str, label: str) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 @pytest.mark.parametrize(
@@ -185,9 +187,7 @@ def test_pleas_for_help(scorer: Scorer, text: str, label: str) -> None:
     ],
 )
 def test_rhetorical_questions(scorer: Scorer, text: str, label: str) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 @pytest.mark.parametrize(
@@ -204,9 +204,7 @@ def test_rhetorical_questions(scorer: Scorer, text: str, label: str) -> None:
     ],
 )
 def test_sarcastic_praise_beside_a_complaint(scorer: Scorer, text: str, label: str) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 def test_praise_in_another_sentence_than_a_weak_complaint_word_stays_praise(
@@ -260,9 +258,7 @@ def test_thanks_for_help_given_stay_praise(scorer: Scorer, text: str) -> None:
     ],
 )
 def test_repetition_demands_and_broken_promises(scorer: Scorer, text: str, label: str) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 @pytest.mark.parametrize(
@@ -282,9 +278,7 @@ def test_repetition_demands_and_broken_promises(scorer: Scorer, text: str, label
 def test_broken_expectations_charges_and_spoiled_goods(
     scorer: Scorer, text: str, label: str
 ) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 @pytest.mark.parametrize(
@@ -335,9 +329,7 @@ def test_a_post_to_an_account_opening_with_why_is_a_challenge(scorer: Scorer) ->
     ],
 )
 def test_service_failures_told_as_facts(scorer: Scorer, text: str, label: str) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 def test_service_facts_count_only_when_put_to_an_account(scorer: Scorer) -> None:
@@ -370,9 +362,7 @@ def test_service_facts_count_only_when_put_to_an_account(scorer: Scorer) -> None
 def test_passed_around_diverted_stuck_statuses_and_broken_plans(
     scorer: Scorer, text: str, label: str
 ) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 @pytest.mark.parametrize(
@@ -397,9 +387,7 @@ def test_passed_around_diverted_stuck_statuses_and_broken_plans(
 def test_poor_state_short_staff_giving_up_and_leaving(
     scorer: Scorer, text: str, label: str
 ) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 @pytest.mark.parametrize(
@@ -417,9 +405,7 @@ def test_poor_state_short_staff_giving_up_and_leaving(
 def test_weak_positive_words_in_a_question_to_an_account_are_no_praise(
     scorer: Scorer, text: str, label: str
 ) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 def test_weak_positive_words_keep_their_valence_outside_a_question_to_an_account(
@@ -457,9 +443,7 @@ def test_weak_positive_words_keep_their_valence_outside_a_question_to_an_account
 def test_time_spent_silence_refusals_burdens_and_mishandled_goods(
     scorer: Scorer, text: str, label: str
 ) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 @pytest.mark.parametrize(
@@ -484,9 +468,7 @@ def test_time_spent_silence_refusals_burdens_and_mishandled_goods(
 def test_missing_items_mixups_price_rises_named_waits_and_stuck_tracking(
     scorer: Scorer, text: str, label: str
 ) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 @pytest.mark.parametrize(
@@ -510,9 +492,7 @@ def test_missing_items_mixups_price_rises_named_waits_and_stuck_tracking(
 def test_wished_praise_sarcastic_thanks_and_a_closing_not(
     scorer: Scorer, text: str, label: str
 ) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 @pytest.mark.parametrize(
@@ -531,9 +511,7 @@ def test_wished_praise_sarcastic_thanks_and_a_closing_not(
     ],
 )
 def test_dismissals_escalation_and_lost_bookings(scorer: Scorer, text: str, label: str) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 @pytest.mark.parametrize(
@@ -555,9 +533,7 @@ def test_dismissals_escalation_and_lost_bookings(scorer: Scorer, text: str, labe
 def test_a_negated_plain_verb_about_a_service_is_a_problem_told(
     scorer: Scorer, text: str, label: str
 ) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 @pytest.mark.parametrize(
@@ -581,9 +557,7 @@ def test_a_negated_plain_verb_about_a_service_is_a_problem_told(
 def test_counted_ordeals_references_and_being_ignored(
     scorer: Scorer, text: str, label: str
 ) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 def test_told_problems_count_only_when_put_to_an_account(scorer: Scorer) -> None:
@@ -606,9 +580,7 @@ def test_told_problems_count_only_when_put_to_an_account(scorer: Scorer) -> None
     ],
 )
 def test_an_amount_charged(scorer: Scorer, text: str, label: str) -> None:
-    sentiment = scorer.score(text).sentiment
-    assert sentiment is not None
-    assert sentiment.label == label, f"{text!r}: {sentiment.compound}"
+    assert_label(scorer, text, label)
 
 
 def test_every_check_holds_one_of_its_substrings_where_it_matches() -> None:
